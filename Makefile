@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 drill: setup
-	@.venv/bin/ocp drill run all
+	@.venv/bin/ocp tree demo
 
 test: setup
 	@.venv/bin/ruff check taptrees regtest ocp tests bench

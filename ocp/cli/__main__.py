@@ -1,0 +1,5 @@
+import sys
+
+from ocp.cli import main
+
+sys.exit(main())
