@@ -34,9 +34,16 @@ def check_xonly(pubkey: bytes, what: str = "public key") -> bytes:
 
 
 def schnorr_sign(seckey: bytes, msg32: bytes, aux_rand: bytes = b"\x00" * 32) -> bytes:
-    """BIP340 signature of a 32-byte message."""
+    """BIP340 signature of a 32-byte message.
+
+    ``aux_rand`` must be 32 bytes (BIP340's auxiliary random data; all zeros gives
+    deterministic signatures).  coincurve would silently draw fresh randomness for
+    an empty one, so anything but 32 bytes is refused.
+    """
     if len(msg32) != 32:
         raise InputError("BIP340 signing here takes 32-byte messages (sighashes)")
+    if len(aux_rand) != 32:
+        raise InputError(f"BIP340 aux_rand must be 32 bytes, got {len(aux_rand)}")
     return _private(seckey).sign_schnorr(msg32, aux_rand)
 
 
