@@ -47,6 +47,31 @@ def _check(tx: Tx, index: int, spent: Sequence[TxOut], hash_type: int) -> None:
         raise InputError(f"SIGHASH_SINGLE for input {index} has no matching output")
 
 
+def sha_prevouts(tx: Tx) -> bytes:
+    """BIP341 sha_prevouts: SHA256 of every input's outpoint."""
+    return sha256(b"".join(i.prevout.serialize() for i in tx.inputs))
+
+
+def sha_amounts(spent: Sequence[TxOut]) -> bytes:
+    """BIP341 sha_amounts: SHA256 of the amounts of every spent output."""
+    return sha256(b"".join(o.value.to_bytes(8, "little", signed=True) for o in spent))
+
+
+def sha_scriptpubkeys(spent: Sequence[TxOut]) -> bytes:
+    """BIP341 sha_scriptpubkeys: SHA256 of every spent scriptPubKey (with its length)."""
+    return sha256(b"".join(ser_bytes(o.script_pubkey) for o in spent))
+
+
+def sha_sequences(tx: Tx) -> bytes:
+    """BIP341 sha_sequences: SHA256 of every input's nSequence."""
+    return sha256(b"".join(i.sequence.to_bytes(4, "little") for i in tx.inputs))
+
+
+def sha_outputs(tx: Tx) -> bytes:
+    """BIP341 sha_outputs: SHA256 of every serialized output."""
+    return sha256(b"".join(o.serialize() for o in tx.outputs))
+
+
 def sig_msg(
     tx: Tx,
     index: int,
@@ -64,12 +89,12 @@ def sig_msg(
     msg += tx.version.to_bytes(4, "little", signed=True)
     msg += tx.locktime.to_bytes(4, "little")
     if not anyone:
-        msg += sha256(b"".join(i.prevout.serialize() for i in tx.inputs))
-        msg += sha256(b"".join(o.value.to_bytes(8, "little", signed=True) for o in spent))
-        msg += sha256(b"".join(ser_bytes(o.script_pubkey) for o in spent))
-        msg += sha256(b"".join(i.sequence.to_bytes(4, "little") for i in tx.inputs))
+        msg += sha_prevouts(tx)
+        msg += sha_amounts(spent)
+        msg += sha_scriptpubkeys(spent)
+        msg += sha_sequences(tx)
     if out_type not in (SIGHASH_NONE, SIGHASH_SINGLE):
-        msg += sha256(b"".join(o.serialize() for o in tx.outputs))
+        msg += sha_outputs(tx)
     spend_type = ext_flag * 2 + (1 if annex is not None else 0)
     msg.append(spend_type)
     if anyone:
