@@ -11,6 +11,7 @@ from taptrees.interp.machine import (
     MAX_STACK_SIZE,
     NO_CODESEP,
     cast_to_bool,
+    op_display_name,
     run_tapscript,
     witness_validation_budget,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "SigChecker",
     "cast_to_bool",
     "leaf_spend_checker",
+    "op_display_name",
     "run_leaf_spend",
     "run_tapscript",
     "witness_validation_budget",
