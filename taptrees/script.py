@@ -20,6 +20,7 @@ from typing import Union
 
 from taptrees.errors import InputError
 from taptrees.opcodes import (
+    ALIASES,
     Opcode,
     is_op_success,
     opcode_from_name,
@@ -133,8 +134,10 @@ class ScriptOp:
         hexdata = self.data.hex() or "0x"
         if push_bytes(self.data)[0] == self.opcode:
             return hexdata
-        return f"{opcode_name(self.opcode)} {hexdata}" if self.opcode > 75 else (
-            f"OP_PUSHBYTES_{self.opcode} {hexdata}"
+        return (
+            f"{opcode_name(self.opcode)} {hexdata}"
+            if self.opcode > 75
+            else (f"OP_PUSHBYTES_{self.opcode} {hexdata}")
         )
 
 
@@ -323,7 +326,11 @@ def assemble(text: str) -> bytes:
     return bytes(out)
 
 
-_BARE_NAMES = frozenset(name[3:] for name in Opcode.__members__ if not name[3].isdigit())
+#: Names accepted without ``OP_`` (opcodes and Core's aliases such as NOP2, CSV); names
+#: starting with a digit are left out, as ``1ADD`` or ``10`` would be hex data.
+_BARE_NAMES = frozenset(
+    name[3:] for name in (*Opcode.__members__, *ALIASES) if not name[3].isdigit()
+)
 
 
 def _hex_token(tok: str, index: int, allow_empty: bool = False) -> bytes:
