@@ -140,3 +140,12 @@ class Memory:
 
     def page_bytes(self, pn: int) -> bytes:
         return page_to_bytes(self.pt[pn], self.big_endian)
+
+    def replace_page(self, pn: int, page: tuple[int, ...]) -> None:
+        """Install a frozen page written outside the interpreter (the fast engine)."""
+        self.pt[pn] = page
+        self.writable.discard(pn)
+        self.touched.add(pn)
+        if pn in self.code_pages:
+            self.code_pages.discard(pn)
+            self.on_code_write(pn)

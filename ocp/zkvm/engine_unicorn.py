@@ -1,0 +1,222 @@
+"""Fast-forwarding with unicorn (QEMU's MIPS32 TCG) between checkpoints.
+
+The Python stepper in :mod:`ocp.zkvm.cpu` defines the semantics; unicorn is
+only allowed to produce the same states faster.  :meth:`UnicornEngine.advance`
+leaves the bound :class:`~ocp.zkvm.cpu.Machine` exactly as ``machine.run(n)``
+would, and the tests check that.
+
+How the two are kept in agreement:
+
+* **Counting.** ``emu_start(count=c)`` runs ``c`` instructions, except that
+  QEMU never stops between a branch and its delay slot, so it runs ``c + 1``
+  when instruction ``c`` is a branch.  A block hook records each translation
+  block entered; the exact number executed follows from the last block and
+  the final pc.  We ask for ``n - 1`` and finish with 0 or 1 Python steps, and
+  a start inside a delay slot (which unicorn cannot represent) is stepped in
+  Python first.
+* **Syscalls** go through the same :meth:`Kernel.syscall` from an interrupt
+  hook, on an adapter over unicorn's memory.
+* **Memory** is unicorn-mapped on demand (zero pages, as in the Python model,
+  via the unmapped-access hook); pages are pushed when the Python copy
+  changed and pulled back (only those whose bytes changed) after each run.
+* **Anything unusual** (a halt, a trap, an invalid instruction, an unaligned
+  access) abandons the unicorn run: kernel state is restored and the Python
+  stepper redoes the whole segment, so halts are always reached by the
+  reference semantics.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from unicorn import (
+    UC_ARCH_MIPS,
+    UC_HOOK_BLOCK,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_MODE_BIG_ENDIAN,
+    UC_MODE_LITTLE_ENDIAN,
+    UC_MODE_MIPS32,
+    UC_TLB_VIRTUAL,
+    Uc,
+    UcError,
+)
+from unicorn.mips_const import UC_MIPS_REG_0, UC_MIPS_REG_HI, UC_MIPS_REG_LO, UC_MIPS_REG_PC
+
+from ocp.zkvm.cpu import Halt, Machine
+from ocp.zkvm.memory import PAGE_SIZE, bytes_to_page, page_to_bytes
+
+M = 0xFFFFFFFF
+EXCP_SYSCALL = 17  # QEMU target/mips: the interrupt number of a syscall exception
+#: GPRs $1..$31, HI, LO (in the Python register-list order, minus $0).
+_REG_IDS = [UC_MIPS_REG_0 + i for i in range(1, 32)] + [UC_MIPS_REG_HI, UC_MIPS_REG_LO]
+
+
+class _UcMemory:
+    """The slice of the :class:`Memory` interface the syscall handler uses, over unicorn."""
+
+    def __init__(self, engine: UnicornEngine) -> None:
+        self.engine = engine
+        self.big_endian = engine.machine.big_endian
+
+    def read(self, addr: int, n: int) -> bytes:
+        self.engine._ensure_mapped(addr, n)
+        return bytes(self.engine.uc.mem_read(addr, n))
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.engine._ensure_mapped(addr, len(data))
+        self.engine.uc.mem_write(addr, bytes(data))
+
+    def load_word(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr & ~3, 4), "big" if self.big_endian else "little")
+
+
+class _Abandon(Exception):
+    """The unicorn run hit something the reference stepper must handle."""
+
+
+class UnicornEngine:
+    """Runs a :class:`Machine` forward with unicorn; the machine holds the state in between."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.uc: Uc | None = None
+        self._mapped: set[int] = set()
+        self._pushed: dict[int, object] = {}  # page number -> Python page object last pushed
+        self._bytes: dict[int, bytes] = {}  # page number -> bytes unicorn holds (as last seen)
+        self._block = [0, 0, 0]  # instructions in finished blocks, last block addr, its size
+        self._abandon: Exception | None = None
+        self.stats = {"unicorn_steps": 0, "python_steps": 0, "fallbacks": 0}
+
+    # -- setup ------------------------------------------------------------
+    def _new_uc(self) -> Uc:
+        mode = UC_MODE_MIPS32 | (UC_MODE_BIG_ENDIAN if self.machine.big_endian
+                                 else UC_MODE_LITTLE_ENDIAN)
+        uc = Uc(UC_ARCH_MIPS, mode)
+        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)  # identity mapping, no kseg translation
+        uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self._mapped = set()
+        self._pushed = {}
+        self._bytes = {}
+        self._ucmem = _UcMemory(self)
+        return uc
+
+    def _ensure_mapped(self, addr: int, n: int) -> None:
+        for pn in range(addr >> 12, ((addr + max(n, 1) - 1) >> 12) + 1):
+            if pn not in self._mapped:
+                self.uc.mem_map(pn << 12, PAGE_SIZE)
+                self._mapped.add(pn)
+                self._bytes[pn] = bytes(PAGE_SIZE)
+
+    # -- hooks -------------------------------------------------------------
+    def _on_unmapped(self, uc: Uc, access: int, addr: int, size: int, value: int, _ud) -> bool:
+        self._ensure_mapped(addr, size)
+        return True
+
+    def _on_block(self, uc: Uc, addr: int, size: int, _ud) -> None:
+        b = self._block
+        b[0] += b[2] >> 2
+        b[1] = addr
+        b[2] = size
+
+    def _on_interrupt(self, uc: Uc, intno: int, _ud) -> None:
+        if intno != EXCP_SYSCALL:
+            self._abandon = _Abandon(f"exception {intno}")
+            uc.emu_stop()
+            return
+        vals = uc.reg_read_batch(_REG_IDS)
+        r = [0, *vals]
+        try:
+            self.machine.kernel.syscall(r, self._ucmem)
+        except Halt as h:
+            self._abandon = h
+            uc.emu_stop()
+            return
+        uc.reg_write_batch([(UC_MIPS_REG_0 + 2, r[2]), (UC_MIPS_REG_0 + 7, r[7])])
+
+    # -- state transfer ---------------------------------------------------
+    def _push(self) -> None:
+        m = self.machine
+        if self.uc is None:
+            self.uc = self._new_uc()
+        uc = self.uc
+        m.mem.freeze()
+        pt = m.mem.pt
+        for pn in m.mem.touched:
+            page = pt[pn]
+            if self._pushed.get(pn) is not page:
+                self._ensure_mapped(pn << 12, 1)
+                data = page_to_bytes(page, m.big_endian)
+                if self._bytes.get(pn) != data:
+                    uc.mem_write(pn << 12, data)
+                    self._bytes[pn] = data
+                self._pushed[pn] = page
+        uc.reg_write_batch(list(zip(_REG_IDS, m.regs[1:], strict=True))
+                           + [(UC_MIPS_REG_PC, m.pc)])
+
+    def _pull(self) -> None:
+        m = self.machine
+        uc = self.uc
+        vals = uc.reg_read_batch(_REG_IDS)
+        m.regs[1:] = vals
+        m.pc = uc.reg_read(UC_MIPS_REG_PC)
+        m.npc = (m.pc + 4) & M
+        big = m.big_endian
+        for begin, end, _perms in uc.mem_regions():
+            blob = bytes(uc.mem_read(begin, end - begin + 1))
+            for off in range(0, len(blob), PAGE_SIZE):
+                pn = (begin + off) >> 12
+                data = blob[off:off + PAGE_SIZE]
+                if self._bytes.get(pn) != data:
+                    page = bytes_to_page(data, big)
+                    m.mem.replace_page(pn, page)
+                    self._bytes[pn] = data
+                    self._pushed[pn] = page
+
+    # -- running ------------------------------------------------------------
+    def _uc_run(self, count: int) -> int:
+        """Run unicorn ``count`` (or ``count + 1``) instructions; return how many ran."""
+        m = self.machine
+        self._push()
+        self._block[:] = [0, 0, 0]
+        self._abandon = None
+        try:
+            self.uc.emu_start(m.pc, 0xFFFFFFFF, count=count)
+        except UcError as exc:
+            self._abandon = exc
+        if self._abandon is not None:
+            raise _Abandon(str(self._abandon))
+        done, addr, size = self._block
+        pc = self.uc.reg_read(UC_MIPS_REG_PC)
+        done += (pc - addr) >> 2 if addr <= pc < addr + size else size >> 2
+        self._pull()
+        return done
+
+    def advance(self, n: int) -> int:
+        """Advance the machine ``n`` steps (fewer only if it halts); return steps taken."""
+        m = self.machine
+        if m.halted or n <= 0:
+            return 0
+        start = m.step
+        if m.npc != (m.pc + 4) & M:  # inside a delay slot: unicorn cannot start here
+            m.run(1)
+        left = n - (m.step - start)
+        if left >= 2 and not m.halted:
+            kernel_before = copy.copy(m.kernel)
+            kernel_before.output = list(m.kernel.output)
+            try:
+                done = self._uc_run(left - 1)
+            except _Abandon:
+                # Redo this segment with the reference stepper; drop unicorn's copy.
+                self.stats["fallbacks"] += 1
+                m.kernel.__dict__.update(kernel_before.__dict__)
+                self.uc = None
+            else:
+                m.step += done
+                self.stats["unicorn_steps"] += done
+        left = n - (m.step - start)
+        if left > 0:
+            self.stats["python_steps"] += m.run(left)
+        return m.step - start
