@@ -180,10 +180,26 @@ def random_case(seed: int):
 # --- differential: random scripts ----------------------------------------------------
 
 
+SCRIPT_ITEMS = st.one_of(
+    st.sampled_from(RANDOM_OPS),
+    st.sampled_from(RANDOM_OPS),
+    st.integers(min_value=-3, max_value=20),
+    st.sampled_from(ODD_VALUES),
+    st.sampled_from(RARE_OPS),
+)
+STACKS = st.lists(st.sampled_from(ODD_VALUES[:8]), max_size=5)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(min_value=0, max_value=2**64))
-def test_random_scripts_match_kernel_hypothesis(seed):
-    assert_agrees(*random_case(seed))
+@given(st.lists(SCRIPT_ITEMS, max_size=14), STACKS, st.sampled_from(LOCKS), st.booleans())
+def test_random_scripts_match_kernel_hypothesis(items, stack, lock, complete):
+    script = Script(items)
+    if complete:  # reach the final truth test more often (see random_case)
+        first = run_tapscript(script, stack, lock=lock)
+        if first.error == "CLEANSTACK":
+            depth = len(first.final_stack)
+            script = script + (Script([OP_NIP] * (depth - 1)) if depth else Script([OP_1]))
+    assert_agrees(script, stack, lock)
 
 
 def test_seeded_corpus_matches_kernel_and_covers_both_verdicts():
@@ -339,6 +355,9 @@ CHECKSIG_LEAF = Script([PUBKEYS[0], OP_CHECKSIG])
 TWO_OF_THREE = Script([PUBKEYS[0], OP_CHECKSIG, PUBKEYS[1], OP_CHECKSIGADD, PUBKEYS[2],
                        OP_CHECKSIGADD, 2, OP_NUMEQUAL])
 CODESEP_LEAF = Script([OP_CODESEPARATOR, PUBKEYS[0], OP_CHECKSIG])
+# Positions count every op, pushes and unexecuted ones too: the executed separator is op 5.
+LATE_CODESEP_LEAF = Script([OP_0, OP_IF, 7, OP_CODESEPARATOR, OP_ENDIF, OP_CODESEPARATOR,
+                            PUBKEYS[0], OP_CHECKSIG])
 
 SIGNATURE_CASES = [
     # name, script, witness parts, accepted, error
@@ -360,6 +379,9 @@ SIGNATURE_CASES = [
      [signer(SECRETS[2]), signer(SECRETS[0]), b""], False, "SCHNORR_SIG"),
     ("codesep, signed at position 0", CODESEP_LEAF, [signer(SECRETS[0], 0, 0)], True, None),
     ("codesep, signed without it", CODESEP_LEAF, [signer(SECRETS[0])], False, "SCHNORR_SIG"),
+    ("late codesep, position 5", LATE_CODESEP_LEAF, [signer(SECRETS[0], 0, 5)], True, None),
+    ("late codesep, unexecuted one", LATE_CODESEP_LEAF, [signer(SECRETS[0], 0, 3)], False,
+     "SCHNORR_SIG"),
 ]
 
 
@@ -384,6 +406,30 @@ def test_analysis_mode_accepts_well_formed_signatures_the_kernel_refuses():
     refused = run_tapscript(CODESEP_LEAF, forged,
                             checksig=lambda pk, sig, pos: seen.append((pk, sig, pos)) or False)
     assert refused.error == "SCHNORR_SIG" and seen == [(PUBKEYS[0], bytes(64), 0)]
+
+
+SIG_OPS = st.sampled_from([*PUBKEYS, bytes(33), OP_CHECKSIG, OP_CHECKSIGVERIFY,
+                           OP_CHECKSIGADD, OP_CODESEPARATOR])
+SIG_MARKERS = {
+    "sig0": signer(SECRETS[0]),
+    "sig1": signer(SECRETS[1]),
+    "sig2/ALL": signer(SECRETS[2], 0x01),
+    "sig0@codesep0": signer(SECRETS[0], 0, 0),
+    "forged": lambda spend: bytes(64),
+}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(SCRIPT_ITEMS, SIG_OPS, SIG_OPS), max_size=12),
+    st.lists(st.one_of(st.sampled_from(ODD_VALUES[:8]), st.sampled_from(sorted(SIG_MARKERS))),
+             max_size=5),
+)
+def test_random_signature_scripts_match_kernel(items, stack):
+    """Random scripts mixing keys, CHECKSIG/CHECKSIGVERIFY/CHECKSIGADD and code
+    separators with real, forged and empty signatures, through the LeafSpend wiring."""
+    parts = [SIG_MARKERS[x] if isinstance(x, str) else x for x in stack]
+    assert_spend_agrees(Script(items), witness_of(*parts))
 
 
 @pytest.mark.parametrize("checks, accepted", [(3, True), (20, False)])
