@@ -56,11 +56,15 @@ def verify_inputs(
     """Verify several inputs of one transaction with shared precomputed data."""
     if len(spent) != len(tx.inputs):
         raise InputError(f"{len(spent)} spent outputs for {len(tx.inputs)} inputs")
+    wanted = list(indices) if indices is not None else list(range(len(tx.inputs)))
+    for i in wanted:
+        if not 0 <= i < len(tx.inputs):
+            raise InputError(f"input index {i} out of range (transaction has {len(tx.inputs)})")
     ktx = pbk.Transaction(tx.serialize())
     kspent = [pbk.TransactionOutput(pbk.ScriptPubkey(o.script_pubkey), o.value) for o in spent]
     pre = PrecomputedTransactionData(ktx, kspent)
     verdicts = []
-    for i in indices if indices is not None else range(len(tx.inputs)):
+    for i in wanted:
         spk = pbk.ScriptPubkey(spent[i].script_pubkey)
         try:
             ok = spk.verify(spent[i].value, ktx, pre, i, pbk.ScriptVerificationFlags(flags))
