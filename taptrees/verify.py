@@ -129,7 +129,8 @@ def leaf_spend(
     tx = Tx(
         version=version,
         inputs=(TxIn(_FUNDING, sequence=sequence),),
-        outputs=(TxOut(amount - 1_000, b"\x51\x20" + NUMS_INTERNAL_KEY),),
+        # a fee of 1,000 sat where the amount allows it; never a negative output value
+        outputs=(TxOut(max(amount - 1_000, 0), b"\x51\x20" + NUMS_INTERNAL_KEY),),
         locktime=locktime,
     )
     return LeafSpend(output, index, tx, amount)
