@@ -263,6 +263,7 @@ class _Machine:
         steps = 0
         limit = max_steps if max_steps is not None else -1
         position = 0
+        handlers = OPERATIONS
         try:
             for position, (op, data, _offset) in enumerate(ops):
                 executing = false_count == 0
@@ -309,7 +310,7 @@ class _Machine:
                     if op == 0xAB:  # OP_CODESEPARATOR: BIP342 position = opcode index
                         self.codesep_pos = position
                     else:
-                        self.execute(op)
+                        handlers.get(op, _bad_opcode)(self, op)
                 depth = len(stack) + len(alt)
                 if depth > peak:
                     peak = depth
@@ -354,73 +355,6 @@ class _Machine:
             raise ScriptFailure(
                 "INVALID_STACK_OPERATION", f"{opcode_name(op)} needs {n} items, stack has "
                 f"{len(self.stack)}")
-
-    def execute(self, op: int) -> None:
-        """One executed non-push, non-flow-control operation (Core's switch)."""
-        stack = self.stack
-        if op in _NUM_PUSH:  # OP_1NEGATE, OP_1 .. OP_16
-            stack.append(_NUM_PUSH[op])
-        elif op in _STACK_OPS:
-            _STACK_OPS[op](self, op)
-        elif op in _UNARY_NUM:
-            self.need(1, op)
-            stack.append(encode_num(_UNARY_NUM[op](_num(stack.pop(), self.policy))))
-        elif op in _BINARY_NUM:
-            self.need(2, op)
-            b = _num(stack[-1], self.policy)
-            a = _num(stack[-2], self.policy)
-            del stack[-2:]
-            result = _BINARY_NUM[op](a, b)
-            if op == 0x9D:  # OP_NUMEQUALVERIFY
-                if not result:
-                    raise ScriptFailure("NUMEQUALVERIFY", f"{a} != {b}")
-            else:
-                stack.append(encode_num(int(result)))
-        elif op in _HASHES:
-            self.need(1, op)
-            stack.append(_HASHES[op](stack.pop()))
-        elif op == 0x87 or op == 0x88:  # OP_EQUAL, OP_EQUALVERIFY
-            self.need(2, op)
-            equal = stack[-1] == stack[-2]
-            del stack[-2:]
-            if op == 0x87:
-                stack.append(_TRUE if equal else _FALSE)
-            elif not equal:
-                raise ScriptFailure("EQUALVERIFY", "the top two items differ")
-        elif op == 0x69:  # OP_VERIFY
-            self.need(1, op)
-            if not cast_to_bool(stack[-1]):
-                raise ScriptFailure("VERIFY", f"top item {stack[-1].hex() or '(empty)'} is false")
-            stack.pop()
-        elif op == 0xAC or op == 0xAD:  # OP_CHECKSIG, OP_CHECKSIGVERIFY
-            self.need(2, op)
-            success = self.eval_checksig(stack[-2], stack[-1])
-            del stack[-2:]
-            if op == 0xAC:
-                stack.append(_TRUE if success else _FALSE)
-            elif not success:
-                raise ScriptFailure("CHECKSIGVERIFY", "empty signature")
-        elif op == 0xBA:  # OP_CHECKSIGADD (sig n pubkey -- n+success)
-            self.need(3, op)
-            n = _num(stack[-2], self.policy)
-            success = self.eval_checksig(stack[-3], stack[-1])
-            del stack[-3:]
-            stack.append(encode_num(n + success))
-        elif op == 0xAE or op == 0xAF:
-            raise ScriptFailure("TAPSCRIPT_CHECKMULTISIG", "use OP_CHECKSIGADD in tapscript")
-        elif op == 0xB1:
-            self.check_locktime()
-        elif op == 0xB2:
-            self.check_sequence()
-        elif op == 0x61:  # OP_NOP
-            pass
-        elif op in _UPGRADABLE_NOPS:
-            if self.policy:
-                raise ScriptFailure("DISCOURAGE_UPGRADABLE_NOPS", "reserved for upgrades (policy)")
-        elif op == 0x6A:
-            raise ScriptFailure("OP_RETURN", "OP_RETURN executed")
-        else:  # OP_INVALIDOPCODE and anything else Core's switch does not know
-            raise ScriptFailure("BAD_OPCODE", f"{op_display_name(op)} is not an opcode")
 
     def eval_checksig(self, sig: bytes, pubkey: bytes) -> bool:
         """Core's EvalChecksigTapscript: the consensus-critical order of BIP342's rules."""
@@ -606,30 +540,42 @@ _STACK_OPS = {
     0x82: _size,
 }
 
-_UNARY_NUM = {
-    0x8B: lambda a: a + 1,  # OP_1ADD
-    0x8C: lambda a: a - 1,  # OP_1SUB
-    0x8F: lambda a: -a,  # OP_NEGATE
-    0x90: abs,  # OP_ABS
-    0x91: lambda a: int(a == 0),  # OP_NOT
-    0x92: lambda a: int(a != 0),  # OP_0NOTEQUAL
-}
+def _push_number(m: _Machine, op: int) -> None:
+    """OP_1NEGATE, OP_1 .. OP_16."""
+    m.stack.append(_NUM_PUSH[op])
 
-_BINARY_NUM = {
-    0x93: lambda a, b: a + b,  # OP_ADD
-    0x94: lambda a, b: a - b,  # OP_SUB
-    0x9A: lambda a, b: a != 0 and b != 0,  # OP_BOOLAND
-    0x9B: lambda a, b: a != 0 or b != 0,  # OP_BOOLOR
-    0x9C: lambda a, b: a == b,  # OP_NUMEQUAL
-    0x9D: lambda a, b: a == b,  # OP_NUMEQUALVERIFY
-    0x9E: lambda a, b: a != b,  # OP_NUMNOTEQUAL
-    0x9F: lambda a, b: a < b,  # OP_LESSTHAN
-    0xA0: lambda a, b: a > b,  # OP_GREATERTHAN
-    0xA1: lambda a, b: a <= b,  # OP_LESSTHANOREQUAL
-    0xA2: lambda a, b: a >= b,  # OP_GREATERTHANOREQUAL
-    0xA3: min,  # OP_MIN
-    0xA4: max,  # OP_MAX
-}
+
+def _unary(fn):
+    """(a -- fn(a)) on script numbers: OP_1ADD, OP_1SUB, OP_NEGATE, OP_ABS, OP_NOT,
+    OP_0NOTEQUAL."""
+
+    def operation(m: _Machine, op: int) -> None:
+        m.need(1, op)
+        m.stack[-1] = encode_num(int(fn(_num(m.stack[-1], m.policy))))
+
+    return operation
+
+
+def _binary(fn):
+    """(a b -- fn(a, b)) on script numbers."""
+
+    def operation(m: _Machine, op: int) -> None:
+        m.need(2, op)
+        s = m.stack
+        a, b = _num(s[-2], m.policy), _num(s[-1], m.policy)
+        del s[-2:]
+        s.append(encode_num(int(fn(a, b))))
+
+    return operation
+
+
+def _numequalverify(m: _Machine, op: int) -> None:
+    m.need(2, op)
+    s = m.stack
+    a, b = _num(s[-2], m.policy), _num(s[-1], m.policy)
+    del s[-2:]
+    if a != b:
+        raise ScriptFailure("NUMEQUALVERIFY", f"{a} != {b}")
 
 
 def _within(m: _Machine, op: int) -> None:
@@ -641,17 +587,136 @@ def _within(m: _Machine, op: int) -> None:
     s.append(_TRUE if lo <= x < hi else _FALSE)
 
 
-_STACK_OPS[0xA5] = _within
+def _hash(fn):
+    def operation(m: _Machine, op: int) -> None:
+        m.need(1, op)
+        m.stack.append(fn(m.stack.pop()))
+
+    return operation
 
 
 def _sha1(data: bytes) -> bytes:
     return hashlib.sha1(data).digest()
 
 
-_HASHES = {
-    0xA6: ripemd160,
-    0xA7: _sha1,
-    0xA8: sha256,
-    0xA9: hash160,
-    0xAA: hash256,
+def _equal(m: _Machine, op: int) -> None:
+    m.need(2, op)
+    s = m.stack
+    equal = s[-1] == s[-2]
+    del s[-2:]
+    s.append(_TRUE if equal else _FALSE)
+
+
+def _equalverify(m: _Machine, op: int) -> None:
+    m.need(2, op)
+    s = m.stack
+    equal = s[-1] == s[-2]
+    del s[-2:]
+    if not equal:
+        raise ScriptFailure("EQUALVERIFY", "the top two items differ")
+
+
+def _verify(m: _Machine, op: int) -> None:
+    m.need(1, op)
+    if not cast_to_bool(m.stack[-1]):
+        raise ScriptFailure("VERIFY", f"top item {m.stack[-1].hex() or '(empty)'} is false")
+    m.stack.pop()
+
+
+def _checksig(m: _Machine, op: int) -> None:
+    """OP_CHECKSIG / OP_CHECKSIGVERIFY (sig pubkey -- bool)."""
+    m.need(2, op)
+    s = m.stack
+    success = m.eval_checksig(s[-2], s[-1])
+    del s[-2:]
+    if op == 0xAC:
+        s.append(_TRUE if success else _FALSE)
+    elif not success:
+        raise ScriptFailure("CHECKSIGVERIFY", "empty signature")
+
+
+def _checksigadd(m: _Machine, op: int) -> None:
+    """OP_CHECKSIGADD (sig n pubkey -- n+success); n is decoded before the signature."""
+    m.need(3, op)
+    s = m.stack
+    n = _num(s[-2], m.policy)
+    success = m.eval_checksig(s[-3], s[-1])
+    del s[-3:]
+    s.append(encode_num(n + success))
+
+
+def _checkmultisig(m: _Machine, op: int) -> None:
+    raise ScriptFailure("TAPSCRIPT_CHECKMULTISIG", "use OP_CHECKSIGADD in tapscript")
+
+
+def _checklocktimeverify(m: _Machine, op: int) -> None:
+    m.check_locktime()
+
+
+def _checksequenceverify(m: _Machine, op: int) -> None:
+    m.check_sequence()
+
+
+def _nop(m: _Machine, op: int) -> None:
+    pass
+
+
+def _upgradable_nop(m: _Machine, op: int) -> None:
+    if m.policy:
+        raise ScriptFailure("DISCOURAGE_UPGRADABLE_NOPS", "reserved for upgrades (policy)")
+
+
+def _return(m: _Machine, op: int) -> None:
+    raise ScriptFailure("OP_RETURN", "OP_RETURN executed")
+
+
+def _bad_opcode(m: _Machine, op: int) -> None:
+    """OP_INVALIDOPCODE and anything else Core's switch does not know."""
+    raise ScriptFailure("BAD_OPCODE", f"{op_display_name(op)} is not an opcode")
+
+
+#: Core's switch in EvalScript for executed non-push operations other than flow
+#: control (IF/NOTIF/ELSE/ENDIF/VERIF/VERNOTIF) and OP_CODESEPARATOR, which the loop
+#: handles itself.  Opcodes missing here are BAD_OPCODE.
+OPERATIONS = {
+    **dict.fromkeys(_NUM_PUSH, _push_number),
+    0x61: _nop,
+    0x69: _verify,
+    0x6A: _return,
+    **_STACK_OPS,
+    0x87: _equal,
+    0x88: _equalverify,
+    0x8B: _unary(lambda a: a + 1),  # OP_1ADD
+    0x8C: _unary(lambda a: a - 1),  # OP_1SUB
+    0x8F: _unary(lambda a: -a),  # OP_NEGATE
+    0x90: _unary(abs),  # OP_ABS
+    0x91: _unary(lambda a: a == 0),  # OP_NOT
+    0x92: _unary(lambda a: a != 0),  # OP_0NOTEQUAL
+    0x93: _binary(lambda a, b: a + b),  # OP_ADD
+    0x94: _binary(lambda a, b: a - b),  # OP_SUB
+    0x9A: _binary(lambda a, b: a != 0 and b != 0),  # OP_BOOLAND
+    0x9B: _binary(lambda a, b: a != 0 or b != 0),  # OP_BOOLOR
+    0x9C: _binary(lambda a, b: a == b),  # OP_NUMEQUAL
+    0x9D: _numequalverify,
+    0x9E: _binary(lambda a, b: a != b),  # OP_NUMNOTEQUAL
+    0x9F: _binary(lambda a, b: a < b),  # OP_LESSTHAN
+    0xA0: _binary(lambda a, b: a > b),  # OP_GREATERTHAN
+    0xA1: _binary(lambda a, b: a <= b),  # OP_LESSTHANOREQUAL
+    0xA2: _binary(lambda a, b: a >= b),  # OP_GREATERTHANOREQUAL
+    0xA3: _binary(min),  # OP_MIN
+    0xA4: _binary(max),  # OP_MAX
+    0xA5: _within,
+    0xA6: _hash(ripemd160),
+    0xA7: _hash(_sha1),
+    0xA8: _hash(sha256),
+    0xA9: _hash(hash160),
+    0xAA: _hash(hash256),
+    0xAC: _checksig,
+    0xAD: _checksig,
+    0xAE: _checkmultisig,
+    0xAF: _checkmultisig,
+    0xB1: _checklocktimeverify,
+    0xB2: _checksequenceverify,
+    0xBA: _checksigadd,
+    **dict.fromkeys(_UPGRADABLE_NOPS, _upgradable_nop),
 }
