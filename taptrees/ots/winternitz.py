@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from taptrees.errors import InputError
-from taptrees.ots.chains import chain, chain_ends
 from taptrees.ots import winternitz_script
+from taptrees.ots.chains import chain, chain_ends
 from taptrees.ots.derive import CHAIN_VALUE_SIZE, chain_start
 from taptrees.script import Script, decode_num, encode_num
 

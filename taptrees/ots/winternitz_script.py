@@ -42,7 +42,7 @@ number).  It is removed at the end.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from taptrees.opcodes import (
@@ -98,7 +98,7 @@ def digit_small_script(digit_bits: int, chain_end: bytes, levels: int) -> Script
     return Script(items)
 
 
-@lru_cache(maxsize=None)
+@cache
 def best_levels(digit_bits: int) -> int:
     """Halving levels that make :func:`digit_small_script` shortest for this width."""
     sizes = {lv: digit_small_script(digit_bits, _DUMMY_KEY, lv).size for lv in range(digit_bits + 1)}
