@@ -24,6 +24,8 @@ from taptrees.script import Script
 from taptrees.tx import ser_bytes
 
 TAPSCRIPT_LEAF_VERSION = 0xC0
+#: BIP341: first byte of an annex; no leaf version may take it.
+ANNEX_TAG = 0x50
 #: BIP341: a control block holds at most 128 path hashes.
 TAPROOT_CONTROL_MAX_NODE_COUNT = 128
 #: BIP341's provably unspendable internal key (H = lift_x(SHA256(G))), for
@@ -44,6 +46,9 @@ class TapLeaf:
             object.__setattr__(self, "script", Script.from_bytes(bytes(self.script)))
         if self.version & 1 or not 0 <= self.version <= 0xFE:
             raise InputError(f"leaf version 0x{self.version:02x} must be even and below 0xff")
+        if self.version == ANNEX_TAG:
+            # BIP341: a control block starting with 0x50 would be read as the annex
+            raise InputError("leaf version 0x50 is the annex tag (BIP341), not a leaf version")
 
     @cached_property
     def hash(self) -> bytes:
