@@ -353,3 +353,28 @@ def test_leaf_copies_with_replace_keep_hash_semantics():
     leaf = TapLeaf(numbered_leaf(3))
     assert replace(leaf, name="x").hash == leaf.hash
     assert replace(leaf, version=0xC2).hash != leaf.hash
+
+
+def test_leaf_version_0x50_is_refused():
+    """BIP341: 0x50 tags the annex.  A leaf of version 0x50 under an even output key
+    gives a control block starting 0x50, which the kernel takes for an annex: the
+    leaf can never be spent.  Shown by hand (TapLeaf now refuses the version)."""
+    with pytest.raises(InputError, match="annex"):
+        TapLeaf(Script([OP_TRUE]), version=0x50)
+    script = Script([OP_TRUE]).raw
+    leaf_hash = tagged_hash("TapLeaf", b"\x50" + bytes([len(script)]) + script)
+    for n in range(1, 50):
+        internal = xonly_pubkey(n.to_bytes(32, "big"))
+        parity, output_key = tweak_pubkey(internal, leaf_hash)
+        if parity == 0:
+            break
+    assert parity == 0
+    spent = (TxOut(100_000, b"\x51\x20" + output_key),)
+    tx = leaf_spend(Script([OP_TRUE])).tx
+    assert not verify_inputs(tx.with_witness(0, [script, b"\x50" + internal]), spent)[0].ok
+    # the same construction with an unknown but allowed version (0x52) is spendable
+    leaf_hash = tagged_hash("TapLeaf", b"\x52" + bytes([len(script)]) + script)
+    parity, output_key = tweak_pubkey(internal, leaf_hash)
+    spent = (TxOut(100_000, b"\x51\x20" + output_key),)
+    control = bytes([0x52 | parity]) + internal
+    assert verify_inputs(tx.with_witness(0, [script, control]), spent)[0].ok
