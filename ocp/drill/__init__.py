@@ -1,0 +1,1 @@
+"""Regtest dispute drills: the whole protocol, run on a real chain."""

@@ -1,0 +1,168 @@
+"""``graph.json``: the graph as users, auditors and signers see it.
+
+The file holds the params, the operator's Winternitz public keys, every
+transaction (hex, role, purpose, what each input spends and by which leaf, each
+output's leaves with ASM, size and purpose) and the signatures collected so
+far.  Loading *rebuilds* the graph from the params and keys and refuses a file
+whose transactions differ from the rebuilt ones, so a tampered transaction,
+script or amount cannot slip through a ceremony.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocp.errors import UserError
+from ocp.fileio import read_json, write_json
+from ocp.graph import GRAPH_FORMAT, Graph, build_graph
+from ocp.ots import ValueKeys
+from ocp.params import parse_params
+from taptrees.tx import compact_size
+
+LEAF_PURPOSE = {
+    "confirm": "committee n-of-n + depositor: Deposit -> vault (Confirm)",
+    "refund": "depositor after refund_timeout (Refund)",
+    "payout": "committee n-of-n: vault payout (Take1/Take2)",
+    "kickoff": "Winternitz-verify the claim + operator signature (Kickoff)",
+    "challenge": "operator signature, pre-signed SINGLE|ANYONECANPAY (Challenge)",
+    "take1": "committee n-of-n after challenge_window (Take1)",
+    "assert": "Winternitz-verify trace values + operator signature (Assert)",
+    "slash": "committee n-of-n after response_window (Slash)",
+    "take2": "committee n-of-n after disprove_window (Take2)",
+}
+
+
+def leaf_purpose(name: str) -> str:
+    if name.startswith("disprove"):
+        step = name[len("disprove"):]
+        return f"committee SINGLE + verify x{step}, x{int(step) + 1}; succeeds iff step {step} is wrong"
+    return LEAF_PURPOSE.get(name, name)
+
+
+def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
+    txs = []
+    for name, g in graph.txs.items():
+        inputs = []
+        for i, (txin, spend, spent) in enumerate(zip(g.tx.inputs, g.spends, g.spent, strict=True)):
+            inputs.append(
+                {
+                    "index": i,
+                    "outpoint": str(txin.prevout),
+                    "spends": spend.source,
+                    "amount": spent.value,
+                    "leaf": spend.leaf,
+                    "sequence": txin.sequence,
+                    "signers": list(spend.signers),
+                    "hash_type": spend.hash_type,
+                    "presigned": spend.presigned,
+                }
+            )
+        outputs = []
+        for vout, out in enumerate(g.tx.outputs):
+            entry: dict = {"vout": vout, "value": out.value, "script_pubkey": out.script_pubkey.hex()}
+            gout = graph.outputs.get(f"{name}:{vout}")
+            if gout is not None:
+                entry["label"] = gout.label
+                entry["address"] = gout.output.address(graph.params.network)
+                entry["leaves"] = [
+                    {
+                        "name": leaf.name,
+                        "purpose": leaf_purpose(leaf.name),
+                        "size": leaf.script.size,
+                        "depth": gout.output.tree.depth_of(k),
+                        **({"asm": leaf.script.asm()} if with_asm else {}),
+                    }
+                    for k, leaf in enumerate(gout.output.tree.leaves)
+                ]
+            outputs.append(entry)
+        txs.append(
+            {
+                "name": name,
+                "role": g.role,
+                "purpose": g.purpose,
+                "template": g.template,
+                "txid": g.txid,
+                "hex": g.tx.hex(),
+                "fee": sum(o.value for o in g.spent) - sum(o.value for o in g.tx.outputs),
+                "inputs": inputs,
+                "outputs": outputs,
+            }
+        )
+    return {
+        "format": GRAPH_FORMAT,
+        "graph_id": graph.graph_id.hex(),
+        "params": graph.params.to_json(),
+        "ots": graph.ots.to_json(),
+        "chunks": [list(c) for c in graph.chunks],
+        "transactions": txs,
+        "signatures": {
+            tx: {str(i): dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()
+        },
+    }
+
+
+def save_graph(graph: Graph, path: str | Path) -> None:
+    write_json(path, graph_to_json(graph))
+
+
+def graph_from_json(obj: dict, source: str = "graph") -> Graph:
+    if obj.get("format") != GRAPH_FORMAT:
+        raise UserError(f"{source}: format {obj.get('format')!r} is not {GRAPH_FORMAT!r}")
+    if not isinstance(obj.get("params"), dict):
+        raise UserError(f"{source}: 'params' is missing")
+    params = parse_params(obj["params"])
+    graph = build_graph(params, ValueKeys.from_json(obj.get("ots")))
+    if obj.get("graph_id") != graph.graph_id.hex():
+        raise UserError(f"{source}: graph_id does not match its params (tampered?)")
+    listed = obj.get("transactions")
+    if not isinstance(listed, list):
+        raise UserError(f"{source}: 'transactions' must be a list")
+    seen = set()
+    for entry in listed:
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise UserError(f"{source}: a transaction entry has no name")
+        name = entry["name"]
+        if name not in graph.txs:
+            raise UserError(f"{source}: unknown transaction {name!r}")
+        if entry.get("hex") != graph.txs[name].tx.hex():
+            raise UserError(
+                f"{source}: transaction {name} differs from the one its params build (tampered?)"
+            )
+        seen.add(name)
+    missing = set(graph.txs) - seen
+    if missing:
+        raise UserError(f"{source}: transactions missing: {', '.join(sorted(missing))}")
+    sigs = obj.get("signatures", {})
+    if not isinstance(sigs, dict):
+        raise UserError(f"{source}: 'signatures' must be an object")
+    parsed: dict[str, dict[int, dict[str, str]]] = {}
+    for tx, per in sigs.items():
+        if not isinstance(per, dict):
+            raise UserError(f"{source}: signatures of {tx} must be an object")
+        for idx, by_key in per.items():
+            if not str(idx).isdigit() or not isinstance(by_key, dict):
+                raise UserError(f"{source}: signatures of {tx}: bad input index {idx!r}")
+            for pk, sig in by_key.items():
+                if not _is_hex(pk, 32) or not (_is_hex(sig, 64) or _is_hex(sig, 65)):
+                    raise UserError(f"{source}: signature of {tx} input {idx} is malformed")
+            parsed.setdefault(tx, {})[int(idx)] = dict(by_key)
+    from dataclasses import replace
+
+    return replace(graph, signatures=parsed)
+
+
+def _is_hex(text: object, n_bytes: int) -> bool:
+    if not isinstance(text, str) or len(text) != 2 * n_bytes:
+        return False
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_graph(path: str | Path) -> Graph:
+    return graph_from_json(read_json(path, "graph file"), str(path))
+
+
+__all__ = ["graph_from_json", "graph_to_json", "load_graph", "save_graph", "compact_size"]

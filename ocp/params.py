@@ -1,0 +1,258 @@
+"""Graph parameters: who the roles are, how much is at stake, how long each
+window lasts, and what computation is claimed.
+
+Read from TOML or JSON; every problem is reported as a :class:`UserError` that
+names the field.  Window rules (all relative timelocks in blocks, BIP68/BIP112):
+
+* ``challenge_window`` >= 1: a challenger must have at least a block to act.
+* ``response_window`` > ``challenge_window``: otherwise Slash becomes valid no
+  later than Take1, and an unchallenged, honest operator can be slashed.
+* ``disprove_window`` >= 1: a challenger must have time to disprove an Assert
+  before Take2.
+* ``refund_timeout`` >= 1.
+* Every window fits a BIP68 height lock (<= 65535 blocks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocp.errors import UserError
+from ocp.fileio import read_structured, write_atomic
+from ocp.program import Program
+from taptrees.address import HRP
+from taptrees.errors import InputError
+from taptrees.keys import check_xonly
+from taptrees.tx import OutPoint
+
+PARAMS_FORMAT = "ocp-params/1"
+MAX_CSV_BLOCKS = 0xFFFF
+MAX_MONEY = 21_000_000 * 100_000_000
+
+
+@dataclass(frozen=True)
+class Windows:
+    challenge: int
+    response: int
+    disprove: int
+    refund: int
+
+    def check(self) -> None:
+        names = {
+            "challenge": "windows.challenge_window",
+            "response": "windows.response_window",
+            "disprove": "windows.disprove_window",
+            "refund": "windows.refund_timeout",
+        }
+        for attr, name in names.items():
+            value = getattr(self, attr)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise UserError(f"{name} must be a whole number of blocks")
+            if not 1 <= value <= MAX_CSV_BLOCKS:
+                raise UserError(f"{name} = {value} must be between 1 and {MAX_CSV_BLOCKS} blocks")
+        if self.response <= self.challenge:
+            raise UserError(
+                f"windows.response_window ({self.response}) must exceed "
+                f"windows.challenge_window ({self.challenge}): otherwise Slash and Take1 are "
+                "both valid for an unchallenged operator"
+            )
+
+
+@dataclass(frozen=True)
+class Funding:
+    """A UTXO that pays for a role's first transaction (key-path spendable by the role)."""
+
+    outpoint: OutPoint
+    amount: int
+
+    def to_str(self) -> str:
+        return f"{self.outpoint.txid}:{self.outpoint.vout}:{self.amount}"
+
+    @classmethod
+    def parse(cls, text: object, field: str) -> Funding:
+        if not isinstance(text, str) or text.count(":") != 2:
+            raise UserError(f"{field} must be 'txid:vout:amount_sats'")
+        txid, vout, amount = text.split(":")
+        try:
+            outpoint = OutPoint(txid.lower(), int(vout))
+            value = int(amount)
+        except (InputError, ValueError) as exc:
+            raise UserError(f"{field}: {exc}") from None
+        if not 0 < value <= MAX_MONEY:
+            raise UserError(f"{field}: amount {value} out of range")
+        return cls(outpoint, value)
+
+
+@dataclass(frozen=True)
+class Params:
+    network: str
+    committee: tuple[bytes, ...]
+    operator: bytes
+    depositor: bytes
+    deposit_amount: int
+    operator_stake: int
+    challenge_fee: int
+    fee_rate: float  # sat/vB
+    windows: Windows
+    computation: Program
+    depositor_funding: Funding | None = None
+    operator_funding: Funding | None = None
+
+    def require_funding(self) -> tuple[Funding, Funding]:
+        if self.depositor_funding is None:
+            raise UserError("funding.depositor is missing: fund the depositor, give txid:vout:amount")
+        if self.operator_funding is None:
+            raise UserError("funding.operator is missing: fund the operator, give txid:vout:amount")
+        return self.depositor_funding, self.operator_funding
+
+    def to_json(self) -> dict:
+        out: dict = {
+            "format": PARAMS_FORMAT,
+            "network": self.network,
+            "keys": {
+                "committee": [k.hex() for k in self.committee],
+                "operator": self.operator.hex(),
+                "depositor": self.depositor.hex(),
+            },
+            "amounts": {
+                "deposit": self.deposit_amount,
+                "operator_stake": self.operator_stake,
+                "challenge_fee": self.challenge_fee,
+                "fee_rate": self.fee_rate,
+            },
+            "windows": {
+                "challenge_window": self.windows.challenge,
+                "response_window": self.windows.response,
+                "disprove_window": self.windows.disprove,
+                "refund_timeout": self.windows.refund,
+            },
+            "computation": self.computation.to_json(),
+        }
+        funding = {}
+        if self.depositor_funding:
+            funding["depositor"] = self.depositor_funding.to_str()
+        if self.operator_funding:
+            funding["operator"] = self.operator_funding.to_str()
+        if funding:
+            out["funding"] = funding
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Params:
+        return parse_params(obj)
+
+
+def _table(obj: dict, name: str) -> dict:
+    value = obj.get(name)
+    if not isinstance(value, dict):
+        raise UserError(f"params: section [{name}] is missing")
+    return value
+
+
+def _key(value: object, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise UserError(f"{field} must be an x-only public key in hex")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise UserError(f"{field} is not hex") from None
+    try:
+        return check_xonly(raw, field)
+    except InputError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _sats(section: dict, name: str, field: str, minimum: int = 1) -> int:
+    value = section.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UserError(f"{field} must be a whole number of satoshis")
+    if not minimum <= value <= MAX_MONEY:
+        raise UserError(f"{field} = {value} out of range ({minimum}..{MAX_MONEY})")
+    return value
+
+
+def parse_params(obj: dict) -> Params:
+    fmt = obj.get("format", PARAMS_FORMAT)
+    if fmt != PARAMS_FORMAT:
+        raise UserError(f"params: format {fmt!r} is not {PARAMS_FORMAT!r}")
+    network = obj.get("network", "regtest")
+    if network not in HRP:
+        raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
+    keys = _table(obj, "keys")
+    committee_raw = keys.get("committee")
+    if not isinstance(committee_raw, list) or not committee_raw:
+        raise UserError("keys.committee must be a non-empty list of public keys (n >= 1)")
+    committee = tuple(_key(k, f"keys.committee[{i}]") for i, k in enumerate(committee_raw))
+    if len(set(committee)) != len(committee):
+        raise UserError("keys.committee lists the same key twice")
+    amounts = _table(obj, "amounts")
+    fee_rate = amounts.get("fee_rate")
+    if not isinstance(fee_rate, int | float) or isinstance(fee_rate, bool) or not 1 <= fee_rate <= 10_000:
+        raise UserError("amounts.fee_rate must be a number of sat/vB between 1 and 10000")
+    w = _table(obj, "windows")
+    windows = Windows(
+        w.get("challenge_window"), w.get("response_window"),
+        w.get("disprove_window"), w.get("refund_timeout"),
+    )  # fmt: skip
+    windows.check()
+    funding = obj.get("funding", {})
+    if not isinstance(funding, dict):
+        raise UserError("params: [funding] must be a table")
+    params = Params(
+        network=network,
+        committee=committee,
+        operator=_key(keys.get("operator"), "keys.operator"),
+        depositor=_key(keys.get("depositor"), "keys.depositor"),
+        deposit_amount=_sats(amounts, "deposit", "amounts.deposit", 10_000),
+        operator_stake=_sats(amounts, "operator_stake", "amounts.operator_stake", 10_000),
+        challenge_fee=_sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
+        fee_rate=float(fee_rate),
+        windows=windows,
+        computation=Program.from_json(obj.get("computation")),
+        depositor_funding=(
+            Funding.parse(funding["depositor"], "funding.depositor")
+            if "depositor" in funding else None
+        ),
+        operator_funding=(
+            Funding.parse(funding["operator"], "funding.operator")
+            if "operator" in funding else None
+        ),
+    )  # fmt: skip
+    return params
+
+
+def load_params(path: str | Path) -> Params:
+    return parse_params(read_structured(path, "params file"))
+
+
+def params_to_toml(params: Params) -> str:
+    """Render params as TOML (the structure is flat enough to write by hand)."""
+    data = params.to_json()
+
+    def value(v: object) -> str:
+        if isinstance(v, str):
+            return f'"{v}"'
+        if isinstance(v, list):
+            inner = ",\n".join(f"    {value(x)}" for x in v)
+            return f"[\n{inner},\n]"
+        return repr(v)
+
+    lines = [f'format = "{data["format"]}"', f'network = "{data["network"]}"', ""]
+    for section in ("keys", "amounts", "windows", "computation", "funding"):
+        if section not in data:
+            continue
+        lines.append(f"[{section}]")
+        for k, v in data[section].items():
+            lines.append(f"{k} = {value(v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save_params(params: Params, path: str | Path) -> None:
+    text = params_to_toml(params) if str(path).endswith(".toml") else None
+    if text is None:
+        import json
+
+        text = json.dumps(params.to_json(), indent=1) + "\n"
+    write_atomic(path, text)

@@ -1,0 +1,95 @@
+"""Assembling input witnesses of graph transactions.
+
+Stacks are listed bottom first.  Per leaf (see :mod:`ocp.leaves`):
+
+=================  ================================================
+leaf               stack
+=================  ================================================
+key path           ``sig``
+confirm            ``sig_depositor, sig_cn .. sig_c1``
+payout/take*/slash ``sig_cn .. sig_c1``
+challenge, refund  ``sig``
+kickoff, assert    ``sig_operator, W(value)...``
+disprove<i>        ``W(x_i) (i > 0), W(x_i+1), sig_cn .. sig_c1``
+=================  ================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ocp.errors import UserError
+from ocp.graph import Graph, GraphTx
+from ocp.keyfile import RoleKey
+from ocp.signing import signature_of, signer_keys
+from taptrees.keys import schnorr_sign
+from taptrees.sighash import ScriptPath, taproot_sighash
+from taptrees.tree import TaprootOutput
+from taptrees.tx import Tx, TxOut
+
+
+def _sign_now(
+    graph: Graph, gtx: GraphTx, tx: Tx, spent: Sequence[TxOut], index: int, key: RoleKey
+) -> bytes:
+    spend = gtx.spends[index]
+    if spend.leaf is None:
+        msg = taproot_sighash(tx, index, spent, spend.hash_type)
+        return TaprootOutput(key.pubkey).key_path_sign(key.secret, msg, spend.hash_type)
+    out = graph.outputs[spend.source]
+    path = ScriptPath(out.output.leaf(out.leaf_index(spend.leaf)).hash)
+    msg = taproot_sighash(tx, index, spent, spend.hash_type, path)
+    sig = schnorr_sign(key.secret, msg)
+    return sig + (bytes([spend.hash_type]) if spend.hash_type else b"")
+
+
+def input_witness(
+    graph: Graph,
+    name: str,
+    index: int,
+    tx: Tx,
+    spent: Sequence[TxOut],
+    keys: Mapping[str, RoleKey] | None = None,
+    values: Sequence[bytes] = (),
+) -> tuple[bytes, ...]:
+    """Witness of input ``index`` of graph transaction ``name`` inside ``tx`` (the
+    graph's own tx, or a challenger's completion of a template).
+
+    Signatures come from the graph (pre-signed) or are made now with ``keys``
+    (role -> key) for spends signed at broadcast time.  ``values`` are the
+    one-time-signature witness items the leaf verifies.
+    """
+    gtx = graph.tx(name)
+    spend = gtx.spends[index]
+    keys = keys or {}
+
+    def sig_of(role: str, pubkey: bytes) -> bytes:
+        sig = signature_of(graph, name, index, pubkey)
+        if sig is None and role in keys and keys[role].pubkey == pubkey:
+            sig = _sign_now(graph, gtx, tx, spent, index, keys[role])
+        if sig is None:
+            raise UserError(f"{name} input {index}: no {role} signature for {pubkey.hex()[:16]}")
+        return sig
+
+    def committee() -> list[bytes]:
+        return [sig_of("committee", pk) for pk in reversed(graph.params.committee)]
+
+    leaf = spend.leaf
+    if leaf is None:
+        role = spend.signers[0]
+        return (sig_of(role, signer_keys(graph, role)[0]),)
+    if leaf == "confirm":
+        stack = [sig_of("depositor", graph.params.depositor), *committee()]
+    elif leaf in ("payout", "take1", "take2", "slash"):
+        stack = committee()
+    elif leaf == "challenge":
+        stack = [sig_of("operator", graph.params.operator)]
+    elif leaf == "refund":
+        stack = [sig_of("depositor", graph.params.depositor)]
+    elif leaf in ("kickoff", "assert"):
+        stack = [sig_of("operator", graph.params.operator), *values]
+    elif leaf.startswith("disprove"):
+        stack = [*values, *committee()]
+    else:  # pragma: no cover - every leaf name is listed above
+        raise UserError(f"unknown leaf {leaf}")
+    out = graph.outputs[spend.source]
+    return out.output.script_path_witness(out.leaf_index(leaf), stack)
