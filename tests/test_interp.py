@@ -96,6 +96,7 @@ from taptrees.opcodes import (
     Opcode,
 )
 from taptrees.script import Script, encode_num
+from taptrees.tree import TapTree
 from taptrees.tx import SEQUENCE_FINAL
 from taptrees.verify import execute_leaf, leaf_spend
 
@@ -440,6 +441,24 @@ def test_validation_weight_budget_matches_kernel(checks, accepted):
     result = assert_spend_agrees(script, witness_of(signer(SECRETS[0])))
     assert result.ok is accepted
     assert result.error == (None if accepted else "TAPSCRIPT_VALIDATION_WEIGHT")
+
+
+def test_validation_budget_follows_the_real_witness_in_a_tree():
+    """A deeper leaf has a longer control block, so a larger budget: run_leaf_spend
+    must count the real witness.  Somewhere in the range the two verdicts differ."""
+    differ = False
+    for checks in range(8, 20):
+        script = Script([[OP_DUP, PUBKEYS[0], OP_CHECKSIGVERIFY] for _ in range(checks)])
+        tree = TapTree.balanced([script, Script([1]), Script([2]), Script([3])])
+        verdicts = []
+        for options in ({}, {"tree": tree}):
+            witness = witness_of(signer(SECRETS[0]))
+            kernel = execute_leaf(script, witness, **options)
+            result = run_leaf_spend(leaf_spend(script, **options), witness)
+            assert result.ok == kernel.ok, (checks, options, result.describe())
+            verdicts.append(result.ok)
+        differ |= verdicts == [False, True]
+    assert differ
 
 
 def test_locktimes_through_leaf_spend_match_kernel():
