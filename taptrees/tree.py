@@ -178,9 +178,18 @@ class TapTree:
         return self.root.hash
 
     def index_of(self, leaf: TapLeaf | Script) -> int:
+        """Index of a leaf: that very TapLeaf object if it is in the tree, else the
+        first leaf with the same script (and, for a TapLeaf, the same version)."""
         for i, candidate in enumerate(self.leaves):
-            if candidate is leaf or (
-                isinstance(leaf, Script) and candidate.script == leaf
+            if candidate is leaf:
+                return i
+        for i, candidate in enumerate(self.leaves):
+            if isinstance(leaf, Script) and candidate.script == leaf:
+                return i
+            if (
+                isinstance(leaf, TapLeaf)
+                and candidate.script == leaf.script
+                and candidate.version == leaf.version
             ):
                 return i
         raise InputError("that leaf is not in this tree")
