@@ -19,7 +19,7 @@ from functools import cached_property
 from taptrees.address import taproot_address
 from taptrees.errors import InputError
 from taptrees.hashes import tagged_hash
-from taptrees.keys import check_xonly, schnorr_sign, tweak_pubkey, tweak_seckey
+from taptrees.keys import check_xonly, schnorr_sign, tweak_pubkey, tweak_seckey, xonly_pubkey
 from taptrees.script import Script
 from taptrees.tx import ser_bytes
 
@@ -276,7 +276,12 @@ class TaprootOutput:
         return tuple(items)
 
     def key_path_sign(self, internal_seckey: bytes, sighash: bytes, hash_type: int = 0) -> bytes:
-        """BIP340 signature with the tweaked key; appends the hash type unless DEFAULT."""
+        """BIP340 signature with the tweaked key; appends the hash type unless DEFAULT.
+
+        Refuses a secret key that is not this output's internal key (the signature
+        would be invalid and nothing else would say so)."""
+        if xonly_pubkey(internal_seckey) != self.internal_key:
+            raise InputError("that secret key is not this output's internal key")
         sig = schnorr_sign(tweak_seckey(internal_seckey, self.merkle_root), sighash)
         return sig + (bytes([hash_type]) if hash_type else b"")
 
