@@ -378,3 +378,14 @@ def test_leaf_version_0x50_is_refused():
     spent = (TxOut(100_000, b"\x51\x20" + output_key),)
     control = bytes([0x52 | parity]) + internal
     assert verify_inputs(tx.with_witness(0, [script, control]), spent)[0].ok
+
+
+def test_index_of_finds_equal_leaves_not_only_the_same_object():
+    tree = TapTree.balanced([numbered_leaf(i) for i in range(4)])
+    assert tree.index_of(tree.leaves[2]) == 2
+    assert tree.index_of(numbered_leaf(2)) == 2
+    assert tree.index_of(TapLeaf(numbered_leaf(3))) == 3  # a fresh but equal leaf
+    with pytest.raises(InputError, match="not in this tree"):
+        tree.index_of(TapLeaf(numbered_leaf(3), version=0xC2))
+    # so a spend can name its leaf by value, and the kernel accepts it
+    assert leaf_spend(TapLeaf(numbered_leaf(3)), tree=tree).verify([encode_num(3)]).ok

@@ -9,7 +9,7 @@ import pytest
 from conftest import core_asm, core_cases, core_script_fields
 
 from taptrees.errors import InputError
-from taptrees.keys import schnorr_sign, xonly_pubkey
+from taptrees.keys import SECP256K1_ORDER, schnorr_sign, xonly_pubkey
 from taptrees.opcodes import OP_CHECKSIG, OP_EQUAL, OP_TRUE
 from taptrees.script import Script
 from taptrees.sighash import taproot_sighash
@@ -148,3 +148,15 @@ def test_unsigned_key_path_input_fails_with_a_reason():
     tx, spent = _spending_tx(_outputs()[0])
     verdict = verify_input(tx, 1, spent)
     assert not verdict and verdict.input_index == 1 and "failed" in verdict.reason
+
+
+def test_key_path_sign_refuses_a_foreign_secret_key():
+    output = _outputs()[1]
+    tx, spent = _spending_tx(output)
+    digest = taproot_sighash(tx, 1, spent)
+    with pytest.raises(InputError, match="internal key"):
+        output.key_path_sign(b"\x0d" * 32, digest)
+    # the negated secret key has the same x-only key and signs validly
+    negated = (SECP256K1_ORDER - int.from_bytes(INTERNAL_SECKEY, "big")).to_bytes(32, "big")
+    sig = output.key_path_sign(negated, digest)
+    assert verify_input(tx.with_witness(1, [sig]), 1, spent).ok
