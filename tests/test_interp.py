@@ -191,7 +191,7 @@ SCRIPT_ITEMS = st.one_of(
 STACKS = st.lists(st.sampled_from(ODD_VALUES[:8]), max_size=5)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(SCRIPT_ITEMS, max_size=14), STACKS, st.sampled_from(LOCKS), st.booleans())
 def test_random_scripts_match_kernel_hypothesis(items, stack, lock, complete):
     script = Script(items)
@@ -420,7 +420,7 @@ SIG_MARKERS = {
 }
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.one_of(SCRIPT_ITEMS, SIG_OPS, SIG_OPS), max_size=12),
     st.lists(st.one_of(st.sampled_from(ODD_VALUES[:8]), st.sampled_from(sorted(SIG_MARKERS))),
