@@ -66,6 +66,13 @@ class Disprove:
             wrong = differs if wrong is None else Or(wrong, differs)
         return Step(self.committed, (wrong,))
 
+    def correct_outputs(self, inputs: Mapping[str, int]) -> dict[str, int]:
+        """Python twin: the outputs an honest party commits to for these inputs."""
+        ev = Evaluation(dict(inputs))
+        for v in self.inputs:
+            ev.value(v)
+        return {v.name: ev.value(e) for v, e in self.claims}
+
     def is_disprovable(self, values: Mapping[str, int]) -> bool:
         """Python twin: does some committed output differ from its recomputation?"""
         ev = Evaluation(dict(values))
