@@ -67,6 +67,10 @@ class Chain(Protocol):
 
     def tip_hash(self) -> str: ...
 
+    def block_hash(self, height: int) -> str:
+        """Hash of the active chain's block at ``height``."""
+        ...
+
     def median_time_past(self) -> int: ...
 
     def mine(
