@@ -5,6 +5,7 @@ is spent through its control block and judged by libbitcoinkernel."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 
 import pytest
@@ -132,6 +133,22 @@ def explicit_shapes() -> dict[str, object]:
             [s[7], [[s[8], [s[9], [s[10], s[11]]]], [[s[12], s[13]], [s[14], [s[15], s[16]]]]]],
         ],
     }
+
+
+def random_split_shape(leaves: list[Script], rng: random.Random):
+    """An explicit nested shape: split the leaf list at a random point, recursively."""
+    if len(leaves) == 1:
+        return leaves[0]
+    cut = rng.randint(1, len(leaves) - 1)
+    return [random_split_shape(leaves[:cut], rng), random_split_shape(leaves[cut:], rng)]
+
+
+def test_explicit_1000_leaf_shape_every_leaf_spends():
+    leaves = [numbered_leaf(i) for i in range(1000)]
+    tree = TapTree.from_shape(random_split_shape(leaves, random.Random(341)))
+    assert [leaf.script for leaf in tree.leaves] == leaves  # shapes keep leaf order
+    assert max(tree.depth_of(i) for i in range(1000)) > math.ceil(math.log2(1000))
+    assert all(spend_every_leaf(TaprootOutput(NUMS_INTERNAL_KEY, tree)))
 
 
 @pytest.mark.parametrize("name", list(explicit_shapes()))
