@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 drill: setup
-	@.venv/bin/ocp tree demo
+	@.venv/bin/ocp drill run all
 
 test: setup
 	@.venv/bin/ruff check taptrees regtest ocp tests bench

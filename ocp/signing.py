@@ -15,7 +15,7 @@ Who signs what (``InputSpend.signers``):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from ocp.errors import UserError
@@ -116,7 +116,9 @@ def invalid_signatures(graph: Graph) -> list[str]:
     return problems
 
 
-def presign(graph: Graph, key: RoleKey) -> tuple[Graph, int]:
+def presign(
+    graph: Graph, key: RoleKey, on_progress: Callable[[int, int], None] | None = None
+) -> tuple[Graph, int]:
     """Add ``key``'s signatures to every input it must sign in the ceremony.
 
     Returns the new graph and the number of signatures added.  The depositor's
@@ -138,7 +140,9 @@ def presign(graph: Graph, key: RoleKey) -> tuple[Graph, int]:
         todo += [d for d in duties(graph, role, presigned_only=False) if d.spend.leaf is None]
     sigs = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
     added = 0
-    for duty in todo:
+    for done, duty in enumerate(todo):
+        if on_progress:
+            on_progress(done, len(todo))
         gtx = graph.txs[duty.tx]
         msg = spend_sighash(graph, gtx, duty.index)
         secret = key.secret

@@ -23,6 +23,8 @@ from taptrees.errors import InputError
 COMMAND_MODULES: tuple[str, ...] = (
     "ocp.cli.script_cmds",
     "ocp.cli.tree_cmds",
+    "ocp.cli.graph_cmds",
+    "ocp.cli.drill_cmds",
     "ocp.zkvm.cli",
 )
 

@@ -1,0 +1,225 @@
+"""``ocp params init`` and ``ocp graph build|presign|verify|show``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ocp.cli import emit
+from ocp.errors import UserError
+from ocp.fileio import write_atomic
+from ocp.graph import build_graph, graph_id_of
+from ocp.graphfile import graph_to_json, leaf_purpose, load_graph, save_graph
+from ocp.keyfile import RoleKey, load_key, save_key
+from ocp.ots import ValueSigner
+from ocp.params import Params, Windows, load_params, params_to_toml
+from ocp.program import Program
+from ocp.signing import invalid_signatures, missing_signatures, presign
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    params = sub.add_parser("params", help="protocol parameters")
+    psub = params.add_subparsers(dest="params_command", metavar="ACTION")
+    psub.required = True
+    init = psub.add_parser("init", help="write a params file and fresh role key files")
+    init.add_argument("-o", "--output", default="params.toml", help="params file (.toml or .json)")
+    init.add_argument("--keys-dir", default="keys", help="folder for the new key files (0600)")
+    init.add_argument("--committee", type=int, default=3, help="committee size n (n-of-n)")
+    init.add_argument("--steps", type=int, default=8, help="steps of the sample program")
+    init.add_argument("--json", action="store_true")
+    init.set_defaults(func=cmd_params_init)
+
+    graph = sub.add_parser("graph", help="the pre-signed transaction graph")
+    gsub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
+    gsub.required = True
+    build = gsub.add_parser("build", help="build every transaction from params")
+    build.add_argument("params", help="params file (.toml or .json)")
+    build.add_argument("--operator-key", required=True, help="operator key file (derives its one-time keys)")
+    build.add_argument("-o", "--output", default="graph.json")
+    build.add_argument("--json", action="store_true")
+    build.set_defaults(func=cmd_build)
+
+    sign = gsub.add_parser("presign", help="add one signer's signatures to a graph file")
+    sign.add_argument("graph", help="graph.json (updated in place, atomically)")
+    sign.add_argument("--key", required=True, help="the signer's key file")
+    sign.add_argument("--json", action="store_true")
+    sign.set_defaults(func=cmd_presign)
+
+    verify = gsub.add_parser("verify", help="rebuild the graph from its params and check every signature")
+    verify.add_argument("graph")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=cmd_verify)
+
+    show = gsub.add_parser("show", help="tables per transaction and leaf")
+    show.add_argument("graph")
+    show.add_argument("--tx", help="show one transaction in detail (with leaf ASM)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+
+def cmd_params_init(args: argparse.Namespace) -> int:
+    if not 1 <= args.committee <= 100:
+        raise UserError("--committee must be between 1 and 100")
+    if not 1 <= args.steps <= 4096:
+        raise UserError("--steps must be between 1 and 4096")
+    out = Path(args.output)
+    if out.exists():
+        raise UserError(f"{out} exists; refusing to overwrite it")
+    keys_dir = Path(args.keys_dir)
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    roles = [("committee", f"signer-{i + 1}") for i in range(args.committee)]
+    roles += [("operator", "operator"), ("depositor", "depositor"), ("challenger", "challenger")]
+    keys = []
+    for role, name in roles:
+        path = keys_dir / f"{name}.key"
+        if path.exists():
+            raise UserError(f"{path} exists; refusing to overwrite a key file")
+        keys.append((RoleKey.generate(role, name), path))
+    for key, path in keys:
+        save_key(key, path)
+    by_role = {k.role: k for k, _ in keys}
+    params = Params(
+        network="regtest",
+        committee=tuple(k.pubkey for k, _ in keys if k.role == "committee"),
+        operator=by_role["operator"].pubkey,
+        depositor=by_role["depositor"].pubkey,
+        deposit_amount=100_000_000,
+        operator_stake=20_000_000,
+        challenge_fee=100_000,
+        fee_rate=2.0,
+        windows=Windows(challenge=144, response=288, disprove=144, refund=1008),
+        computation=Program.sample(args.steps),
+    )
+    text = params_to_toml(params) if out.suffix == ".toml" else None
+    if text is None:
+        import json
+
+        text = json.dumps(params.to_json(), indent=1) + "\n"
+    else:
+        text += (
+            "# [funding]\n"
+            "# depositor = \"txid:vout:amount\"  # a P2TR key-path coin of the depositor key\n"
+            "# operator = \"txid:vout:amount\"   # a P2TR key-path coin of the operator key\n"
+        )
+    write_atomic(out, text)
+    info = {"params": str(out), "keys": [str(p) for _, p in keys]}
+    emit(args, info, lambda c: c.print(
+        f"wrote {out} and {len(keys)} key files in {keys_dir}/ (mode 0600); "
+        "add the [funding] coins, then: ocp graph build"))  # fmt: skip
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    params = load_params(args.params)
+    params.require_funding()
+    operator = load_key(args.operator_key)
+    if operator.role != "operator" or operator.pubkey != params.operator:
+        raise UserError(f"{args.operator_key} is not the operator key of these params")
+    signer = ValueSigner(operator.secret, graph_id_of(params), params.computation.n_steps)
+    graph = build_graph(params, signer.public())
+    save_graph(graph, args.output)
+    info = _summary(graph)
+    emit(args, info, lambda c: c.print(
+        f"graph {info['graph_id'][:16]}: {info['transactions']} transactions, "
+        f"{info['presigned_inputs']} inputs to pre-sign -> {args.output}"))  # fmt: skip
+    return 0
+
+
+def _summary(graph) -> dict:
+    return {
+        "graph_id": graph.graph_id.hex(),
+        "transactions": len(graph.txs),
+        "presigned_inputs": sum(s.presigned for g in graph.txs.values() for s in g.spends),
+        "assert_chunks": graph.n_chunks,
+        "steps": graph.params.computation.n_steps,
+        "committee": len(graph.params.committee),
+        "total_weight": sum(g.tx.weight for g in graph.txs.values()),
+    }
+
+
+def cmd_presign(args: argparse.Namespace) -> int:
+    graph = load_graph(args.graph)
+    key = load_key(args.key)
+    with Progress(transient=True, console=Console(stderr=True), disable=args.json) as progress:
+        task = progress.add_task(f"signing as {key.name}", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        graph, added = presign(graph, key, tick)
+    save_graph(graph, args.graph)
+    missing = missing_signatures(graph)
+    info = {"signer": key.name, "role": key.role, "added": added, "still_missing": len(missing)}
+    emit(args, info, lambda c: c.print(
+        f"{key.name} ({key.role}) added {added} signatures; {len(missing)} still missing"))  # fmt: skip
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    graph = load_graph(args.graph)  # rebuilds from params: refuses tampered transactions
+    invalid = invalid_signatures(graph)
+    missing = [m for m in missing_signatures(graph) if "INVALID" not in m]
+    confirm_signed = bool(graph.signatures.get("Confirm", {}).get(0, {}).get(graph.params.depositor.hex()))
+    info = {
+        **_summary(graph),
+        "invalid": invalid,
+        "missing": missing,
+        "complete": not invalid and not missing,
+        "confirm_signed_by_depositor": confirm_signed,
+    }
+
+    def render(console) -> None:
+        console.print(f"graph {info['graph_id']}: transactions match their params")
+        for line in invalid:
+            console.print(f"[red]invalid:[/] {line}")
+        for line in missing[:20]:
+            console.print(f"[yellow]missing:[/] {line}")
+        if len(missing) > 20:
+            console.print(f"[yellow]... {len(missing) - 20} more missing[/]")
+        verdict = "[green]complete[/]" if info["complete"] else "[red]incomplete[/]"
+        console.print(f"pre-signatures: {verdict}; Confirm signed by depositor: {confirm_signed}")
+
+    emit(args, info, render)
+    return 0 if info["complete"] else 1
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    graph = load_graph(args.graph)
+    data = graph_to_json(graph, with_asm=bool(args.tx))
+    if args.tx:
+        match = [t for t in data["transactions"] if t["name"] == args.tx]
+        if not match:
+            raise UserError(f"graph has no transaction {args.tx!r}")
+        data = match[0]
+    emit(args, data, lambda c: _render_show(c, data, graph, bool(args.tx)))
+    return 0
+
+
+def _render_show(console, data: dict, graph, one: bool) -> None:
+    txs = [data] if one else data["transactions"]
+    if not one:
+        table = Table("transaction", "role", "inputs (leaf)", "outputs", "vsize", "fee", "purpose")
+        for t in txs:
+            g = graph.txs[t["name"]]
+            ins = ", ".join(f"{i['spends']}({i['leaf'] or 'key'})" for i in t["inputs"])
+            table.add_row(t["name"], t["role"], ins, str(len(t["outputs"])), str(g.tx.vsize),
+                          str(t["fee"]) if not t["template"] else "(challenger)", t["purpose"])  # fmt: skip
+        console.print(table)
+        return
+    t = txs[0]
+    console.print(f"[bold]{t['name']}[/] {t['txid']}  ({t['purpose']})")
+    for i in t["inputs"]:
+        console.print(f"  input {i['index']}: {i['outpoint']} = {i['spends']} via {i['leaf'] or 'key path'}, "
+                      f"{i['amount']} sat, signed by {', '.join(i['signers'])}")  # fmt: skip
+    for o in t["outputs"]:
+        console.print(f"  output {o['vout']}: {o['value']} sat {o.get('label', '')} {o.get('address', '')}")
+        leaves = Table("leaf", "size", "depth", "purpose", "ASM")
+        for leaf in o.get("leaves", []):
+            asm = leaf["asm"] if len(leaf["asm"]) < 200 else leaf["asm"][:200] + " ..."
+            leaves.add_row(leaf["name"], str(leaf["size"]), str(leaf["depth"]), leaf_purpose(leaf["name"]), asm)
+        if o.get("leaves"):
+            console.print(leaves)

@@ -1,0 +1,113 @@
+"""Every drill end to end on a real chain (issue 8): the embedded kernel chain,
+and bitcoind when one is found."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp.drill import scenarios
+from ocp.drill.report import balances, report_json
+from ocp.drill.world import setup_world
+from ocp.program import Program
+from regtest.bitcoind import find_bitcoind
+
+
+def open_chain(backend: str):
+    if backend == "kernel":
+        from regtest.kernel import KernelChain
+
+        return KernelChain()
+    if find_bitcoind() is None:
+        pytest.skip("no bitcoind on PATH and BITCOIND not set: the bitcoind drills need one")
+    from regtest.bitcoind import BitcoindChain
+
+    return BitcoindChain()
+
+
+BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
+
+
+def events(world, label: str):
+    found = [e for e in world.events if e.label == label]
+    assert found, f"no event {label!r}; have {[e.label for e in world.events]}"
+    return found[-1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
+def test_drill_passes(backend, name):
+    with open_chain(backend) as chain:
+        world = scenarios.run_scenario(name, chain)
+        report = report_json(name, backend, world)
+    assert report["checks"]["value_conserved"]
+    assert report["checks"]["forbidden_refused"], report["unexpected"]
+    assert report["checks"]["allowed_accepted"], report["unexpected"]
+    assert report["passed"]
+    assert any(not e.expected for e in world.events), "a drill must try a forbidden move"
+
+
+def test_happy_pays_operator_and_refuses_the_rest():
+    with open_chain("kernel") as chain:
+        world = scenarios.run_scenario("happy", chain)
+        b = balances(world)
+    assert events(world, "Take1 (early)").reason == "non-BIP68-final"
+    assert events(world, "Take1").accepted
+    assert events(world, "Slash_0 (S spent by Take1)").reason == "bad-txns-inputs-missingorspent"
+    # operator got the deposit and its stake back, less fees
+    gained = b.after["operator"] - b.before["operator"]
+    assert 0 < world.params.deposit_amount - gained < 10_000
+    assert b.locked == 0 and b.burned == 0
+
+
+def test_answered_every_disprove_refused_then_take2():
+    with open_chain("kernel") as chain:
+        world = scenarios.run_scenario("answered", chain)
+    n = world.params.computation.n_steps
+    for i in range(n):
+        e = events(world, f"Disprove_{i} (honest trace)")
+        assert not e.accepted and e.reason.startswith("mandatory-script-verify-flag-failed")
+    assert events(world, "Take2 (early)").reason == "non-BIP68-final"
+    assert events(world, "Take2").accepted
+    assert not events(world, "Slash_0 (after Assert)").accepted
+
+
+def test_silent_operator_is_slashed():
+    with open_chain("kernel") as chain:
+        world = scenarios.run_scenario("silent", chain)
+        b = balances(world)
+    assert events(world, "Slash_0 (early)").reason == "non-BIP68-final"
+    assert events(world, "Slash_0").accepted
+    assert not events(world, "Take1 (after challenge)").accepted
+    assert not events(world, "Take2 (no Assert)").accepted
+    assert b.burned == world.params.operator_stake // 2
+    assert b.after["challenger"] > b.before["challenger"]
+
+
+@pytest.mark.parametrize("steps, wrong", [(8, 0), (8, 7), (64, 30), (64, 49), (64, 63)])
+def test_fraud_challenger_finds_and_disproves_the_wrong_step(steps, wrong):
+    """Wrong steps at the program input (constant x0), mid-chunk, across an Assert
+    chunk boundary (64 steps split over two Asserts) and at the claim itself."""
+    with open_chain("kernel") as chain:
+        world = setup_world(chain, program=Program.sample(steps))
+        scenarios.fraud(world, wrong_step=wrong)
+        report = report_json("fraud", "kernel", world)
+    assert report["passed"], report["unexpected"]
+    assert f"wrong step = {wrong}" in world.notes[-1]
+    assert events(world, f"Disprove_{wrong}").accepted
+    if wrong > 0:
+        assert not events(world, f"Disprove_{wrong - 1} (a correct step)").accepted
+    assert events(world, "Take2 (after disprove)").reason == "bad-txns-inputs-missingorspent"
+    if steps == 64:
+        assert world.graph.n_chunks == 2
+
+
+def test_refund_only_without_confirm():
+    with open_chain("kernel") as chain:
+        world = scenarios.run_scenario("refund", chain)
+    assert events(world, "Refund (early)").reason == "non-BIP68-final"
+    assert events(world, "Refund").accepted
+    assert not events(world, "Confirm (after Refund)").accepted
+    assert events(world, "Confirm (deposit 2)").accepted
+    assert events(world, "Refund (deposit 2, after Confirm)").reason == (
+        "bad-txns-inputs-missingorspent"
+    )
