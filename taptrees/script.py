@@ -265,6 +265,9 @@ def _assemble_items(items: Iterable[ScriptItem]) -> bytes:
             stack.pop()
             continue
         if isinstance(item, Opcode):
+            if item in (OP_PUSHDATA1, OP_PUSHDATA2, OP_PUSHDATA4):
+                # it would swallow the bytes after it as a length and data
+                raise InputError(f"a bare {item.name} is not a script item; push bytes instead")
             out.append(int(item))
         elif isinstance(item, bool):
             raise InputError("booleans are ambiguous in scripts; push 0/1 or use OP_0/OP_1")
