@@ -227,7 +227,7 @@ def test_any_parsable_bytes_round_trip_through_asm(raw):
 @given(
     st.lists(
         st.one_of(
-            # bare OP_PUSHDATAn would swallow what follows: not a builder item
+            # a bare OP_PUSHDATAn is refused by the builder (tested below)
             st.sampled_from([op for op in Opcode if op == OP_0 or op > OP_PUSHDATA4]),
             st.integers(min_value=-(2**40), max_value=2**40),
             st.binary(max_size=300),
@@ -250,6 +250,9 @@ def test_builder_examples():
     assert Script([b"\xaa" * 76]).raw[:2] == bytes([OP_PUSHDATA1, 76])
     assert Script([b"\xaa" * 256]).raw[:3] == bytes([OP_PUSHDATA2, 0, 1])
     assert Script([OP_DUP]) + OP_CHECKSIG == Script([OP_DUP, OP_CHECKSIG])
+    for bare in (OP_PUSHDATA1, OP_PUSHDATA2, OP_PUSHDATA4):
+        with pytest.raises(InputError, match="push bytes instead"):
+            Script([bare, b"\x01\x07"])
     with pytest.raises(InputError, match="booleans"):
         Script([True])
     with pytest.raises(InputError, match="cannot put"):
