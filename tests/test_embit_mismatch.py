@@ -11,9 +11,9 @@ update the note in pyproject.toml and this test.
 from __future__ import annotations
 
 import pytest
-from conftest import load_json_vectors
 from embit.script import Script as EmbitScript
 from embit.transaction import Transaction as EmbitTransaction
+from vectors import load_json_vectors
 
 from taptrees.sighash import taproot_sighash
 from taptrees.tx import Tx, TxOut

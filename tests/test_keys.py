@@ -16,9 +16,9 @@ import hashlib
 
 import pytest
 from coincurve import PublicKeyXOnly
-from conftest import load_csv_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors import load_csv_vectors
 
 from taptrees.errors import InputError
 from taptrees.keys import (

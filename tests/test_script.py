@@ -4,9 +4,9 @@ truncated pushes, script numbers, opcode names and OP_SUCCESS (checked by the ke
 from __future__ import annotations
 
 import pytest
-from conftest import core_asm, core_cases, core_script_fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors import core_asm, core_cases, core_script_fields
 
 from taptrees.errors import InputError
 from taptrees.opcodes import (

@@ -4,7 +4,7 @@ BIP342 script-path hashes (code separator, annex) against libbitcoinkernel."""
 from __future__ import annotations
 
 import pytest
-from conftest import load_json_vectors
+from vectors import load_json_vectors
 
 from taptrees.errors import InputError
 from taptrees.keys import schnorr_sign, taptweak, tweak_seckey, xonly_pubkey

@@ -9,9 +9,9 @@ import random
 from dataclasses import replace
 
 import pytest
-from conftest import load_json_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors import load_json_vectors
 
 from taptrees.address import (
     decode_address,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pbk
 import pytest
-from conftest import core_asm, core_cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors import core_asm, core_cases
 
 from taptrees.errors import InputError
 from taptrees.hashes import hash256

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import core_asm, core_cases, core_script_fields
+from vectors import core_asm, core_cases, core_script_fields
 
 from taptrees.errors import InputError
 from taptrees.keys import SECP256K1_ORDER, schnorr_sign, xonly_pubkey
