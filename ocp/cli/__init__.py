@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from taptrees.errors import InputError
 
@@ -65,10 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except OSError as exc:
-        err.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+        what = escape(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        err.print(f"[bold red]error:[/] {what}",
                   highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:

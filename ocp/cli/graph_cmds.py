@@ -109,7 +109,7 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     info = {"params": str(out), "keys": [str(p) for _, p in keys]}
     emit(args, info, lambda c: c.print(
         f"wrote {out} and {len(keys)} key files in {keys_dir}/ (mode 0600); "
-        "add the [funding] coins, then: ocp graph build"))  # fmt: skip
+        "add the \\[funding] coins, then: ocp graph build"))  # fmt: skip
     return 0
 
 

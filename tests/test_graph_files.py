@@ -1,0 +1,186 @@
+"""Params, key files and graph.json as users handle them through the CLI: the
+ceremony works, and malformed or tampered files get a one-line error and leave
+nothing written (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from ocp.cli import main
+from ocp.errors import UserError
+from ocp.params import load_params
+
+FAKE_FUNDING = (
+    "\n[funding]\n"
+    f'depositor = "{"ab" * 32}:0:100200000"\n'
+    f'operator = "{"cd" * 32}:1:30000000"\n'
+)
+
+
+@pytest.fixture
+def ceremony(tmp_path, monkeypatch):
+    """params init + funding + graph build, in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2"]) == 0
+    Path("params.toml").write_text(Path("params.toml").read_text() + FAKE_FUNDING)
+    assert main(["graph", "build", "params.toml", "--operator-key", "keys/operator.key", "-o", "graph.json"]) == 0
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_key_files_are_private_and_secrets_never_printed(ceremony, capsys):
+    for key in Path("keys").glob("*.key"):
+        assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    secrets = [json.loads(k.read_text())["secret"] for k in Path("keys").glob("*.key")]
+    outputs = []
+    for key in ("signer-1", "signer-2", "operator", "depositor"):
+        outputs.append(run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key"))
+    outputs.append(run(capsys, "graph", "verify", "graph.json", "--json"))
+    outputs.append(run(capsys, "graph", "show", "graph.json", "--json"))
+    text = " ".join(o + e for _, o, e in outputs) + Path("graph.json").read_text()
+    assert not any(s in text for s in secrets)
+    assert outputs[-2][0] == 0 and json.loads(outputs[-2][1])["complete"]
+
+
+def test_depositor_refuses_confirm_before_the_graph_is_presigned(ceremony, capsys):
+    before = Path("graph.json").read_bytes()
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/depositor.key")
+    assert code == 2 and "refusing to sign Confirm" in err
+    assert Path("graph.json").read_bytes() == before  # nothing written
+
+
+def test_verify_reports_missing_signatures(ceremony, capsys):
+    run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
+    code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
+    info = json.loads(out)
+    assert code == 1 and not info["complete"]
+    # signer-2 misses every committee input, the operator its Challenge input
+    committee_inputs = info["presigned_inputs"] - 1
+    assert len(info["missing"]) == committee_inputs + 1
+    assert sum("from committee" in m for m in info["missing"]) == committee_inputs
+    assert sum("Challenge input 0: no signature from operator" in m for m in info["missing"]) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (lambda g: g["transactions"][1].update(hex=g["transactions"][1]["hex"][:-8] + "01000000"),
+         "differs from the one its params build"),
+        (lambda g: g["params"]["amounts"].update(deposit=5), "out of range"),
+        (lambda g: g["params"]["amounts"].update(deposit=100_000_001), "graph_id does not match"),
+        (lambda g: g.update(format="ocp-graph/9"), "format"),
+        (lambda g: g["transactions"].pop(), "transactions missing"),
+        (lambda g: g.update(signatures={"Take1": {"0": {"zz": "00"}}}), "malformed"),
+        (lambda g: g["ots"][0].update(chain_ends=["00"]), "Winternitz public key is malformed"),
+    ],
+)
+def test_tampered_graph_refused(ceremony, capsys, tamper, message):
+    graph = json.loads(Path("graph.json").read_text())
+    tamper(graph)
+    Path("graph.json").write_text(json.dumps(graph))
+    before = Path("graph.json").read_bytes()
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
+    assert code == 2 and message in err and "Traceback" not in err
+    assert Path("graph.json").read_bytes() == before
+
+
+def test_forged_signature_is_reported_invalid(ceremony, capsys):
+    for key in ("signer-1", "signer-2", "operator"):
+        run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
+    graph = json.loads(Path("graph.json").read_text())
+    sigs = graph["signatures"]["Take1"]["0"]
+    pk = next(iter(sigs))
+    sigs[pk] = sigs[pk][:-2] + ("00" if sigs[pk][-2:] != "00" else "01")
+    Path("graph.json").write_text(json.dumps(graph))
+    code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
+    info = json.loads(out)
+    assert code == 1 and any("INVALID" in line and "Take1" in line for line in info["invalid"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "not valid JSON"),
+        ('{"format": "ocp-key/1", "role": "committee", "secret": "00", "pubkey": "00"}', "32 bytes"),
+        ('{"format": "other"}', "format"),
+    ],
+)
+def test_malformed_key_file(ceremony, capsys, content, message):
+    Path("bad.key").write_text(content)
+    os.chmod("bad.key", 0o600)
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "bad.key")
+    assert code == 2 and message in err
+
+
+def test_key_file_of_wrong_signer_or_open_permissions(ceremony, capsys):
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/challenger.key")
+    assert code == 2 and "not the graph's challenger key" in err
+    os.chmod("keys/signer-1.key", 0o644)
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
+    assert code == 2 and "readable by others" in err
+
+
+def test_tampered_key_file_pubkey_mismatch(ceremony, capsys):
+    key = json.loads(Path("keys/signer-1.key").read_text())
+    key["pubkey"] = json.loads(Path("keys/signer-2.key").read_text())["pubkey"]
+    Path("keys/signer-1.key").write_text(json.dumps(key))
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
+    assert code == 2 and "does not match the secret" in err
+
+
+PARAM_ERRORS = [
+    ("challenge_window = 144", "challenge_window = 300", "response_window (288) must exceed windows.challenge_window (300)"),
+    ("refund_timeout = 1008", "refund_timeout = 70000", "windows.refund_timeout = 70000 must be between"),
+    ("disprove_window = 144", "disprove_window = 0", "windows.disprove_window = 0"),
+    ("fee_rate = 2.0", "fee_rate = -1", "amounts.fee_rate"),
+    ("deposit = 100000000", 'deposit = "lots"', "amounts.deposit must be a whole number"),
+    ("[windows]", "[windowz]", "section [windows] is missing"),
+    ('network = "regtest"', 'network = "moonnet"', "network 'moonnet'"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", PARAM_ERRORS)
+def test_params_errors_name_the_field(ceremony, capsys, old, new, message):
+    text = Path("params.toml").read_text()
+    assert old in text
+    Path("bad.toml").write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_params("bad.toml")
+    code, _, err = run(capsys, "graph", "build", "bad.toml", "--operator-key", "keys/operator.key", "-o", "g2.json")
+    assert code == 2 and message in err and not Path("g2.json").exists()
+
+
+def test_params_bad_committee_key(ceremony, capsys):
+    text = Path("params.toml").read_text()
+    graph_key = json.loads(Path("keys/signer-1.key").read_text())["pubkey"]
+    Path("bad.toml").write_text(text.replace(graph_key, "00" * 32))
+    with pytest.raises(UserError, match=r"keys.committee\[0\]"):
+        load_params("bad.toml")
+    Path("bad.toml").write_text("this is = = not toml")
+    with pytest.raises(UserError, match="not valid TOML"):
+        load_params("bad.toml")
+
+
+def test_graph_show_lists_every_transaction_and_leaf(ceremony, capsys):
+    code, out, _ = run(capsys, "graph", "show", "graph.json", "--json")
+    data = json.loads(out)
+    names = {t["name"] for t in data["transactions"]}
+    for name in ("Deposit", "Confirm", "Prepare", "Kickoff", "Challenge", "Assert_0", "Take1",
+                 "Take2", "Slash_0", "Refund", "Disprove_0", "Disprove_7"):  # fmt: skip
+        assert name in names
+    code, out, _ = run(capsys, "graph", "show", "graph.json", "--tx", "Assert_0", "--json")
+    tx = json.loads(out)
+    leaves = tx["outputs"][0]["leaves"]
+    assert {leaf["name"] for leaf in leaves} >= {"take2", "disprove1"}
+    assert all(leaf["asm"] and leaf["size"] > 0 for leaf in leaves)
