@@ -67,6 +67,10 @@ class TxIn:
     sequence: int = SEQUENCE_FINAL
     witness: tuple[bytes, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.sequence <= 0xFFFFFFFF:
+            raise InputError(f"nSequence {self.sequence} is not a uint32")
+
     def serialize(self) -> bytes:
         return (
             self.prevout.serialize()
@@ -80,6 +84,12 @@ class TxOut:
     value: int  # satoshis
     script_pubkey: bytes
 
+    def __post_init__(self) -> None:
+        # an int64 as serialized; negative or excessive amounts are consensus errors,
+        # but they must stay representable (Core's tx_invalid.json has them)
+        if not -(2**63) <= self.value < 2**63:
+            raise InputError(f"output value {self.value} does not fit in an int64")
+
     def serialize(self) -> bytes:
         return self.value.to_bytes(8, "little", signed=True) + ser_bytes(self.script_pubkey)
 
@@ -90,6 +100,12 @@ class Tx:
     inputs: tuple[TxIn, ...] = ()
     outputs: tuple[TxOut, ...] = ()
     locktime: int = 0
+
+    def __post_init__(self) -> None:
+        if not -(2**31) <= self.version < 2**31:
+            raise InputError(f"transaction version {self.version} is not an int32")
+        if not 0 <= self.locktime <= 0xFFFFFFFF:
+            raise InputError(f"nLockTime {self.locktime} is not a uint32")
 
     @property
     def has_witness(self) -> bool:
