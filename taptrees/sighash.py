@@ -33,6 +33,14 @@ class ScriptPath:
     codesep_pos: int = NO_CODESEP
     key_version: int = TAPSCRIPT_KEY_VERSION
 
+    def __post_init__(self) -> None:
+        if len(self.leaf_hash) != 32:
+            raise InputError(f"a tapleaf hash is 32 bytes, got {len(self.leaf_hash)}")
+        if not 0 <= self.codesep_pos <= NO_CODESEP:
+            raise InputError(f"code separator position {self.codesep_pos} is not a uint32")
+        if not 0 <= self.key_version <= 0xFF:
+            raise InputError(f"key version {self.key_version} is not a byte")
+
 
 def _check(tx: Tx, index: int, spent: Sequence[TxOut], hash_type: int) -> None:
     if hash_type not in VALID_TAPROOT_HASH_TYPES:
