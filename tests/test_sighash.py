@@ -187,3 +187,17 @@ def test_script_path_commits_to_leaf_version():
     assert not spend.verify(
         [schnorr_sign(SECKEY, taproot_sighash(spend.tx, 0, spend.spent, 0, wrong))]
     ).ok
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((b"\x00" * 31,), "32 bytes"),
+        ((b"\x00" * 32, 2**32), "uint32"),
+        ((b"\x00" * 32, -1), "uint32"),
+        ((b"\x00" * 32, 0, 256), "byte"),
+    ],
+)
+def test_bad_script_path_is_refused(args, message):
+    with pytest.raises(InputError, match=message):
+        ScriptPath(*args)

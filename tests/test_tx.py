@@ -190,3 +190,21 @@ def test_built_transaction_ids_and_with_witness():
     assert str(pbk.Transaction(witnessed.serialize()).txid) == witnessed.txid
     assert witnessed.weight == tx.weight + 2 + 1 + 1 + 64  # marker, flag, count, len, sig
     assert Tx.from_hex(witnessed.hex()) == witnessed
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: TxIn(OutPoint("00" * 32, 0), sequence=2**32), "nSequence"),
+        (lambda: TxIn(OutPoint("00" * 32, 0), sequence=-1), "nSequence"),
+        (lambda: TxOut(2**63, b""), "int64"),
+        (lambda: Tx(version=2**31), "version"),
+        (lambda: Tx(locktime=-1), "nLockTime"),
+        (lambda: Tx(locktime=2**32), "nLockTime"),
+    ],
+)
+def test_out_of_range_fields_are_refused_when_built(build, message):
+    """Fields are checked when built, not when serialization overflows later."""
+    with pytest.raises(InputError, match=message):
+        build()
+    assert TxOut(-1, b"").serialize() == b"\xff" * 8 + b"\x00"  # representable
