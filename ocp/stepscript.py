@@ -6,12 +6,10 @@ The leaf for step ``i``:
 
 1. the committee's n-of-n (signatures with SIGHASH_SINGLE: the burn output is
    fixed by them, the challenger adds its reward);
-2. verify the committed output ``x[i+1]`` (Winternitz, keep its 4-bit digits),
-   park its limbs on the altstack;
-3. verify the committed input ``x[i]`` the same way (for step 0 the input is the
-   public program input, a constant in the script);
-4. bring ``x[i+1]`` back, compute ``step_i(x[i]) == x[i+1]`` on limbs, ``OP_NOT``:
-   the leaf succeeds only if the committed output is wrong.
+2. :class:`taptrees.arith.disprove.Disprove`: verify the committed output
+   ``x[i+1]`` and input ``x[i]`` (Winternitz, keeping their 4-bit digits; for
+   step 0 the input is the public program input, a constant in the script),
+   recompute the step on limbs and leave 1 only if the committed output is wrong.
 """
 
 from __future__ import annotations
@@ -20,12 +18,10 @@ from collections.abc import Sequence
 
 from ocp.errors import UserError
 from ocp.leaves import committee_verify
-from ocp.ots import ValueKeys, value_verifier
+from ocp.ots import STRATEGY, ValueKeys
 from ocp.program import Program, Step
-from taptrees.arith import Add, And, Const, Eq, Expr, Not, Or, Rotl, Rotr, Shl, Shr, Sub, Word, Xor
-from taptrees.arith.limbs import WORD_LIMBS
-from taptrees.arith.step import Step as ArithStep
-from taptrees.opcodes import OP_FROMALTSTACK, OP_NOT, OP_TOALTSTACK
+from taptrees.arith import Add, And, Const, Expr, Not, Or, Rotl, Rotr, Shl, Shr, Sub, Word, Xor
+from taptrees.arith.disprove import Disprove
 from taptrees.script import Script
 
 
@@ -56,23 +52,25 @@ def step_expr(step: Step, x: Expr) -> Expr:
     raise UserError(f"no script form for step {step}")  # pragma: no cover
 
 
-def mismatch_check(program: Program, i: int) -> ArithStep:
-    """``step_i(x) == y`` on limbs: inputs x (deepest) and y, or y alone for step 0."""
+def step_disprove(program: Program, i: int) -> Disprove:
+    """Step ``i`` as a disprove claim: committed ``y = x[i+1]`` must equal
+    ``step_i(x)`` with ``x = x[i]`` committed, or the program input for step 0."""
     y = Word("y")
     if i == 0:
-        return ArithStep(inputs=(y,), outputs=(Eq(step_expr(program.steps[0], Const(program.initial)), y),))
+        return Disprove(inputs=(), claims=((y, step_expr(program.steps[0], Const(program.initial))),))
     x = Word("x")
-    return ArithStep(inputs=(x, y), outputs=(Eq(step_expr(program.steps[i], x), y),))
+    return Disprove(inputs=(x,), claims=((y, step_expr(program.steps[i], x)),))
 
 
 def disprove_leaf(committee: Sequence[bytes], keys: ValueKeys, program: Program, i: int) -> Script:
-    """Leaf that spends only if committed ``x[i+1]`` is not ``step_i(x[i])``."""
+    """Leaf that spends only if committed ``x[i+1]`` is not ``step_i(x[i])``.
+
+    Witness (bottom first): ``W(x[i])`` (i > 0), ``W(x[i+1])``, the committee's
+    signatures (see :mod:`ocp.witness`)."""
     if not 0 <= i < program.n_steps:
         raise UserError(f"step {i} out of range")
-    check = mismatch_check(program, i)
-    parts: list = [committee_verify(committee), value_verifier(keys, i, keep="digits")]
+    value_keys = {"y": keys.pubkeys[i]}
     if i > 0:
-        parts += [[OP_TOALTSTACK] * WORD_LIMBS, value_verifier(keys, i - 1, keep="digits")]
-        parts += [[OP_FROMALTSTACK] * WORD_LIMBS]
-    parts += [check.script(), OP_NOT]
-    return Script(parts)
+        value_keys["x"] = keys.pubkeys[i - 1]
+    check = step_disprove(program, i).script(value_keys, strategy=STRATEGY)
+    return Script([committee_verify(committee), check])
