@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from vectors import core_asm, core_cases, core_script_fields
 
 from taptrees.errors import InputError
+from taptrees.hashes import hash160, hash256, ripemd160, sha256
 from taptrees.opcodes import (
     OP_0,
     OP_1NEGATE,
@@ -18,11 +19,16 @@ from taptrees.opcodes import (
     OP_CHECKSIG,
     OP_DUP,
     OP_EQUAL,
+    OP_EQUALVERIFY,
+    OP_HASH160,
+    OP_HASH256,
     OP_NUMEQUAL,
     OP_PUSHDATA1,
     OP_PUSHDATA2,
     OP_PUSHDATA4,
     OP_RETURN,
+    OP_RIPEMD160,
+    OP_SHA256,
     OP_SUB,
     Opcode,
     is_op_success,
@@ -303,3 +309,19 @@ def test_op_success_set_matches_the_kernel():
         assert verdict.ok is is_op_success(byte), f"0x{byte:02x}"
         succeeded.append(verdict.ok)
     assert sum(succeeded) == 87  # BIP342 lists 87 OP_SUCCESSx values
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.binary(max_size=520))
+def test_hash_helpers_agree_with_cores_hash_opcodes(data):
+    """taptrees.hashes against OP_SHA256 / OP_HASH160 / OP_HASH256 / OP_RIPEMD160."""
+    script = Script(
+        [
+            OP_DUP, OP_SHA256, sha256(data), OP_EQUALVERIFY,
+            OP_DUP, OP_HASH160, hash160(data), OP_EQUALVERIFY,
+            OP_DUP, OP_RIPEMD160, ripemd160(data), OP_EQUALVERIFY,
+            OP_HASH256, hash256(data), OP_EQUAL,
+        ]
+    )  # fmt: skip
+    assert execute_leaf(script, [data]).ok
+    assert not execute_leaf(script, [data + b"\x00"]).ok
