@@ -29,13 +29,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from ocp.errors import UserError
 from ocp.leaves import (
     committed_values_leaf,
     committee_leaf,
-    committee_verify,
     confirm_leaf,
     single_key_leaf,
 )
@@ -47,7 +45,7 @@ from taptrees.opcodes import OP_RETURN
 from taptrees.script import Script
 from taptrees.sighash import SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE
 from taptrees.tree import NUMS_INTERNAL_KEY, TapLeaf, TaprootOutput, TapTree
-from taptrees.tx import SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
+from taptrees.tx import OutPoint, Tx, TxIn, TxOut, compact_size
 
 GRAPH_FORMAT = "ocp-graph/1"
 #: Policy dust threshold of a P2TR output at Core's default dust relay fee.
@@ -122,17 +120,6 @@ class Graph:
     def n_chunks(self) -> int:
         return len(self.chunks)
 
-    def chunk_of(self, step: int) -> int:
-        """The Assert chunk whose A output carries step ``step``'s disprove leaf."""
-        for j, chunk in enumerate(self.chunks):
-            if step + 1 in chunk or (not chunk and j == 0):
-                return j
-        return self.n_chunks - 1
-
-    @cached_property
-    def by_txid(self) -> dict[str, str]:
-        return {g.txid: name for name, g in self.txs.items()}
-
 
 def graph_id_of(params: Params) -> bytes:
     canonical = json.dumps(params.to_json(), sort_keys=True, separators=(",", ":"))
@@ -153,16 +140,7 @@ def _fee(weight: int, fee_rate: float) -> int:
 
 def _witness_weight(items: Sequence[int]) -> int:
     """Bytes of one input's witness with items of the given sizes (1 WU each)."""
-    from taptrees.tx import compact_size
-
     return len(compact_size(len(items))) + sum(len(compact_size(n)) + n for n in items)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Witness item sizes per leaf, for fee estimates before any signature exists."""
-
-    sizes: dict[str, list[int]]
 
 
 def build_graph(params: Params, ots: ValueKeys) -> Graph:
@@ -182,8 +160,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
 
     def add_output(label: str, leaves, weights=None) -> GraphOutput:
         out, names = _tr(leaves, weights)
-        g = GraphOutput(label, out, names)
-        return g
+        return GraphOutput(label, out, names)
 
     def control_size(g: GraphOutput, leaf: str) -> int:
         return len(g.output.control_block(g.leaf_index(leaf)))
@@ -195,11 +172,6 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
         return _witness_weight(
             [*stack_sizes, len(leaf_script(g, leaf)), control_size(g, leaf)]
         )
-
-    def finish(name, role, purpose, inputs, outs, spends, spent, witness_weights, template=False):
-        tx = Tx(2, tuple(inputs), tuple(outs), 0)
-        weight = len(tx.serialize(False)) * 4 + 2 + sum(witness_weights)
-        return tx, weight
 
     def register(gtx: GraphTx) -> None:
         txs[gtx.name] = gtx
@@ -262,8 +234,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     # ---- trace values: Kickoff reveals the claim (last value), Assert_j the rest ----------
     claim_index = n - 1  # value i is x[i+1]; value n-1 is the claim x[n]
     verifier_sizes = ots.witness_sizes()
-    revealed = list(range(n - 1))
-    chunks = _chunk(revealed, ots, n_sig)
+    chunks = _chunk(list(range(n - 1)), ots, n_sig)
     k = len(chunks)
 
     # ---- outputs created by Kickoff --------------------------------------------------------
@@ -349,7 +320,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     # ---- Assert_j: S_j -> A_j ------------------------------------------------------------------
     a_outs = []
     for j, chunk in enumerate(chunks):
-        steps = _steps_of_chunk(j, chunks, n)
+        steps = _steps_of_chunk(j, chunks)
         leaves = [("take2", committee_leaf(committee, w.disprove))]
         leaves += [(f"disprove{i}", disprove_leaf(committee, ots, program, i)) for i in steps]
         # Take2 is the expected spend; disproves are rare
@@ -436,7 +407,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
 
     # ---- Disprove_i: A_j via leaf i -> burn (+ challenger reward) ---------------------------
     for i in range(n):
-        j = _chunk_of_step(i, chunks, n)
+        j = _chunk_of_step(i, chunks)
         a = asserts[j]
         register(
             GraphTx(
@@ -488,7 +459,7 @@ def _chunk(revealed: list[int], ots: ValueKeys, n_sig: int) -> list[list[int]]:
     return chunks
 
 
-def _chunk_of_step(step: int, chunks: Sequence[Sequence[int]], n: int) -> int:
+def _chunk_of_step(step: int, chunks: Sequence[Sequence[int]]) -> int:
     """Disprove leaf of step i lives on the A output of the chunk revealing x[i+1]
     (value index i); the claim's step (i = n-1) goes with the last chunk."""
     for j, chunk in enumerate(chunks):
@@ -497,8 +468,9 @@ def _chunk_of_step(step: int, chunks: Sequence[Sequence[int]], n: int) -> int:
     return len(chunks) - 1
 
 
-def _steps_of_chunk(j: int, chunks: Sequence[Sequence[int]], n: int) -> list[int]:
-    return [i for i in range(n) if _chunk_of_step(i, chunks, n) == j]
+def _steps_of_chunk(j: int, chunks: Sequence[Sequence[int]]) -> list[int]:
+    n = sum(len(c) for c in chunks) + 1  # every value but the claim is in a chunk
+    return [i for i in range(n) if _chunk_of_step(i, chunks) == j]
 
 
 def _check_outputs(txs: dict[str, GraphTx]) -> None:
@@ -508,9 +480,3 @@ def _check_outputs(txs: dict[str, GraphTx]) -> None:
                 raise UserError(f"{g.name} output {vout} ({out.value} sat) is below dust")
         if not g.template and sum(o.value for o in g.spent) < sum(o.value for o in g.tx.outputs):
             raise UserError(f"{g.name} spends less than it pays")
-
-
-__all__ = [
-    "Graph", "GraphOutput", "GraphTx", "InputSpend", "build_graph", "graph_id_of",
-    "SEQUENCE_FINAL", "SIGHASH_SINGLE_ACP", "committee_verify",
-]  # fmt: skip

@@ -10,6 +10,7 @@ script or amount cannot slip through a ceremony.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ocp.errors import UserError
@@ -17,7 +18,6 @@ from ocp.fileio import read_json, write_json
 from ocp.graph import GRAPH_FORMAT, Graph, build_graph
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
-from taptrees.tx import compact_size
 
 LEAF_PURPOSE = {
     "confirm": "committee n-of-n + depositor: Deposit -> vault (Confirm)",
@@ -146,8 +146,6 @@ def graph_from_json(obj: dict, source: str = "graph") -> Graph:
                 if not _is_hex(pk, 32) or not (_is_hex(sig, 64) or _is_hex(sig, 65)):
                     raise UserError(f"{source}: signature of {tx} input {idx} is malformed")
             parsed.setdefault(tx, {})[int(idx)] = dict(by_key)
-    from dataclasses import replace
-
     return replace(graph, signatures=parsed)
 
 
@@ -164,5 +162,3 @@ def _is_hex(text: object, n_bytes: int) -> bool:
 def load_graph(path: str | Path) -> Graph:
     return graph_from_json(read_json(path, "graph file"), str(path))
 
-
-__all__ = ["graph_from_json", "graph_to_json", "load_graph", "save_graph", "compact_size"]
