@@ -1,14 +1,16 @@
 """hash160 chains: ``H^k(x)`` with ``H = RIPEMD160(SHA256(.))``, Script's OP_HASH160.
 
-Uses :func:`taptrees.hashes.hash160` (hashlib).  The batch hash core
-(:mod:`taptrees.hashcore`) did not offer ``hash160_chains`` when this was written;
-:func:`chain_ends` is the one place to switch to it.
+Whole keys and signatures are walked in one batch by the hash core
+(:func:`taptrees.hashcore.hash160_chains`, bit-exact with hashlib, its backend
+chosen by ``OCP_HASH_BACKEND``); single steps (verification) use
+:func:`taptrees.hashes.hash160`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from taptrees.hashcore import hash160_chains
 from taptrees.hashes import hash160
 
 
@@ -19,6 +21,13 @@ def chain(value: bytes, steps: int) -> bytes:
     return value
 
 
+def chains(starts: Sequence[bytes], counts: Sequence[int]) -> tuple[bytes, ...]:
+    """``H^counts[i](starts[i])`` for every lane (20-byte starts)."""
+    if not starts:
+        return ()
+    return tuple(bytes(v) for v in hash160_chains(list(starts), list(counts)))
+
+
 def chain_ends(starts: Sequence[bytes], steps: int) -> tuple[bytes, ...]:
     """``H^steps`` of every start (the same number of steps for all: public keys)."""
-    return tuple(chain(s, steps) for s in starts)
+    return chains(starts, [steps] * len(starts))

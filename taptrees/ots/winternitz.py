@@ -25,7 +25,7 @@ from functools import cached_property
 
 from taptrees.errors import InputError
 from taptrees.ots import winternitz_script
-from taptrees.ots.chains import chain, chain_ends
+from taptrees.ots.chains import chain, chain_ends, chains
 from taptrees.ots.derive import CHAIN_VALUE_SIZE, chain_start
 from taptrees.script import Script, decode_num, encode_num
 
@@ -220,9 +220,7 @@ class WinternitzKey:
 
     def digit_signatures(self, value: int) -> tuple[bytes, ...]:
         """``H^v(s_p)`` for every position ``p`` (position order)."""
-        return tuple(
-            chain(s, v) for s, v in zip(self.chain_starts, self.params.digits(value), strict=True)
-        )
+        return chains(self.chain_starts, self.params.digits(value))
 
     def sign(self, value: int, strategy: str = "small_script") -> tuple[bytes, ...]:
         """Witness stack items (bottom first) for the verifier of ``strategy``."""
