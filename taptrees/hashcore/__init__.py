@@ -1,20 +1,44 @@
-"""Batch hashing core (contract stub; the vectorized backend is issue 4).
+"""Batch hashing core: SHA-256, RIPEMD-160, hash160, chains and Merkle trees, in bulk.
 
-All functions are bit-exact with :mod:`hashlib`.
+All functions are bit-exact with :mod:`hashlib`. Two backends sit behind one setting
+(argument ``backend=`` or env var ``OCP_HASH_BACKEND``: ``hashlib``, ``numba``, ``auto``):
+
+* ``hashlib``: the reference (RIPEMD-160 falls back to the pure-Python
+  :mod:`taptrees.hashcore.ripemd160` when OpenSSL lacks it);
+* ``numba``: generated straight-line kernels vectorized over lanes (``_kernels.py``,
+  made by :mod:`taptrees.hashcore.gen`), split over threads;
+* ``auto`` (default): numba for batches of at least ``backend.AUTO_MIN_HASHES`` hashes.
+
+Byte-level API (this module): :func:`sha256_many`, :func:`ripemd160_many`,
+:func:`hash160_many`, :func:`sha256_chains`, :func:`hash160_chains`,
+:func:`merkle_parents`, :func:`merkle_levels`, :func:`merkle_root`. Word-level API over
+``(words, lanes)`` uint32 arrays: :mod:`taptrees.hashcore.vector`. Winternitz chain
+helpers: :mod:`taptrees.hashcore.winternitz`. See docs/hashcore.md.
 """
 
 from __future__ import annotations
 
-import hashlib
+from taptrees.hashcore.api import (
+    hash160_chains,
+    hash160_many,
+    merkle_levels,
+    merkle_parents,
+    merkle_root,
+    ripemd160_many,
+    sha256_chains,
+    sha256_many,
+)
+from taptrees.hashcore.backend import BACKENDS, ENV_VAR
 
-
-def merkle_parents(level: bytes) -> bytes:
-    """Hash consecutive 64-byte pairs of 32-byte nodes: SHA-256(left || right) each.
-
-    ``level`` holds an even number of 32-byte nodes; returns half as many.
-    """
-    if len(level) % 64:
-        raise ValueError("merkle level must hold an even number of 32-byte nodes")
-    return b"".join(
-        hashlib.sha256(level[i : i + 64]).digest() for i in range(0, len(level), 64)
-    )
+__all__ = [
+    "BACKENDS",
+    "ENV_VAR",
+    "hash160_chains",
+    "hash160_many",
+    "merkle_levels",
+    "merkle_parents",
+    "merkle_root",
+    "ripemd160_many",
+    "sha256_chains",
+    "sha256_many",
+]

@@ -267,34 +267,26 @@ def rmd_step5(a, b, c, d, e, x, k, s):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def sha256_compress(st, blk, lo, hi):
-    """In place, lanes lo..hi: st = SHA-256 compression(st, blk) (FIPS 180-4, 6.2.2)."""
+def sha256_block(buf, lo, hi):
+    """In place, lanes lo..hi: buf[0:8] = SHA-256 compression(H(0), block buf[0:16]) (FIPS 180-4, 6.2.2), the digest of a padded one-block message."""
     for j in range(hi - lo):
         i = np.uint64(lo + j)
-        h0 = st[0, i]
-        h1 = st[1, i]
-        h2 = st[2, i]
-        h3 = st[3, i]
-        h4 = st[4, i]
-        h5 = st[5, i]
-        h6 = st[6, i]
-        h7 = st[7, i]
-        x0 = blk[0, i]
-        x1 = blk[1, i]
-        x2 = blk[2, i]
-        x3 = blk[3, i]
-        x4 = blk[4, i]
-        x5 = blk[5, i]
-        x6 = blk[6, i]
-        x7 = blk[7, i]
-        x8 = blk[8, i]
-        x9 = blk[9, i]
-        x10 = blk[10, i]
-        x11 = blk[11, i]
-        x12 = blk[12, i]
-        x13 = blk[13, i]
-        x14 = blk[14, i]
-        x15 = blk[15, i]
+        x0 = buf[0, i]
+        x1 = buf[1, i]
+        x2 = buf[2, i]
+        x3 = buf[3, i]
+        x4 = buf[4, i]
+        x5 = buf[5, i]
+        x6 = buf[6, i]
+        x7 = buf[7, i]
+        x8 = buf[8, i]
+        x9 = buf[9, i]
+        x10 = buf[10, i]
+        x11 = buf[11, i]
+        x12 = buf[12, i]
+        x13 = buf[13, i]
+        x14 = buf[14, i]
+        x15 = buf[15, i]
         w16 = sha_sched(x0, x1, x9, x14)
         w17 = sha_sched(x1, x2, x10, x15)
         w18 = sha_sched(x2, x3, x11, w16)
@@ -343,10 +335,10 @@ def sha256_compress(st, blk, lo, hi):
         w61 = sha_sched(w45, w46, w54, w59)
         w62 = sha_sched(w46, w47, w55, w60)
         w63 = sha_sched(w47, w48, w56, w61)
-        a0, e0 = sha_round(h0, h1, h2, h3, h4, h5, h6, h7, K0, x0)
-        a1, e1 = sha_round(a0, h0, h1, h2, e0, h4, h5, h6, K1, x1)
-        a2, e2 = sha_round(a1, a0, h0, h1, e1, e0, h4, h5, K2, x2)
-        a3, e3 = sha_round(a2, a1, a0, h0, e2, e1, e0, h4, K3, x3)
+        a0, e0 = sha_round(H0, H1, H2, H3, H4, H5, H6, H7, K0, x0)
+        a1, e1 = sha_round(a0, H0, H1, H2, e0, H4, H5, H6, K1, x1)
+        a2, e2 = sha_round(a1, a0, H0, H1, e1, e0, H4, H5, K2, x2)
+        a3, e3 = sha_round(a2, a1, a0, H0, e2, e1, e0, H4, K3, x3)
         a4, e4 = sha_round(a3, a2, a1, a0, e3, e2, e1, e0, K4, x4)
         a5, e5 = sha_round(a4, a3, a2, a1, e4, e3, e2, e1, K5, x5)
         a6, e6 = sha_round(a5, a4, a3, a2, e5, e4, e3, e2, K6, x6)
@@ -407,37 +399,37 @@ def sha256_compress(st, blk, lo, hi):
         a61, e61 = sha_round(a60, a59, a58, a57, e60, e59, e58, e57, K61, w61)
         a62, e62 = sha_round(a61, a60, a59, a58, e61, e60, e59, e58, K62, w62)
         a63, e63 = sha_round(a62, a61, a60, a59, e62, e61, e60, e59, K63, w63)
-        st[0, i] = u32(a63 + h0)
-        st[1, i] = u32(a62 + h1)
-        st[2, i] = u32(a61 + h2)
-        st[3, i] = u32(a60 + h3)
-        st[4, i] = u32(e63 + h4)
-        st[5, i] = u32(e62 + h5)
-        st[6, i] = u32(e61 + h6)
-        st[7, i] = u32(e60 + h7)
+        buf[0, i] = u32(a63 + H0)
+        buf[1, i] = u32(a62 + H1)
+        buf[2, i] = u32(a61 + H2)
+        buf[3, i] = u32(a60 + H3)
+        buf[4, i] = u32(e63 + H4)
+        buf[5, i] = u32(e62 + H5)
+        buf[6, i] = u32(e61 + H6)
+        buf[7, i] = u32(e60 + H7)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def sha256_node64(out, blk, lo, hi):
-    """Lanes lo..hi: out = SHA-256 of the 64-byte message blk (two blocks, 2nd constant)."""
+def sha256_node64(buf, lo, hi):
+    """In place, lanes lo..hi: buf[0:8] = SHA-256 of the 64-byte message buf[0:16] (two blocks, the second constant)."""
     for j in range(hi - lo):
         i = np.uint64(lo + j)
-        x0 = blk[0, i]
-        x1 = blk[1, i]
-        x2 = blk[2, i]
-        x3 = blk[3, i]
-        x4 = blk[4, i]
-        x5 = blk[5, i]
-        x6 = blk[6, i]
-        x7 = blk[7, i]
-        x8 = blk[8, i]
-        x9 = blk[9, i]
-        x10 = blk[10, i]
-        x11 = blk[11, i]
-        x12 = blk[12, i]
-        x13 = blk[13, i]
-        x14 = blk[14, i]
-        x15 = blk[15, i]
+        x0 = buf[0, i]
+        x1 = buf[1, i]
+        x2 = buf[2, i]
+        x3 = buf[3, i]
+        x4 = buf[4, i]
+        x5 = buf[5, i]
+        x6 = buf[6, i]
+        x7 = buf[7, i]
+        x8 = buf[8, i]
+        x9 = buf[9, i]
+        x10 = buf[10, i]
+        x11 = buf[11, i]
+        x12 = buf[12, i]
+        x13 = buf[13, i]
+        x14 = buf[14, i]
+        x15 = buf[15, i]
         pw16 = sha_sched(x0, x1, x9, x14)
         pw17 = sha_sched(x1, x2, x10, x15)
         pw18 = sha_sched(x2, x3, x11, pw16)
@@ -622,14 +614,14 @@ def sha256_node64(out, blk, lo, hi):
         qa61, qe61 = sha_round(qa60, qa59, qa58, qa57, qe60, qe59, qe58, qe57, KP61, Z)
         qa62, qe62 = sha_round(qa61, qa60, qa59, qa58, qe61, qe60, qe59, qe58, KP62, Z)
         qa63, qe63 = sha_round(qa62, qa61, qa60, qa59, qe62, qe61, qe60, qe59, KP63, Z)
-        out[0, i] = u32(qa63 + m0)
-        out[1, i] = u32(qa62 + m1)
-        out[2, i] = u32(qa61 + m2)
-        out[3, i] = u32(qa60 + m3)
-        out[4, i] = u32(qe63 + m4)
-        out[5, i] = u32(qe62 + m5)
-        out[6, i] = u32(qe61 + m6)
-        out[7, i] = u32(qe60 + m7)
+        buf[0, i] = u32(qa63 + m0)
+        buf[1, i] = u32(qa62 + m1)
+        buf[2, i] = u32(qa61 + m2)
+        buf[3, i] = u32(qa60 + m3)
+        buf[4, i] = u32(qe63 + m4)
+        buf[5, i] = u32(qe62 + m5)
+        buf[6, i] = u32(qe61 + m6)
+        buf[7, i] = u32(qe60 + m7)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -777,34 +769,29 @@ def sha256_chain32(st, cnt, lanes, first, step):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def ripemd160_compress(st, blk, lo, hi):
-    """In place, lanes lo..hi: st = RIPEMD-160 compression(st, blk)."""
+def ripemd160_block(buf, lo, hi):
+    """In place, lanes lo..hi: buf[0:5] = RIPEMD-160 compression(IV, block buf[0:16]), the digest of a padded one-block message."""
     for j in range(hi - lo):
         i = np.uint64(lo + j)
-        h0 = st[0, i]
-        h1 = st[1, i]
-        h2 = st[2, i]
-        h3 = st[3, i]
-        h4 = st[4, i]
-        x0 = blk[0, i]
-        x1 = blk[1, i]
-        x2 = blk[2, i]
-        x3 = blk[3, i]
-        x4 = blk[4, i]
-        x5 = blk[5, i]
-        x6 = blk[6, i]
-        x7 = blk[7, i]
-        x8 = blk[8, i]
-        x9 = blk[9, i]
-        x10 = blk[10, i]
-        x11 = blk[11, i]
-        x12 = blk[12, i]
-        x13 = blk[13, i]
-        x14 = blk[14, i]
-        x15 = blk[15, i]
-        lb0, ld0 = rmd_step1(h0, h1, h2, h3, h4, x0, KL0, 11)
-        lb1, ld1 = rmd_step1(h4, lb0, h1, ld0, h3, x1, KL0, 14)
-        lb2, ld2 = rmd_step1(h3, lb1, lb0, ld1, ld0, x2, KL0, 15)
+        x0 = buf[0, i]
+        x1 = buf[1, i]
+        x2 = buf[2, i]
+        x3 = buf[3, i]
+        x4 = buf[4, i]
+        x5 = buf[5, i]
+        x6 = buf[6, i]
+        x7 = buf[7, i]
+        x8 = buf[8, i]
+        x9 = buf[9, i]
+        x10 = buf[10, i]
+        x11 = buf[11, i]
+        x12 = buf[12, i]
+        x13 = buf[13, i]
+        x14 = buf[14, i]
+        x15 = buf[15, i]
+        lb0, ld0 = rmd_step1(R0, R1, R2, R3, R4, x0, KL0, 11)
+        lb1, ld1 = rmd_step1(R4, lb0, R1, ld0, R3, x1, KL0, 14)
+        lb2, ld2 = rmd_step1(R3, lb1, lb0, ld1, ld0, x2, KL0, 15)
         lb3, ld3 = rmd_step1(ld0, lb2, lb1, ld2, ld1, x3, KL0, 12)
         lb4, ld4 = rmd_step1(ld1, lb3, lb2, ld3, ld2, x4, KL0, 5)
         lb5, ld5 = rmd_step1(ld2, lb4, lb3, ld4, ld3, x5, KL0, 8)
@@ -882,9 +869,9 @@ def ripemd160_compress(st, blk, lo, hi):
         lb77, ld77 = rmd_step5(ld74, lb76, lb75, ld76, ld75, x6, KL4, 8)
         lb78, ld78 = rmd_step5(ld75, lb77, lb76, ld77, ld76, x15, KL4, 5)
         lb79, ld79 = rmd_step5(ld76, lb78, lb77, ld78, ld77, x13, KL4, 6)
-        rb0, rd0 = rmd_step5(h0, h1, h2, h3, h4, x5, KR0, 8)
-        rb1, rd1 = rmd_step5(h4, rb0, h1, rd0, h3, x14, KR0, 9)
-        rb2, rd2 = rmd_step5(h3, rb1, rb0, rd1, rd0, x7, KR0, 9)
+        rb0, rd0 = rmd_step5(R0, R1, R2, R3, R4, x5, KR0, 8)
+        rb1, rd1 = rmd_step5(R4, rb0, R1, rd0, R3, x14, KR0, 9)
+        rb2, rd2 = rmd_step5(R3, rb1, rb0, rd1, rd0, x7, KR0, 9)
         rb3, rd3 = rmd_step5(rd0, rb2, rb1, rd2, rd1, x0, KR0, 11)
         rb4, rd4 = rmd_step5(rd1, rb3, rb2, rd3, rd2, x9, KR0, 13)
         rb5, rd5 = rmd_step5(rd2, rb4, rb3, rd4, rd3, x2, KR0, 15)
@@ -962,11 +949,11 @@ def ripemd160_compress(st, blk, lo, hi):
         rb77, rd77 = rmd_step1(rd74, rb76, rb75, rd76, rd75, x3, KR4, 13)
         rb78, rd78 = rmd_step1(rd75, rb77, rb76, rd77, rd76, x9, KR4, 11)
         rb79, rd79 = rmd_step1(rd76, rb78, rb77, rd78, rd77, x11, KR4, 11)
-        st[0, i] = u32(h1 + lb78 + rd79)
-        st[1, i] = u32(h2 + ld79 + rd78)
-        st[2, i] = u32(h3 + ld78 + rd77)
-        st[3, i] = u32(h4 + ld77 + rb79)
-        st[4, i] = u32(h0 + lb79 + rb78)
+        buf[0, i] = u32(R1 + lb78 + rd79)
+        buf[1, i] = u32(R2 + ld79 + rd78)
+        buf[2, i] = u32(R3 + ld78 + rd77)
+        buf[3, i] = u32(R4 + ld77 + rb79)
+        buf[4, i] = u32(R0 + lb79 + rb78)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

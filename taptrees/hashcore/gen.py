@@ -11,6 +11,9 @@ hold (numba types every integer operation on uint32 as uint64):
 * every value that is kept is wrapped in ``u32(...)`` (a truncation), so no right shift
   ever sees high garbage bits;
 * lane indices are unsigned (``np.uint64``), so numba emits no negative-index wraparound;
+* each kernel reads and writes one array in place, with at most 8 x 16 (store, load)
+  pairs of rows: LLVM checks at run time that rows do not overlap and gives up on
+  vectorizing beyond 128 such checks (why there is no kernel with a state input);
 * rounds are calls to small helpers compiled once (``inline="never"`` at the numba level,
   LLVM inlines them), which keeps numba's own type inference and compile time low.
 
@@ -252,22 +255,28 @@ def _kernel(
     ) + _indent(body, depth)
 
 
-def _sha256_compress() -> list[str]:
-    body = [f"h{j} = st[{j}, i]" for j in range(8)] + [f"x{j} = blk[{j}, i]" for j in range(16)]
-    lines, out = sha256_body("", [f"x{j}" for j in range(16)], [f"h{j}" for j in range(8)])
-    body += lines + [f"st[{j}, i] = {out[j]}" for j in range(8)]
-    doc = "In place, lanes lo..hi: st = SHA-256 compression(st, blk) (FIPS 180-4, 6.2.2)."
-    return _kernel("sha256_compress", "st, blk, lo, hi", doc, [], LANE_LOOP, body)
+def _sha256_block() -> list[str]:
+    body = [f"x{j} = buf[{j}, i]" for j in range(16)]
+    lines, out = sha256_body("", [f"x{j}" for j in range(16)], [f"H{j}" for j in range(8)])
+    body += lines + [f"buf[{j}, i] = {out[j]}" for j in range(8)]
+    doc = (
+        "In place, lanes lo..hi: buf[0:8] = SHA-256 compression(H(0), block buf[0:16])"
+        " (FIPS 180-4, 6.2.2), the digest of a padded one-block message."
+    )
+    return _kernel("sha256_block", "buf, lo, hi", doc, [], LANE_LOOP, body)
 
 
 def _sha256_node64() -> list[str]:
-    body = [f"x{j} = blk[{j}, i]" for j in range(16)]
+    body = [f"x{j} = buf[{j}, i]" for j in range(16)]
     l1, o1 = sha256_body("p", [f"x{j}" for j in range(16)], [f"H{j}" for j in range(8)])
     body += l1 + [f"m{j} = {o1[j]}" for j in range(8)]
     l2, o2 = sha256_body("q", [], [f"m{j}" for j in range(8)], kw=[f"KP{t}" for t in range(64)])
-    body += l2 + [f"out[{j}, i] = {o2[j]}" for j in range(8)]
-    doc = "Lanes lo..hi: out = SHA-256 of the 64-byte message blk (two blocks, 2nd constant)."
-    return _kernel("sha256_node64", "out, blk, lo, hi", doc, [], LANE_LOOP, body)
+    body += l2 + [f"buf[{j}, i] = {o2[j]}" for j in range(8)]
+    doc = (
+        "In place, lanes lo..hi: buf[0:8] = SHA-256 of the 64-byte message buf[0:16]"
+        " (two blocks, the second constant)."
+    )
+    return _kernel("sha256_node64", "buf, lo, hi", doc, [], LANE_LOOP, body)
 
 
 def _sha256_chain32() -> list[str]:
@@ -280,12 +289,15 @@ def _sha256_chain32() -> list[str]:
     return _kernel("sha256_chain32", "st, cnt, lanes, first, step", doc, [], CHAIN_LOOP, body)
 
 
-def _ripemd160_compress() -> list[str]:
-    body = [f"h{j} = st[{j}, i]" for j in range(5)] + [f"x{j} = blk[{j}, i]" for j in range(16)]
-    lines, out = ripemd160_body("", [f"x{j}" for j in range(16)], [f"h{j}" for j in range(5)])
-    body += lines + [f"st[{j}, i] = {out[j]}" for j in range(5)]
-    doc = "In place, lanes lo..hi: st = RIPEMD-160 compression(st, blk)."
-    return _kernel("ripemd160_compress", "st, blk, lo, hi", doc, [], LANE_LOOP, body)
+def _ripemd160_block() -> list[str]:
+    body = [f"x{j} = buf[{j}, i]" for j in range(16)]
+    lines, out = ripemd160_body("", [f"x{j}" for j in range(16)], [f"R{j}" for j in range(5)])
+    body += lines + [f"buf[{j}, i] = {out[j]}" for j in range(5)]
+    doc = (
+        "In place, lanes lo..hi: buf[0:5] = RIPEMD-160 compression(IV, block buf[0:16]),"
+        " the digest of a padded one-block message."
+    )
+    return _kernel("ripemd160_block", "buf, lo, hi", doc, [], LANE_LOOP, body)
 
 
 def _hash160_chain20() -> list[str]:
@@ -311,10 +323,10 @@ def render() -> str:
     text = "\n".join(parts) + "\n" + HELPERS
     text += "".join(RMD_STEP.format(n=n) for n in range(1, 6))
     for make in (
-        _sha256_compress,
+        _sha256_block,
         _sha256_node64,
         _sha256_chain32,
-        _ripemd160_compress,
+        _ripemd160_block,
         _hash160_chain20,
     ):
         text += "\n".join(make()) + "\n"

@@ -17,7 +17,6 @@ import numpy as np
 
 from taptrees.errors import InputError
 from taptrees.hashcore import backend
-from taptrees.hashcore.constants import RMD160_IV, SHA256_IV
 from taptrees.hashcore.words import check_counts, check_words
 
 #: Lanes per block in the chain kernels (32 bytes x 256 lanes stays in L1).
@@ -74,51 +73,40 @@ def _kernels():
 def _blocks(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], threads: int | None) -> None:
     """Run a single-block kernel ``kernel(*arrays, lo, hi)`` over all (padded) lanes."""
     n = arrays[0].shape[1]
+    if n == 0:
+        return
     parts = _thread_count(threads, n)
     step = _lanes8(-(-n // parts))
-    _run(kernel, [(*arrays, lo, min(lo + step, n)) for lo in range(0, n, step)] or [(*arrays, 0, 0)])
+    _run(kernel, [(*arrays, lo, min(lo + step, n)) for lo in range(0, n, step)])
 
 
-def _iv(iv: tuple[int, ...], lanes: int) -> np.ndarray:
-    return np.repeat(np.array(iv, dtype=np.uint32)[:, None], lanes, axis=1)
-
-
-def sha256_compress_words(
-    blocks: np.ndarray, state: np.ndarray | None = None, *, threads: int | None = None
-) -> np.ndarray:
-    """SHA-256 compression of one ``(16, lanes)`` block per lane into ``(8, lanes)`` state.
-
-    ``state`` defaults to H(0), so a padded one-block message gives its digest directly.
-    """
+def _one_block(kernel_name: str, blocks: np.ndarray, rows: int, threads: int | None) -> np.ndarray:
     blocks = check_words(blocks, 16, "blocks")
-    n, m = blocks.shape[1], _lanes8(blocks.shape[1])
-    st = _iv(SHA256_IV, m) if state is None else _padded(check_words(state, 8, "state"), m)
-    if st.shape[1] != m:
-        raise InputError(f"state: expected {n} lanes, got {state.shape[1]}")
-    _blocks(_kernels().sha256_compress, (st, _padded(blocks, m)), threads)
-    return st[:, :n].copy()
+    n = blocks.shape[1]
+    buf = _padded(blocks, _lanes8(n))
+    _blocks(getattr(_kernels(), kernel_name), (buf,), threads)
+    return buf[:rows, :n].copy()
+
+
+def sha256_block_words(blocks: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+    """SHA-256 digests ``(8, lanes)`` of padded one-block messages ``(16, lanes)``.
+
+    Words are big-endian values; :func:`taptrees.hashcore.words.sha256_pad` makes blocks.
+    """
+    return _one_block("sha256_block", blocks, 8, threads)
 
 
 def sha256_node_words(blocks: np.ndarray, *, threads: int | None = None) -> np.ndarray:
     """SHA-256 digests ``(8, lanes)`` of 64-byte messages given as ``(16, lanes)`` words."""
-    blocks = check_words(blocks, 16, "blocks")
-    n, m = blocks.shape[1], _lanes8(blocks.shape[1])
-    out = np.empty((8, m), dtype=np.uint32)
-    _blocks(_kernels().sha256_node64, (out, _padded(blocks, m)), threads)
-    return out[:, :n].copy()
+    return _one_block("sha256_node64", blocks, 8, threads)
 
 
-def ripemd160_compress_words(
-    blocks: np.ndarray, state: np.ndarray | None = None, *, threads: int | None = None
-) -> np.ndarray:
-    """RIPEMD-160 compression of one ``(16, lanes)`` little-endian block per lane."""
-    blocks = check_words(blocks, 16, "blocks")
-    n, m = blocks.shape[1], _lanes8(blocks.shape[1])
-    st = _iv(RMD160_IV, m) if state is None else _padded(check_words(state, 5, "state"), m)
-    if st.shape[1] != m:
-        raise InputError(f"state: expected {n} lanes, got {state.shape[1]}")
-    _blocks(_kernels().ripemd160_compress, (st, _padded(blocks, m)), threads)
-    return st[:, :n].copy()
+def ripemd160_block_words(blocks: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+    """RIPEMD-160 digests ``(5, lanes)`` of padded one-block messages ``(16, lanes)``.
+
+    Words are little-endian values; :func:`taptrees.hashcore.words.ripemd160_pad` pads.
+    """
+    return _one_block("ripemd160_block", blocks, 5, threads)
 
 
 def merkle_parent_words(level: np.ndarray, *, threads: int | None = None) -> np.ndarray:

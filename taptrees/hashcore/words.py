@@ -85,7 +85,9 @@ def be_words(data: np.ndarray) -> np.ndarray:
     """``(lanes, 4W)`` bytes -> ``(W, lanes)`` big-endian word values."""
     lanes = data.shape[0]
     return np.ascontiguousarray(
-        np.ascontiguousarray(data).view(">u4").reshape(lanes, -1).astype(np.uint32).T
+        np.ascontiguousarray(data).view(">u4").reshape(lanes, data.shape[1] // 4)
+        .astype(np.uint32)
+        .T
     )
 
 
@@ -93,17 +95,21 @@ def le_words(data: np.ndarray) -> np.ndarray:
     """``(lanes, 4W)`` bytes -> ``(W, lanes)`` little-endian word values."""
     lanes = data.shape[0]
     return np.ascontiguousarray(
-        np.ascontiguousarray(data).view("<u4").reshape(lanes, -1).astype(np.uint32).T
+        np.ascontiguousarray(data).view("<u4").reshape(lanes, data.shape[1] // 4)
+        .astype(np.uint32)
+        .T
     )
 
 
 def be_bytes(words: np.ndarray) -> np.ndarray:
     """``(W, lanes)`` word values -> ``(lanes, 4W)`` bytes, each word big-endian."""
     lanes = words.shape[1]
-    return np.ascontiguousarray(words.T.astype(">u4")).view(np.uint8).reshape(lanes, -1)
+    width = 4 * words.shape[0]
+    return np.ascontiguousarray(words.T.astype(">u4")).view(np.uint8).reshape(lanes, width)
 
 
 def le_bytes(words: np.ndarray) -> np.ndarray:
     """``(W, lanes)`` word values -> ``(lanes, 4W)`` bytes, each word little-endian."""
     lanes = words.shape[1]
-    return np.ascontiguousarray(words.T.astype("<u4")).view(np.uint8).reshape(lanes, -1)
+    width = 4 * words.shape[0]
+    return np.ascontiguousarray(words.T.astype("<u4")).view(np.uint8).reshape(lanes, width)
