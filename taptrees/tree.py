@@ -87,6 +87,8 @@ class TapTree:
     root: TapNode
 
     def __post_init__(self) -> None:
+        if not isinstance(self.root, TapLeaf | TapBranch):  # a bare Script or bytes
+            object.__setattr__(self, "root", _leaf(self.root))
         depth = _depth(self.root)
         if depth > TAPROOT_CONTROL_MAX_NODE_COUNT:
             raise InputError(

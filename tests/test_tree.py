@@ -406,3 +406,12 @@ def test_index_of_finds_equal_leaves_not_only_the_same_object():
         tree.index_of(TapLeaf(numbered_leaf(3), version=0xC2))
     # so a spend can name its leaf by value, and the kernel accepts it
     assert leaf_spend(TapLeaf(numbered_leaf(3)), tree=tree).verify([encode_num(3)]).ok
+
+
+def test_tree_of_a_bare_script_wraps_it_in_a_leaf():
+    from taptrees.opcodes import OP_1
+    from taptrees.script import Script
+    from taptrees.tree import TapLeaf, TapTree
+
+    script = Script([OP_1])
+    assert TapTree(script).merkle_root == TapTree(TapLeaf(script)).merkle_root
