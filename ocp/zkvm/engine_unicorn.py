@@ -28,6 +28,8 @@ How the two are kept in agreement:
 from __future__ import annotations
 
 import copy
+import ctypes
+from array import array
 
 from unicorn import (
     UC_ARCH_MIPS,
@@ -42,6 +44,7 @@ from unicorn import (
     UcError,
 )
 from unicorn.mips_const import UC_MIPS_REG_0, UC_MIPS_REG_HI, UC_MIPS_REG_LO, UC_MIPS_REG_PC
+from unicorn.unicorn_py3.unicorn import uclib
 
 from ocp.zkvm.cpu import Halt, Machine
 from ocp.zkvm.memory import PAGE_SIZE, bytes_to_page, page_to_bytes
@@ -50,6 +53,33 @@ M = 0xFFFFFFFF
 EXCP_SYSCALL = 17  # QEMU target/mips: the interrupt number of a syscall exception
 #: GPRs $1..$31, HI, LO (in the Python register-list order, minus $0).
 _REG_IDS = [UC_MIPS_REG_0 + i for i in range(1, 32)] + [UC_MIPS_REG_HI, UC_MIPS_REG_LO]
+
+
+class RegFile:
+    """Batch access to $1..$31, HI, LO through the C API (the binding's batch calls are slow).
+
+    Values land in an ``array('Q')`` whose slots unicorn fills with 32-bit values
+    (upper halves stay zero), so reading them is one ``tolist()``.
+    """
+
+    def __init__(self, uc: Uc) -> None:
+        n = len(_REG_IDS)
+        self._uc, self._n = uc, n
+        self._ids = (ctypes.c_int * n)(*_REG_IDS)
+        self._arr = array("Q", bytes(8 * n))
+        base = self._arr.buffer_info()[0]
+        self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+
+    def read(self) -> list[int]:
+        """Values in Python register-list order from $1."""
+        if uclib.uc_reg_read_batch(self._uc._uch, self._ids, self._ptrs, self._n):
+            raise UcError(uclib.uc_errno(self._uc._uch))
+        return self._arr.tolist()
+
+    def write(self, values: list[int]) -> None:
+        self._arr[:] = array("Q", values)
+        if uclib.uc_reg_write_batch(self._uc._uch, self._ids, self._ptrs, self._n):
+            raise UcError(uclib.uc_errno(self._uc._uch))
 
 
 class _UcMemory:
@@ -101,6 +131,7 @@ class UnicornEngine:
         self._pushed = {}
         self._bytes = {}
         self._ucmem = _UcMemory(self)
+        self.regfile = RegFile(uc)
         return uc
 
     def _ensure_mapped(self, addr: int, n: int) -> None:
@@ -126,15 +157,15 @@ class UnicornEngine:
             self._abandon = _Abandon(f"exception {intno}")
             uc.emu_stop()
             return
-        vals = uc.reg_read_batch(_REG_IDS)
-        r = [0, *vals]
+        r = [0, *self.regfile.read()]
         try:
             self.machine.kernel.syscall(r, self._ucmem)
         except Halt as h:
             self._abandon = h
             uc.emu_stop()
             return
-        uc.reg_write_batch([(UC_MIPS_REG_0 + 2, r[2]), (UC_MIPS_REG_0 + 7, r[7])])
+        uc.reg_write(UC_MIPS_REG_0 + 2, r[2])
+        uc.reg_write(UC_MIPS_REG_0 + 7, r[7])
 
     # -- state transfer ---------------------------------------------------
     def _push(self) -> None:
@@ -153,14 +184,13 @@ class UnicornEngine:
                     uc.mem_write(pn << 12, data)
                     self._bytes[pn] = data
                 self._pushed[pn] = page
-        uc.reg_write_batch(list(zip(_REG_IDS, m.regs[1:], strict=True))
-                           + [(UC_MIPS_REG_PC, m.pc)])
+        self.regfile.write(m.regs[1:])
+        uc.reg_write(UC_MIPS_REG_PC, m.pc)
 
     def _pull(self) -> None:
         m = self.machine
         uc = self.uc
-        vals = uc.reg_read_batch(_REG_IDS)
-        m.regs[1:] = vals
+        m.regs[1:] = self.regfile.read()
         m.pc = uc.reg_read(UC_MIPS_REG_PC)
         m.npc = (m.pc + 4) & M
         big = m.big_endian
