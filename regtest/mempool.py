@@ -28,6 +28,7 @@ from regtest.rules import (
     is_final,
     sequence_locks_met,
 )
+from taptrees.interp.explain import explain_input
 from taptrees.tx import OutPoint, Tx
 from taptrees.verify import verify_inputs
 
@@ -143,10 +144,11 @@ def check_mempool_tx(
         return Reject("min relay fee not met", f"{fee} < {need}")
     for verdict in verify_inputs(tx, spent):
         if not verdict.ok:
-            # libbitcoinkernel answers pass/fail only: no interpreter error name.
+            # libbitcoinkernel answers pass/fail only; the analysis interpreter says why
+            why = explain_input(tx, verdict.input_index, spent)
             return Reject(
                 "mandatory-script-verify-flag-failed "
-                f"(input {verdict.input_index} failed in libbitcoinkernel)",
+                f"(input {verdict.input_index} failed in libbitcoinkernel: {why})",
                 verdict.reason,
             )
     return MempoolEntry(tx, fee, tuple(coins))

@@ -66,6 +66,8 @@ def test_answered_every_disprove_refused_then_take2():
     for i in range(n):
         e = events(world, f"Disprove_{i} (honest trace)")
         assert not e.accepted and e.reason.startswith("mandatory-script-verify-flag-failed")
+        # signatures and one-time signatures check out; only the step check is false
+        assert "EVAL_FALSE" in e.reason
     assert events(world, "Take2 (early)").reason == "non-BIP68-final"
     assert events(world, "Take2").accepted
     assert not events(world, "Slash_0 (after Assert)").accepted
