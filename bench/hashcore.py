@@ -20,7 +20,7 @@ from taptrees.hashcore import backend, reference, vector, winternitz
 from taptrees.hashcore.words import be_words, le_words
 
 
-def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
     """Fastest of ``repeat`` wall-clock timings of ``fn()``, seconds."""
     best = float("inf")
     for _ in range(repeat):
@@ -59,6 +59,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     cores = vector.default_threads()
     print(f"hash core bench: {cores} CPU(s) available, numba threads 1 and {min(2, cores)}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other processes skew 2-thread numbers)")
 
     t0 = time.perf_counter()
     vector.sha256_chain_words(be_words(rng.integers(0, 256, (8, 32), np.uint8)), 1)
@@ -126,6 +127,7 @@ def main() -> None:
         t_ref *= len(secrets) / len(sample)
         print(f"  {label:36s} {len(secrets):7d} chains  numba {t_numba * 1e3:7.1f} ms"
               f"   hashlib loop {t_ref:6.2f} s (extrapolated)")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

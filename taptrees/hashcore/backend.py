@@ -22,9 +22,12 @@ from taptrees.errors import InputError
 ENV_VAR = "OCP_HASH_BACKEND"
 BACKENDS = ("hashlib", "numba", "auto")
 
-#: Below this many hashes in one call ``auto`` uses hashlib (measured with bench/hashcore.py:
-#: a numba call costs about 20-40 us of fixed overhead, hashlib about 1 us per hash).
-AUTO_MIN_HASHES = 64
+#: Below this many hashes in one call ``auto`` uses hashlib. Measured on the 2-core CI box:
+#: a numba call costs 80-100 us fixed (packing, dispatch), hashlib 1.3 us per SHA-256 and
+#: 2.5-4 us per hash160; the break-even is ~256 lanes for sha256_many, ~100 for
+#: hash160_many and ~30 chain steps for hash160_chains. 256 is right for the first and
+#: costs the others at most ~0.3 ms.
+AUTO_MIN_HASHES = 256
 
 Resolved = Literal["hashlib", "numba"]
 
