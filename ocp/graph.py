@@ -54,6 +54,8 @@ CONNECTOR_AMOUNT = 1_000
 #: Standardness limits the graph respects (policy.h).
 MAX_STANDARD_TX_WEIGHT = 400_000
 MAX_STACK_ITEMS = 1_000
+#: Room left under MAX_STACK_ITEMS for what the verifiers push while they run.
+STACK_HEADROOM = 100
 #: Keep Assert transactions well below the standard weight.
 ASSERT_WEIGHT_BUDGET = 300_000
 SIGHASH_SINGLE_ACP = SIGHASH_SINGLE | SIGHASH_ANYONECANPAY
@@ -450,7 +452,7 @@ def _chunk(revealed: list[int], ots: ValueKeys, n_sig: int) -> list[list[int]]:
     for i in revealed:
         v_items = len(sizes[i])
         v_weight = sum(sizes[i]) + len(sizes[i]) + len(value_verifier(ots, i).raw)
-        if chunks[-1] and (items + v_items > MAX_STACK_ITEMS - 10 or weight + v_weight > ASSERT_WEIGHT_BUDGET):
+        if chunks[-1] and (items + v_items > MAX_STACK_ITEMS - STACK_HEADROOM or weight + v_weight > ASSERT_WEIGHT_BUDGET):
             chunks.append([])
             items, weight = 1, n_sig + 200
         chunks[-1].append(i)

@@ -184,3 +184,13 @@ def test_graph_show_lists_every_transaction_and_leaf(ceremony, capsys):
     leaves = tx["outputs"][0]["leaves"]
     assert {leaf["name"] for leaf in leaves} >= {"take2", "disprove1"}
     assert all(leaf["asm"] and leaf["size"] > 0 for leaf in leaves)
+
+
+def test_audit_command(ceremony, capsys):
+    for key in ("signer-1", "signer-2", "operator", "depositor"):
+        run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
+    code, out, _ = run(capsys, "graph", "audit", "graph.json", "--operator-key", "keys/operator.key", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["passed"] and info["leaves"]
+    code, _, err = run(capsys, "graph", "audit", "graph.json", "--operator-key", "keys/depositor.key")
+    assert code == 2 and "not this graph's operator key" in err

@@ -54,6 +54,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_verify)
 
+    audit = gsub.add_parser("audit", help="check keys, leaves, exclusivity, windows, weights, stack")
+    audit.add_argument("graph")
+    audit.add_argument(
+        "--operator-key", help="also run every leaf on the honest trace (needs the operator key)"
+    )
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+
     show = gsub.add_parser("show", help="tables per transaction and leaf")
     show.add_argument("graph")
     show.add_argument("--tx", help="show one transaction in detail (with leaf ASM)")
@@ -185,6 +193,55 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     emit(args, info, render)
     return 0 if info["complete"] else 1
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ocp.audit import dynamic_runs, static_findings
+
+    graph = load_graph(args.graph)
+    findings = static_findings(graph)
+    runs = []
+    if args.operator_key:
+        operator = load_key(args.operator_key)
+        if operator.role != "operator" or operator.pubkey != graph.params.operator:
+            raise UserError(f"{args.operator_key} is not this graph's operator key")
+        signer = ValueSigner(operator.secret, graph.graph_id, graph.params.computation.n_steps)
+        if signer.public() != graph.ots:
+            raise UserError("the operator key does not derive this graph's one-time keys")
+        runs, more = dynamic_runs(graph, signer)
+        findings += more
+    failed = [f for f in findings if not f.ok]
+    info = {
+        "graph_id": graph.graph_id.hex(),
+        "passed": not failed,
+        "checks": len(findings),
+        "failed": [asdict(f) for f in failed],
+        "findings": [asdict(f) for f in findings],
+        "leaves": [asdict(r) for r in runs],
+    }
+
+    def render(console) -> None:
+        summary: dict[str, list[int]] = {}
+        for f in findings:
+            summary.setdefault(f.check, [0, 0])[0 if f.ok else 1] += 1
+        table = Table("check", "passed", "failed")
+        for check, (ok, bad) in summary.items():
+            table.add_row(check, str(ok), f"[red]{bad}[/]" if bad else "0")
+        console.print(table)
+        for f in failed:
+            console.print(f"[red]FAIL[/] {f.check}: {f.subject}: {f.message}")
+        if runs:
+            top = sorted(runs, key=lambda r: -r.peak_stack)[:5]
+            leaves = Table("output", "leaf", "script bytes", "witness items", "peak stack", title="deepest leaves")
+            for r in top:
+                leaves.add_row(r.output, r.leaf, f"{r.script_bytes:,}", str(r.witness_items), str(r.peak_stack))
+            console.print(leaves)
+        console.print("[green]audit passed[/]" if not failed else f"[red]audit failed: {len(failed)} findings[/]")
+
+    emit(args, info, render)
+    return 0 if not failed else 1
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -1,0 +1,199 @@
+"""Auditing a graph: what a committee member checks before signing.
+
+Static checks need only ``graph.json`` (already rebuilt from its params when it
+was loaded): no key path on any graph output, no ``OP_SUCCESS`` in any leaf,
+outputs above dust, every pair of exclusive outcomes spending a common output,
+timelocks in the order the windows promise, and the pre-signatures.
+
+Dynamic checks (with the operator's key, for the honest trace) run every leaf in
+the analysis interpreter (:mod:`taptrees.interp`) on the witness it will really
+get, signatures taken as valid: the Kickoff and Assert leaves accept the honest
+values, every Disprove leaf refuses them (``EVAL_FALSE``) and accepts a wrong
+output, the committee leaves accept, and no leaf comes near the 1,000-item
+stack limit.  Every transaction's weight with those witnesses is checked against
+the standard 400,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocp.graph import MAX_STANDARD_TX_WEIGHT, P2TR_DUST, Graph
+from ocp.ots import ValueSigner
+from ocp.signing import invalid_signatures, missing_signatures
+from taptrees.interp import run_tapscript
+from taptrees.opcodes import OP_CHECKSEQUENCEVERIFY, OP_RETURN
+from taptrees.script import decode_num
+from taptrees.tree import NUMS_INTERNAL_KEY
+from taptrees.tx import compact_size
+
+MAX_STACK = 1_000
+DUMMY_SIG = b"\x01" * 64  # well formed: the interpreter's analysis mode accepts it
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    check: str
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LeafRun:
+    output: str
+    leaf: str
+    ok: bool
+    error: str | None
+    peak_stack: int
+    script_bytes: int
+    witness_items: int
+
+
+def _csv_of(script_raw: bytes) -> int | None:
+    """The relative lock a leaf starts with (``<n> OP_CSV OP_DROP``), if any."""
+    from taptrees.script import iter_ops
+
+    ops = []
+    for op in iter_ops(script_raw):
+        ops.append(op)
+        if len(ops) == 2:
+            break
+    if len(ops) == 2 and ops[1].opcode == OP_CHECKSEQUENCEVERIFY:
+        first = ops[0]
+        if first.data is not None:
+            return decode_num(first.data, 5)
+        if 0x51 <= first.opcode <= 0x60:
+            return first.opcode - 0x50
+    return None
+
+
+EXCLUSIVE = [
+    ("Take1", "Challenge"),
+    ("Confirm", "Refund"),
+]
+
+
+def static_findings(graph: Graph) -> list[Finding]:
+    out: list[Finding] = []
+    for label, g in graph.outputs.items():
+        key_ok = g.output.internal_key == NUMS_INTERNAL_KEY
+        out.append(Finding(key_ok, "no key path", label,
+                           "internal key is BIP341's unspendable H" if key_ok
+                           else f"internal key {g.output.internal_key.hex()} can spend by key path"))  # fmt: skip
+        tree = g.output.tree
+        success = [leaf.name for leaf in tree.leaves if leaf.script.has_op_success()]
+        out.append(Finding(not success, "no OP_SUCCESS", label,
+                           "no leaf contains OP_SUCCESSx" if not success
+                           else f"leaves {success} contain OP_SUCCESSx (anyone can spend)"))  # fmt: skip
+    for name, gtx in graph.txs.items():
+        for vout, o in enumerate(gtx.tx.outputs):
+            if o.script_pubkey[:1] != bytes([OP_RETURN]) and o.value < P2TR_DUST:
+                out.append(Finding(False, "dust", f"{name}:{vout}", f"{o.value} sat is below dust"))
+    pairs = list(EXCLUSIVE)
+    for j in range(graph.n_chunks):
+        pairs += [("Take1", f"Assert_{j}"), ("Take1", f"Slash_{j}"), (f"Assert_{j}", f"Slash_{j}")]
+    for i in range(graph.params.computation.n_steps):
+        pairs.append(("Take2", f"Disprove_{i}"))
+    for a, b in pairs:
+        shared = {str(i.prevout) for i in graph.tx(a).tx.inputs} & {
+            str(i.prevout) for i in graph.tx(b).tx.inputs
+        }
+        out.append(Finding(bool(shared), "exclusive", f"{a} / {b}",
+                           f"both spend {sorted(shared)[0]}" if shared else "no common input: both can happen"))  # fmt: skip
+    w = graph.params.windows
+    for j in range(graph.n_chunks):
+        s = graph.outputs[f"Kickoff:{j + 1}"]
+        locks = {leaf.name: _csv_of(leaf.script.raw) for leaf in s.output.tree.leaves}
+        ok = locks.get("take1") == w.challenge and locks.get("slash") == w.response and w.response > w.challenge
+        out.append(Finding(ok, "windows", f"S{j}",
+                           f"Take1 after {locks.get('take1')} blocks, Slash after {locks.get('slash')}"))  # fmt: skip
+    for name, expect in (("Take1", w.challenge), ("Take2", w.disprove)):
+        seqs = {i.sequence for i in graph.tx(name).tx.inputs[1:]}
+        out.append(Finding(seqs == {expect}, "windows", name, f"input sequences {sorted(seqs)} (want {expect})"))
+    missing = missing_signatures(graph)
+    invalid = invalid_signatures(graph)
+    out.append(Finding(not invalid, "signatures", "graph",
+                       "every stored signature verifies" if not invalid else f"{len(invalid)} invalid: {invalid[0]}"))  # fmt: skip
+    out.append(Finding(not missing, "signatures", "graph",
+                       "fully pre-signed" if not missing else f"{len(missing)} pre-signatures missing"))  # fmt: skip
+    return out
+
+
+def leaf_stack(graph: Graph, spend_leaf: str, values: list[bytes]) -> list[bytes]:
+    n = len(graph.params.committee)
+    if spend_leaf == "confirm":
+        return [DUMMY_SIG] * (n + 1)
+    if spend_leaf in ("payout", "take1", "take2", "slash"):
+        return [DUMMY_SIG] * n
+    if spend_leaf in ("challenge", "refund"):
+        return [DUMMY_SIG]
+    if spend_leaf in ("kickoff", "assert"):
+        return [DUMMY_SIG, *values]
+    return [*values, *[DUMMY_SIG] * n]  # disprove
+
+
+def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list[Finding]]:
+    """Run every leaf on the witness it gets with the honest trace (and, for Disprove,
+    with a wrong committed output too)."""
+    program = graph.params.computation
+    trace = program.trace()
+    n = program.n_steps
+    honest = {i: list(signer.sign(i, trace[i + 1])) for i in range(n)}
+    runs: list[LeafRun] = []
+    findings: list[Finding] = []
+
+    def run(label: str, leaf_name: str, values: list[bytes]) -> LeafRun:
+        g = graph.outputs[label]
+        leaf = g.output.leaf(g.leaf_index(leaf_name))
+        stack = leaf_stack(graph, leaf_name, values)
+        r = run_tapscript(leaf.script, stack)
+        lr = LeafRun(label, leaf_name, r.ok, r.error, r.peak_stack, leaf.script.size, len(stack))
+        runs.append(lr)
+        return lr
+
+    for label, g in graph.outputs.items():
+        for leaf in g.output.tree.leaves:
+            name = leaf.name
+            if name == "kickoff":
+                r = run(label, name, honest[n - 1])
+                findings.append(Finding(r.ok, "honest leaf accepts", f"{label} {name}", r.error or "ok"))
+            elif name == "assert":
+                j = int(g.label[1:])
+                r = run(label, name, [x for i in graph.chunks[j] for x in honest[i]])
+                findings.append(Finding(r.ok, "honest leaf accepts", f"{label} {name}", r.error or "ok"))
+            elif name.startswith("disprove"):
+                i = int(name[len("disprove"):])
+                before = honest[i - 1] if i > 0 else []
+                r = run(label, name, before + honest[i])
+                findings.append(Finding(not r.ok and r.error == "EVAL_FALSE", "disprove refuses honest",
+                                        f"{label} {name}", r.error or "ACCEPTED an honest step"))  # fmt: skip
+                wrong = list(signer.sign(i, trace[i + 1] ^ 1))
+                r = run(label, name, before + wrong)
+                runs.pop()  # report the honest run's numbers only
+                findings.append(Finding(r.ok, "disprove accepts fraud", f"{label} {name}",
+                                        "ok" if r.ok else f"refused a wrong output: {r.error}"))  # fmt: skip
+            else:
+                r = run(label, name, [])
+                findings.append(Finding(r.ok, "leaf accepts", f"{label} {name}", r.error or "ok"))
+    peak = max(r.peak_stack for r in runs)
+    findings.append(Finding(peak < MAX_STACK, "stack", "all leaves", f"peak stack {peak} items (limit {MAX_STACK})"))
+    for name, gtx in graph.txs.items():
+        weight = len(gtx.tx.serialize(False)) * 4 + 2
+        for spend in gtx.spends:
+            if spend.leaf is None:
+                weight += 1 + 1 + 65
+                continue
+            g = graph.outputs[spend.source]
+            values: list[bytes] = []
+            if spend.leaf == "kickoff":
+                values = honest[n - 1]
+            elif spend.leaf == "assert":
+                values = [x for i in graph.chunks[int(g.label[1:])] for x in honest[i]]
+            elif spend.leaf.startswith("disprove"):
+                i = int(spend.leaf[len("disprove"):])
+                values = (honest[i - 1] if i > 0 else []) + honest[i]
+            items = g.output.script_path_witness(g.leaf_index(spend.leaf), leaf_stack(graph, spend.leaf, values))
+            weight += len(compact_size(len(items))) + sum(len(compact_size(len(x))) + len(x) for x in items)
+        findings.append(Finding(weight <= MAX_STANDARD_TX_WEIGHT, "standard weight", name, f"{weight:,} WU"))
+    return runs, findings
