@@ -1,6 +1,9 @@
 # Two commands do everything on a fresh Debian machine (see README.md).
 .PHONY: setup drill test lint bench
 
+# numba's compiled hash kernels are cached here (about 30 s to build cold)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
 setup:
 	@bash scripts/setup.sh
 
