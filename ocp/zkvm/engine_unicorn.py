@@ -44,15 +44,43 @@ from unicorn import (
     UcError,
 )
 from unicorn.mips_const import UC_MIPS_REG_0, UC_MIPS_REG_HI, UC_MIPS_REG_LO, UC_MIPS_REG_PC
-from unicorn.unicorn_py3.unicorn import uclib
+from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 from ocp.zkvm.cpu import Halt, Machine
 from ocp.zkvm.memory import PAGE_SIZE, bytes_to_page, page_to_bytes
 
 M = 0xFFFFFFFF
+CHUNK_PAGES = 16  # unicorn mappings are made 64 KiB at a time: fewer regions to read back
+ZERO_BYTES = bytes(PAGE_SIZE)
 EXCP_SYSCALL = 17  # QEMU target/mips: the interrupt number of a syscall exception
 #: GPRs $1..$31, HI, LO (in the Python register-list order, minus $0).
 _REG_IDS = [UC_MIPS_REG_0 + i for i in range(1, 32)] + [UC_MIPS_REG_HI, UC_MIPS_REG_LO]
+
+
+def _native_block_counter() -> object | None:
+    """A C-callable UC_HOOK_BLOCK callback (numba ``cfunc``), or None without numba.
+
+    It keeps ``[instructions in finished blocks, last block address, its size]``
+    in a uint64[3] passed as ``user_data``; a Python callback per block would
+    cost more than unicorn spends executing it.
+    """
+    try:
+        import numpy as np
+        from numba import carray, cfunc, types
+    except ImportError:  # pragma: no cover - numba is a project dependency
+        return None
+
+    @cfunc(types.void(types.voidptr, types.uint64, types.uint32, types.voidptr), cache=True)
+    def on_block(uc, address, size, user_data):  # pragma: no cover - runs natively
+        st = carray(user_data, 3, dtype=np.uint64)
+        st[0] += st[2] >> 2
+        st[1] = address
+        st[2] = size
+
+    return on_block
+
+
+_NATIVE_BLOCK = _native_block_counter()
 
 
 class RegFile:
@@ -126,7 +154,18 @@ class UnicornEngine:
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)  # identity mapping, no kseg translation
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
-        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self._native_block = array("Q", bytes(24))
+        if _NATIVE_BLOCK is not None:
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(
+                uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+                ctypes.c_void_p(_NATIVE_BLOCK.address),
+                ctypes.c_void_p(self._native_block.buffer_info()[0]),
+                ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if err:
+                raise UcError(err)
+        else:  # pragma: no cover
+            uc.hook_add(UC_HOOK_BLOCK, self._on_block)
         self._mapped = set()
         self._pushed = {}
         self._bytes = {}
@@ -135,11 +174,20 @@ class UnicornEngine:
         return uc
 
     def _ensure_mapped(self, addr: int, n: int) -> None:
+        """Map the pages covering ``[addr, addr + n)``, in 64 KiB chunks where free."""
         for pn in range(addr >> 12, ((addr + max(n, 1) - 1) >> 12) + 1):
-            if pn not in self._mapped:
+            if pn in self._mapped:
+                continue
+            chunk = pn & ~(CHUNK_PAGES - 1)
+            pages = range(chunk, chunk + CHUNK_PAGES)
+            if self._mapped.isdisjoint(pages):
+                self.uc.mem_map(chunk << 12, CHUNK_PAGES * PAGE_SIZE)
+            else:
+                pages = range(pn, pn + 1)
                 self.uc.mem_map(pn << 12, PAGE_SIZE)
-                self._mapped.add(pn)
-                self._bytes[pn] = bytes(PAGE_SIZE)
+            for p in pages:
+                self._mapped.add(p)
+                self._bytes[p] = ZERO_BYTES
 
     # -- hooks -------------------------------------------------------------
     def _on_unmapped(self, uc: Uc, access: int, addr: int, size: int, value: int, _ud) -> bool:
@@ -211,6 +259,7 @@ class UnicornEngine:
         m = self.machine
         self._push()
         self._block[:] = [0, 0, 0]
+        self._native_block[:] = array("Q", bytes(24))
         self._abandon = None
         try:
             self.uc.emu_start(m.pc, 0xFFFFFFFF, count=count)
@@ -218,7 +267,7 @@ class UnicornEngine:
             self._abandon = exc
         if self._abandon is not None:
             raise _Abandon(str(self._abandon))
-        done, addr, size = self._block
+        done, addr, size = self._native_block if _NATIVE_BLOCK is not None else self._block
         pc = self.uc.reg_read(UC_MIPS_REG_PC)
         done += (pc - addr) >> 2 if addr <= pc < addr + size else size >> 2
         self._pull()
