@@ -38,7 +38,7 @@ from ocp.leaves import (
     single_key_leaf,
 )
 from ocp.ots import ValueKeys, value_verifier
-from ocp.params import Params
+from ocp.params import Funding, Params
 from ocp.stepscript import disprove_leaf
 from taptrees.hashes import sha256, tagged_hash
 from taptrees.opcodes import OP_RETURN
@@ -184,7 +184,6 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
                 outputs[label] = g
 
     pending: dict[str, GraphOutput] = {}
-    key_path_witness = _witness_weight([64])
 
     # ---- Deposit: depositor funding -> D (confirm | refund) [+ change] ----------------
     d_out = add_output(
@@ -196,25 +195,11 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     )
     depositor_spk = TaprootOutput(depositor).script_pubkey
     operator_spk = TaprootOutput(operator).script_pubkey
-    deposit_in = TxIn(dep_funding.outpoint)
-    draft = Tx(2, (deposit_in,), (TxOut(params.deposit_amount, d_out.output.script_pubkey),
-                                  TxOut(0, depositor_spk)))  # fmt: skip
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + key_path_witness, params.fee_rate)
-    change = dep_funding.amount - params.deposit_amount - fee
-    if change < 0:
-        raise UserError(
-            f"funding.depositor ({dep_funding.amount} sat) does not cover amounts.deposit "
-            f"({params.deposit_amount}) plus the Deposit fee ({fee})"
-        )
-    outs = [TxOut(params.deposit_amount, d_out.output.script_pubkey)]
-    if change >= P2TR_DUST:
-        outs.append(TxOut(change, depositor_spk))
     pending["Deposit:0"] = d_out
-    deposit = GraphTx(
+    deposit = _funded_tx(
         "Deposit", "depositor", "moves the deposit under the committee, with a refund path",
-        Tx(2, (deposit_in,), tuple(outs)),
-        (InputSpend("funding:depositor", None, ("depositor",)),),
-        (TxOut(dep_funding.amount, depositor_spk),),
+        dep_funding, depositor_spk, TxOut(params.deposit_amount, d_out.output.script_pubkey),
+        params.fee_rate, "amounts.deposit",
     )  # fmt: skip
     register(deposit)
 
@@ -276,24 +261,11 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     p_amount = CONNECTOR_AMOUNT + params.operator_stake + kickoff_fee
 
     # ---- Prepare: operator funding -> P [+ change] -----------------------------------------
-    prep_in = TxIn(op_funding.outpoint)
-    draft = Tx(2, (prep_in,), (TxOut(p_amount, p_out.output.script_pubkey), TxOut(0, operator_spk)))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + key_path_witness, params.fee_rate)
-    change = op_funding.amount - p_amount - fee
-    if change < 0:
-        raise UserError(
-            f"funding.operator ({op_funding.amount} sat) does not cover the stake "
-            f"({params.operator_stake}), connector and fees ({p_amount - params.operator_stake + fee})"
-        )
-    outs = [TxOut(p_amount, p_out.output.script_pubkey)]
-    if change >= P2TR_DUST:
-        outs.append(TxOut(change, operator_spk))
     pending["Prepare:0"] = p_out
-    prepare = GraphTx(
+    prepare = _funded_tx(
         "Prepare", "operator", "funds the claim output P with the stake",
-        Tx(2, (prep_in,), tuple(outs)),
-        (InputSpend("funding:operator", None, ("operator",)),),
-        (TxOut(op_funding.amount, operator_spk),),
+        op_funding, operator_spk, TxOut(p_amount, p_out.output.script_pubkey),
+        params.fee_rate, "the stake, connector and Kickoff fee",
     )  # fmt: skip
     register(prepare)
 
@@ -436,6 +408,28 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
         raise AssertionError(f"outputs never attached: {sorted(pending)}")
     _check_outputs(txs)
     return Graph(params, gid, ots, txs, outputs, tuple(tuple(c) for c in chunks))
+
+
+def _funded_tx(
+    name: str, role: str, purpose: str, funding: Funding, owner_spk: bytes, pay: TxOut,
+    fee_rate: float, what: str,
+) -> GraphTx:  # fmt: skip
+    """A role's key-path coin -> ``pay`` plus change back to the role (if above dust)."""
+    txin = TxIn(funding.outpoint)
+    draft = Tx(2, (txin,), (pay, TxOut(0, owner_spk)))
+    fee = _fee(len(draft.serialize(False)) * 4 + 2 + _witness_weight([64]), fee_rate)
+    change = funding.amount - pay.value - fee
+    if change < 0:
+        raise UserError(
+            f"funding.{role} ({funding.amount} sat) does not cover {what} "
+            f"({pay.value} sat) plus the {name} fee ({fee} sat)"
+        )
+    outs = (pay, TxOut(change, owner_spk)) if change >= P2TR_DUST else (pay,)
+    return GraphTx(
+        name, role, purpose, Tx(2, (txin,), outs),
+        (InputSpend(f"funding:{role}", None, (role,)),),
+        (TxOut(funding.amount, owner_spk),),
+    )  # fmt: skip
 
 
 def _split(total: int, parts: int) -> list[int]:

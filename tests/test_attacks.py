@@ -85,15 +85,20 @@ def test_take1_after_challenge_and_slash_after_assert(world):
     )
 
 
-def test_disprove_with_honest_trace_and_take2_after_disprove(world):
+def asserted_fraud(world, wrong_step: int = 2) -> dict:
+    """A wrong claim, challenged and asserted; returns the values read from chain."""
     open_deposit(world)
-    trace = moves.operator_trace(world, wrong_step=2)
+    trace = moves.operator_trace(world, wrong_step=wrong_step)
     assert world.submit("Kickoff", "-", *moves.kickoff(world, trace), True)
     world.mine()
     assert world.submit("Challenge", "-", *moves.challenge(world), True)
     assert world.submit("Assert_0", "-", *moves.assert_move(world, 0, trace), True)
     world.mine()
-    revealed = moves.revealed_values(world)
+    return moves.revealed_values(world)
+
+
+def test_disprove_with_honest_trace_and_take2_after_disprove(world):
+    revealed = asserted_fraud(world)
     for honest_step in (0, 1, 5):
         e = submit(world, moves.disprove(world, honest_step, revealed))
         assert e.reason.startswith("mandatory-script-verify-flag-failed")
@@ -105,14 +110,7 @@ def test_disprove_with_honest_trace_and_take2_after_disprove(world):
 def test_disprove_cannot_redirect_the_burn(world):
     """The committee's SIGHASH_SINGLE signatures fix the burn output: a challenger
     who replaces it with a payment to itself is refused."""
-    open_deposit(world)
-    trace = moves.operator_trace(world, wrong_step=2)
-    assert world.submit("Kickoff", "-", *moves.kickoff(world, trace), True)
-    world.mine()
-    assert world.submit("Challenge", "-", *moves.challenge(world), True)
-    assert world.submit("Assert_0", "-", *moves.assert_move(world, 0, trace), True)
-    world.mine()
-    tx, spent = moves.disprove(world, 2, moves.revealed_values(world))
+    tx, spent = moves.disprove(world, 2, asserted_fraud(world))
     stolen = replace(tx, outputs=(TxOut(tx.outputs[0].value, world.actors.spk("challenger")), *tx.outputs[1:]))
     reason = submit(world, (stolen, spent)).reason
     assert reason.startswith("mandatory-script-verify-flag-failed") and "SCHNORR_SIG" in reason

@@ -23,6 +23,20 @@ def _try(world: World, label: str, who: str, move: moves.Move, expect: bool) -> 
     return world.submit(label, who, tx, spent, expect)
 
 
+def _challenged_and_asserted(world: World, trace: tuple[int, ...], kickoff_label: str) -> dict:
+    """Open, Kickoff with ``trace``'s claim, Challenge, every Assert; each mined.
+    Returns what the operator revealed, as the challenger reads it from the chain."""
+    _open(world)
+    _try(world, kickoff_label, "operator", moves.kickoff(world, trace), True)
+    world.mine()
+    _try(world, "Challenge", "challenger", moves.challenge(world), True)
+    world.mine()
+    for j in range(world.graph.n_chunks):
+        _try(world, f"Assert_{j}", "operator", moves.assert_move(world, j, trace), True)
+    world.mine()
+    return moves.revealed_values(world)
+
+
 def happy(world: World) -> None:
     """No challenge: Take1 after the challenge window; Slash and Challenge refused."""
     _open(world)
@@ -40,16 +54,7 @@ def happy(world: World) -> None:
 
 def answered(world: World) -> None:
     """Challenge, correct Assert, every Disprove refused, Take2."""
-    _open(world)
-    trace = moves.operator_trace(world)
-    _try(world, "Kickoff", "operator", moves.kickoff(world, trace), True)
-    world.mine()
-    _try(world, "Challenge", "challenger", moves.challenge(world), True)
-    world.mine()
-    for j in range(world.graph.n_chunks):
-        _try(world, f"Assert_{j}", "operator", moves.assert_move(world, j, trace), True)
-    world.mine()
-    revealed = moves.revealed_values(world)
+    revealed = _challenged_and_asserted(world, moves.operator_trace(world), "Kickoff")
     world.notes.append(f"challenger recomputed the trace: wrong step = {moves.find_wrong_step(world, revealed)}")
     for i in range(world.params.computation.n_steps):
         _try(world, f"Disprove_{i} (honest trace)", "challenger", moves.disprove(world, i, revealed), False)
@@ -82,18 +87,9 @@ def silent(world: World) -> None:
 def fraud(world: World, wrong_step: int | None = None) -> None:
     """A wrong claim: challenge, Assert, the challenger finds the wrong step from the
     chain and spends that Disprove leaf; Take2 refused."""
-    _open(world)
-    n = world.params.computation.n_steps
-    bad = wrong_step if wrong_step is not None else n // 2
+    bad = wrong_step if wrong_step is not None else world.params.computation.n_steps // 2
     trace = moves.operator_trace(world, wrong_step=bad)
-    _try(world, "Kickoff (wrong claim)", "operator", moves.kickoff(world, trace), True)
-    world.mine()
-    _try(world, "Challenge", "challenger", moves.challenge(world), True)
-    world.mine()
-    for j in range(world.graph.n_chunks):
-        _try(world, f"Assert_{j}", "operator", moves.assert_move(world, j, trace), True)
-    world.mine()
-    revealed = moves.revealed_values(world)
+    revealed = _challenged_and_asserted(world, trace, "Kickoff (wrong claim)")
     found = moves.find_wrong_step(world, revealed)
     world.notes.append(f"challenger recomputed the trace from chain: wrong step = {found}")
     if found is None:
