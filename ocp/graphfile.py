@@ -18,6 +18,7 @@ from ocp.fileio import read_json, write_json
 from ocp.graph import GRAPH_FORMAT, Graph, build_graph
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
+from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for
 
 LEAF_PURPOSE = {
     "confirm": "committee n-of-n + depositor: Deposit -> vault (Confirm)",
@@ -37,6 +38,31 @@ def leaf_purpose(name: str) -> str:
         step = name[len("disprove"):]
         return f"committee SINGLE + verify x{step}, x{int(step) + 1}; succeeds iff step {step} is wrong"
     return LEAF_PURPOSE.get(name, name)
+
+
+def graph_psbt(graph: Graph, name: str) -> str:
+    """BIP174/371 PSBT (base64) of one graph transaction: witness UTXOs, the leaf each
+    input spends with its control block, and every pre-signature collected so far."""
+    g = graph.txs[name]
+    leaves = []
+    for spend in g.spends:
+        if spend.leaf is None:
+            leaves.append(None)
+            continue
+        out = graph.outputs[spend.source]
+        k = out.leaf_index(spend.leaf)
+        leaf = out.output.leaf(k)
+        leaves.append((out.output.control_block(k), leaf.script.raw, leaf.version))
+    psbt = psbt_for(g.tx, g.spent, leaves)
+    for index, sigs in sorted(graph.signatures.get(name, {}).items()):
+        spend = g.spends[index]
+        if spend.leaf is None:
+            continue  # key-path funding signatures stay in "signatures"
+        out = graph.outputs[spend.source]
+        leaf_hash = out.output.leaf(out.leaf_index(spend.leaf)).hash
+        for pubkey_hex, sig_hex in sorted(sigs.items()):
+            psbt = add_tap_script_sig(psbt, index, bytes.fromhex(pubkey_hex), leaf_hash, bytes.fromhex(sig_hex))
+    return encode_psbt(psbt)
 
 
 def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
@@ -83,6 +109,7 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
                 "template": g.template,
                 "txid": g.txid,
                 "hex": g.tx.hex(),
+                "psbt": graph_psbt(graph, name),
                 "fee": sum(o.value for o in g.spent) - sum(o.value for o in g.tx.outputs),
                 "inputs": inputs,
                 "outputs": outputs,

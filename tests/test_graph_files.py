@@ -194,3 +194,28 @@ def test_audit_command(ceremony, capsys):
     assert code == 0 and info["passed"] and info["leaves"]
     code, _, err = run(capsys, "graph", "audit", "graph.json", "--operator-key", "keys/depositor.key")
     assert code == 2 and "not this graph's operator key" in err
+
+
+def test_graph_psbts_carry_leaves_and_presignatures_a_finalizer_can_use(ceremony, capsys):
+    """The Take1 PSBT in graph.json holds every committee signature; finalizing it
+    from the PSBT alone (n-of-n order) gives a spend Bitcoin Core's interpreter
+    accepts."""
+    from taptrees.psbt import decode_psbt, extract, finalize_input, script_path_witness
+    from taptrees.verify import verify_inputs
+
+    for key in ("signer-1", "signer-2", "operator", "depositor"):
+        run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
+    graph = json.loads(Path("graph.json").read_text())
+    committee = graph["params"]["keys"]["committee"]
+    take1 = next(t for t in graph["transactions"] if t["name"] == "Take1")
+    psbt = decode_psbt(take1["psbt"])
+    assert psbt.tx.hex() == take1["hex"]
+    for i, inp in enumerate(psbt.inputs):
+        assert inp.witness_utxo.value == take1["inputs"][i]["amount"]
+        assert len(inp.tap_script_sigs) == len(committee)
+        by_key = {s.xonly.hex(): s.sig for s in inp.tap_script_sigs}
+        stack = [by_key[pk] for pk in reversed(committee)]
+        psbt = finalize_input(psbt, i, script_path_witness(psbt, i, stack))
+    tx = extract(psbt)
+    spent = [inp.witness_utxo for inp in decode_psbt(take1["psbt"]).inputs]
+    assert all(v.ok for v in verify_inputs(tx, spent))

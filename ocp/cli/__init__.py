@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ocp.cli.tree_cmds",
     "ocp.cli.graph_cmds",
     "ocp.cli.drill_cmds",
+    "ocp.cli.psbt_cmds",
     "ocp.zkvm.cli",
 )
 
