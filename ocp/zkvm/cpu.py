@@ -63,20 +63,40 @@ def s32(x: int) -> int:
     return x - ((x & S) << 1)
 
 
+#: Mnemonics whose closure depends on the pc (branch targets, links, the pc in a halt);
+#: every other closure depends only on the instruction word and is shared between pcs.
+PC_DEPENDENT = frozenset({"beq", "bne", "bltz", "bgez", "blez", "bgtz", "bltzal", "bgezal",
+                          "j", "jal", "jalr", "add", "addi", "sub"})
+
+
 class DecodeCache(dict):
-    """pc -> compiled closure; a miss decodes the word at pc (``__missing__``)."""
+    """pc -> compiled closure; a miss decodes the word at pc (``__missing__``).
+
+    Closures that do not depend on the pc are also cached by instruction word,
+    so the many repeated words of a Go binary (prologues, ``nop``) compile once.
+    """
 
     def __init__(self, machine: Machine) -> None:
         super().__init__()
         self.machine = machine
+        self.by_word: dict[int, Callable[[int], int]] = {}
 
     def __missing__(self, pc: int) -> Callable[[int], int]:
         m = self.machine
+        mem = m.mem
         if pc & 3:
             fn = _halt_fn(Status.ADDRESS_ERROR, pc)
         else:
-            m.mem.freeze_code(pc >> PAGE_SHIFT)
-            fn = compile_instr(decode(m.mem.load_word(pc)), pc, m)
+            pn = pc >> PAGE_SHIFT
+            if pn not in mem.code_pages:
+                mem.freeze_code(pn)
+            word = mem.pt[pn][(pc >> 2) & WMASK]
+            fn = self.by_word.get(word)
+            if fn is None:
+                ins = decode(word)
+                fn = compile_instr(ins, pc, m)
+                if ins.op not in PC_DEPENDENT:
+                    self.by_word[word] = fn
         self[pc] = fn
         return fn
 
@@ -115,13 +135,17 @@ class Machine:
         cache = self.cache
         pc, npc = self.pc, self.npc
         done = max_steps
+        i = 0
         try:
-            for i in range(max_steps):  # noqa: B007 - i is read in the handler
+            for i in range(max_steps):  # noqa: B007 - i is read in the handlers
                 pc, npc = npc, cache[pc](npc)
-        except Halt as h:
+        except Halt as h:  # the halting step counts; it changed nothing
             done = i + 1
             self.status = h.status
             self.exit_code = h.code
+        except BaseException:  # not a guest event (e.g. KeyboardInterrupt): keep counts right
+            done = i
+            raise
         finally:
             self.pc, self.npc = pc, npc
             self.step += done
@@ -133,6 +157,13 @@ def _halt_fn(status: Status, code: int) -> Callable[[int], int]:
         raise Halt(status, code)
 
     return f
+
+
+_WRITES_RD = frozenset({"addu", "subu", "and", "or", "xor", "nor", "slt", "sltu", "sll", "srl",
+                        "sra", "sllv", "srlv", "srav", "rotr", "rotrv", "movz", "movn", "mfhi",
+                        "mflo", "mul", "clz", "clo", "wsbh", "seb", "seh"})
+_WRITES_RT = frozenset({"addiu", "slti", "sltiu", "andi", "ori", "xori", "lui", "ext", "ins"})
+_NOPS = frozenset({"sync", "pref"})
 
 
 def compile_instr(ins: Instr, pc: int, m: Machine) -> Callable[[int], int]:  # noqa: C901
@@ -158,11 +189,7 @@ def compile_instr(ins: Instr, pc: int, m: Machine) -> Callable[[int], int]:  # n
         return _halt_fn(Status.INVALID_INSTRUCTION, ins.word)
 
     # ---- writes to $zero are discarded: ALU ops with rd/rt == 0 are nops ----
-    alu_rd = {"addu", "subu", "and", "or", "xor", "nor", "slt", "sltu", "sll", "srl", "sra",
-              "sllv", "srlv", "srav", "rotr", "rotrv", "movz", "movn", "mfhi", "mflo", "mul",
-              "clz", "clo", "wsbh", "seb", "seh"}
-    alu_rt = {"addiu", "slti", "sltiu", "andi", "ori", "xori", "lui", "ext", "ins"}
-    if (op in alu_rd and rd == 0) or (op in alu_rt and rt == 0) or op in ("sync", "pref"):
+    if (rd == 0 and op in _WRITES_RD) or (rt == 0 and op in _WRITES_RT) or op in _NOPS:
         return nop
 
     # ---------------------------------------------------------------- ALU
