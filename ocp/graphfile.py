@@ -149,7 +149,7 @@ def graph_from_json(obj: dict, source: str = "graph") -> Graph:
         if not isinstance(entry, dict) or "name" not in entry:
             raise UserError(f"{source}: a transaction entry has no name")
         name = entry["name"]
-        if name not in graph.txs:
+        if not isinstance(name, str) or name not in graph.txs:
             raise UserError(f"{source}: unknown transaction {name!r}")
         if entry.get("hex") != graph.txs[name].tx.hex():
             raise UserError(

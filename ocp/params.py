@@ -177,7 +177,7 @@ def parse_params(obj: dict) -> Params:
     if fmt != PARAMS_FORMAT:
         raise UserError(f"params: format {fmt!r} is not {PARAMS_FORMAT!r}")
     network = obj.get("network", "regtest")
-    if network not in HRP:
+    if not isinstance(network, str) or network not in HRP:
         raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
     keys = _table(obj, "keys")
     committee_raw = keys.get("committee")
