@@ -219,3 +219,19 @@ def test_graph_psbts_carry_leaves_and_presignatures_a_finalizer_can_use(ceremony
     tx = extract(psbt)
     spent = [inp.witness_utxo for inp in decode_psbt(take1["psbt"]).inputs]
     assert all(v.ok for v in verify_inputs(tx, spent))
+
+
+def test_build_from_published_one_time_keys(ceremony, capsys):
+    """The operator publishes its one-time public keys; anyone builds the same graph."""
+    assert run(capsys, "graph", "ots-keys", "params.toml", "--operator-key", "keys/operator.key",
+               "-o", "ots.json")[0] == 0  # fmt: skip
+    assert "secret" not in Path("ots.json").read_text()
+    code, _, _ = run(capsys, "graph", "build", "params.toml", "--ots-keys", "ots.json", "-o", "again.json")
+    assert code == 0
+    assert json.loads(Path("again.json").read_text())["transactions"] == json.loads(
+        Path("graph.json").read_text()
+    )["transactions"]
+    other = Path("params.toml").read_text().replace("challenge_fee = 100000", "challenge_fee = 100001")
+    Path("other.toml").write_text(other)
+    code, _, err = run(capsys, "graph", "build", "other.toml", "--ots-keys", "ots.json", "-o", "x.json")
+    assert code == 2 and "made for another graph" in err and not Path("x.json").exists()

@@ -11,11 +11,11 @@ from rich.table import Table
 
 from ocp.cli import emit
 from ocp.errors import UserError
-from ocp.fileio import write_atomic
+from ocp.fileio import read_json, write_atomic, write_json
 from ocp.graph import build_graph, graph_id_of
 from ocp.graphfile import graph_to_json, leaf_purpose, load_graph, save_graph
 from ocp.keyfile import RoleKey, load_key, save_key
-from ocp.ots import ValueSigner
+from ocp.ots import ValueKeys, ValueSigner
 from ocp.params import Params, Windows, load_params, params_to_toml
 from ocp.program import Program
 from ocp.signing import invalid_signatures, missing_signatures, presign
@@ -38,10 +38,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gsub.required = True
     build = gsub.add_parser("build", help="build every transaction from params")
     build.add_argument("params", help="params file (.toml or .json)")
-    build.add_argument("--operator-key", required=True, help="operator key file (derives its one-time keys)")
+    source = build.add_mutually_exclusive_group(required=True)
+    source.add_argument("--operator-key", help="operator key file (derives its one-time keys)")
+    source.add_argument("--ots-keys", help="the operator's one-time public keys (ocp graph ots-keys)")
     build.add_argument("-o", "--output", default="graph.json")
     build.add_argument("--json", action="store_true")
     build.set_defaults(func=cmd_build)
+
+    ots = gsub.add_parser("ots-keys", help="export the operator's one-time public keys (no secrets)")
+    ots.add_argument("params")
+    ots.add_argument("--operator-key", required=True)
+    ots.add_argument("-o", "--output", default="ots-keys.json")
+    ots.add_argument("--json", action="store_true")
+    ots.set_defaults(func=cmd_ots_keys)
 
     sign = gsub.add_parser("presign", help="add one signer's signatures to a graph file")
     sign.add_argument("graph", help="graph.json (updated in place, atomically)")
@@ -121,14 +130,42 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     return 0
 
 
+OTS_FORMAT = "ocp-ots-keys/1"
+
+
+def _operator_ots(params: Params, key_path: str) -> ValueKeys:
+    operator = load_key(key_path)
+    if operator.role != "operator" or operator.pubkey != params.operator:
+        raise UserError(f"{key_path} is not the operator key of these params")
+    return ValueSigner(operator.secret, graph_id_of(params), params.computation.n_steps).public()
+
+
+def cmd_ots_keys(args: argparse.Namespace) -> int:
+    params = load_params(args.params)
+    keys = _operator_ots(params, args.operator_key)
+    write_json(args.output, {"format": OTS_FORMAT, "graph_id": graph_id_of(params).hex(), "keys": keys.to_json()})
+    info = {"output": args.output, "values": keys.n_values}
+    emit(args, info, lambda c: c.print(f"{keys.n_values} one-time public keys -> {args.output}"))
+    return 0
+
+
+def _ots_from_file(params: Params, path: str) -> ValueKeys:
+    obj = read_json(path, "one-time keys file")
+    if obj.get("format") != OTS_FORMAT:
+        raise UserError(f"{path}: format is not {OTS_FORMAT!r}")
+    if obj.get("graph_id") != graph_id_of(params).hex():
+        raise UserError(f"{path}: made for another graph (its params differ)")
+    return ValueKeys.from_json(obj.get("keys"))
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     params.require_funding()
-    operator = load_key(args.operator_key)
-    if operator.role != "operator" or operator.pubkey != params.operator:
-        raise UserError(f"{args.operator_key} is not the operator key of these params")
-    signer = ValueSigner(operator.secret, graph_id_of(params), params.computation.n_steps)
-    graph = build_graph(params, signer.public())
+    if args.operator_key:
+        ots = _operator_ots(params, args.operator_key)
+    else:
+        ots = _ots_from_file(params, args.ots_keys)
+    graph = build_graph(params, ots)
     save_graph(graph, args.output)
     info = _summary(graph)
     emit(args, info, lambda c: c.print(
