@@ -93,3 +93,30 @@ def input_witness(
         raise UserError(f"unknown leaf {leaf}")
     out = graph.outputs[spend.source]
     return out.output.script_path_witness(out.leaf_index(leaf), stack)
+
+
+def signed_tx(
+    graph: Graph,
+    name: str,
+    keys: Mapping[str, RoleKey] | None = None,
+    values_by_input: Mapping[int, Sequence[bytes]] | None = None,
+) -> Tx:
+    """Graph transaction ``name`` as built, every input witnessed (pre-signatures from
+    the graph, the rest signed now with ``keys``)."""
+    gtx = graph.tx(name)
+    tx = gtx.tx
+    for i in range(len(tx.inputs)):
+        values = (values_by_input or {}).get(i, ())
+        tx = tx.with_witness(i, input_witness(graph, name, i, gtx.tx, gtx.spent, keys, values))
+    return tx
+
+
+def operator_values(graph: Graph, name: str, signer, trace: Sequence[int]) -> dict[int, list[bytes]]:
+    """One-time-signature witness items the operator reveals in Kickoff or Assert_j."""
+    n = graph.params.computation.n_steps
+    if name == "Kickoff":
+        return {0: list(signer.sign(n - 1, trace[n]))}
+    if name.startswith("Assert_"):
+        chunk = graph.chunks[int(name.split("_")[1])]
+        return {0: [item for i in chunk for item in signer.sign(i, trace[i + 1])]}
+    return {}

@@ -235,3 +235,25 @@ def test_build_from_published_one_time_keys(ceremony, capsys):
     Path("other.toml").write_text(other)
     code, _, err = run(capsys, "graph", "build", "other.toml", "--ots-keys", "ots.json", "-o", "x.json")
     assert code == 2 and "made for another graph" in err and not Path("x.json").exists()
+
+
+def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
+    from ocp.graphfile import load_graph
+    from taptrees.tx import Tx
+    from taptrees.verify import verify_inputs
+
+    for key in ("signer-1", "signer-2", "operator", "depositor"):
+        run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
+    graph = load_graph("graph.json")
+    cases = [("Deposit", []), ("Confirm", []), ("Prepare", []), ("Take1", []), ("Take2", []),
+             ("Kickoff", ["--key", "keys/operator.key"]), ("Assert_0", ["--key", "keys/operator.key"]),
+             ("Refund", ["--key", "keys/depositor.key"])]  # fmt: skip
+    for name, extra in cases:
+        code, out, err = run(capsys, "graph", "tx", "graph.json", name, *extra, "--json")
+        assert code == 0, err
+        tx = Tx.from_hex(json.loads(out)["hex"])
+        assert all(v.ok for v in verify_inputs(tx, graph.tx(name).spent)), name
+    code, _, err = run(capsys, "graph", "tx", "graph.json", "Kickoff")
+    assert code == 2 and "operator key" in err
+    code, _, err = run(capsys, "graph", "tx", "graph.json", "Challenge")
+    assert code == 2 and "PSBT" in err

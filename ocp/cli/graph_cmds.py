@@ -18,7 +18,7 @@ from ocp.keyfile import RoleKey, load_key, save_key
 from ocp.ots import ValueKeys, ValueSigner
 from ocp.params import Params, Windows, load_params, params_to_toml
 from ocp.program import Program
-from ocp.signing import invalid_signatures, missing_signatures, presign
+from ocp.signing import invalid_signatures, missing_signatures, presign, signer_keys
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -70,6 +70,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=cmd_audit)
+
+    tx = gsub.add_parser("tx", help="a graph transaction, fully witnessed, ready to broadcast")
+    tx.add_argument("graph")
+    tx.add_argument("name", help="e.g. Confirm, Take1, Take2, Kickoff, Assert_0, Refund")
+    tx.add_argument("--key", action="append", default=[],
+                    help="key file of a role that signs now (operator for Kickoff/Assert, depositor for Refund)")  # fmt: skip
+    tx.add_argument("--json", action="store_true")
+    tx.set_defaults(func=cmd_tx)
 
     show = gsub.add_parser("show", help="tables per transaction and leaf")
     show.add_argument("graph")
@@ -279,6 +287,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     emit(args, info, render)
     return 0 if not failed else 1
+
+
+def cmd_tx(args: argparse.Namespace) -> int:
+    from ocp.witness import operator_values, signed_tx
+
+    graph = load_graph(args.graph)
+    gtx = graph.tx(args.name)
+    if gtx.template:
+        raise UserError(
+            f"{args.name} is completed by a challenger (its inputs/outputs are added then): "
+            f"start from its PSBT (ocp graph show {args.graph} --tx {args.name} --json)"
+        )
+    keys = {}
+    for path in args.key:
+        key = load_key(path)
+        if key.pubkey not in signer_keys(graph, key.role):
+            raise UserError(f"{path} is not this graph's {key.role} key")
+        keys[key.role] = key
+    values = {}
+    if args.name == "Kickoff" or args.name.startswith("Assert_"):
+        if "operator" not in keys:
+            raise UserError(f"{args.name} reveals one-time signatures: give --key with the operator key")
+        signer = ValueSigner(keys["operator"].secret, graph.graph_id, graph.params.computation.n_steps)
+        values = operator_values(graph, args.name, signer, graph.params.computation.trace())
+    tx = signed_tx(graph, args.name, keys, values)
+    info = {"name": args.name, "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
+    emit(args, info, lambda c: print(tx.hex()))
+    return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

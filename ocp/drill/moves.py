@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ocp.drill.world import World
 from ocp.ots import read_value
-from ocp.witness import input_witness
+from ocp.witness import input_witness, operator_values, signed_tx
 from taptrees.sighash import taproot_sighash
 from taptrees.tree import TaprootOutput
 from taptrees.tx import Tx, TxIn, TxOut
@@ -22,18 +22,8 @@ Move = tuple[Tx, list[TxOut]]
 
 def graph_move(world: World, name: str, values_by_input: dict[int, list[bytes]] | None = None) -> Move:
     """A graph transaction as built, every input witnessed."""
-    gtx = world.graph.tx(name)
-    keys = {
-        "operator": world.actors.operator,
-        "depositor": world.actors.depositor,
-    }
-    tx = gtx.tx
-    for i in range(len(tx.inputs)):
-        values = (values_by_input or {}).get(i, [])
-        tx = tx.with_witness(
-            i, input_witness(world.graph, name, i, gtx.tx, gtx.spent, keys, values)
-        )
-    return tx, list(gtx.spent)
+    keys = {"operator": world.actors.operator, "depositor": world.actors.depositor}
+    return signed_tx(world.graph, name, keys, values_by_input), list(world.graph.tx(name).spent)
 
 
 def operator_trace(world: World, wrong_step: int | None = None) -> tuple[int, ...]:
@@ -50,14 +40,12 @@ def operator_trace(world: World, wrong_step: int | None = None) -> tuple[int, ..
 
 
 def kickoff(world: World, trace: tuple[int, ...]) -> Move:
-    n = world.params.computation.n_steps
-    return graph_move(world, "Kickoff", {0: list(world.signer.sign(n - 1, trace[n]))})
+    return graph_move(world, "Kickoff", operator_values(world.graph, "Kickoff", world.signer, trace))
 
 
 def assert_move(world: World, j: int, trace: tuple[int, ...]) -> Move:
-    chunk = world.graph.chunks[j]
-    items = [item for i in chunk for item in world.signer.sign(i, trace[i + 1])]
-    return graph_move(world, f"Assert_{j}", {0: items})
+    name = f"Assert_{j}"
+    return graph_move(world, name, operator_values(world.graph, name, world.signer, trace))
 
 
 def challenge(world: World) -> Move:
