@@ -67,6 +67,7 @@ def _summary(t: Trace) -> dict[str, object]:
         "seconds": round(t.seconds, 3),
         "steps_per_second": round(f.step / t.seconds) if t.seconds else None,
         "checkpoints": len(t.checkpoints),
+        **({"unicorn_steps": t.engine_stats["unicorn_steps"]} if t.engine_stats else {}),
     }
 
 

@@ -47,6 +47,7 @@ from unicorn.mips_const import UC_MIPS_REG_0, UC_MIPS_REG_HI, UC_MIPS_REG_LO, UC
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 from ocp.zkvm.cpu import Halt, Machine
+from ocp.zkvm.isa import CONTROL_TRANSFER, decode
 from ocp.zkvm.memory import PAGE_SIZE, bytes_to_page, page_to_bytes
 
 M = 0xFFFFFFFF
@@ -144,6 +145,7 @@ class UnicornEngine:
         self._bytes: dict[int, bytes] = {}  # page number -> bytes unicorn holds (as last seen)
         self._block = [0, 0, 0]  # instructions in finished blocks, last block addr, its size
         self._abandon: Exception | None = None
+        self._halt_at: tuple[int, ...] = ()
         self.stats = {"unicorn_steps": 0, "python_steps": 0, "fallbacks": 0}
 
     # -- setup ------------------------------------------------------------
@@ -210,6 +212,7 @@ class UnicornEngine:
             self.machine.kernel.syscall(r, self._ucmem)
         except Halt as h:
             self._abandon = h
+            self._halt_at = (uc.reg_read(UC_MIPS_REG_PC), *self._native_block)
             uc.emu_stop()
             return
         uc.reg_write(UC_MIPS_REG_0 + 2, r[2])
@@ -266,12 +269,33 @@ class UnicornEngine:
         except UcError as exc:
             self._abandon = exc
         if self._abandon is not None:
-            raise _Abandon(str(self._abandon))
+            return self._stopped_at_halting_syscall()
         done, addr, size = self._native_block if _NATIVE_BLOCK is not None else self._block
         pc = self.uc.reg_read(UC_MIPS_REG_PC)
         done += (pc - addr) >> 2 if addr <= pc < addr + size else size >> 2
         self._pull()
         return done
+
+    def _stopped_at_halting_syscall(self) -> int:
+        """After exit/kill in a syscall: resume the machine just before that syscall.
+
+        The handler raised before changing anything, and unicorn's pc is past the
+        syscall, so the state before it is unicorn's registers and memory with
+        pc = syscall address.  Only valid when the syscall is not in a delay slot;
+        anything else is abandoned to the reference stepper.
+        """
+        if not isinstance(self._abandon, Halt) or _NATIVE_BLOCK is None:
+            raise _Abandon(str(self._abandon))
+        pc, done, addr, size = self._halt_at
+        mem = self.machine.mem
+        sys_pc = (pc - 4) & M
+        if (mem.load_word(sys_pc) & 0xFC00003F) != 0x0C or \
+                decode(mem.load_word((pc - 8) & M)).op in CONTROL_TRANSFER:
+            raise _Abandon(str(self._abandon))
+        done += (pc - addr) >> 2 if addr <= pc < addr + size else size >> 2
+        self.uc.reg_write(UC_MIPS_REG_PC, sys_pc)
+        self._pull()
+        return done - 1
 
     def advance(self, n: int) -> int:
         """Advance the machine ``n`` steps (fewer only if it halts); return steps taken."""
@@ -280,7 +304,7 @@ class UnicornEngine:
             return 0
         start = m.step
         if m.npc != (m.pc + 4) & M:  # inside a delay slot: unicorn cannot start here
-            m.run(1)
+            self.stats["python_steps"] += m.run(1)
         left = n - (m.step - start)
         if left >= 2 and not m.halted:
             kernel_before = copy.copy(m.kernel)

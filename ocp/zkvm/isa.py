@@ -40,6 +40,11 @@ MNEMONICS: tuple[str, ...] = tuple(sorted(
     | set(OPCODES.values()) | {"rotr", "rotrv", "ext", "ins", "wsbh", "seb", "seh"}))
 
 
+#: Instructions that have a delay slot.
+CONTROL_TRANSFER = frozenset({"beq", "bne", "blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal",
+                              "j", "jal", "jr", "jalr"})
+
+
 @dataclass(frozen=True, slots=True)
 class Instr:
     """A decoded instruction: mnemonic plus every raw field of the word."""

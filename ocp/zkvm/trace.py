@@ -68,6 +68,8 @@ class Trace:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     seconds: float = 0.0
     checkpoint_seconds: float = 0.0
+    #: With the unicorn engine: steps run by unicorn / by Python, and abandoned runs.
+    engine_stats: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.spacing <= 0:
@@ -85,7 +87,9 @@ class Trace:
         if self.engine == "unicorn":
             from ocp.zkvm.engine_unicorn import UnicornEngine
 
-            advance = UnicornEngine(m).advance
+            fast = UnicornEngine(m)
+            advance = fast.advance
+            self.engine_stats = fast.stats
         self.checkpoints = [checkpoint(m, self._tree)]
         t0 = time.perf_counter()
         cp_time = 0.0

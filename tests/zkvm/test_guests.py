@@ -31,6 +31,11 @@ def test_guest_matches_qemu(go_guest, qemu, name, arch):
     assert (trace.stdout(), trace.stderr(), final.exit_code) == (
         ref.stdout, ref.stderr, ref.returncode)
     assert trace.stdout(), "every guest prints something"
+    # unicorn did the bulk; the exit was resumed exactly, without redoing a segment
+    stats = trace.engine_stats
+    assert stats["fallbacks"] == 0
+    assert stats["unicorn_steps"] + stats["python_steps"] == final.step
+    assert stats["unicorn_steps"] > 0.9 * final.step
 
 
 def test_sha256_guest_hashes_the_tape(go_guest):
