@@ -1,18 +1,14 @@
-# Two commands do everything on a fresh Debian machine (see README.md).
-.PHONY: setup drill test lint bench
-
-# numba's compiled hash kernels are cached here (about 30 s to build cold)
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+# Convenience targets; the README's two commands are scripts/drill.sh and scripts/test.sh.
+.PHONY: setup drill test lint
 
 setup:
 	@bash scripts/setup.sh
 
-drill: setup
-	@.venv/bin/ocp drill run all
+drill:
+	@bash scripts/drill.sh
 
-test: setup
-	@.venv/bin/ruff check taptrees regtest ocp tests bench
-	@.venv/bin/python -m pytest
+test:
+	@bash scripts/test.sh
 
 lint: setup
 	@.venv/bin/ruff check taptrees regtest ocp tests bench

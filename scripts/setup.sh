@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PY=${PYTHON:-python3}
 APT_PACKAGES=(golang-go qemu-user binutils-mips-linux-gnu)
+# Debian splits venv/ensurepip out of python3
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    APT_PACKAGES+=(python3-venv)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -18,7 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.ocp-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
