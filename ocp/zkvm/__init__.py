@@ -14,9 +14,9 @@ from ocp.zkvm.cpu import Machine, Status
 from ocp.zkvm.elf import Program, load_elf, parse_elf
 from ocp.zkvm.merkle import MemoryProof, MemoryTree, memory_root
 from ocp.zkvm.state import State, capture
-from ocp.zkvm.trace import Checkpoint, Trace, run_program
+from ocp.zkvm.trace import Checkpoint, StepWitness, Trace, run_program
 
 __all__ = [
     "Checkpoint", "Machine", "MemoryProof", "MemoryTree", "Program", "State", "Status", "Trace",
-    "boot", "capture", "load_elf", "memory_root", "parse_elf", "run_program",
+    "StepWitness", "boot", "capture", "load_elf", "memory_root", "parse_elf", "run_program",
 ]

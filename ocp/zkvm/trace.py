@@ -132,11 +132,61 @@ class Trace:
         m = self.machine_at(step)
         return capture(m, self._tree.root(m.mem))
 
+    def witness(self, step: int) -> StepWitness:
+        """States ``step`` and ``step + 1`` with the proofs one step needs."""
+        m = self.machine_at(step)
+        fetch = self._tree.prove(m.mem, m.pc)
+        addr = effective_address(m)
+        access = self._tree.prove(m.mem, addr) if addr is not None else None
+        pre = capture(m, self._tree.root(m.mem))
+        m.run(1)
+        after = self._tree.prove(m.mem, addr) if addr is not None else None
+        return StepWitness(pre, capture(m, self._tree.root(m.mem)), fetch, access, after)
+
     def proof_at(self, step: int, addr: int) -> tuple[State, MemoryProof]:
         """State at ``step`` and a proof of the memory word at ``addr`` against its root."""
         m = self.machine_at(step)
         proof = self._tree.prove(m.mem, addr)
         return capture(m, self._tree.root(m.mem)), proof
+
+
+@dataclass(frozen=True)
+class StepWitness:
+    """What a one-step dispute needs: both states and the memory they read or write.
+
+    ``fetch`` proves the instruction word at ``pre.pc``; for a load or store,
+    ``access`` proves the word at the effective address before the step and
+    ``access_after`` after it (a store changes it; the post-state root must
+    match).  All proofs are against the matching state's ``mem_root``.
+    """
+
+    pre: State
+    post: State
+    fetch: MemoryProof
+    access: MemoryProof | None
+    access_after: MemoryProof | None
+
+    def verify(self) -> bool:
+        ok = self.fetch.verify(self.pre.mem_root) and self.fetch.addr == self.pre.pc
+        if self.access is not None:
+            ok = ok and self.access.verify(self.pre.mem_root)
+        if self.access_after is not None:
+            ok = ok and self.access_after.verify(self.post.mem_root)
+        return ok and self.post.step == self.pre.step + (self.pre.status == Status.RUNNING)
+
+
+def effective_address(m: Machine) -> int | None:
+    """The data address the instruction at ``m.pc`` would access, if it is a load/store."""
+    from ocp.zkvm.isa import decode
+
+    ins = decode(m.mem.load_word(m.pc))
+    if ins.op in LOADS_STORES:
+        return (m.regs[ins.rs] + ins.imm) & 0xFFFFFFFF
+    return None
+
+
+LOADS_STORES = frozenset({"lb", "lbu", "lh", "lhu", "lw", "lwl", "lwr", "ll",
+                          "sb", "sh", "sw", "swl", "swr", "sc"})
 
 
 def run_program(program: Program, input_tape: bytes = b"", **kw: object) -> Trace:
@@ -146,4 +196,4 @@ def run_program(program: Program, input_tape: bytes = b"", **kw: object) -> Trac
     return t
 
 
-__all__ = ["Checkpoint", "Trace", "run_program", "Status"]
+__all__ = ["Checkpoint", "StepWitness", "Trace", "effective_address", "run_program"]

@@ -110,3 +110,29 @@ def test_max_steps_stops_a_running_guest(go_guest):
     t = Trace(load_elf(go_guest("loop64", "mips")), b"", spacing=50_000, max_steps=120_000)
     final = t.run()
     assert final.step == 120_000 and final.status.name == "RUNNING"
+
+
+def test_step_witness(hello_trace):
+    """Witnesses for a store, a load and a plain step; the store changes the proven word."""
+    from ocp.zkvm.isa import decode
+
+    seen = set()
+    m = hello_trace.machine_at(100_000)
+    while len(seen) < 3:
+        op = decode(m.mem.load_word(m.pc)).op
+        kind = "store" if op == "sw" else "load" if op == "lw" else "other"
+        if kind not in seen:
+            seen.add(kind)
+            w = hello_trace.witness(m.step)
+            assert w.verify()
+            assert w.pre == hello_trace.state_at(m.step)
+            assert w.post == hello_trace.state_at(m.step + 1)
+            assert (w.access is None) == (kind == "other")
+            if kind == "store":
+                stored = w.pre.regs[decode(m.mem.load_word(m.pc)).rt]
+                assert w.access_after.word(True) == stored
+                assert w.access.leaf != w.access_after.leaf or w.access.word(True) == stored
+            if kind == "load":
+                assert w.access.leaf == w.access_after.leaf
+                assert w.pre.mem_root == w.post.mem_root
+        m.run(1)
