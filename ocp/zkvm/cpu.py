@@ -485,22 +485,32 @@ def compile_instr(ins: Instr, pc: int, m: Machine) -> Callable[[int], int]:  # n
             return t
     # ------------------------------------------------------------- loads
     elif op in ("lw", "ll"):
-        def f(npc: int) -> int:
-            a = (r[rs] + simm) & M
-            if a & 3:
-                raise Halt(Status.ADDRESS_ERROR, a)
-            v = pt[a >> 12][(a >> 2) & WMASK]
-            if rt:
-                r[rt] = v
-            return npc + 4
-    elif op in ("lb", "lbu"):
-        signed = op == "lb"
-
+        if rt:
+            def f(npc: int) -> int:
+                a = (r[rs] + simm) & M
+                if a & 3:
+                    raise Halt(Status.ADDRESS_ERROR, a)
+                r[rt] = pt[a >> 12][(a >> 2) & WMASK]
+                return npc + 4
+        else:  # still faults when unaligned
+            def f(npc: int) -> int:
+                a = (r[rs] + simm) & M
+                if a & 3:
+                    raise Halt(Status.ADDRESS_ERROR, a)
+                return npc + 4
+    elif op == "lbu":
         def f(npc: int) -> int:
             a = (r[rs] + simm) & M
             v = (pt[a >> 12][(a >> 2) & WMASK] >> bshift[a & 3]) & 0xFF
             if rt:
-                r[rt] = v | 0xFFFFFF00 if signed and v & 0x80 else v
+                r[rt] = v
+            return npc + 4
+    elif op == "lb":
+        def f(npc: int) -> int:
+            a = (r[rs] + simm) & M
+            v = (pt[a >> 12][(a >> 2) & WMASK] >> bshift[a & 3]) & 0xFF
+            if rt:
+                r[rt] = v | 0xFFFFFF00 if v & 0x80 else v
             return npc + 4
     elif op in ("lh", "lhu"):
         signed = op == "lh"
@@ -553,35 +563,45 @@ def compile_instr(ins: Instr, pc: int, m: Machine) -> Callable[[int], int]:  # n
             if rt:
                 r[rt] = 1
             return npc + 4
-    elif op in ("sb", "sh", "swl", "swr"):
-        if op in ("sb", "sh"):
-            size_mask = 0xFF if op == "sb" else 0xFFFF
-            lanes = bshift if op == "sb" else hshift
-            align = 0 if op == "sb" else 1
-
-            def merge(w: int, a: int) -> int:
-                sh = lanes[a & 3]
-                return (w & (M ^ (size_mask << sh))) | ((r[rt] & size_mask) << sh)
-        else:
-            left = op == "swl"
-            flip = big == left
-            align = 0
-
-            def merge(w: int, a: int) -> int:
-                k = 8 * ((a & 3) if flip else 3 - (a & 3))
-                if left:
-                    return (r[rt] >> k) | (w & (M ^ (M >> k)))
-                return ((r[rt] << k) & M) | (w & ((1 << k) - 1))
-
+    elif op == "sb":
         def f(npc: int) -> int:
             a = (r[rs] + simm) & M
-            if a & align:
+            i = (a >> 2) & WMASK
+            p = pt[a >> 12]
+            if type(p) is tuple:
+                p = thaw(a >> 12)
+            sh = bshift[a & 3]
+            p[i] = (p[i] & (M ^ (0xFF << sh))) | ((r[rt] & 0xFF) << sh)
+            return npc + 4
+    elif op == "sh":
+        def f(npc: int) -> int:
+            a = (r[rs] + simm) & M
+            if a & 1:
                 raise Halt(Status.ADDRESS_ERROR, a)
             i = (a >> 2) & WMASK
             p = pt[a >> 12]
             if type(p) is tuple:
                 p = thaw(a >> 12)
-            p[i] = merge(p[i], a)
+            sh = hshift[a & 3]
+            p[i] = (p[i] & (M ^ (0xFFFF << sh))) | ((r[rt] & 0xFFFF) << sh)
+            return npc + 4
+    elif op in ("swl", "swr"):
+        # Unaligned word halves (Vol. II-A "SWL"/"SWR"), the mirror of LWL/LWR.
+        left = op == "swl"
+        flip = big == left
+
+        def f(npc: int) -> int:
+            a = (r[rs] + simm) & M
+            i = (a >> 2) & WMASK
+            p = pt[a >> 12]
+            if type(p) is tuple:
+                p = thaw(a >> 12)
+            w = p[i]
+            k = 8 * ((a & 3) if flip else 3 - (a & 3))
+            if left:
+                p[i] = (r[rt] >> k) | (w & (M ^ (M >> k)))
+            else:
+                p[i] = ((r[rt] << k) & M) | (w & ((1 << k) - 1))
             return npc + 4
     # ----------------------------------------------------- system/traps
     elif op == "syscall":
