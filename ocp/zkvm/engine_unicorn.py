@@ -61,9 +61,16 @@ _REG_IDS = [UC_MIPS_REG_0 + i for i in range(1, 32)] + [UC_MIPS_REG_HI, UC_MIPS_
 def _native_block_counter() -> object | None:
     """A C-callable UC_HOOK_BLOCK callback (numba ``cfunc``), or None without numba.
 
-    It keeps ``[instructions in finished blocks, last block address, its size]``
-    in a uint64[3] passed as ``user_data``; a Python callback per block would
-    cost more than unicorn spends executing it.
+    It keeps ``[instructions in finished blocks, last block address, its size,
+    anomalies]`` in a uint64[4] passed as ``user_data``; a Python callback per
+    block would cost more than unicorn spends executing it.
+
+    An *anomaly* is a one-instruction block immediately re-entered at the same
+    address.  Unicorn 2.1 does that when a taken branch's delay slot makes a
+    memory access that misses its software TLB: the first instruction at the
+    branch target runs twice (``maddu`` there accumulates twice).  No real
+    control flow produces that block pattern, so a run that shows it is
+    abandoned to the reference stepper.
     """
     try:
         import numpy as np
@@ -73,7 +80,9 @@ def _native_block_counter() -> object | None:
 
     @cfunc(types.void(types.voidptr, types.uint64, types.uint32, types.voidptr), cache=True)
     def on_block(uc, address, size, user_data):  # pragma: no cover - runs natively
-        st = carray(user_data, 3, dtype=np.uint64)
+        st = carray(user_data, 4, dtype=np.uint64)
+        if address == st[1] and st[2] == 4:
+            st[3] += 1
         st[0] += st[2] >> 2
         st[1] = address
         st[2] = size
@@ -143,10 +152,11 @@ class UnicornEngine:
         self._mapped: set[int] = set()
         self._pushed: dict[int, object] = {}  # page number -> Python page object last pushed
         self._bytes: dict[int, bytes] = {}  # page number -> bytes unicorn holds (as last seen)
-        self._block = [0, 0, 0]  # instructions in finished blocks, last block addr, its size
+        # instructions in finished blocks, last block addr, its size, anomalies
+        self._block = [0, 0, 0, 0]
         self._abandon: Exception | None = None
         self._halt_at: tuple[int, ...] = ()
-        self.stats = {"unicorn_steps": 0, "python_steps": 0, "fallbacks": 0}
+        self.stats = {"unicorn_steps": 0, "python_steps": 0, "fallbacks": 0, "anomalies": 0}
 
     # -- setup ------------------------------------------------------------
     def _new_uc(self) -> Uc:
@@ -156,7 +166,7 @@ class UnicornEngine:
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)  # identity mapping, no kseg translation
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
-        self._native_block = array("Q", bytes(24))
+        self._native_block = array("Q", bytes(32))
         if _NATIVE_BLOCK is not None:
             handle = uc_hook_h()
             err = uclib.uc_hook_add(
@@ -198,6 +208,8 @@ class UnicornEngine:
 
     def _on_block(self, uc: Uc, addr: int, size: int, _ud) -> None:
         b = self._block
+        if addr == b[1] and b[2] == 4:
+            b[3] += 1
         b[0] += b[2] >> 2
         b[1] = addr
         b[2] = size
@@ -261,16 +273,20 @@ class UnicornEngine:
         """Run unicorn ``count`` (or ``count + 1``) instructions; return how many ran."""
         m = self.machine
         self._push()
-        self._block[:] = [0, 0, 0]
-        self._native_block[:] = array("Q", bytes(24))
+        self._block[:] = [0, 0, 0, 0]
+        self._native_block[:] = array("Q", bytes(32))
         self._abandon = None
         try:
             self.uc.emu_start(m.pc, 0xFFFFFFFF, count=count)
         except UcError as exc:
             self._abandon = exc
+        done, addr, size, anomalies = (self._native_block if _NATIVE_BLOCK is not None
+                                       else self._block)
+        if anomalies:
+            self.stats["anomalies"] += 1
+            raise _Abandon("unicorn re-entered a one-instruction block (delay-slot TLB miss)")
         if self._abandon is not None:
             return self._stopped_at_halting_syscall()
-        done, addr, size = self._native_block if _NATIVE_BLOCK is not None else self._block
         pc = self.uc.reg_read(UC_MIPS_REG_PC)
         done += (pc - addr) >> 2 if addr <= pc < addr + size else size >> 2
         self._pull()
@@ -286,7 +302,7 @@ class UnicornEngine:
         """
         if not isinstance(self._abandon, Halt) or _NATIVE_BLOCK is None:
             raise _Abandon(str(self._abandon))
-        pc, done, addr, size = self._halt_at
+        pc, done, addr, size, _anomalies = self._halt_at
         mem = self.machine.mem
         sys_pc = (pc - 4) & M
         if (mem.load_word(sys_pc) & 0xFC00003F) != 0x0C or \

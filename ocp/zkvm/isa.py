@@ -83,6 +83,8 @@ def _mnemonic(word: int) -> str:
         if funct == 32:
             return {2: "wsbh", 16: "seb", 24: "seh"}.get((word >> 6) & 31, "invalid")
         return "invalid"
+    if opcode in (6, 7) and (word >> 16) & 31:
+        return "invalid"  # blez/bgtz need rt = 0 (Release 6 reuses these encodings)
     return OPCODES.get(opcode, "invalid")
 
 
