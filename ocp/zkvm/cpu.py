@@ -210,21 +210,33 @@ def compile_instr(ins: Instr, pc: int, m: Machine) -> Callable[[int], int]:  # n
         def f(npc: int) -> int:
             r[rd] = (r[rs] - r[rt]) & M
             return npc + 4
-    elif op in ("add", "sub", "addi"):
-        # Signed-overflow checking forms: Integer Overflow exception -> halt.
+    # Signed-overflow checking forms: Integer Overflow exception -> halt, rd unchanged.
+    elif op == "add":
+        def f(npc: int) -> int:
+            a, b = r[rs], r[rt]
+            res = (a + b) & M
+            if (a ^ res) & (b ^ res) & S:
+                raise Halt(Status.OVERFLOW, pc)
+            if rd:
+                r[rd] = res
+            return npc + 4
+    elif op == "addi":
         def f(npc: int) -> int:
             a = r[rs]
-            b = simm if op == "addi" else r[rt]
-            if op == "sub":
-                res = (a - b) & M
-                ovf = (a ^ b) & (a ^ res) & S
-            else:
-                res = (a + b) & M
-                ovf = (a ^ res) & (b ^ res) & S
-            if ovf:
+            res = (a + simm) & M
+            if (a ^ res) & (simm ^ res) & S:
                 raise Halt(Status.OVERFLOW, pc)
-            if (rt if op == "addi" else rd) != 0:
-                r[rt if op == "addi" else rd] = res
+            if rt:
+                r[rt] = res
+            return npc + 4
+    elif op == "sub":
+        def f(npc: int) -> int:
+            a, b = r[rs], r[rt]
+            res = (a - b) & M
+            if (a ^ b) & (a ^ res) & S:
+                raise Halt(Status.OVERFLOW, pc)
+            if rd:
+                r[rd] = res
             return npc + 4
     elif op == "and":
         def f(npc: int) -> int:

@@ -231,6 +231,16 @@ class UnicornEngine:
         uc.reg_write(UC_MIPS_REG_0 + 7, r[7])
 
     # -- state transfer ---------------------------------------------------
+    def prepare(self) -> Uc:
+        """Load the machine's current state into unicorn and return the engine."""
+        self._push()
+        return self.uc
+
+    @property
+    def halted_in_unicorn(self) -> bool:
+        """Whether the last unicorn run stopped on a halt or fault."""
+        return self._abandon is not None
+
     def _push(self) -> None:
         m = self.machine
         if self.uc is None:

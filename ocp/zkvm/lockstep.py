@@ -34,8 +34,7 @@ def lockstep(program: Program, input_tape: bytes = b"", steps: int = 100_000) ->
     """Compare both engines at every step for ``steps`` steps or until the guest halts."""
     ref = boot(program, input_tape)
     fast = UnicornEngine(boot(program, input_tape))
-    fast._push()
-    uc = fast.uc
+    uc = fast.prepare()
     names = [f"${i}" for i in range(1, 32)] + ["hi", "lo"]
     count = [0]
     read = fast.regfile.read
@@ -64,8 +63,8 @@ def lockstep(program: Program, input_tape: bytes = b"", steps: int = 100_000) ->
             raise Divergence(f"step {ref.step}: unicorn stopped: {exc}") from exc
     if err:
         raise err[0]
-    if fast._abandon is not None and not ref.halted:
-        raise Divergence(f"step {ref.step}: unicorn halted ({fast._abandon}) but python did not")
+    if fast.halted_in_unicorn and not ref.halted:
+        raise Divergence(f"step {ref.step}: unicorn halted but python did not")
     pc = uc.reg_read(UC_MIPS_REG_PC)
     if not ref.halted and count[0] < steps:
         raise Divergence(f"unicorn stopped early at {pc:#x} after {count[0]} steps")

@@ -71,6 +71,10 @@ NAMES = {
 
 
 class GuestMemory(Protocol):
+    """What the handler needs from memory: the Python model or unicorn's."""
+
+    big_endian: bool
+
     def read(self, addr: int, n: int) -> bytes: ...
 
     def write(self, addr: int, data: bytes) -> None: ...
@@ -174,7 +178,7 @@ class Kernel:
 
 
 def _is_big(mem: GuestMemory) -> bool:
-    return bool(getattr(mem, "big_endian", True))
+    return mem.big_endian
 
 
 def _words(*vals: int, big: bool) -> bytes:

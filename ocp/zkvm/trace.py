@@ -20,6 +20,7 @@ from ocp.errors import UserError
 from ocp.zkvm.boot import boot
 from ocp.zkvm.cpu import Machine, Status
 from ocp.zkvm.elf import Program
+from ocp.zkvm.isa import decode
 from ocp.zkvm.memory import Memory
 from ocp.zkvm.merkle import MemoryProof, MemoryTree
 from ocp.zkvm.state import State, capture
@@ -177,8 +178,6 @@ class StepWitness:
 
 def effective_address(m: Machine) -> int | None:
     """The data address the instruction at ``m.pc`` would access, if it is a load/store."""
-    from ocp.zkvm.isa import decode
-
     ins = decode(m.mem.load_word(m.pc))
     if ins.op in LOADS_STORES:
         return (m.regs[ins.rs] + ins.imm) & 0xFFFFFFFF
