@@ -59,6 +59,7 @@ def _summary(t: Trace) -> dict[str, object]:
     return {
         "status": f.status.name.lower(),
         "exit_code": f.exit_code,
+        "pc": f"{f.pc:#010x}",
         "steps": f.step,
         "state_hash": f.hash.hex(),
         "mem_root": f.mem_root.hex(),
