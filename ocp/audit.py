@@ -90,9 +90,8 @@ def static_findings(graph: Graph) -> list[Finding]:
         for vout, o in enumerate(gtx.tx.outputs):
             if o.script_pubkey[:1] != bytes([OP_RETURN]) and o.value < P2TR_DUST:
                 out.append(Finding(False, "dust", f"{name}:{vout}", f"{o.value} sat is below dust"))
-    pairs = list(EXCLUSIVE)
-    for j in range(graph.n_chunks):
-        pairs += [("Take1", f"Assert_{j}"), ("Take1", f"Slash_{j}"), (f"Assert_{j}", f"Slash_{j}")]
+    pairs = [*EXCLUSIVE, ("Take1", "Assert_0"), ("Take1", "Slash_0")]
+    pairs += [(f"Assert_{j}", f"Slash_{j}") for j in range(graph.n_chunks)]
     for i in range(graph.params.computation.n_steps):
         pairs.append(("Take2", f"Disprove_{i}"))
     for a, b in pairs:
@@ -103,10 +102,12 @@ def static_findings(graph: Graph) -> list[Finding]:
                            f"both spend {sorted(shared)[0]}" if shared else "no common input: both can happen"))  # fmt: skip
     w = graph.params.windows
     for j in range(graph.n_chunks):
-        s = graph.outputs[f"Kickoff:{j + 1}"]
+        s = graph.outputs[graph.tx(f"Assert_{j}").spends[0].source]
         locks = {leaf.name: _csv_of(leaf.script.raw) for leaf in s.output.tree.leaves}
-        ok = locks.get("take1") == w.challenge and locks.get("slash") == w.response and w.response > w.challenge
-        out.append(Finding(ok, "windows", f"S{j}",
+        ok = locks.get("slash") == w.response and (
+            locks.get("take1") == w.challenge < w.response if j == 0 else "take1" not in locks
+        )
+        out.append(Finding(ok, "windows", s.label,
                            f"Take1 after {locks.get('take1')} blocks, Slash after {locks.get('slash')}"))  # fmt: skip
     for name, expect in (("Take1", w.challenge), ("Take2", w.disprove)):
         seqs = {i.sequence for i in graph.tx(name).tx.inputs[1:]}

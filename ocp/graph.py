@@ -16,12 +16,13 @@ Deviations from the architecture table, and why:
 * **Kickoff's OP_RETURN** carries the graph id and a digest of the claim's
   Winternitz public key, not of the claim value: the value is revealed in
   Kickoff's witness, and the output must be fixed before pre-signing.
-* **Split Assert**: when the trace does not fit one input (stack items,
-  standard weight), Kickoff creates one stake output ``S_j`` per chunk and
-  each ``Assert_j`` spends its own ``S_j``; Take1 needs every ``S_j``, each
-  ``S_j`` has its own Slash, and Take2 needs every ``A_j``, so the outcomes stay
-  exclusive.
-* ``disprove_window`` counts from the Assert that created ``A_j``.
+* **Assert chain**: when the trace does not fit one input (stack items,
+  standard weight), the stake moves through a chain ``S0 -> Assert_0 -> S1 ->
+  ... -> Assert_{k-1} -> A``, each Assert revealing one chunk of values.  Every
+  ``S_j`` can be slashed after ``response_window`` (counted from its creation),
+  Take1 needs ``S0``, Take2 and every Disprove need ``A``, which carries the
+  whole remaining stake, so the outcomes stay exclusive.
+* ``disprove_window`` counts from the last Assert, which created ``A``.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     chunks = _chunk(list(range(n - 1)), ots, n_sig)
     k = len(chunks)
 
-    # ---- outputs created by Kickoff --------------------------------------------------------
+    # ---- outputs: C, the stake chain S0 -> S1 -> ... -> A -----------------------------------
     c_out = add_output(
         "C",
         [
@@ -234,16 +235,15 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     )
     s_outs = []
     for j, chunk in enumerate(chunks):
-        s_outs.append(
-            add_output(
-                f"S{j}",
-                [
-                    ("assert", committed_values_leaf([value_verifier(ots, i) for i in chunk], operator)),
-                    ("take1", committee_leaf(committee, w.challenge)),
-                    ("slash", committee_leaf(committee, w.response)),
-                ],
-            )
-        )
+        leaves = [("assert", committed_values_leaf([value_verifier(ots, i) for i in chunk], operator))]
+        if j == 0:
+            leaves.append(("take1", committee_leaf(committee, w.challenge)))
+        leaves.append(("slash", committee_leaf(committee, w.response)))
+        s_outs.append(add_output(f"S{j}", leaves))
+    a_leaves = [("take2", committee_leaf(committee, w.disprove))]
+    a_leaves += [(f"disprove{i}", disprove_leaf(committee, ots, program, i)) for i in range(n)]
+    # Take2 is the expected spend, each disprove rare: Huffman keeps Take2 shallow
+    a_out = add_output("A", a_leaves, [n] + [1] * n)
     claim_digest = sha256(ots.public_json_bytes(claim_index))
     op_return = Script([OP_RETURN, gid + claim_digest]).raw
 
@@ -251,11 +251,12 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     p_out = add_output(
         "P", [("kickoff", committed_values_leaf([value_verifier(ots, claim_index)], operator))]
     )
-    stake_parts = _split(params.operator_stake, k)
-    kickoff_outs = [TxOut(CONNECTOR_AMOUNT, c_out.output.script_pubkey)]
-    kickoff_outs += [TxOut(v, g.output.script_pubkey) for v, g in zip(stake_parts, s_outs, strict=True)]
-    kickoff_outs.append(TxOut(0, op_return))
-    kickoff_draft = Tx(2, (TxIn(OutPoint("00" * 32, 0)),), tuple(kickoff_outs))
+    kickoff_outs = (
+        TxOut(CONNECTOR_AMOUNT, c_out.output.script_pubkey),
+        TxOut(params.operator_stake, s_outs[0].output.script_pubkey),
+        TxOut(0, op_return),
+    )
+    kickoff_draft = Tx(2, (TxIn(OutPoint("00" * 32, 0)),), kickoff_outs)
     kickoff_ww = spend_weight(p_out, "kickoff", [n_sig, *verifier_sizes[claim_index]])
     kickoff_fee = _fee(len(kickoff_draft.serialize(False)) * 4 + 2 + kickoff_ww, params.fee_rate)
     p_amount = CONNECTOR_AMOUNT + params.operator_stake + kickoff_fee
@@ -269,13 +270,12 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     )  # fmt: skip
     register(prepare)
 
-    # ---- Kickoff: P -> C, S_j..., OP_RETURN ---------------------------------------------------
+    # ---- Kickoff: P -> C, S0, OP_RETURN -------------------------------------------------------
     pending["Kickoff:0"] = c_out
-    for j, g in enumerate(s_outs):
-        pending[f"Kickoff:{j + 1}"] = g
+    pending["Kickoff:1"] = s_outs[0]
     kickoff = GraphTx(
         "Kickoff", "operator", "claims the result (Winternitz-signed) and posts the stake",
-        Tx(2, (TxIn(prepare.tx.outpoint(0)),), tuple(kickoff_outs)),
+        Tx(2, (TxIn(prepare.tx.outpoint(0)),), kickoff_outs),
         (InputSpend("Prepare:0", "kickoff", ("operator",)),),
         (prepare.tx.outputs[0],),
     )  # fmt: skip
@@ -291,104 +291,91 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     )  # fmt: skip
     register(challenge)
 
-    # ---- Assert_j: S_j -> A_j ------------------------------------------------------------------
-    a_outs = []
+    # ---- Assert_j: S_j -> S_j+1 (or A); Slash_j: S_j after response_window -------------------
+    burn_spk = Script([OP_RETURN, b"ocp:burn"]).raw
+    source, stake = "Kickoff:1", kickoff.tx.outputs[1]
+    prev = kickoff.tx.outpoint(1)
     for j, chunk in enumerate(chunks):
-        steps = _steps_of_chunk(j, chunks)
-        leaves = [("take2", committee_leaf(committee, w.disprove))]
-        leaves += [(f"disprove{i}", disprove_leaf(committee, ots, program, i)) for i in steps]
-        # Take2 is the expected spend; disproves are rare
-        weights = [len(leaves)] + [1] * (len(leaves) - 1)
-        a_outs.append(add_output(f"A{j}", leaves, weights))
-        s_prev = kickoff.tx.outpoint(j + 1)
-        sizes = [n_sig] + [s for i in chunk for s in verifier_sizes[i]]
-        ww = spend_weight(s_outs[j], "assert", sizes)
-        draft = Tx(2, (TxIn(s_prev),), (TxOut(0, a_outs[j].output.script_pubkey),))
-        weight = len(draft.serialize(False)) * 4 + 2 + ww
+        nxt = s_outs[j + 1] if j + 1 < k else a_out
+        sizes = [n_sig] + [size for i in chunk for size in verifier_sizes[i]]
+        draft = Tx(2, (TxIn(prev),), (TxOut(0, nxt.output.script_pubkey),))
+        weight = len(draft.serialize(False)) * 4 + 2 + spend_weight(s_outs[j], "assert", sizes)
         if weight > MAX_STANDARD_TX_WEIGHT:
             raise UserError(f"Assert_{j} would weigh {weight} WU, above the standard 400000")
         fee = _fee(weight, params.fee_rate)
-        a_amount = stake_parts[j] - fee
-        if a_amount < 2 * P2TR_DUST:
+        if stake.value - fee < 2 * P2TR_DUST:
             raise UserError(
-                f"amounts.operator_stake is too small: Assert_{j} fee {fee} leaves {a_amount} sat"
+                f"amounts.operator_stake is too small: Assert_{j} fee {fee} leaves {stake.value - fee} sat"
             )
-        pending[f"Assert_{j}:0"] = a_outs[j]
-        register(
-            GraphTx(
-                f"Assert_{j}", "operator",
-                f"reveals trace values {', '.join(f'x{i + 1}' for i in chunk) or '(none)'}",
-                Tx(2, (TxIn(s_prev),), (TxOut(a_amount, a_outs[j].output.script_pubkey),)),
-                (InputSpend(f"Kickoff:{j + 1}", "assert", ("operator",)),),
-                (kickoff.tx.outputs[j + 1],),
-            )
+        revealed = ", ".join(f"x{i + 1}" for i in chunk) or "(none)"
+        pending[f"Assert_{j}:0"] = nxt
+        assert_tx = GraphTx(
+            f"Assert_{j}", "operator", f"reveals trace values {revealed}",
+            Tx(2, (TxIn(prev),), (TxOut(stake.value - fee, nxt.output.script_pubkey),)),
+            (InputSpend(source, "assert", ("operator",)),),
+            (stake,),
         )  # fmt: skip
-
-    # ---- Take1: V + C + S_* after challenge_window ---------------------------------------------
-    committee_sigs = [n_sig] * len(committee)
-    t1_inputs = [TxIn(confirm.tx.outpoint(0)), TxIn(kickoff.tx.outpoint(0), sequence=w.challenge)]
-    t1_inputs += [TxIn(kickoff.tx.outpoint(j + 1), sequence=w.challenge) for j in range(k)]
-    t1_spent = [confirm.tx.outputs[0], kickoff.tx.outputs[0]]
-    t1_spent += [kickoff.tx.outputs[j + 1] for j in range(k)]
-    ww = spend_weight(v_out, "payout", committee_sigs) + spend_weight(c_out, "take1", committee_sigs)
-    ww += sum(spend_weight(s_outs[j], "take1", committee_sigs) for j in range(k))
-    total = sum(o.value for o in t1_spent)
-    draft = Tx(2, tuple(t1_inputs), (TxOut(total, operator_spk),))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
-    spends = [InputSpend("Confirm:0", "payout", ("committee",), presigned=True),
-              InputSpend("Kickoff:0", "take1", ("committee",), presigned=True)]  # fmt: skip
-    spends += [InputSpend(f"Kickoff:{j + 1}", "take1", ("committee",), presigned=True) for j in range(k)]
-    register(
-        GraphTx(
-            "Take1", "operator", "pays the unchallenged operator: deposit and stake back",
-            Tx(2, tuple(t1_inputs), (TxOut(total - fee, operator_spk),)),
-            tuple(spends), tuple(t1_spent),
-        )
-    )  # fmt: skip
-
-    # ---- Take2: V + A_* after disprove_window ------------------------------------------------
-    asserts = [txs[f"Assert_{j}"] for j in range(k)]
-    t2_inputs = [TxIn(confirm.tx.outpoint(0))]
-    t2_inputs += [TxIn(a.tx.outpoint(0), sequence=w.disprove) for a in asserts]
-    t2_spent = [confirm.tx.outputs[0]] + [a.tx.outputs[0] for a in asserts]
-    ww = spend_weight(v_out, "payout", committee_sigs)
-    ww += sum(spend_weight(a_outs[j], "take2", committee_sigs) for j in range(k))
-    total = sum(o.value for o in t2_spent)
-    draft = Tx(2, tuple(t2_inputs), (TxOut(total, operator_spk),))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
-    spends = [InputSpend("Confirm:0", "payout", ("committee",), presigned=True)]
-    spends += [InputSpend(f"Assert_{j}:0", "take2", ("committee",), presigned=True) for j in range(k)]
-    register(
-        GraphTx(
-            "Take2", "operator", "pays the operator whose Assert stood through the disprove window",
-            Tx(2, tuple(t2_inputs), (TxOut(total - fee, operator_spk),)),
-            tuple(spends), tuple(t2_spent),
-        )
-    )  # fmt: skip
-
-    # ---- Slash_j: S_j after response_window -> burn (+ challenger reward) -----------------
-    burn_spk = Script([OP_RETURN, b"ocp:burn"]).raw
-    for j in range(k):
-        s = kickoff.tx.outputs[j + 1]
+        register(assert_tx)
         register(
             GraphTx(
                 f"Slash_{j}", "challenger", "punishes a silent operator: burn, and the rest to the challenger",
-                Tx(2, (TxIn(kickoff.tx.outpoint(j + 1), sequence=w.response),), (TxOut(s.value // 2, burn_spk),)),
-                (InputSpend(f"Kickoff:{j + 1}", "slash", ("committee",), SIGHASH_SINGLE, presigned=True),),
-                (s,), template=True,
+                Tx(2, (TxIn(prev, sequence=w.response),), (TxOut(stake.value // 2, burn_spk),)),
+                (InputSpend(source, "slash", ("committee",), SIGHASH_SINGLE, presigned=True),),
+                (stake,), template=True,
             )
         )  # fmt: skip
+        source, stake, prev = f"Assert_{j}:0", assert_tx.tx.outputs[0], assert_tx.tx.outpoint(0)
+    a_source, a_stake, a_prev = source, stake, prev
 
-    # ---- Disprove_i: A_j via leaf i -> burn (+ challenger reward) ---------------------------
+    # ---- Take1: V + C + S0 after challenge_window ---------------------------------------------
+    committee_sigs = [n_sig] * len(committee)
+    t1_inputs = (
+        TxIn(confirm.tx.outpoint(0)),
+        TxIn(kickoff.tx.outpoint(0), sequence=w.challenge),
+        TxIn(kickoff.tx.outpoint(1), sequence=w.challenge),
+    )
+    t1_spent = (confirm.tx.outputs[0], kickoff.tx.outputs[0], kickoff.tx.outputs[1])
+    ww = spend_weight(v_out, "payout", committee_sigs) + spend_weight(c_out, "take1", committee_sigs)
+    ww += spend_weight(s_outs[0], "take1", committee_sigs)
+    total = sum(o.value for o in t1_spent)
+    draft = Tx(2, t1_inputs, (TxOut(total, operator_spk),))
+    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
+    register(
+        GraphTx(
+            "Take1", "operator", "pays the unchallenged operator: deposit and stake back",
+            Tx(2, t1_inputs, (TxOut(total - fee, operator_spk),)),
+            (InputSpend("Confirm:0", "payout", ("committee",), presigned=True),
+             InputSpend("Kickoff:0", "take1", ("committee",), presigned=True),
+             InputSpend("Kickoff:1", "take1", ("committee",), presigned=True)),
+            t1_spent,
+        )
+    )  # fmt: skip
+
+    # ---- Take2: V + A after disprove_window ---------------------------------------------------
+    t2_inputs = (TxIn(confirm.tx.outpoint(0)), TxIn(a_prev, sequence=w.disprove))
+    t2_spent = (confirm.tx.outputs[0], a_stake)
+    ww = spend_weight(v_out, "payout", committee_sigs) + spend_weight(a_out, "take2", committee_sigs)
+    total = sum(o.value for o in t2_spent)
+    draft = Tx(2, t2_inputs, (TxOut(total, operator_spk),))
+    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
+    register(
+        GraphTx(
+            "Take2", "operator", "pays the operator whose Assert stood through the disprove window",
+            Tx(2, t2_inputs, (TxOut(total - fee, operator_spk),)),
+            (InputSpend("Confirm:0", "payout", ("committee",), presigned=True),
+             InputSpend(a_source, "take2", ("committee",), presigned=True)),
+            t2_spent,
+        )
+    )  # fmt: skip
+
+    # ---- Disprove_i: A via leaf i -> burn (+ challenger reward) ---------------------------
     for i in range(n):
-        j = _chunk_of_step(i, chunks)
-        a = asserts[j]
         register(
             GraphTx(
                 f"Disprove_{i}", "challenger", f"proves step {i} wrong: x{i + 1} != step{i}(x{i})",
-                Tx(2, (TxIn(a.tx.outpoint(0)),), (TxOut(a.tx.outputs[0].value // 2, burn_spk),)),
-                (InputSpend(f"Assert_{j}:0", f"disprove{i}", ("committee",), SIGHASH_SINGLE, presigned=True),),
-                (a.tx.outputs[0],), template=True,
+                Tx(2, (TxIn(a_prev),), (TxOut(a_stake.value // 2, burn_spk),)),
+                (InputSpend(a_source, f"disprove{i}", ("committee",), SIGHASH_SINGLE, presigned=True),),
+                (a_stake,), template=True,
             )
         )  # fmt: skip
 
@@ -432,11 +419,6 @@ def _funded_tx(
     )  # fmt: skip
 
 
-def _split(total: int, parts: int) -> list[int]:
-    base = total // parts
-    return [base + (1 if i < total % parts else 0) for i in range(parts)]
-
-
 def _chunk(revealed: list[int], ots: ValueKeys, n_sig: int) -> list[list[int]]:
     """Split the revealed values into Assert chunks that respect the 1,000-item
     stack limit and the Assert weight budget (script + witness per value)."""
@@ -453,20 +435,6 @@ def _chunk(revealed: list[int], ots: ValueKeys, n_sig: int) -> list[list[int]]:
         items += v_items
         weight += v_weight
     return chunks
-
-
-def _chunk_of_step(step: int, chunks: Sequence[Sequence[int]]) -> int:
-    """Disprove leaf of step i lives on the A output of the chunk revealing x[i+1]
-    (value index i); the claim's step (i = n-1) goes with the last chunk."""
-    for j, chunk in enumerate(chunks):
-        if step in chunk:
-            return j
-    return len(chunks) - 1
-
-
-def _steps_of_chunk(j: int, chunks: Sequence[Sequence[int]]) -> list[int]:
-    n = sum(len(c) for c in chunks) + 1  # every value but the claim is in a chunk
-    return [i for i in range(n) if _chunk_of_step(i, chunks) == j]
 
 
 def _check_outputs(txs: dict[str, GraphTx]) -> None:
