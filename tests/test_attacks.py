@@ -9,6 +9,7 @@ import pytest
 
 from ocp.drill import moves
 from ocp.drill.world import setup_world
+from ocp.program import Program
 from regtest.kernel import KernelChain
 from taptrees.sighash import taproot_sighash
 from taptrees.tree import TaprootOutput
@@ -138,3 +139,39 @@ def test_challenge_fee_cannot_be_lowered(world):
     own = TaprootOutput(world.actors.challenger.pubkey)
     cheap = cheap.with_witness(1, [own.key_path_sign(world.actors.challenger.secret, taproot_sighash(cheap, 1, spent))])
     assert submit(world, (cheap, spent)).reason.startswith("mandatory-script-verify-flag-failed")
+
+
+def test_operator_that_stops_halfway_is_slashed_and_cannot_take2():
+    with KernelChain() as chain:
+        world = setup_world(chain, program=Program.sample(64))
+        assert world.graph.n_chunks == 2
+        open_deposit(world)
+        trace = moves.operator_trace(world)
+        assert world.submit("Kickoff", "-", *moves.kickoff(world, trace), True)
+        world.mine()
+        assert world.submit("Challenge", "-", *moves.challenge(world), True)
+        assert world.submit("Assert_0", "-", *moves.assert_move(world, 0, trace), True)
+        world.mine()
+        assert submit(world, moves.with_reward(world, "Slash_1", [])).reason == "non-BIP68-final"
+        world.mine(world.params.windows.response)
+        assert world.submit("Slash_1", "-", *moves.with_reward(world, "Slash_1", []), True)
+        world.mine(world.params.windows.disprove)
+        assert submit(world, moves.graph_move(world, "Take2")).reason == "bad-txns-inputs-missingorspent"
+
+
+def test_disprove_takes_the_whole_stake():
+    with KernelChain() as chain:
+        world = setup_world(chain, program=Program.sample(64))
+        open_deposit(world)
+        trace = moves.operator_trace(world, wrong_step=3)  # revealed by Assert_0
+        assert world.submit("Kickoff", "-", *moves.kickoff(world, trace), True)
+        world.mine()
+        assert world.submit("Challenge", "-", *moves.challenge(world), True)
+        for j in range(world.graph.n_chunks):
+            assert world.submit(f"Assert_{j}", "-", *moves.assert_move(world, j, trace), True)
+        world.mine()
+        tx, spent = moves.disprove(world, 3, moves.revealed_values(world))
+        assert world.submit("Disprove_3", "-", tx, spent, True)
+        burned, reward = tx.outputs[0].value, tx.outputs[1].value
+        stake = world.params.operator_stake
+        assert burned + reward > 0.99 * stake  # all of it, less the Assert and Disprove fees
