@@ -12,8 +12,9 @@ import json
 import sys
 import time
 
+from ocp.builder import build_graph
 from ocp.drill.world import Actors
-from ocp.graph import build_graph, graph_id_of
+from ocp.graph import graph_id_of
 from ocp.graphfile import graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ocp.builder import build_graph
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_json
-from ocp.graph import GRAPH_FORMAT, Graph, build_graph
+from ocp.graph import GRAPH_FORMAT, Graph
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
 from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ocp.builder import build_graph
 from ocp.drill.world import Actors
-from ocp.graph import build_graph, graph_id_of
+from ocp.graph import graph_id_of
 from ocp.graphfile import graph_from_json, graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows, parse_params

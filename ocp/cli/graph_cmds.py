@@ -9,10 +9,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from ocp.builder import build_graph
 from ocp.cli import emit
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_atomic, write_json
-from ocp.graph import build_graph, graph_id_of
+from ocp.graph import graph_id_of
 from ocp.graphfile import graph_to_json, leaf_purpose, load_graph, save_graph
 from ocp.keyfile import RoleKey, load_key, save_key
 from ocp.ots import ValueKeys, ValueSigner

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ocp.graph import Graph, build_graph, graph_id_of
+from ocp.builder import build_graph
+from ocp.graph import Graph, graph_id_of
 from ocp.keyfile import RoleKey
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows
