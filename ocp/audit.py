@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ocp.graph import MAX_STANDARD_TX_WEIGHT, P2TR_DUST, Graph
 from ocp.ots import ValueSigner
 from ocp.signing import invalid_signatures, missing_signatures
+from ocp.witness import leaf_stack
 from taptrees.interp import run_tapscript
 from taptrees.opcodes import OP_CHECKSEQUENCEVERIFY, OP_RETURN
 from taptrees.script import decode_num
@@ -121,17 +122,9 @@ def static_findings(graph: Graph) -> list[Finding]:
     return out
 
 
-def leaf_stack(graph: Graph, spend_leaf: str, values: list[bytes]) -> list[bytes]:
-    n = len(graph.params.committee)
-    if spend_leaf == "confirm":
-        return [DUMMY_SIG] * (n + 1)
-    if spend_leaf in ("payout", "take1", "take2", "slash"):
-        return [DUMMY_SIG] * n
-    if spend_leaf in ("challenge", "refund"):
-        return [DUMMY_SIG]
-    if spend_leaf in ("kickoff", "assert"):
-        return [DUMMY_SIG, *values]
-    return [*values, *[DUMMY_SIG] * n]  # disprove
+def _analysis_stack(graph: Graph, leaf: str, values: list[bytes]) -> list[bytes]:
+    """The leaf's real stack with well-formed dummy signatures (analysis mode)."""
+    return leaf_stack(graph, leaf, lambda _role, _pubkey: DUMMY_SIG, values)
 
 
 def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list[Finding]]:
@@ -141,60 +134,54 @@ def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list
     trace = program.trace()
     n = program.n_steps
     honest = {i: list(signer.sign(i, trace[i + 1])) for i in range(n)}
-    runs: list[LeafRun] = []
-    findings: list[Finding] = []
 
-    def run(label: str, leaf_name: str, values: list[bytes]) -> LeafRun:
+    def values_for(label: str, leaf_name: str, wrong: bool = False) -> list[bytes]:
+        """One-time-signature items the leaf verifies, for the honest trace (or with
+        the disprove step's committed output wrong)."""
+        if leaf_name == "kickoff":
+            return honest[n - 1]
+        if leaf_name == "assert":
+            return [x for i in graph.chunks[int(graph.outputs[label].label[1:])] for x in honest[i]]
+        if leaf_name.startswith("disprove"):
+            i = int(leaf_name[len("disprove"):])
+            out = list(signer.sign(i, trace[i + 1] ^ 1)) if wrong else honest[i]
+            return (honest[i - 1] if i > 0 else []) + out
+        return []
+
+    def run(label: str, leaf_name: str, values: list[bytes]):
         g = graph.outputs[label]
         leaf = g.output.leaf(g.leaf_index(leaf_name))
-        stack = leaf_stack(graph, leaf_name, values)
+        stack = _analysis_stack(graph, leaf_name, values)
         r = run_tapscript(leaf.script, stack)
-        lr = LeafRun(label, leaf_name, r.ok, r.error, r.peak_stack, leaf.script.size, len(stack))
-        runs.append(lr)
-        return lr
+        return r, LeafRun(label, leaf_name, r.ok, r.error, r.peak_stack, leaf.script.size, len(stack))
 
+    runs: list[LeafRun] = []
+    findings: list[Finding] = []
     for label, g in graph.outputs.items():
-        for leaf in g.output.tree.leaves:
-            name = leaf.name
-            if name == "kickoff":
-                r = run(label, name, honest[n - 1])
-                findings.append(Finding(r.ok, "honest leaf accepts", f"{label} {name}", r.error or "ok"))
-            elif name == "assert":
-                j = int(g.label[1:])
-                r = run(label, name, [x for i in graph.chunks[j] for x in honest[i]])
-                findings.append(Finding(r.ok, "honest leaf accepts", f"{label} {name}", r.error or "ok"))
-            elif name.startswith("disprove"):
-                i = int(name[len("disprove"):])
-                before = honest[i - 1] if i > 0 else []
-                r = run(label, name, before + honest[i])
-                findings.append(Finding(not r.ok and r.error == "EVAL_FALSE", "disprove refuses honest",
-                                        f"{label} {name}", r.error or "ACCEPTED an honest step"))  # fmt: skip
-                wrong = list(signer.sign(i, trace[i + 1] ^ 1))
-                r = run(label, name, before + wrong)
-                runs.pop()  # report the honest run's numbers only
-                findings.append(Finding(r.ok, "disprove accepts fraud", f"{label} {name}",
-                                        "ok" if r.ok else f"refused a wrong output: {r.error}"))  # fmt: skip
-            else:
-                r = run(label, name, [])
-                findings.append(Finding(r.ok, "leaf accepts", f"{label} {name}", r.error or "ok"))
+        for name in g.leaf_names:
+            r, lr = run(label, name, values_for(label, name))
+            runs.append(lr)
+            subject = f"{label} {name}"
+            if not name.startswith("disprove"):
+                check = "honest leaf accepts" if name in ("kickoff", "assert") else "leaf accepts"
+                findings.append(Finding(r.ok, check, subject, r.error or "ok"))
+                continue
+            findings.append(Finding(not r.ok and r.error == "EVAL_FALSE", "disprove refuses honest",
+                                    subject, r.error or "ACCEPTED an honest step"))  # fmt: skip
+            r, _ = run(label, name, values_for(label, name, wrong=True))
+            findings.append(Finding(r.ok, "disprove accepts fraud", subject,
+                                    "ok" if r.ok else f"refused a wrong output: {r.error}"))  # fmt: skip
     peak = max(r.peak_stack for r in runs)
     findings.append(Finding(peak < MAX_STACK, "stack", "all leaves", f"peak stack {peak} items (limit {MAX_STACK})"))
     for name, gtx in graph.txs.items():
         weight = len(gtx.tx.serialize(False)) * 4 + 2
         for spend in gtx.spends:
             if spend.leaf is None:
-                weight += 1 + 1 + 65
+                weight += 1 + 1 + 65  # key path: one signature
                 continue
             g = graph.outputs[spend.source]
-            values: list[bytes] = []
-            if spend.leaf == "kickoff":
-                values = honest[n - 1]
-            elif spend.leaf == "assert":
-                values = [x for i in graph.chunks[int(g.label[1:])] for x in honest[i]]
-            elif spend.leaf.startswith("disprove"):
-                i = int(spend.leaf[len("disprove"):])
-                values = (honest[i - 1] if i > 0 else []) + honest[i]
-            items = g.output.script_path_witness(g.leaf_index(spend.leaf), leaf_stack(graph, spend.leaf, values))
+            stack = _analysis_stack(graph, spend.leaf, values_for(spend.source, spend.leaf))
+            items = g.output.script_path_witness(g.leaf_index(spend.leaf), stack)
             weight += len(compact_size(len(items))) + sum(len(compact_size(len(x))) + len(x) for x in items)
         findings.append(Finding(weight <= MAX_STANDARD_TX_WEIGHT, "standard weight", name, f"{weight:,} WU"))
     return runs, findings

@@ -16,7 +16,7 @@ disprove<i>        ``W(x_i) (i > 0), W(x_i+1), sig_cn .. sig_c1``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ocp.errors import UserError
 from ocp.graph import Graph, GraphTx
@@ -70,29 +70,39 @@ def input_witness(
             raise UserError(f"{name} input {index}: no {role} signature for {pubkey.hex()[:16]}")
         return sig
 
-    def committee() -> list[bytes]:
-        return [sig_of("committee", pk) for pk in reversed(graph.params.committee)]
-
     leaf = spend.leaf
     if leaf is None:
         role = spend.signers[0]
         return (sig_of(role, signer_keys(graph, role)[0]),)
-    if leaf == "confirm":
-        stack = [sig_of("depositor", graph.params.depositor), *committee()]
-    elif leaf in ("payout", "take1", "take2", "slash"):
-        stack = committee()
-    elif leaf == "challenge":
-        stack = [sig_of("operator", graph.params.operator)]
-    elif leaf == "refund":
-        stack = [sig_of("depositor", graph.params.depositor)]
-    elif leaf in ("kickoff", "assert"):
-        stack = [sig_of("operator", graph.params.operator), *values]
-    elif leaf.startswith("disprove"):
-        stack = [*values, *committee()]
-    else:  # pragma: no cover - every leaf name is listed above
-        raise UserError(f"unknown leaf {leaf}")
+    stack = leaf_stack(graph, leaf, sig_of, values)
     out = graph.outputs[spend.source]
     return out.output.script_path_witness(out.leaf_index(leaf), stack)
+
+
+def leaf_stack(
+    graph: Graph, leaf: str, sig_of: Callable[[str, bytes], bytes], values: Sequence[bytes] = ()
+) -> list[bytes]:
+    """The stack (bottom first) a graph leaf expects: signatures from ``sig_of(role,
+    pubkey)`` in the order its checks consume them, and the one-time-signature
+    ``values`` it verifies (see the table in the module docstring)."""
+    p = graph.params
+
+    def committee() -> list[bytes]:
+        return [sig_of("committee", pk) for pk in reversed(p.committee)]
+
+    if leaf == "confirm":
+        return [sig_of("depositor", p.depositor), *committee()]
+    if leaf in ("payout", "take1", "take2", "slash"):
+        return committee()
+    if leaf == "challenge":
+        return [sig_of("operator", p.operator)]
+    if leaf == "refund":
+        return [sig_of("depositor", p.depositor)]
+    if leaf in ("kickoff", "assert"):
+        return [sig_of("operator", p.operator), *values]
+    if leaf.startswith("disprove"):
+        return [*values, *committee()]
+    raise UserError(f"unknown leaf {leaf}")  # pragma: no cover - every leaf is listed
 
 
 def signed_tx(
