@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 APT_PACKAGES=(golang-go qemu-user binutils-mips-linux-gnu)
-# Debian splits venv/ensurepip out of python3
-if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+# a minimal Debian may lack Python; Debian splits venv/ensurepip out of python3
+if ! command -v "$PY" >/dev/null 2>&1; then
+    APT_PACKAGES+=(python3 python3-venv)
+elif ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
     APT_PACKAGES+=(python3-venv)
 fi
 
