@@ -333,12 +333,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _render_show(console, data: dict, graph, one: bool) -> None:
     txs = [data] if one else data["transactions"]
     if not one:
-        table = Table("transaction", "role", "inputs (leaf)", "outputs", "vsize", "fee", "purpose")
+        table = Table("transaction", "role", "spends (leaf)", "outs", "vsize unsigned", "fee")
         for t in txs:
             g = graph.txs[t["name"]]
-            ins = ", ".join(f"{i['spends']}({i['leaf'] or 'key'})" for i in t["inputs"])
+            ins = ", ".join(f"{i['spends']} ({i['leaf'] or 'key'})" for i in t["inputs"])
             table.add_row(t["name"], t["role"], ins, str(len(t["outputs"])), str(g.tx.vsize),
-                          str(t["fee"]) if not t["template"] else "(challenger)", t["purpose"])  # fmt: skip
+                          str(t["fee"]) if not t["template"] else "challenger")  # fmt: skip
         console.print(table)
         return
     t = txs[0]
