@@ -7,6 +7,11 @@
 
 When numba cannot be imported or a kernel fails to compile, the core falls back to hashlib
 and says so once on stderr.
+
+Within ``numba``, SHA-256 runs on one of two kernel sets (:func:`sha256_kernel_set`):
+``sha-ni`` (:mod:`.shani`, the CPU's SHA extensions) where the CPU has them, else
+``vector`` (``_kernels.py``, lanes vectorized by LLVM: AVX2 on the reference box). The env
+var ``OCP_HASH_SHANI=0`` forces ``vector``. RIPEMD-160 always runs on ``vector``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from taptrees.errors import InputError
 
 ENV_VAR = "OCP_HASH_BACKEND"
 BACKENDS = ("hashlib", "numba", "auto")
+
+SHANI_ENV_VAR = "OCP_HASH_SHANI"
+#: Values of ``OCP_HASH_SHANI``: use SHA-NI when the CPU has it (the default), or never.
+SHANI_SETTINGS = {"": True, "1": True, "auto": True, "0": False, "off": False}
+KernelSet = Literal["sha-ni", "vector"]
 
 #: Below this many hashes in one call ``auto`` uses hashlib. Measured on the 2-core CI box:
 #: a numba call costs 80-100 us fixed (packing, dispatch), hashlib 1.3 us per SHA-256 and
@@ -56,6 +66,56 @@ def kernels() -> ModuleType | None:
         notice(f"{type(exc).__name__}: {exc}".splitlines()[0])
         return None
     return _kernels
+
+
+@functools.cache
+def cpu_has_sha_ni() -> bool:
+    """True when this CPU has the SHA extensions and numba compiles for them.
+
+    Both must hold: LLVM cannot select the instructions for a target without the ``sha``
+    feature (``NUMBA_CPU_FEATURES`` can remove it), and the CPU raises SIGILL on them.
+    """
+    try:
+        from llvmlite import binding
+        from numba.core import config
+    except Exception:
+        return False
+    try:
+        host = binding.get_host_cpu_features()
+    except RuntimeError:  # llvmlite cannot read the features on this platform
+        return False
+    target = config.CPU_FEATURES if config.CPU_FEATURES is not None else host.flatten()
+    return bool(host.get("sha")) and "+sha" in target.split(",")
+
+
+def sha256_kernel_set() -> KernelSet:
+    """The numba kernels SHA-256 runs on now: ``"sha-ni"`` where the CPU has the SHA
+    extensions and ``OCP_HASH_SHANI`` is not ``0``, else ``"vector"``."""
+    value = os.environ.get(SHANI_ENV_VAR, "").strip().lower()
+    if value not in SHANI_SETTINGS:
+        raise InputError(
+            f"{SHANI_ENV_VAR}: expected one of {sorted(SHANI_SETTINGS)}, got {value!r}"
+        )
+    if SHANI_SETTINGS[value] and cpu_has_sha_ni() and sha_ni_kernels() is not None:
+        return "sha-ni"
+    return "vector"
+
+
+@functools.cache
+def sha_ni_kernels() -> ModuleType | None:
+    """The SHA-NI kernel module, or None (with a notice) when it cannot be imported.
+
+    Call only where :func:`cpu_has_sha_ni` is true.
+    """
+    if kernels() is None:
+        return None
+    try:
+        from taptrees.hashcore import shani
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        sys.stderr.write(f"taptrees.hashcore: SHA-NI kernels unavailable ({reason}); using vector\n")
+        return None
+    return shani
 
 
 def choose(backend: str | None, hashes: int) -> Resolved:

@@ -1,8 +1,9 @@
 """The numba backend over word arrays: padding of lanes, thread split, chains' lane order.
 
 Every function takes and returns ``(words, lanes)`` uint32 arrays (see :mod:`.words`) and
-runs the generated kernels of ``_kernels.py``. Lanes are padded to a multiple of 8 (one
-AVX2 vector). Work is split over ``threads`` OS threads (the kernels release the GIL):
+runs the kernels of the set :func:`backend.sha256_kernel_set` names: SHA-256 on SHA-NI
+(:mod:`.shani`) where the CPU has it, else the generated lane-vectorized kernels of
+``_kernels.py`` (RIPEMD-160 always). Lanes are padded to a multiple of 8 (one AVX2 vector). Work is split over ``threads`` OS threads (the kernels release the GIL):
 contiguous lane ranges for single blocks, interleaved blocks of lanes for chains, whose
 lanes are first sorted by step count so that each block's active lanes form a prefix.
 """
@@ -63,11 +64,18 @@ def _padded(words: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _kernels():
+#: Kernels that exist in both sets (``_kernels.py`` and :mod:`.shani`), by name.
+SHA256_KERNELS = frozenset({"sha256_block", "sha256_node64", "sha256_chain32", "hash160_chain20"})
+
+
+def _kernel(name: str) -> Callable[..., None]:
+    """Kernel ``name`` of the set :func:`backend.sha256_kernel_set` names now."""
     mod = backend.kernels()
     if mod is None:
         raise RuntimeError("numba backend unavailable")
-    return mod
+    if name in SHA256_KERNELS and backend.sha256_kernel_set() == "sha-ni":
+        mod = backend.sha_ni_kernels()
+    return getattr(mod, name)
 
 
 def _blocks(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], threads: int | None) -> None:
@@ -84,7 +92,7 @@ def _one_block(kernel_name: str, blocks: np.ndarray, rows: int, threads: int | N
     blocks = check_words(blocks, 16, "blocks")
     n = blocks.shape[1]
     buf = _padded(blocks, _lanes8(n))
-    _blocks(getattr(_kernels(), kernel_name), (buf,), threads)
+    _blocks(_kernel(kernel_name), (buf,), threads)
     return buf[:rows, :n].copy()
 
 
@@ -135,7 +143,7 @@ def _chains(
     parts = _thread_count(threads, int(cnt.sum()))
     lanes = max(8, min(CHAIN_LANES, _lanes8(-(-m // (4 * parts)))))
     parts = min(parts, -(-m // lanes))
-    kernel = getattr(_kernels(), kernel_name)
+    kernel = _kernel(kernel_name)
     _run(kernel, [(st, c, lanes, t, parts) for t in range(parts)])
     out = np.empty_like(state)
     out[:, order] = st[:, :n]
