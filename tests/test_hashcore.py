@@ -30,8 +30,24 @@ from taptrees.hashcore import ripemd160 as pure
 from taptrees.hashcore.constants import SHA256_IV, SHA256_K
 from taptrees.hashcore.words import be_bytes, be_words, le_bytes, le_words, sha256_pad
 
-BACKENDS = ["hashlib", "numba"]
 EDGE_LENGTHS = [0, 1, 20, 32, 55, 56, 64, 100]
+NO_SHA_NI = "this CPU (or numba's target) has no SHA extensions: sha-ni kernels not testable"
+BACKENDS = [
+    "hashlib",
+    "numba/vector",
+    pytest.param("numba/sha-ni", marks=pytest.mark.skipif(
+        not backends.cpu_has_sha_ni(), reason=NO_SHA_NI)),
+]  # fmt: skip
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A backend name to pass on; ``numba/<set>`` selects the SHA-256 kernel set first."""
+    name, _, kernel_set = request.param.partition("/")
+    if kernel_set:
+        monkeypatch.setenv(backends.SHANI_ENV_VAR, "1" if kernel_set == "sha-ni" else "0")
+        assert backends.sha256_kernel_set() == kernel_set
+    return name
 
 
 def sha(b: bytes) -> bytes:
@@ -120,7 +136,6 @@ def test_reference_uses_pure_ripemd160_without_hashlib(monkeypatch: pytest.Monke
 # --- single hashes ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("length", EDGE_LENGTHS)
 def test_many_at_edge_lengths(backend: str, length: int) -> None:
     msgs = rand(37, length, 100 + length)  # 37: not a multiple of 8 lanes
@@ -133,7 +148,6 @@ def test_many_at_edge_lengths(backend: str, length: int) -> None:
     assert [bytes(r) for r in got] == [sha(m) for m in msgs]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_many_mixed_lengths_and_empty(backend: str) -> None:
     rng = np.random.default_rng(7)
     msgs = [rng.bytes(int(n)) for n in rng.integers(0, 70, 200)]
@@ -158,7 +172,6 @@ def test_word_level_functions() -> None:
 # --- chains ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_chains_mixed_counts_including_zero(backend: str) -> None:
     rng = np.random.default_rng(11)
     counts = [int(c) for c in rng.integers(0, 21, 101)]
@@ -171,9 +184,12 @@ def test_chains_mixed_counts_including_zero(backend: str) -> None:
         iterate(sha, s, k) for s, k in zip(s32, counts, strict=True)
     ]
     assert hash160_chains(s20, 0, backend=backend) == s20
+    descending = sorted(counts, reverse=True)  # lanes already in the kernels' order
+    assert sha256_chains(s32, descending, backend=backend) == [
+        iterate(sha, s, k) for s, k in zip(s32, descending, strict=True)
+    ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_chains_array_in_array_out(backend: str) -> None:
     starts = np.frombuffer(b"".join(rand(9, 20, 14)), np.uint8).reshape(9, 20)
     out = hash160_chains(starts, np.arange(9, dtype=np.uint8), backend=backend)
@@ -181,16 +197,17 @@ def test_chains_array_in_array_out(backend: str) -> None:
     assert [bytes(r) for r in out] == [iterate(h160, bytes(s), k) for k, s in enumerate(starts)]
 
 
-def test_chains_split_over_threads_match_one_thread() -> None:
+def test_chains_split_over_threads_match_one_thread(backend: str) -> None:
     rng = np.random.default_rng(15)
-    starts = np.frombuffer(rng.bytes(3001 * 20), np.uint8).reshape(3001, 20)
+    starts = np.frombuffer(rng.bytes(3001 * 32), np.uint8).reshape(3001, 32)
     counts = rng.integers(0, 16, 3001)
-    two = hash160_chains(starts, counts, backend="numba", threads=2)
-    one = hash160_chains(starts, counts, backend="numba", threads=1)
-    assert np.array_equal(one, two)
     sample = rng.choice(3001, 40, replace=False)
-    for i in sample:
-        assert bytes(two[i]) == iterate(h160, bytes(starts[i]), int(counts[i]))
+    for chains, width, f in ((hash160_chains, 20, h160), (sha256_chains, 32, sha)):
+        two = chains(starts[:, :width], counts, backend=backend, threads=2)
+        one = chains(starts[:, :width], counts, backend=backend, threads=1)
+        assert np.array_equal(one, two)
+        for i in sample:
+            assert bytes(two[i]) == iterate(f, bytes(starts[i, :width]), int(counts[i]))
 
 
 # --- Merkle ----------------------------------------------------------------------------
@@ -202,7 +219,6 @@ def naive_root(leaves: list[bytes]) -> bytes:
     return leaves[0]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("count", [1, 2, 8, 1024])
 def test_merkle_root_matches_naive_tree(backend: str, count: int) -> None:
     leaves = rand(count, 32, count)
@@ -212,7 +228,6 @@ def test_merkle_root_matches_naive_tree(backend: str, count: int) -> None:
     assert len(levels) == count.bit_length() and levels[0] == b"".join(leaves)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_merkle_parents_keeps_its_contract(backend: str) -> None:
     level = b"".join(rand(100, 32, 5))
     assert merkle_parents(level, backend=backend) == b"".join(
@@ -256,6 +271,16 @@ def test_backend_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         sha256_many([b""])
     with pytest.raises(InputError, match="backend: unknown hash backend 'fast'"):
         sha256_many([b""], backend="fast")
+
+
+def test_sha256_kernel_set_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(backends.SHANI_ENV_VAR, "0")
+    assert backends.sha256_kernel_set() == "vector"
+    monkeypatch.setenv(backends.SHANI_ENV_VAR, "auto")
+    assert backends.sha256_kernel_set() == ("sha-ni" if backends.cpu_has_sha_ni() else "vector")
+    monkeypatch.setenv(backends.SHANI_ENV_VAR, "fast")
+    with pytest.raises(InputError, match="OCP_HASH_SHANI: expected one of"):
+        sha256_chains([b"x" * 32] * 300, 1, backend="numba")
 
 
 def test_numba_missing_falls_back_with_one_notice() -> None:
