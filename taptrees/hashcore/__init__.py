@@ -6,7 +6,9 @@ All functions are bit-exact with :mod:`hashlib`. Two backends sit behind one set
 * ``hashlib``: the reference (RIPEMD-160 falls back to the pure-Python
   :mod:`taptrees.hashcore.ripemd160` when OpenSSL lacks it);
 * ``numba``: generated straight-line kernels vectorized over lanes (``_kernels.py``,
-  made by :mod:`taptrees.hashcore.gen`), split over threads;
+  made by :mod:`taptrees.hashcore.gen`), split over threads; SHA-256 on the CPU's SHA
+  extensions instead (:mod:`taptrees.hashcore.shani`) where it has them, see
+  :func:`taptrees.hashcore.backend.sha256_kernel_set` (``OCP_HASH_SHANI=0`` turns it off);
 * ``auto`` (default): numba for batches of at least ``backend.AUTO_MIN_HASHES`` hashes.
 
 Byte-level API (this module): :func:`sha256_many`, :func:`ripemd160_many`,

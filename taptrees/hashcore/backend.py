@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import sys
 from types import ModuleType
 from typing import Literal
@@ -75,6 +76,8 @@ def cpu_has_sha_ni() -> bool:
     Both must hold: LLVM cannot select the instructions for a target without the ``sha``
     feature (``NUMBA_CPU_FEATURES`` can remove it), and the CPU raises SIGILL on them.
     """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
     try:
         from llvmlite import binding
         from numba.core import config
