@@ -109,22 +109,18 @@ class _Emitter:
             vec = self.b.insert_element(vec, word, ir.Constant(I32, lane))
         return vec
 
-    def store(self, data: ir.Value, ncols: ir.Value, col: ir.Value, first: int, vec: ir.Value,
-              count: int = 4) -> None:
-        """Store lanes 0..count-1 of ``vec`` as words first.. of column ``col``."""
-        for lane in range(count):
+    def store(self, data: ir.Value, ncols: ir.Value, col: ir.Value, first: int, vec: ir.Value) -> None:
+        """Store the 4 lanes of ``vec`` as words first..first+3 of column ``col``."""
+        for lane in range(4):
             idx = self.b.add(self.b.mul(ncols, ir.Constant(ncols.type, first + lane)), col)
             word = self.b.extract_element(vec, ir.Constant(I32, lane))
             self.b.store(word, self.b.gep(data, [idx]))
 
     # --- state layout ---------------------------------------------------------------------
 
-    def to_abef(self, lo: ir.Value, hi: ir.Value) -> tuple[ir.Value, ir.Value]:
-        """(A B C D), (E F G H) in lanes 0..3 -> the instructions' (A B E F), (C D G H)."""
-        return self.shuffle(lo, hi, [5, 4, 1, 0]), self.shuffle(lo, hi, [7, 6, 3, 2])
-
     def from_abef(self, abef: ir.Value, cdgh: ir.Value) -> tuple[ir.Value, ir.Value]:
-        """Inverse of :meth:`to_abef`."""
+        """The instructions' (A B E F), (C D G H) (lane 3 first) -> (A B C D), (E F G H) in
+        lanes 0..3, i.e. digest words 0..3 and 4..7."""
         return self.shuffle(abef, cdgh, [3, 2, 7, 6]), self.shuffle(abef, cdgh, [1, 0, 5, 4])
 
     # --- compression ----------------------------------------------------------------------
@@ -164,6 +160,7 @@ class _Emitter:
         ]
 
     def iv(self) -> tuple[ir.Value, ir.Value]:
+        """H(0) (FIPS 180-4, 5.3.3) as (A B E F), (C D G H): lane 0 holds F, resp. H."""
         return _quad([SHA256_IV[5], SHA256_IV[4], SHA256_IV[1], SHA256_IV[0]]), _quad(
             [SHA256_IV[7], SHA256_IV[6], SHA256_IV[3], SHA256_IV[2]]
         )
