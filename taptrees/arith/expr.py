@@ -176,40 +176,32 @@ class Const(Expr):
 # --- add and subtract ------------------------------------------------------------------
 
 
-def _add_limbs(lo: Lowering, a: Limbs, b: Limbs) -> Limbs:
+def _ripple(lo: Lowering, a: Limbs, b: Limbs, mod2, carry2, mod3, carry3) -> Limbs:
+    """Limb-by-limb add or subtract with a rippling carry/borrow: the two-operand
+    fragments until a carry exists, three-operand ones after; the top limb drops it."""
     out, carry = [], None
     for i, (x, y) in enumerate(zip(a, b, strict=True)):
         last = i == len(a) - 1
         if carry is None:
             if last:
-                out.append(lo.program.apply1(F.ADD_MOD_2, x, y))
+                out.append(lo.program.apply1(mod2, x, y))
             else:
-                s, carry = lo.program.apply(F.ADD_CARRY_2, x, y)
+                s, carry = lo.program.apply(carry2, x, y)
                 out.append(s)
         elif last:
-            out.append(lo.program.apply1(F.ADD_MOD_3, x, y, carry))
+            out.append(lo.program.apply1(mod3, x, y, carry))
         else:
-            s, carry = lo.program.apply(F.ADD_CARRY_3, x, y, carry)
+            s, carry = lo.program.apply(carry3, x, y, carry)
             out.append(s)
     return tuple(out)
 
 
+def _add_limbs(lo: Lowering, a: Limbs, b: Limbs) -> Limbs:
+    return _ripple(lo, a, b, F.ADD_MOD_2, F.ADD_CARRY_2, F.ADD_MOD_3, F.ADD_CARRY_3)
+
+
 def _sub_limbs(lo: Lowering, a: Limbs, b: Limbs) -> Limbs:
-    out, borrow = [], None
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        last = i == len(a) - 1
-        if borrow is None:
-            if last:
-                out.append(lo.program.apply1(F.SUB_MOD_2, x, y))
-            else:
-                d, borrow = lo.program.apply(F.SUB_BORROW_2, x, y)
-                out.append(d)
-        elif last:
-            out.append(lo.program.apply1(F.SUB_MOD_3, x, y, borrow))
-        else:
-            d, borrow = lo.program.apply(F.SUB_BORROW_3, x, y, borrow)
-            out.append(d)
-    return tuple(out)
+    return _ripple(lo, a, b, F.SUB_MOD_2, F.SUB_BORROW_2, F.SUB_MOD_3, F.SUB_BORROW_3)
 
 
 @dataclass(frozen=True, eq=False)
