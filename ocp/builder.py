@@ -73,6 +73,12 @@ def _fee(weight: int, fee_rate: float) -> int:
     return int(-(-weight * fee_rate // 4)) + 1
 
 
+def _weight(draft: Tx, witness_weight: int) -> int:
+    """BIP141 weight of ``draft`` once its inputs carry ``witness_weight`` bytes of
+    witness (plus the 2-byte segwit marker and flag)."""
+    return len(draft.serialize(False)) * 4 + 2 + witness_weight
+
+
 def _witness_weight(items: Sequence[int]) -> int:
     """Bytes of one input's witness with items of the given sizes (1 WU each)."""
     return len(compact_size(len(items))) + sum(len(compact_size(n)) + n for n in items)
@@ -140,7 +146,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     v_out = add_output("V", [("payout", committee_leaf(committee))])
     confirm_ww = spend_weight(d_out, "confirm", [n_sig] * (len(committee) + 1))
     base = Tx(2, (TxIn(deposit.tx.outpoint(0)),), (TxOut(0, v_out.output.script_pubkey),))
-    fee = _fee(len(base.serialize(False)) * 4 + 2 + confirm_ww, params.fee_rate)
+    fee = _fee(_weight(base, confirm_ww), params.fee_rate)
     vault_amount = params.deposit_amount - fee
     pending["Confirm:0"] = v_out
     confirm = GraphTx(
@@ -190,7 +196,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     )
     kickoff_draft = Tx(2, (TxIn(OutPoint("00" * 32, 0)),), kickoff_outs)
     kickoff_ww = spend_weight(p_out, "kickoff", [n_sig, *verifier_sizes[claim_index]])
-    kickoff_fee = _fee(len(kickoff_draft.serialize(False)) * 4 + 2 + kickoff_ww, params.fee_rate)
+    kickoff_fee = _fee(_weight(kickoff_draft, kickoff_ww), params.fee_rate)
     p_amount = CONNECTOR_AMOUNT + params.operator_stake + kickoff_fee
 
     # ---- Prepare: operator funding -> P [+ change] -----------------------------------------
@@ -231,7 +237,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
         nxt = s_outs[j + 1] if j + 1 < k else a_out
         sizes = [n_sig] + [size for i in chunk for size in verifier_sizes[i]]
         draft = Tx(2, (TxIn(prev),), (TxOut(0, nxt.output.script_pubkey),))
-        weight = len(draft.serialize(False)) * 4 + 2 + spend_weight(s_outs[j], "assert", sizes)
+        weight = _weight(draft, spend_weight(s_outs[j], "assert", sizes))
         if weight > MAX_STANDARD_TX_WEIGHT:
             raise UserError(f"Assert_{j} would weigh {weight} WU, above the standard 400000")
         fee = _fee(weight, params.fee_rate)
@@ -269,13 +275,10 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     t1_spent = (confirm.tx.outputs[0], kickoff.tx.outputs[0], kickoff.tx.outputs[1])
     ww = spend_weight(v_out, "payout", committee_sigs) + spend_weight(c_out, "take1", committee_sigs)
     ww += spend_weight(s_outs[0], "take1", committee_sigs)
-    total = sum(o.value for o in t1_spent)
-    draft = Tx(2, t1_inputs, (TxOut(total, operator_spk),))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
     register(
         GraphTx(
             "Take1", "operator", "pays the unchallenged operator: deposit and stake back",
-            Tx(2, t1_inputs, (TxOut(total - fee, operator_spk),)),
+            _sweep(t1_inputs, t1_spent, operator_spk, ww, params.fee_rate),
             (InputSpend("Confirm:0", "payout", ("committee",), presigned=True),
              InputSpend("Kickoff:0", "take1", ("committee",), presigned=True),
              InputSpend("Kickoff:1", "take1", ("committee",), presigned=True)),
@@ -287,13 +290,10 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     t2_inputs = (TxIn(confirm.tx.outpoint(0)), TxIn(a_prev, sequence=w.disprove))
     t2_spent = (confirm.tx.outputs[0], a_stake)
     ww = spend_weight(v_out, "payout", committee_sigs) + spend_weight(a_out, "take2", committee_sigs)
-    total = sum(o.value for o in t2_spent)
-    draft = Tx(2, t2_inputs, (TxOut(total, operator_spk),))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + ww, params.fee_rate)
     register(
         GraphTx(
             "Take2", "operator", "pays the operator whose Assert stood through the disprove window",
-            Tx(2, t2_inputs, (TxOut(total - fee, operator_spk),)),
+            _sweep(t2_inputs, t2_spent, operator_spk, ww, params.fee_rate),
             (InputSpend("Confirm:0", "payout", ("committee",), presigned=True),
              InputSpend(a_source, "take2", ("committee",), presigned=True)),
             t2_spent,
@@ -314,7 +314,7 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     # ---- Refund: D after refund_timeout -------------------------------------------------------
     d_value = deposit.tx.outputs[0].value
     draft = Tx(2, (TxIn(deposit.tx.outpoint(0), sequence=w.refund),), (TxOut(d_value, depositor_spk),))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + spend_weight(d_out, "refund", [n_sig]), params.fee_rate)
+    fee = _fee(_weight(draft, spend_weight(d_out, "refund", [n_sig])), params.fee_rate)
     register(
         GraphTx(
             "Refund", "depositor", "returns the deposit if the committee never confirmed it",
@@ -329,6 +329,15 @@ def build_graph(params: Params, ots: ValueKeys) -> Graph:
     return Graph(params, gid, ots, txs, outputs, tuple(tuple(c) for c in chunks))
 
 
+def _sweep(
+    inputs: tuple[TxIn, ...], spent: Sequence[TxOut], to: bytes, witness_weight: int, fee_rate: float
+) -> Tx:
+    """All of ``spent`` to one output, less the fee for the transaction's weight."""
+    total = sum(o.value for o in spent)
+    fee = _fee(_weight(Tx(2, inputs, (TxOut(total, to),)), witness_weight), fee_rate)
+    return Tx(2, inputs, (TxOut(total - fee, to),))
+
+
 def _funded_tx(
     name: str, role: str, purpose: str, funding: Funding, owner_spk: bytes, pay: TxOut,
     fee_rate: float, what: str,
@@ -336,7 +345,7 @@ def _funded_tx(
     """A role's key-path coin -> ``pay`` plus change back to the role (if above dust)."""
     txin = TxIn(funding.outpoint)
     draft = Tx(2, (txin,), (pay, TxOut(0, owner_spk)))
-    fee = _fee(len(draft.serialize(False)) * 4 + 2 + _witness_weight([64]), fee_rate)
+    fee = _fee(_weight(draft, _witness_weight([64])), fee_rate)
     change = funding.amount - pay.value - fee
     if change < 0:
         raise UserError(
