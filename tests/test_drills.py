@@ -113,3 +113,13 @@ def test_refund_only_without_confirm():
     assert events(world, "Refund (deposit 2, after Confirm)").reason == (
         "bad-txns-inputs-missingorspent"
     )
+
+
+@pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
+def test_drills_with_an_assert_chain(name):
+    """64 steps need two Asserts (S0 -> S1 -> A): every drill still passes."""
+    with open_chain("kernel") as chain:
+        world = scenarios.run_scenario(name, chain, program=Program.sample(64), n_committee=4)
+        report = report_json(name, "kernel", world)
+    assert world.graph.n_chunks == 2
+    assert report["passed"], report["unexpected"]
