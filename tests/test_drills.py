@@ -68,6 +68,7 @@ def test_answered_every_disprove_refused_then_take2():
         assert not e.accepted and e.reason.startswith("mandatory-script-verify-flag-failed")
         # signatures and one-time signatures check out; only the step check is false
         assert "EVAL_FALSE" in e.reason
+    assert "every step checks out" in world.notes[-1]
     assert events(world, "Take2 (early)").reason == "non-BIP68-final"
     assert events(world, "Take2").accepted
     assert not events(world, "Slash_0 (after Assert)").accepted

@@ -55,7 +55,11 @@ def happy(world: World) -> None:
 def answered(world: World) -> None:
     """Challenge, correct Assert, every Disprove refused, Take2."""
     revealed = _challenged_and_asserted(world, moves.operator_trace(world), "Kickoff")
-    world.notes.append(f"challenger recomputed the trace: wrong step = {moves.find_wrong_step(world, revealed)}")
+    found = moves.find_wrong_step(world, revealed)
+    world.notes.append(
+        "challenger recomputed the trace from chain: "
+        + ("every step checks out" if found is None else f"wrong step = {found}")
+    )
     for i in range(world.params.computation.n_steps):
         _try(world, f"Disprove_{i} (honest trace)", "challenger", moves.disprove(world, i, revealed), False)
     _try(world, "Take2 (early)", "operator", moves.graph_move(world, "Take2"), False)
