@@ -15,6 +15,7 @@ names the field.  Window rules (all relative timelocks in blocks, BIP68/BIP112):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,10 +250,11 @@ def params_to_toml(params: Params) -> str:
     return "\n".join(lines)
 
 
-def save_params(params: Params, path: str | Path) -> None:
-    text = params_to_toml(params) if str(path).endswith(".toml") else None
-    if text is None:
-        import json
-
+def save_params(params: Params, path: str | Path, toml_comment: str = "") -> None:
+    """Write params atomically: TOML for ``.toml`` paths (followed by
+    ``toml_comment``), JSON otherwise."""
+    if str(path).endswith(".toml"):
+        text = params_to_toml(params) + toml_comment
+    else:
         text = json.dumps(params.to_json(), indent=1) + "\n"
     write_atomic(path, text)

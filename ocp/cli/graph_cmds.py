@@ -12,12 +12,12 @@ from rich.table import Table
 from ocp.builder import build_graph
 from ocp.cli import emit
 from ocp.errors import UserError
-from ocp.fileio import read_json, write_atomic, write_json
+from ocp.fileio import read_json, write_json
 from ocp.graph import graph_id_of
 from ocp.graphfile import graph_to_json, leaf_purpose, load_graph, save_graph
 from ocp.keyfile import RoleKey, load_key, save_key
 from ocp.ots import ValueKeys, ValueSigner
-from ocp.params import Params, Windows, load_params, params_to_toml
+from ocp.params import Params, Windows, load_params, save_params
 from ocp.program import Program
 from ocp.signing import invalid_signatures, missing_signatures, presign, signer_keys
 
@@ -120,18 +120,11 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         windows=Windows(challenge=144, response=288, disprove=144, refund=1008),
         computation=Program.sample(args.steps),
     )
-    text = params_to_toml(params) if out.suffix == ".toml" else None
-    if text is None:
-        import json
-
-        text = json.dumps(params.to_json(), indent=1) + "\n"
-    else:
-        text += (
-            "# [funding]\n"
-            "# depositor = \"txid:vout:amount\"  # a P2TR key-path coin of the depositor key\n"
-            "# operator = \"txid:vout:amount\"   # a P2TR key-path coin of the operator key\n"
-        )
-    write_atomic(out, text)
+    save_params(params, out, toml_comment=(
+        "# [funding]\n"
+        "# depositor = \"txid:vout:amount\"  # a P2TR key-path coin of the depositor key\n"
+        "# operator = \"txid:vout:amount\"   # a P2TR key-path coin of the operator key\n"
+    ))  # fmt: skip
     info = {"params": str(out), "keys": [str(p) for _, p in keys]}
     emit(args, info, lambda c: c.print(
         f"wrote {out} and {len(keys)} key files in {keys_dir}/ (mode 0600); "
