@@ -80,13 +80,12 @@ def check_signature(graph: Graph, tx: str, index: int, pubkey: bytes, sig: bytes
     return schnorr_verify(pubkey, msg, sig[:64])
 
 
-def missing_signatures(graph: Graph, role: str | None = None) -> list[str]:
-    """Every pre-signed signature that is absent or invalid, as readable lines."""
+def missing_signatures(graph: Graph) -> list[str]:
+    """Every committee and operator pre-signature that is absent or invalid, as
+    readable lines (the depositor signs last, on a complete graph)."""
     problems = []
-    for r in (role,) if role else ("committee", "operator"):
+    for r in ("committee", "operator"):
         for duty in duties(graph, r):
-            if r == "depositor":
-                continue
             for pk in signer_keys(graph, r):
                 sig = signature_of(graph, duty.tx, duty.index, pk)
                 if sig is None:
