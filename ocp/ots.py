@@ -51,7 +51,11 @@ class ValueKeys:
     def _sizes(self) -> list[list[int]]:
         # witness item sizes are value-independent up to the digit encoding; take the
         # upper bound: every digit non-zero (one byte)
-        return [_witness_size_bound(pk) for pk in self.pubkeys]
+        bounds: dict[WinternitzParams, list[int]] = {}
+        for pk in self.pubkeys:
+            if pk.params not in bounds:
+                bounds[pk.params] = _witness_size_bound(pk.params)
+        return [bounds[pk.params] for pk in self.pubkeys]
 
     def witness_sizes(self) -> list[list[int]]:
         return self._sizes
@@ -99,7 +103,8 @@ def read_value(keys: ValueKeys, index: int, witness: list[bytes] | tuple[bytes, 
     return recover_value(keys.pubkeys[index], tuple(witness))
 
 
-def _witness_size_bound(pubkey: WinternitzPublicKey) -> list[int]:
-    probe = WinternitzKey.derive(b"\x01" * 32, "size-probe", pubkey.params)
+def _witness_size_bound(params: WinternitzParams) -> list[int]:
+    """Witness item sizes of any key with ``params``, digit items at their largest."""
+    probe = WinternitzKey.derive(b"\x01" * 32, "size-probe", params)
     sample = probe.sign(0xFFFFFFFF, strategy=STRATEGY)
     return [max(1, len(item)) for item in sample]
