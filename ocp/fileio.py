@@ -13,8 +13,9 @@ from ocp.errors import UserError
 
 def write_atomic(path: str | Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` all at once: a temporary file in the same folder,
-    fsync, then rename over the target, so a crash never leaves half a file and an
-    existing file is never lost.  ``mode`` applies from the first byte (0600 keys)."""
+    fsync, then rename over the target and fsync the folder, so a crash never
+    leaves half a file, an existing file is never lost, and the new file is on disk
+    when this returns.  ``mode`` applies from the first byte (0600 keys)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -30,6 +31,17 @@ def write_atomic(path: str | Path, data: str | bytes, mode: int = 0o644) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX: the directory entry is data of
+    the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(path: str | Path, obj: object, mode: int = 0o644) -> None:
