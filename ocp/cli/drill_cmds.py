@@ -8,11 +8,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ocp.drill.report import render, report_json
+from ocp.cli.drill_render import render
+from ocp.drill.report import report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
 from ocp.fileio import write_atomic
-from ocp.program import Program
+from ocp.program import U32Program
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.rule(f"drill {name}")
         with open_chain(args.backend) as chain:
             world = run_scenario(
-                name, chain, n_committee=args.committee, program=Program.sample(args.steps)
+                name, chain, n_committee=args.committee, program=U32Program.sample(args.steps)
             )
             report = report_json(name, args.backend, world)
         path = report_dir / f"{name}.json"
