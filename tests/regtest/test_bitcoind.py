@@ -36,7 +36,7 @@ def test_a_node_that_exits_at_startup_is_reported_with_its_output(tmp_path):
     binary = tmp_path / "bitcoind"
     binary.write_text("#!/bin/sh\necho 'Error: cannot obtain a lock' >&2\nexit 1\n")
     binary.chmod(0o755)
-    with pytest.raises(ChainError, match="exited with status 1: Error: cannot obtain a lock"):
+    with pytest.raises(ChainError, match="exited with status 1 at startup: Error: cannot obtain a lock$"):
         BitcoindChain(binary=str(binary))
     with pytest.raises(ChainError, match="cannot start"):
         BitcoindChain(binary=str(tmp_path / "absent"))

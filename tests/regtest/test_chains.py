@@ -1,4 +1,8 @@
-"""The Chain protocol's behaviour, identical on KernelChain and bitcoind."""
+"""The Chain protocol's behaviour, identical on KernelChain and bitcoind.
+
+Reject reasons are compared exactly, as the Bitcoin Core version that the pinned
+kernel vendors (31.99) words them; the embedded mempool must say what the node says.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from taptrees.opcodes import (
     OP_CHECKSIG,
     OP_DROP,
     OP_EQUALVERIFY,
+    OP_RETURN,
     OP_SHA256,
 )
 from taptrees.script import Script
@@ -46,7 +51,10 @@ def spend_key(chain: Chain, outpoint: OutPoint, seckey: bytes, **fields) -> Tx:
 
 
 def rejected(result: Submission, reason: str) -> bool:
-    return not result.accepted and result.reason.startswith(reason)
+    return not result.accepted and result.reason == reason
+
+
+SCRIPT_FAILED = "mempool-script-verify-flag-failed ({})"
 
 
 def test_is_a_chain(chain):
@@ -106,11 +114,17 @@ def test_script_path_spend_and_bad_signature(chain, faucet):
     wrong_key = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(ALICE, m), b"open sesame"], outputs
     )
-    assert rejected(chain.submit(wrong_key), "mandatory-script-verify-flag-failed")
+    refused = chain.submit(wrong_key)
+    assert rejected(refused, SCRIPT_FAILED.format("Invalid Schnorr signature"))
+    prevout_txt = f"{funded.txid}:{funded.vout}"
+    assert refused.detail.startswith(
+        f"input 0 of {wrong_key.txid} (wtxid {wrong_key.wtxid}), spending {prevout_txt}"
+    )
     wrong_preimage = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame!"], outputs
     )
-    assert rejected(chain.test_accept(wrong_preimage), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.test_accept(wrong_preimage),
+                    SCRIPT_FAILED.format("Script failed an OP_EQUALVERIFY operation"))
     good = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame"], outputs
     )
@@ -145,12 +159,77 @@ def test_double_spend(chain, faucet):
     first = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 69_000)])
     second = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(ALICE, 69_000)])
     assert chain.submit(first).accepted
+    # Full RBF: the same fee does not pay for relaying the replacement (rule 4).
     conflict = chain.submit(second)
-    # No replacement here; a full-RBF bitcoind says why the replacement fails.
-    assert not conflict.accepted
-    assert conflict.reason in ("txn-mempool-conflict", "insufficient fee")
+    assert rejected(conflict, "insufficient fee")
+    relay = -(-second.vsize * 100 // 1000)  # incremental relay fee, 100 sat/kvB
+    assert conflict.detail == (
+        f"rejecting replacement {second.txid}, not enough additional fees to relay; "
+        f"0.00 < 0.{relay:08d}"
+    )
     chain.mine(1, faucet.script_pubkey)
     assert rejected(chain.submit(second), "bad-txns-inputs-missingorspent")
+
+
+def test_replacement_by_fee(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 70_000)
+    prevout = chain.get_output(funded).txout
+
+    def pay(value: int) -> Tx:
+        return key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, value)])
+
+    first, cheaper, richer = pay(69_000), pay(69_500), pay(68_000)
+    assert chain.submit(first).accepted
+    less = chain.test_accept(cheaper)
+    assert rejected(less, "insufficient fee")
+    assert less.detail == (f"rejecting replacement {cheaper.txid}, less fees than conflicting "
+                           "txs; 0.000005 < 0.00001")
+    assert chain.submit(richer).accepted  # 1,000 sat more: rules 3, 4 and the diagram hold
+    assert chain.mempool() == [richer.txid]
+    chain.mine(1, faucet.script_pubkey)
+    assert chain.confirmations(richer.txid) == 1 and chain.confirmations(first.txid) is None
+
+
+def test_resubmission_and_known_transactions(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    spend = spend_key(chain, funded, ALICE)
+    assert chain.submit(spend).accepted
+    assert chain.submit(spend).accepted  # sendrawtransaction: already there is fine
+    assert rejected(chain.test_accept(spend), "txn-already-in-mempool")
+    chain.mine(1, faucet.script_pubkey)
+    assert rejected(chain.submit(spend), "txn-already-known")
+
+
+def test_fee_and_dust_policy(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prevout = chain.get_output(funded).txout
+
+    def pay(*values: int) -> Tx:
+        return key_path_spend(funded, prevout, key_output(ALICE), ALICE,
+                              [pay_to(BOB, v) for v in values])
+
+    free = pay(50_000)
+    need = -(-free.vsize * 100 // 1000)  # -minrelaytxfee 100 sat/kvB, rounded up
+    result = chain.submit(free)
+    assert rejected(result, "min relay fee not met") and result.detail == f"0 < {need}"
+    one_dust = pay(40_000, 329)  # P2TR dust threshold is 330 sat
+    result = chain.test_accept(one_dust)
+    assert rejected(result, "dust") and result.detail == "tx with dust output must be 0-fee"
+    assert rejected(chain.test_accept(pay(40_000, 329, 329)), "dust")
+    assert chain.submit(pay(40_000, 330)).accepted
+
+
+def test_burn_is_relayed(chain, faucet):
+    """An OP_RETURN output with value (what Slash and Disprove burn) is standard and
+    relayed; several OP_RETURN outputs are too (Core 30 on)."""
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prevout = chain.get_output(funded).txout
+    burns = [TxOut(10_000, Script([OP_RETURN, b"burn"]).raw), TxOut(5_000, bytes([OP_RETURN]))]
+    tx = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 34_000), *burns])
+    assert chain.submit(tx).accepted
+    chain.mine(1, faucet.script_pubkey)
+    assert chain.confirmations(tx.txid) == 1
+    assert chain.get_output(OutPoint(tx.txid, 1)) is None  # provably unspendable
 
 
 def csv_output(blocks: int) -> TaprootOutput:
@@ -171,7 +250,8 @@ def test_csv_not_yet_then_met(chain, faucet):
     chain.mine(8, faucet.script_pubkey)  # funding has 9 confirmations: one short
     assert rejected(chain.test_accept(spend(10)), "non-BIP68-final")
     # A sequence lock of 9 is met now, but the leaf demands 10.
-    assert rejected(chain.submit(spend(9)), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.submit(spend(9)),
+                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(1, faucet.script_pubkey)
     assert chain.submit(spend(10)).accepted
 
@@ -189,7 +269,8 @@ def test_cltv(chain, faucet):
 
     assert rejected(chain.submit(spend(unlock)), "non-final")
     # Final for the next block, but below what the leaf demands.
-    assert rejected(chain.submit(spend(chain.height())), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.submit(spend(chain.height())),
+                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(unlock - chain.height() - 1, faucet.script_pubkey)  # next block is `unlock`
     assert rejected(chain.test_accept(spend(unlock)), "non-final")
     chain.mine(1, faucet.script_pubkey)
