@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 
 from bitcoin_core_rpc import BitcoinCoreRpcClient
@@ -52,9 +53,9 @@ MAX_BURN_BTC = Decimal(21_000_000)
 #: A default Bitcoin Core node's relay policy (what KernelChain's ``Policy()`` models),
 #: except that regtest's default of accepting non-standard transactions is turned off.
 NODE_ARGS = (
-    "-regtest",
     "-server=1",
     "-listen=0",
+    "-connect=0",
     "-dnsseed=0",
     "-fixedseeds=0",
     "-disablewallet=1",
@@ -66,12 +67,32 @@ NODE_ARGS = (
 )
 
 
+def cached_bitcoind() -> Path:
+    """Where ``scripts/bitcoind.sh`` caches the bitcoind it builds from the sdist of
+    the installed (pinned) py-bitcoinkernel: ``$OCP_CACHE_DIR`` or
+    ``$XDG_CACHE_HOME/ocp`` or ``~/.cache/ocp``, then ``bitcoind-<version>/bin``."""
+    root = os.environ.get("OCP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ocp"
+    )
+    try:
+        pin = metadata.version("py-bitcoinkernel")
+    except metadata.PackageNotFoundError:
+        pin = "unknown"
+    return Path(root) / f"bitcoind-{pin}" / "bin" / "bitcoind"
+
+
 def find_bitcoind() -> str | None:
-    """The ``bitcoind`` binary named by ``$BITCOIND``, else the one on ``PATH``."""
+    """The ``bitcoind`` binary named by ``$BITCOIND`` (None when that is not an
+    executable file), else the one on ``PATH``, else the one ``scripts/bitcoind.sh``
+    built and cached (:func:`cached_bitcoind`)."""
     named = os.environ.get("BITCOIND")
     if named:
-        return named if os.access(named, os.X_OK) else None
-    return shutil.which("bitcoind")
+        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
+    on_path = shutil.which("bitcoind")
+    if on_path:
+        return on_path
+    cached = cached_bitcoind()
+    return str(cached) if os.access(cached, os.X_OK) else None
 
 
 def _free_port() -> int:
@@ -105,17 +126,20 @@ def split_reason(message: str) -> tuple[str, str]:
 
 
 class BitcoindNode:
-    """A ``bitcoind -regtest`` process owned by this object."""
+    """A ``bitcoind`` process owned by this object: ``-regtest`` unless ``chain``
+    names another (tests start a signet node, offline, to see it refused)."""
 
-    def __init__(self, binary: str, extra_args: Sequence[str] = ()) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="bitcoind-regtest-")
+    def __init__(
+        self, binary: str, extra_args: Sequence[str] = (), *, chain: str = NETWORK
+    ) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"bitcoind-{chain}-")
         self.datadir = Path(self._tmp.name)
         self.rpc_port = _free_port()
         self.url = f"http://127.0.0.1:{self.rpc_port}"
-        self.cookie_path = self.datadir / "regtest" / ".cookie"
+        self.cookie_path = self.datadir / ("" if chain == "main" else chain) / ".cookie"
         self._log = open(self.datadir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         args = [binary, f"-datadir={self.datadir}", f"-rpcport={self.rpc_port}",
-                *NODE_ARGS, *extra_args]
+                f"-chain={chain}", *NODE_ARGS, *extra_args]
         try:
             self.process = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT

@@ -1,15 +1,15 @@
 """Every drill end to end on a real chain (issue 8): the embedded kernel chain,
-and bitcoind when one is found."""
+and bitcoind (issue 13: scripts/test.sh provides one)."""
 
 from __future__ import annotations
 
 import pytest
+from bitcoind_node import require_bitcoind
 
 from ocp.drill import scenarios
 from ocp.drill.report import balances, report_json
 from ocp.drill.world import setup_world
 from ocp.program import Program
-from regtest.bitcoind import find_bitcoind
 
 
 def open_chain(backend: str):
@@ -17,8 +17,7 @@ def open_chain(backend: str):
         from regtest.kernel import KernelChain
 
         return KernelChain()
-    if find_bitcoind() is None:
-        pytest.skip("no bitcoind on PATH and BITCOIND not set: the bitcoind drills need one")
+    require_bitcoind()
     from regtest.bitcoind import BitcoindChain
 
     return BitcoindChain()
