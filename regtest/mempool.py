@@ -120,9 +120,23 @@ class Mempool:
             todo.extend(txin.prevout.txid for txin in self.entries[txid].tx.inputs)
         return found
 
-    def graph(self) -> dict[str, GraphTx]:
-        """Fees, sizes and in-pool parents of every transaction (for RBF)."""
-        return {txid: _graph_tx(e, self) for txid, e in self.entries.items()}
+    def cluster_of(self, txids) -> set[str]:
+        """The clusters (connected by spending) that hold any of ``txids``."""
+        found, todo = set(), [t for t in txids if t in self.entries]
+        while todo:
+            txid = todo.pop()
+            if txid in found:
+                continue
+            found.add(txid)
+            tx = self.entries[txid].tx
+            todo.extend(i.prevout.txid for i in tx.inputs if i.prevout.txid in self.entries)
+            todo.extend(self.spenders[o] for o in (OutPoint(txid, i) for i in range(len(tx.outputs)))
+                        if o in self.spenders)
+        return found
+
+    def graph(self, txids) -> dict[str, GraphTx]:
+        """Fees, sizes and in-pool parents of ``txids`` (whole clusters, for RBF)."""
+        return {txid: _graph_tx(self.entries[txid], self) for txid in txids}
 
     def clear(self) -> list[Tx]:
         """Empty the pool, returning its transactions in order."""
@@ -223,10 +237,10 @@ def check_mempool_tx(
     if fee < need:
         return Reject("min relay fee not met", f"{fee} < {need}")
 
-    graph = pool.graph()
     new = _graph_tx(entry, pool)
     if conflicts:
         evicted = pool.descendants(conflicts)
+        graph = pool.graph(pool.cluster_of(conflicts | evicted | new.parents))
         refused = replacement_reject(
             txid, new, graph, conflicts, evicted, policy.incremental_relay_feerate
         )
@@ -238,6 +252,7 @@ def check_mempool_tx(
                 return Reject("bad-txns-spends-conflicting-tx",
                               f"{txid} spends conflicting transaction {ancestor}")
     else:
+        graph = pool.graph(pool.cluster_of(new.parents))
         refused = cluster_limit_reject(txid, {**graph, txid: new})
         if refused is not None:
             return refused

@@ -25,8 +25,9 @@ from taptrees.opcodes import (
     OP_SHA256,
 )
 from taptrees.script import Script
+from taptrees.sighash import taproot_sighash
 from taptrees.tree import NUMS_INTERNAL_KEY, TapLeaf, TaprootOutput, TapTree
-from taptrees.tx import OutPoint, Tx, TxOut
+from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
 ALICE = sha256(b"alice")
 BOB = sha256(b"bob")
@@ -188,6 +189,43 @@ def test_replacement_by_fee(chain, faucet):
     assert chain.mempool() == [richer.txid]
     chain.mine(1, faucet.script_pubkey)
     assert chain.confirmations(richer.txid) == 1 and chain.confirmations(first.txid) is None
+
+
+def test_replacement_must_improve_the_feerate_diagram(chain, faucet):
+    """A parent with a high-fee child forms one chunk of high feerate.  A replacement
+    paying more than both (rules 3 and 4) but at a lower feerate would lower the
+    mempool's feerate diagram where that chunk was: refused.  One paying more at a
+    higher feerate evicts parent and child."""
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 100_000)
+    prevout = chain.get_output(funded).txout
+    parent = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(ALICE, 99_800)])
+    child = key_path_spend(OutPoint(parent.txid, 0), parent.outputs[0], key_output(ALICE),
+                           ALICE, [pay_to(BOB, 79_800)])
+    assert chain.submit(parent).accepted and chain.submit(child).accepted
+    wide = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 1_000)] * 40)
+    result = chain.test_accept(wide)  # 60,000 sat fee, ~33 sat/vB against ~91 sat/vB
+    assert rejected(result, "replacement-failed")
+    assert result.detail == "insufficient feerate: does not improve feerate diagram"
+    narrow = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 10_000)])
+    assert chain.submit(narrow).accepted
+    assert chain.mempool() == [narrow.txid]
+
+
+def test_replacement_cannot_spend_what_it_replaces(chain, faucet):
+    a = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    b = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prev_a, prev_b = chain.get_output(a).txout, chain.get_output(b).txout
+    first = key_path_spend(a, prev_a, key_output(ALICE), ALICE, [pay_to(ALICE, 49_000)])
+    assert chain.submit(first).accepted
+    # spends `a` again (conflict with `first`) and `first`'s output: self-contradictory
+    both = Tx(2, (TxIn(b), TxIn(a), TxIn(OutPoint(first.txid, 0))), (pay_to(BOB, 60_000),), 0)
+    spent = [prev_b, prev_a, first.outputs[0]]
+    for i in range(3):
+        both = both.with_witness(i, [key_output(ALICE).key_path_sign(
+            ALICE, taproot_sighash(both, i, spent))])
+    result = chain.test_accept(both)
+    assert rejected(result, "bad-txns-spends-conflicting-tx")
+    assert result.detail == f"{both.txid} spends conflicting transaction {first.txid}"
 
 
 def test_resubmission_and_known_transactions(chain, faucet):
