@@ -9,11 +9,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ocp.drill.report import render, report_json
+from ocp.cli.drill_render import render
+from ocp.drill.report import report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
 from ocp.fileio import write_atomic
-from ocp.program import Program
+from ocp.program import U32Program
 from regtest.chain import ChainError
 
 
@@ -112,7 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             with open_chain(args) as chain:
                 world = run_scenario(
-                    name, chain, n_committee=args.committee, program=Program.sample(args.steps)
+                    name, chain, n_committee=args.committee,
+                    program=U32Program.sample(args.steps),
                 )
                 report = report_json(name, args.backend, world)
         except ChainError as exc:  # the node would not start, or stopped answering

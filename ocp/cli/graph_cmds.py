@@ -12,14 +12,13 @@ from rich.table import Table
 from ocp.builder import build_graph
 from ocp.cli import emit
 from ocp.errors import UserError
-from ocp.fileio import read_json, write_json
-from ocp.graph import graph_id_of
-from ocp.graphfile import graph_to_json, leaf_purpose, load_graph, save_graph
+from ocp.graphfile import graph_to_json, load_graph, save_graph
+from ocp.ids import Role, TxKind, TxName, tx_by_label
 from ocp.keyfile import RoleKey, load_key, save_key
-from ocp.ots import ValueKeys, ValueSigner
+from ocp.otsfile import load_ots_keys, operator_signer, save_ots_keys
 from ocp.params import Params, Windows, load_params, save_params
-from ocp.program import Program
-from ocp.signing import invalid_signatures, missing_signatures, presign, signer_keys
+from ocp.program import U32Program
+from ocp.signing import GapKind, invalid_signatures, missing_signatures, presign
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -97,8 +96,8 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         raise UserError(f"{out} exists; refusing to overwrite it")
     keys_dir = Path(args.keys_dir)
     keys_dir.mkdir(parents=True, exist_ok=True)
-    roles = [("committee", f"signer-{i + 1}") for i in range(args.committee)]
-    roles += [("operator", "operator"), ("depositor", "depositor"), ("challenger", "challenger")]
+    roles = [(Role.COMMITTEE, f"signer-{i + 1}") for i in range(args.committee)]
+    roles += [(Role.OPERATOR, "operator"), (Role.DEPOSITOR, "depositor"), (Role.CHALLENGER, "challenger")]
     keys = []
     for role, name in roles:
         path = keys_dir / f"{name}.key"
@@ -110,15 +109,15 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     by_role = {k.role: k for k, _ in keys}
     params = Params(
         network="regtest",
-        committee=tuple(k.pubkey for k, _ in keys if k.role == "committee"),
-        operator=by_role["operator"].pubkey,
-        depositor=by_role["depositor"].pubkey,
+        committee=tuple(k.pubkey for k, _ in keys if k.role is Role.COMMITTEE),
+        operator=by_role[Role.OPERATOR].pubkey,
+        depositor=by_role[Role.DEPOSITOR].pubkey,
         deposit_amount=100_000_000,
         operator_stake=20_000_000,
         challenge_fee=100_000,
         fee_rate=2.0,
         windows=Windows(challenge=144, response=288, disprove=144, refund=1008),
-        computation=Program.sample(args.steps),
+        computation=U32Program.sample(args.steps),
     )
     save_params(params, out, toml_comment=(
         "# [funding]\n"
@@ -132,41 +131,22 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     return 0
 
 
-OTS_FORMAT = "ocp-ots-keys/1"
-
-
-def _operator_ots(params: Params, key_path: str) -> ValueKeys:
-    operator = load_key(key_path)
-    if operator.role != "operator" or operator.pubkey != params.operator:
-        raise UserError(f"{key_path} is not the operator key of these params")
-    return ValueSigner(operator.secret, graph_id_of(params), params.computation.n_steps).public()
-
-
 def cmd_ots_keys(args: argparse.Namespace) -> int:
     params = load_params(args.params)
-    keys = _operator_ots(params, args.operator_key)
-    write_json(args.output, {"format": OTS_FORMAT, "graph_id": graph_id_of(params).hex(), "keys": keys.to_json()})
+    keys = operator_signer(params, load_key(args.operator_key), args.operator_key).public()
+    save_ots_keys(params, keys, args.output)
     info = {"output": args.output, "values": keys.n_values}
     emit(args, info, lambda c: c.print(f"{keys.n_values} one-time public keys -> {args.output}"))
     return 0
-
-
-def _ots_from_file(params: Params, path: str) -> ValueKeys:
-    obj = read_json(path, "one-time keys file")
-    if obj.get("format") != OTS_FORMAT:
-        raise UserError(f"{path}: format is not {OTS_FORMAT!r}")
-    if obj.get("graph_id") != graph_id_of(params).hex():
-        raise UserError(f"{path}: made for another graph (its params differ)")
-    return ValueKeys.from_json(obj.get("keys"))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     params.require_funding()
     if args.operator_key:
-        ots = _operator_ots(params, args.operator_key)
+        ots = operator_signer(params, load_key(args.operator_key), args.operator_key).public()
     else:
-        ots = _ots_from_file(params, args.ots_keys)
+        ots = load_ots_keys(params, args.ots_keys)
     graph = build_graph(params, ots)
     save_graph(graph, args.output)
     info = _summary(graph)
@@ -208,9 +188,9 @@ def cmd_presign(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     graph = load_graph(args.graph)  # rebuilds from params: refuses tampered transactions
-    invalid = invalid_signatures(graph)
-    missing = [m for m in missing_signatures(graph) if "INVALID" not in m]
-    confirm_signed = bool(graph.signatures.get("Confirm", {}).get(0, {}).get(graph.params.depositor.hex()))
+    invalid = [str(g) for g in invalid_signatures(graph)]
+    missing = [str(g) for g in missing_signatures(graph) if g.kind is GapKind.MISSING]
+    confirm_signed = graph.signature(TxName(TxKind.CONFIRM), 0, graph.params.depositor) is not None
     info = {
         **_summary(graph),
         "invalid": invalid,
@@ -243,10 +223,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     findings = static_findings(graph)
     runs = []
     if args.operator_key:
-        operator = load_key(args.operator_key)
-        if operator.role != "operator" or operator.pubkey != graph.params.operator:
-            raise UserError(f"{args.operator_key} is not this graph's operator key")
-        signer = ValueSigner(operator.secret, graph.graph_id, graph.params.computation.n_steps)
+        signer = operator_signer(graph.params, load_key(args.operator_key), args.operator_key)
         if signer.public() != graph.ots:
             raise UserError("the operator key does not derive this graph's one-time keys")
         runs, more = dynamic_runs(graph, signer)
@@ -284,29 +261,31 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_tx(args: argparse.Namespace) -> int:
+    from ocp.leaves import RevealLeaf
     from ocp.witness import operator_values, signed_tx
 
     graph = load_graph(args.graph)
-    gtx = graph.tx(args.name)
+    name = tx_by_label(graph.txs, args.name)
+    gtx = graph.tx(name)
     if gtx.template:
         raise UserError(
-            f"{args.name} is completed by a challenger (its inputs/outputs are added then): "
-            f"start from its PSBT (ocp graph show {args.graph} --tx {args.name} --json)"
+            f"{name} is completed by a challenger (its inputs/outputs are added then): "
+            f"start from its PSBT (ocp graph show {args.graph} --tx {name} --json)"
         )
     keys = {}
     for path in args.key:
         key = load_key(path)
-        if key.pubkey not in signer_keys(graph, key.role):
+        if key.role is Role.CHALLENGER or key.pubkey not in graph.params.keys_of(key.role):
             raise UserError(f"{path} is not this graph's {key.role} key")
         keys[key.role] = key
     values = {}
-    if args.name == "Kickoff" or args.name.startswith("Assert_"):
-        if "operator" not in keys:
-            raise UserError(f"{args.name} reveals one-time signatures: give --key with the operator key")
-        signer = ValueSigner(keys["operator"].secret, graph.graph_id, graph.params.computation.n_steps)
-        values = operator_values(graph, args.name, signer, graph.params.computation.trace())
-    tx = signed_tx(graph, args.name, keys, values)
-    info = {"name": args.name, "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
+    if any(isinstance(graph.spend_leaf(s)[1], RevealLeaf) for s in gtx.spends if s.leaf is not None):
+        if Role.OPERATOR not in keys:
+            raise UserError(f"{name} reveals one-time signatures: give --key with the operator key")
+        signer = operator_signer(graph.params, keys[Role.OPERATOR])
+        values = operator_values(graph, name, signer, graph.params.computation.trace())
+    tx = signed_tx(graph, name, keys, values)
+    info = {"name": str(name), "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
     emit(args, info, lambda c: print(tx.hex()))
     return 0
 
@@ -315,10 +294,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     graph = load_graph(args.graph)
     data = graph_to_json(graph, with_asm=bool(args.tx))
     if args.tx:
-        match = [t for t in data["transactions"] if t["name"] == args.tx]
-        if not match:
-            raise UserError(f"graph has no transaction {args.tx!r}")
-        data = match[0]
+        label = str(tx_by_label(graph.txs, args.tx))
+        data = next(t for t in data["transactions"] if t["name"] == label)
     emit(args, data, lambda c: _render_show(c, data, graph, bool(args.tx)))
     return 0
 
@@ -327,8 +304,7 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
     txs = [data] if one else data["transactions"]
     if not one:
         table = Table("transaction", "role", "spends (leaf)", "outs", "vsize unsigned", "fee")
-        for t in txs:
-            g = graph.txs[t["name"]]
+        for t, g in zip(txs, graph.txs.values(), strict=True):
             ins = ", ".join(f"{i['spends']} ({i['leaf'] or 'key'})" for i in t["inputs"])
             table.add_row(t["name"], t["role"], ins, str(len(t["outputs"])), str(g.tx.vsize),
                           str(t["fee"]) if not t["template"] else "challenger")  # fmt: skip
@@ -344,6 +320,6 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
         leaves = Table("leaf", "size", "depth", "purpose", "ASM")
         for leaf in o.get("leaves", []):
             asm = leaf["asm"] if len(leaf["asm"]) < 200 else leaf["asm"][:200] + " ..."
-            leaves.add_row(leaf["name"], str(leaf["size"]), str(leaf["depth"]), leaf_purpose(leaf["name"]), asm)
+            leaves.add_row(leaf["name"], str(leaf["size"]), str(leaf["depth"]), leaf["purpose"], asm)
         if o.get("leaves"):
             console.print(leaves)
