@@ -67,18 +67,22 @@ NODE_ARGS = (
 )
 
 
-def cached_bitcoind() -> Path:
-    """Where ``scripts/bitcoind.sh`` caches the bitcoind it builds from the sdist of
-    the installed (pinned) py-bitcoinkernel: ``$OCP_CACHE_DIR`` or
-    ``$XDG_CACHE_HOME/ocp`` or ``~/.cache/ocp``, then ``bitcoind-<version>/bin``."""
+def cached_bitcoind() -> Path | None:
+    """The bitcoind ``scripts/bitcoind.sh`` built from the sdist of the installed
+    (pinned) py-bitcoinkernel and cached under ``$OCP_CACHE_DIR`` (else
+    ``$XDG_CACHE_HOME/ocp`` or ``~/.cache/ocp``) as
+    ``bitcoind-<pin>-core<Core version>/bin/bitcoind``; None when not built."""
     root = os.environ.get("OCP_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ocp"
     )
     try:
         pin = metadata.version("py-bitcoinkernel")
     except metadata.PackageNotFoundError:
-        pin = "unknown"
-    return Path(root) / f"bitcoind-{pin}" / "bin" / "bitcoind"
+        return None
+    for found in sorted(Path(root).glob(f"bitcoind-{pin}-core*/bin/bitcoind")):
+        if os.access(found, os.X_OK):
+            return found
+    return None
 
 
 def find_bitcoind() -> str | None:
@@ -92,7 +96,7 @@ def find_bitcoind() -> str | None:
     if on_path:
         return on_path
     cached = cached_bitcoind()
-    return str(cached) if os.access(cached, os.X_OK) else None
+    return str(cached) if cached else None
 
 
 def _free_port() -> int:

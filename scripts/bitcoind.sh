@@ -5,8 +5,8 @@
 # stage on stderr.  Order of preference:
 #   1. $BITCOIND, if set (must be an executable file);
 #   2. a `bitcoind` on PATH;
-#   3. the cache, ~/.cache/ocp/bitcoind-<py-bitcoinkernel pin>/bin/bitcoind
-#      ($OCP_CACHE_DIR overrides ~/.cache/ocp);
+#   3. the cache, ~/.cache/ocp/bitcoind-<py-bitcoinkernel pin>-core<Core version>/bin/
+#      ($OCP_CACHE_DIR overrides ~/.cache/ocp; the pin fixes the Core version);
 #   4. a build from source: the sdist of the py-bitcoinkernel version pinned in
 #      pyproject.toml vendors Bitcoin Core's whole tree (depend/bitcoin), so the
 #      node built is the same Core as the kernel the embedded chain links.  Only the
@@ -18,7 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { echo "bitcoind: $*" >&2; }
+T0=""  # set when a build starts: its stages then print the seconds since
+say() { echo "bitcoind: ${T0:+[+$(( $(date +%s) - T0 ))s] }$*" >&2; }
 die() { echo "bitcoind: error: $*" >&2; exit 1; }
 
 if [ "${OCP_NO_BITCOIND:-}" = "1" ]; then
@@ -41,10 +42,16 @@ fi
 PIN=$(sed -n 's/.*"py-bitcoinkernel==\([^"]*\)".*/\1/p' pyproject.toml)
 [ -n "$PIN" ] || die "no exact py-bitcoinkernel==VERSION pin found in pyproject.toml"
 CACHE_ROOT=${OCP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ocp}
-DEST="$CACHE_ROOT/bitcoind-$PIN"
-if [ -x "$DEST/bin/bitcoind" ]; then
-    say "using cached $DEST/bin/bitcoind (Core $(cat "$DEST/CORE_VERSION" 2>/dev/null || echo '?'))"
-    echo "$DEST/bin/bitcoind"
+cached() {  # the cached bitcoind for this pin, whichever Core it vendors
+    local found
+    for found in "$CACHE_ROOT"/bitcoind-"$PIN"-core*/bin/bitcoind; do
+        [ -x "$found" ] && { echo "$found"; return 0; }
+    done
+    return 1
+}
+if node=$(cached); then
+    say "using cached $node"
+    echo "$node"
     exit 0
 fi
 
@@ -54,14 +61,14 @@ exec 9>"$CACHE_ROOT/.bitcoind-$PIN.lock"
 if command -v flock >/dev/null 2>&1; then
     flock -n 9 || { say "another build holds $CACHE_ROOT/.bitcoind-$PIN.lock; waiting"; flock 9; }
 fi
-if [ -x "$DEST/bin/bitcoind" ]; then
-    say "using cached $DEST/bin/bitcoind (built by a concurrent run)"
-    echo "$DEST/bin/bitcoind"
+if node=$(cached); then
+    say "using cached $node (built by a concurrent run)"
+    echo "$node"
     exit 0
 fi
 
-say "not found; building Bitcoin Core from the py-bitcoinkernel==$PIN sdist into $DEST"
-started=$(date +%s)
+say "not found; building Bitcoin Core from the py-bitcoinkernel==$PIN sdist into $CACHE_ROOT"
+T0=$(date +%s)
 
 # build dependencies (Debian names); sqlite is only needed with the wallet, which is off
 APT_PACKAGES=(build-essential cmake pkg-config libboost-dev libevent-dev)
@@ -93,6 +100,7 @@ SRC=$(ls -d "$WORK"/py_bitcoinkernel-*/depend/bitcoin)
 [ -f "$SRC/CMakeLists.txt" ] || die "the sdist has no depend/bitcoin/CMakeLists.txt"
 version_part() { sed -n "s/^set(CLIENT_VERSION_$1 \([0-9]*\))/\1/p" "$SRC/CMakeLists.txt"; }
 CORE="$(version_part MAJOR).$(version_part MINOR).$(version_part BUILD)"
+DEST="$CACHE_ROOT/bitcoind-$PIN-core$CORE"
 say "vendored Bitcoin Core $CORE; configuring (bitcoind and bitcoin-cli only)"
 
 cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
@@ -105,6 +113,7 @@ cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
     || { tail -n 30 "$WORK/configure.log" >&2; die "cmake configure failed"; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
+compile_start=$(date +%s)
 say "compiling with -j$jobs (minutes; log in $WORK/build.log while it runs)"
 cmake --build "$WORK/build" --target bitcoind bitcoin-cli -j"$jobs" >"$WORK/build.log" 2>&1 \
     || { tail -n 30 "$WORK/build.log" >&2; die "build failed"; }
@@ -120,5 +129,5 @@ echo "$CORE" >"$STAGE/CORE_VERSION"
 echo "py-bitcoinkernel==$PIN" >"$STAGE/SOURCE"
 rm -rf "$DEST"
 mv "$STAGE" "$DEST"  # same file system: one rename, the cache is whole or absent
-say "built Bitcoin Core $CORE in $(( $(date +%s) - started ))s; cached at $DEST"
+say "built Bitcoin Core $CORE (compile $(( $(date +%s) - compile_start ))s); cached at $DEST"
 echo "$DEST/bin/bitcoind"
