@@ -220,7 +220,11 @@ class KernelChain:
         return Submission(True, tx.txid)
 
     def submit(self, tx: Tx | str | bytes) -> Submission:
+        """Like ``sendrawtransaction``: a transaction whose txid is already in the
+        mempool is accepted as it stands (Core rebroadcasts the mempool's copy)."""
         tx = as_tx(tx)
+        if tx.txid in self._mempool.entries:
+            return Submission(True, tx.txid)
         verdict = self._check(tx)
         if isinstance(verdict, Reject):
             return Submission(False, tx.txid, verdict.reason, verdict.detail)

@@ -5,28 +5,29 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ocp.drill.report import ROLES
-
 
 def render(console: Console, report: dict) -> None:
     title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
     table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
     for e in report["timeline"]:
-        ok = e["result"] == e["expected"]
+        ok = e["result"] == e["expected"] and e.get("expected_reason", e["reason"]) == e["reason"]
         if e["result"] == "accepted":
             result = "[green]accepted[/]" if ok else "[bold red]ACCEPTED (should be refused)[/]"
+        elif e["expected"] == "accepted":
+            result = f"[bold red]refused: {e['reason']} (SHOULD PASS)[/]"
+        elif ok:
+            result = f"[yellow]refused: {e['reason']}[/]"
         else:
-            colour = "yellow" if ok else "bold red"
-            result = f"[{colour}]refused: {e['reason']}[/]" + ("" if ok else " (SHOULD PASS)")
+            result = f"[bold red]refused for the wrong reason: {e['reason']} (expected {e['expected_reason']})[/]"
         table.add_row(str(e["height"]), e["transaction"], e["who"], result)
     console.print(table)
     for note in report["notes"]:
         console.print(f"  [dim]{note}[/]")
     bal = report["balances"]
-    money = Table("role", "before (sat)", "after (sat)", "change")
-    for role in ROLES:
-        before, after = bal["before"][role.value], bal["after"][role.value]
-        money.add_row(role, f"{before:,}", f"{after:,}", f"{after - before:+,}")
+    money = Table("party", "before (sat)", "after (sat)", "change")
+    for party, before in bal["before"].items():
+        after = bal["after"][party]
+        money.add_row(party, f"{before:,}", f"{after:,}", f"{after - before:+,}")
     money.add_row("locked in protocol", "", f"{bal['locked_in_protocol']:,}", "")
     money.add_row("burned", "", f"{bal['burned']:,}", "")
     money.add_row("fees", "", f"{bal['fees']:,}", "")

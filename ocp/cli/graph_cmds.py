@@ -1,21 +1,29 @@
-"""``ocp params init`` and ``ocp graph build|presign|verify|show``."""
+"""``ocp params init`` and ``ocp graph build|ots-keys|id|presign|verify|audit|tx|show``."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ocp.builder import build_graph
+from ocp.builder import build_graph, minimum_challenge_fee
 from ocp.cli import emit
 from ocp.errors import UserError
 from ocp.graphfile import graph_to_json, load_graph, save_graph
 from ocp.ids import Role, TxKind, TxName, tx_by_label
 from ocp.keyfile import RoleKey, load_key, save_key
-from ocp.otsfile import load_ots_keys, operator_signer, save_ots_keys
+from ocp.otsfile import (
+    check_own_ots,
+    collect_ots,
+    load_ots_keys,
+    operator_index,
+    operator_signer,
+    save_ots_keys,
+)
 from ocp.params import Params, Windows, load_params, save_params
 from ocp.program import U32Program
 from ocp.signing import GapKind, invalid_signatures, missing_signatures, presign
@@ -38,12 +46,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gsub.required = True
     build = gsub.add_parser("build", help="build every transaction from params")
     build.add_argument("params", help="params file (.toml or .json)")
-    source = build.add_mutually_exclusive_group(required=True)
-    source.add_argument("--operator-key", help="operator key file (derives its one-time keys)")
-    source.add_argument("--ots-keys", help="the operator's one-time public keys (ocp graph ots-keys)")
+    build.add_argument("--operator-key", action="append", default=[],
+                       help="an operator's key file (derives its one-time keys); repeat per operator")  # fmt: skip
+    build.add_argument("--ots-keys", action="append", default=[],
+                       help="an operator's published one-time public keys (ocp graph ots-keys); repeat")  # fmt: skip
     build.add_argument("-o", "--output", default="graph.json")
     build.add_argument("--json", action="store_true")
     build.set_defaults(func=cmd_build)
+
+    gid = gsub.add_parser("id", help="the graph id every party compares out of band before signing")
+    gid.add_argument("graph")
+    gid.add_argument("--json", action="store_true")
+    gid.set_defaults(func=cmd_id)
 
     ots = gsub.add_parser("ots-keys", help="export the operator's one-time public keys (no secrets)")
     ots.add_argument("params")
@@ -66,7 +80,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     audit = gsub.add_parser("audit", help="check keys, leaves, exclusivity, windows, weights, stack")
     audit.add_argument("graph")
     audit.add_argument(
-        "--operator-key", help="also run every leaf on the honest trace (needs the operator key)"
+        "--operator-key", action="append", default=[],
+        help="also run that operator's leaves on its honest trace (repeat per operator)",
     )
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=cmd_audit)
@@ -110,15 +125,19 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     params = Params(
         network="regtest",
         committee=tuple(k.pubkey for k, _ in keys if k.role is Role.COMMITTEE),
-        operator=by_role[Role.OPERATOR].pubkey,
+        operators=(by_role[Role.OPERATOR].pubkey,),
         depositor=by_role[Role.DEPOSITOR].pubkey,
         deposit_amount=100_000_000,
         operator_stake=20_000_000,
         challenge_fee=100_000,
         fee_rate=2.0,
-        windows=Windows(challenge=144, response=288, disprove=144, refund=1008),
+        windows=Windows(challenge=144, response=432, disprove=144, refund=1008),
+        dispute_fee_rate=20.0,
         computation=U32Program.sample(args.steps),
     )
+    operator = by_role[Role.OPERATOR]
+    need = minimum_challenge_fee(params, [operator_signer(params, operator).public()])
+    params = replace(params, challenge_fee=max(params.challenge_fee, need))
     save_params(params, out, toml_comment=(
         "# [funding]\n"
         "# depositor = \"txid:vout:amount\"  # a P2TR key-path coin of the depositor key\n"
@@ -133,8 +152,9 @@ def cmd_params_init(args: argparse.Namespace) -> int:
 
 def cmd_ots_keys(args: argparse.Namespace) -> int:
     params = load_params(args.params)
-    keys = operator_signer(params, load_key(args.operator_key), args.operator_key).public()
-    save_ots_keys(params, keys, args.output)
+    operator = load_key(args.operator_key)
+    keys = operator_signer(params, operator, args.operator_key).public()
+    save_ots_keys(params, operator.pubkey, keys, args.output)
     info = {"output": args.output, "values": keys.n_values}
     emit(args, info, lambda c: c.print(f"{keys.n_values} one-time public keys -> {args.output}"))
     return 0
@@ -143,10 +163,10 @@ def cmd_ots_keys(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     params.require_funding()
-    if args.operator_key:
-        ots = operator_signer(params, load_key(args.operator_key), args.operator_key).public()
-    else:
-        ots = load_ots_keys(params, args.ots_keys)
+    operators = [load_key(path) for path in args.operator_key]
+    for key, path in zip(operators, args.operator_key, strict=True):
+        operator_index(params, key, path)
+    ots = collect_ots(params, operators, [load_ots_keys(params, path) for path in args.ots_keys])
     graph = build_graph(params, ots)
     save_graph(graph, args.output)
     info = _summary(graph)
@@ -156,9 +176,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_id(args: argparse.Namespace) -> int:
+    graph = load_graph(args.graph)
+    info = {"graph_id": graph.graph_id.hex()}
+    emit(args, info, lambda c: print(info["graph_id"]))
+    return 0
+
+
 def _summary(graph) -> dict:
     return {
         "graph_id": graph.graph_id.hex(),
+        "operators": len(graph.params.operators),
         "transactions": len(graph.txs),
         "presigned_inputs": sum(s.presigned for g in graph.txs.values() for s in g.spends),
         "assert_chunks": graph.n_chunks,
@@ -171,6 +199,8 @@ def _summary(graph) -> dict:
 def cmd_presign(args: argparse.Namespace) -> int:
     graph = load_graph(args.graph)
     key = load_key(args.key)
+    if key.role is Role.OPERATOR:
+        check_own_ots(graph, key, args.key)
     with Progress(transient=True, console=Console(stderr=True), disable=args.json) as progress:
         task = progress.add_task(f"signing as {key.name}", total=None)
 
@@ -217,16 +247,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ocp.audit import dynamic_runs, static_findings
+    from ocp.audit import dynamic_runs, dynamic_skipped, static_findings
 
     graph = load_graph(args.graph)
     findings = static_findings(graph)
     runs = []
-    if args.operator_key:
-        signer = operator_signer(graph.params, load_key(args.operator_key), args.operator_key)
-        if signer.public() != graph.ots:
-            raise UserError("the operator key does not derive this graph's one-time keys")
-        runs, more = dynamic_runs(graph, signer)
+    signers = {}
+    for path in args.operator_key:
+        key = load_key(path)
+        signers[operator_index(graph.params, key, path)] = check_own_ots(graph, key, path)
+    skipped = dynamic_skipped(graph, signers)
+    if signers:
+        runs, more = dynamic_runs(graph, signers)
         findings += more
     failed = [f for f in findings if not f.ok]
     info = {
@@ -236,6 +268,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         "failed": [asdict(f) for f in failed],
         "findings": [asdict(f) for f in findings],
         "leaves": [asdict(r) for r in runs],
+        "leaves_not_run": skipped,
     }
 
     def render(console) -> None:
@@ -254,6 +287,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for r in top:
                 leaves.add_row(r.output, r.leaf, f"{r.script_bytes:,}", str(r.witness_items), str(r.peak_stack))
             console.print(leaves)
+        if skipped:
+            console.print(f"[yellow]{skipped} one-time-signature leaves not run: give --operator-key "
+                          "for each operator to run them on its honest trace[/]")  # fmt: skip
         console.print("[green]audit passed[/]" if not failed else f"[red]audit failed: {len(failed)} findings[/]")
 
     emit(args, info, render)
@@ -272,17 +308,19 @@ def cmd_tx(args: argparse.Namespace) -> int:
             f"{name} is completed by a challenger (its inputs/outputs are added then): "
             f"start from its PSBT (ocp graph show {args.graph} --tx {name} --json)"
         )
-    keys = {}
+    keys = []
     for path in args.key:
         key = load_key(path)
         if key.role is Role.CHALLENGER or key.pubkey not in graph.params.keys_of(key.role):
             raise UserError(f"{path} is not this graph's {key.role} key")
-        keys[key.role] = key
+        keys.append(key)
     values = {}
     if any(isinstance(graph.spend_leaf(s)[1], RevealLeaf) for s in gtx.spends if s.leaf is not None):
-        if Role.OPERATOR not in keys:
-            raise UserError(f"{name} reveals one-time signatures: give --key with the operator key")
-        signer = operator_signer(graph.params, keys[Role.OPERATOR])
+        owner = graph.params.operators[(name.operator or 1) - 1]
+        operator = next((k for k in keys if k.role is Role.OPERATOR and k.pubkey == owner), None)
+        if operator is None:
+            raise UserError(f"{name} reveals one-time signatures: give --key with its operator's key")
+        signer = check_own_ots(graph, operator)
         values = operator_values(graph, name, signer, graph.params.computation.trace())
     tx = signed_tx(graph, name, keys, values)
     info = {"name": str(name), "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
