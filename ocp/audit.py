@@ -185,3 +185,15 @@ def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list
             weight += len(compact_size(len(items))) + sum(len(compact_size(len(x))) + len(x) for x in items)
         findings.append(Finding(weight <= MAX_STANDARD_TX_WEIGHT, "standard weight", name, f"{weight:,} WU"))
     return runs, findings
+
+
+def dynamic_check_count(graph: Graph) -> int:
+    """How many findings :func:`dynamic_runs` makes (what an audit without the
+    operator key skips): one per leaf, two per Disprove leaf (honest refused,
+    fraud accepted), the stack check, and one standard-weight check per transaction."""
+    leaves = sum(
+        2 if name.startswith("disprove") else 1
+        for g in graph.outputs.values()
+        for name in g.leaf_names
+    )
+    return leaves + 1 + len(graph.txs)

@@ -66,6 +66,7 @@ def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
             "secret": key.secret.hex(),
         },
         mode=0o600,
+        replace_key=overwrite,
     )
 
 

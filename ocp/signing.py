@@ -134,9 +134,7 @@ def presign(
                 f"refusing to sign Confirm: the graph is not fully pre-signed ({len(gaps)} "
                 f"signatures missing or invalid, first: {gaps[0]})"
             )
-    todo = list(duties(graph, role))
-    if role in ("depositor", "operator"):  # own funding spends
-        todo += [d for d in duties(graph, role, presigned_only=False) if d.spend.leaf is None]
+    todo = ceremony_duties(graph, role)
     sigs = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
     added = 0
     for done, duty in enumerate(todo):
@@ -154,3 +152,64 @@ def presign(
             added += 1
         slot[key.pubkey.hex()] = sig.hex()
     return replace(graph, signatures=sigs), added
+
+
+def ceremony_duties(graph: Graph, role: str) -> list[Duty]:
+    """What ``role`` signs in the ceremony (:func:`presign`): its pre-signed inputs
+    and, for the depositor and the operator, the key-path spend of its own coin
+    (Deposit, Prepare)."""
+    todo = list(duties(graph, role))
+    if role in ("depositor", "operator"):  # own funding spends
+        todo += [d for d in duties(graph, role, presigned_only=False) if d.spend.leaf is None]
+    return todo
+
+
+@dataclass(frozen=True)
+class SignatureIssue:
+    """A signature the ceremony still needs (``missing``) or a stored one that does
+    not verify or that no signer of that input could have made (``invalid``)."""
+
+    tx: str
+    index: int
+    role: str  # "" for a key that is none of the graph's
+    pubkey: str  # x-only hex, whole
+    problem: str
+
+    def __str__(self) -> str:
+        who = f"{self.role} {self.pubkey}" if self.role else f"unknown key {self.pubkey}"
+        return f"{self.tx} input {self.index}: {self.problem} signature of {who}"
+
+
+def signature_issues(graph: Graph) -> list[SignatureIssue]:
+    """Every signature the graph lacks before it is complete -- the committee's and
+    operator's pre-signatures, the operator's Prepare and the depositor's Deposit
+    and Confirm (:func:`ceremony_duties`) -- and every stored signature that does
+    not verify (a valid signature made outside the ceremony, e.g. for Kickoff, is
+    no issue)."""
+    issues = []
+    wanted = set()
+    for role in ("committee", "operator", "depositor"):
+        for duty in ceremony_duties(graph, role):
+            for pk in signer_keys(graph, role):
+                wanted.add((duty.tx, duty.index, pk.hex()))
+                sig = signature_of(graph, duty.tx, duty.index, pk)
+                if sig is None:
+                    issues.append(SignatureIssue(duty.tx, duty.index, role, pk.hex(), "missing"))
+                elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+                    issues.append(SignatureIssue(duty.tx, duty.index, role, pk.hex(), "invalid"))
+    roles = {pk.hex(): r for r in ("committee", "operator", "depositor") for pk in signer_keys(graph, r)}
+    for tx, per_input in graph.signatures.items():
+        for index, sigs in per_input.items():
+            for pk_hex, sig_hex in sigs.items():
+                if (tx, index, pk_hex) in wanted:
+                    continue
+                role = roles.get(pk_hex, "")
+                ok = (
+                    tx in graph.txs
+                    and 0 <= index < len(graph.txs[tx].spends)
+                    and role in graph.txs[tx].spends[index].signers
+                    and check_signature(graph, tx, index, bytes.fromhex(pk_hex), bytes.fromhex(sig_hex))
+                )
+                if not ok:
+                    issues.append(SignatureIssue(tx, index, role, pk_hex, "invalid"))
+    return issues

@@ -65,11 +65,14 @@ def test_verify_reports_missing_signatures(ceremony, capsys):
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
     assert code == 1 and not info["complete"]
-    # signer-2 misses every committee input, the operator its Challenge input
+    # signer-2 misses every committee input; the operator its Challenge input and its
+    # Prepare (own coin); the depositor its Deposit (own coin) and Confirm
     committee_inputs = info["presigned_inputs"] - 1
-    assert len(info["missing"]) == committee_inputs + 1
-    assert sum("from committee" in m for m in info["missing"]) == committee_inputs
-    assert sum("Challenge input 0: no signature from operator" in m for m in info["missing"]) == 1
+    assert len(info["missing"]) == committee_inputs + 4
+    assert sum("missing signature of committee" in m for m in info["missing"]) == committee_inputs
+    assert info["still_to_sign"]["committee"]["signatures"] == committee_inputs
+    assert info["still_to_sign"]["operator"]["inputs"] == ["Challenge input 0", "Prepare input 0"]
+    assert info["still_to_sign"]["depositor"]["inputs"] == ["Confirm input 0", "Deposit input 0"]
 
 
 @pytest.mark.parametrize(
@@ -105,7 +108,7 @@ def test_forged_signature_is_reported_invalid(ceremony, capsys):
     Path("graph.json").write_text(json.dumps(graph))
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
-    assert code == 1 and any("INVALID" in line and "Take1" in line for line in info["invalid"])
+    assert code == 1 and info["invalid"] == [f"Take1 input 0: invalid signature of committee {pk}"]
 
 
 @pytest.mark.parametrize(
@@ -124,8 +127,9 @@ def test_malformed_key_file(ceremony, capsys, content, message):
 
 
 def test_key_file_of_wrong_signer_or_open_permissions(ceremony, capsys):
-    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/challenger.key")
-    assert code == 2 and "not the graph's challenger key" in err
+    assert run(capsys, "key", "new", "--role", "committee", "--name", "outsider")[0] == 0
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "outsider.key")
+    assert code == 2 and "not the graph's committee key" in err
     os.chmod("keys/signer-1.key", 0o644)
     code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
     assert code == 2 and "readable by others" in err
@@ -145,7 +149,10 @@ PARAM_ERRORS = [
     ("disprove_window = 144", "disprove_window = 0", "windows.disprove_window = 0"),
     ("fee_rate = 2.0", "fee_rate = -1", "amounts.fee_rate"),
     ("deposit = 100000000", 'deposit = "lots"', "amounts.deposit must be a whole number"),
-    ("[windows]", "[windowz]", "section [windows] is missing"),
+    ("[windows]", "[windowz]", "unknown key 'windowz' in the top level (did you mean 'windows'?)"),
+    ("challenge_window = 144", "challange_window = 144",
+     "unknown key 'challange_window' in [windows] (did you mean 'challenge_window'?)"),
+    ('network = "regtest"', 'network = "signet"', "network 'signet' refused"),
     ('network = "regtest"', 'network = "moonnet"', "network 'moonnet'"),
 ]
 

@@ -101,6 +101,8 @@ def report_json(name: str, backend: str, world: World) -> dict:
 def render(console: Console, report: dict) -> None:
     title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
     table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
+    for column in table.columns:
+        column.overflow = "fold"  # reject reasons and labels whole, never cut with an ellipsis
     for e in report["timeline"]:
         ok = e["result"] == e["expected"]
         if e["result"] == "accepted":
