@@ -409,10 +409,13 @@ def _data_token(tok: str, index: int, allow_empty: bool = False) -> bytes | None
         text, shown = tok[2:], tok
     else:
         return None
+    hint = ""
+    if tok.startswith("<") and _DECIMAL.fullmatch(text):
+        hint = f" (<hex> is data; numbers are written bare: {int(text)})"
     if not set(text) <= HEX_DIGITS:
-        raise InputError(f"ASM token {index}: {shown!r} is not hex data")
+        raise InputError(f"ASM token {index}: {shown!r} is not hex data{hint}")
     if len(text) % 2:
-        raise InputError(f"ASM token {index}: {shown!r} has an odd number of hex digits")
+        raise InputError(f"ASM token {index}: {shown!r} has an odd number of hex digits{hint}")
     if not text and not allow_empty:
         raise InputError(f"ASM token {index}: empty data; write 0 (OP_0)")
     return bytes.fromhex(text)
