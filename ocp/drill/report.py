@@ -116,6 +116,8 @@ def render(console: Console, report: dict) -> None:
         console.print(f"  [dim]{note}[/]")
     bal = report["balances"]
     money = Table("role", "before (sat)", "after (sat)", "change")
+    for column in money.columns:
+        column.overflow = "fold"
     for role in ROLES:
         before, after = bal["before"][role], bal["after"][role]
         money.add_row(role, f"{before:,}", f"{after:,}", f"{after - before:+,}")
