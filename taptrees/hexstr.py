@@ -16,7 +16,7 @@ def parse_hex(text: str, what: str) -> bytes:
     body = text.strip()
     for position, char in enumerate(body):
         if char not in HEX_DIGITS:
-            raise InputError(f"{what} is not hex: {char!r} at position {position}")
+            raise InputError(f"{what} is malformed: {char!r} at position {position} is not a hex digit")
     if len(body) % 2:
-        raise InputError(f"{what} has an odd number of hex digits ({len(body)})")
+        raise InputError(f"{what} is malformed: an odd number of hex digits ({len(body)})")
     return bytes.fromhex(body)

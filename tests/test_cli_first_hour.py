@@ -415,7 +415,7 @@ def test_version(capsys):
     [
         (["graph", "verify", "missing.json"], "graph file missing.json does not exist"),
         (["drill", "run", "nope"], "argument scenario: invalid choice: 'nope'"),
-        (["script", "disasm", "zz"], "script hex is not hex"),
+        (["script", "disasm", "zz"], "script hex is malformed"),
     ],
 )
 def test_errors_are_json_on_stderr_under_json(tmp_path, monkeypatch, capsys, argv, fragment):
@@ -485,7 +485,7 @@ def test_each_party_makes_its_own_key(tmp_path, monkeypatch, capsys):
     assert run_json(capsys, "graph", "verify", "graph.json")["complete"]
     code, _, err = run(capsys, "params", "init", "-o", "p2.toml", "--committee-pubkey", "zz",
                        "--operator-pubkey", pubkeys["olga"], "--depositor-pubkey", pubkeys["dan"])  # fmt: skip
-    assert code == EXIT_BAD_INPUT and "--committee-pubkey #1 is not hex" in err
+    assert code == EXIT_BAD_INPUT and "--committee-pubkey #1 is malformed" in err
 
 
 def test_presign_and_verify_report_what_each_role_still_signs(ceremony, capsys):
@@ -529,10 +529,10 @@ def test_graph_psbt_exports_one_transaction(ceremony, capsys):
 @pytest.mark.parametrize(
     "argv, fragment",
     [
-        (["script", "disasm", "5g"], "script hex is not hex: 'g' at position 1"),
+        (["script", "disasm", "5g"], "script hex is malformed: 'g' at position 1 is not a hex digit"),
         (["script", "disasm", "515"], "odd number of hex digits"),
-        (["tree", "build", "1", "--internal-key", "xyz"], "--internal-key is not hex"),
-        (["regtest", "send", "zz", "--chain-dir", "."], "transaction hex is not hex"),
+        (["tree", "build", "1", "--internal-key", "xyz"], "--internal-key is malformed"),
+        (["regtest", "send", "zz", "--chain-dir", "."], "transaction hex is malformed"),
         (["psbt", "decode", "@@@"], "neither a file nor base64"),
         (["zkvm", "state", "x.elf", "--step", "1", "--addr", "0x1g"], "'0x1g' is not an address"),
         (["params", "init", "--operator-pubkey", "12"], "give all of --committee-pubkey"),

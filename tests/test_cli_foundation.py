@@ -31,7 +31,7 @@ def test_script_asm_and_disasm_round_trip(capsys):
     "argv, fragment",
     [
         (["script", "disasm", "4c05aa"], "truncated push at offset 0"),
-        (["script", "disasm", "zz"], "script hex is not hex: 'z' at position 0"),
+        (["script", "disasm", "zz"], "script hex is malformed: 'z' at position 0"),
         (["script", "asm", "OP_FROB"], "unknown opcode OP_FROB"),
         (["tree", "build", "OP_1", "OP_2", "--weights", "1"], "--weights has 1 values"),
         (["tree", "build", "OP_1", "--internal-key", "00" * 32], "not a point"),

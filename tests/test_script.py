@@ -329,7 +329,7 @@ def test_bad_asm_is_refused(text, message):
 def test_from_hex_refuses_bad_hex():
     with pytest.raises(InputError, match="odd number of hex digits"):
         Script.from_hex("abc")
-    with pytest.raises(InputError, match="script hex is not hex: 'z' at position 2"):
+    with pytest.raises(InputError, match="script hex is malformed: 'z' at position 2 is not a hex digit"):
         Script.from_hex("51zz")
 
 

@@ -16,14 +16,16 @@ code  name                     meaning
                                (the chain refused the transaction)
 2     ``EXIT_BAD_INPUT``       bad input: usage, a file, a parameter, a key, a
                                witness, an output that would overwrite
-                               something.  One line on stderr (a JSON object
+                               something, a chain that cannot be opened or
+                               reached.  One line on stderr (a JSON object
                                under ``--json``), never a traceback; nothing
                                was written
 130   ``EXIT_INTERRUPTED``     interrupted (Ctrl-C)
 ====  =======================  ==================================================
 
 Errors from bad input are :class:`taptrees.errors.InputError` (which
-:class:`ocp.errors.UserError` extends) and :class:`OSError`.  What commands print
+:class:`ocp.errors.UserError` extends), :class:`OSError` and
+:class:`regtest.chain.ChainError`.  What commands print
 is decided in :mod:`ocp.cli.output` (JSON, plain ``key: value`` lines on a pipe,
 folded rich text on a terminal).
 """
@@ -78,20 +80,26 @@ class UsageError(Exception):
         self.usage = usage
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples' line breaks and shows every default: an option with a
-    default other than None/False gets ``(default: X)`` unless its help names it."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows every default (``(default: X)`` after an option's help, unless the help
+    names it already) and keeps the line breaks of the examples."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
         if (
             default not in (None, False, argparse.SUPPRESS)
+            and default != []
             and "default" not in text
             and (action.option_strings or action.nargs in ("?", "*"))
         ):
             text += " (default: %(default)s)"
         return text
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):  # the examples epilog: one command per line
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 class Parser(argparse.ArgumentParser):
@@ -153,9 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
+    from regtest.chain import ChainError
+
     try:
         return int(args.func(args) or 0)
-    except InputError as exc:
+    except (InputError, ChainError) as exc:
         report_error(str(exc), as_json)
         return EXIT_BAD_INPUT
     except OSError as exc:
