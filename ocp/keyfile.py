@@ -49,7 +49,7 @@ class RoleKey:
         return cls(role, name, secrets.token_bytes(32))
 
     def __str__(self) -> str:  # never the secret
-        return f"{self.role} key {self.name} ({self.pubkey.hex()[:16]}...)"
+        return f"{self.role} key {self.name} ({self.pubkey.hex()})"
 
 
 def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
