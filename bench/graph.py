@@ -18,7 +18,7 @@ from ocp.graph import graph_id_of
 from ocp.graphfile import graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows
-from ocp.program import Program
+from ocp.program import U32Program
 from ocp.signing import presign
 from taptrees.tx import OutPoint
 
@@ -34,7 +34,7 @@ def params_for(actors: Actors, steps: int) -> Params:
         challenge_fee=100_000,
         fee_rate=2.0,
         windows=Windows(144, 288, 144, 1008),
-        computation=Program.sample(steps),
+        computation=U32Program.sample(steps),
         depositor_funding=Funding(OutPoint("ab" * 32, 0), 100_200_000),
         operator_funding=Funding(OutPoint("cd" * 32, 0), 60_000_000),
     )

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ocp.graph import MAX_STANDARD_TX_WEIGHT, P2TR_DUST, Graph
+from ocp.builder.claim import SLASH, TAKE1
+from ocp.graph import MAX_STANDARD_TX_WEIGHT, P2TR_DUST, Graph, GraphOutput
+from ocp.ids import TxKind, TxName
+from ocp.leaves import DisproveLeaf, GraphLeaf, RevealLeaf
 from ocp.ots import ValueSigner
 from ocp.signing import invalid_signatures, missing_signatures
-from ocp.witness import leaf_stack
 from taptrees.interp import run_tapscript
 from taptrees.opcodes import OP_CHECKSEQUENCEVERIFY, OP_RETURN
 from taptrees.script import decode_num
@@ -69,15 +71,20 @@ def _csv_of(script_raw: bytes) -> int | None:
     return None
 
 
+def _t(kind: TxKind, index: int | None = None) -> TxName:
+    return TxName(kind, index)
+
+
 EXCLUSIVE = [
-    ("Take1", "Challenge"),
-    ("Confirm", "Refund"),
+    (_t(TxKind.TAKE1), _t(TxKind.CHALLENGE)),
+    (_t(TxKind.CONFIRM), _t(TxKind.REFUND)),
 ]
 
 
 def static_findings(graph: Graph) -> list[Finding]:
     out: list[Finding] = []
-    for label, g in graph.outputs.items():
+    for ref, g in graph.outputs.items():
+        label = str(ref)
         key_ok = g.output.internal_key == NUMS_INTERNAL_KEY
         out.append(Finding(key_ok, "no key path", label,
                            "internal key is BIP341's unspendable H" if key_ok
@@ -91,10 +98,10 @@ def static_findings(graph: Graph) -> list[Finding]:
         for vout, o in enumerate(gtx.tx.outputs):
             if o.script_pubkey[:1] != bytes([OP_RETURN]) and o.value < P2TR_DUST:
                 out.append(Finding(False, "dust", f"{name}:{vout}", f"{o.value} sat is below dust"))
-    pairs = [*EXCLUSIVE, ("Take1", "Assert_0"), ("Take1", "Slash_0")]
-    pairs += [(f"Assert_{j}", f"Slash_{j}") for j in range(graph.n_chunks)]
+    pairs = [*EXCLUSIVE, (_t(TxKind.TAKE1), _t(TxKind.ASSERT, 0)), (_t(TxKind.TAKE1), _t(TxKind.SLASH, 0))]
+    pairs += [(_t(TxKind.ASSERT, j), _t(TxKind.SLASH, j)) for j in range(graph.n_chunks)]
     for i in range(graph.params.computation.n_steps):
-        pairs.append(("Take2", f"Disprove_{i}"))
+        pairs.append((_t(TxKind.TAKE2), _t(TxKind.DISPROVE, i)))
     for a, b in pairs:
         shared = {str(i.prevout) for i in graph.tx(a).tx.inputs} & {
             str(i.prevout) for i in graph.tx(b).tx.inputs
@@ -103,16 +110,16 @@ def static_findings(graph: Graph) -> list[Finding]:
                            f"both spend {sorted(shared)[0]}" if shared else "no common input: both can happen"))  # fmt: skip
     w = graph.params.windows
     for j in range(graph.n_chunks):
-        s = graph.outputs[graph.tx(f"Assert_{j}").spends[0].source]
-        locks = {leaf.name: _csv_of(leaf.script.raw) for leaf in s.output.tree.leaves}
-        ok = locks.get("slash") == w.response and (
-            locks.get("take1") == w.challenge < w.response if j == 0 else "take1" not in locks
+        s, _ = graph.spend_leaf(graph.tx(_t(TxKind.ASSERT, j)).spends[0])
+        locks = {leaf.name: _csv_of(leaf.script.raw) for leaf in s.leaves}
+        ok = locks.get(SLASH) == w.response and (
+            locks.get(TAKE1) == w.challenge < w.response if j == 0 else TAKE1 not in locks
         )
         out.append(Finding(ok, "windows", s.label,
-                           f"Take1 after {locks.get('take1')} blocks, Slash after {locks.get('slash')}"))  # fmt: skip
-    for name, expect in (("Take1", w.challenge), ("Take2", w.disprove)):
+                           f"Take1 after {locks.get(TAKE1)} blocks, Slash after {locks.get(SLASH)}"))  # fmt: skip
+    for name, expect in ((_t(TxKind.TAKE1), w.challenge), (_t(TxKind.TAKE2), w.disprove)):
         seqs = {i.sequence for i in graph.tx(name).tx.inputs[1:]}
-        out.append(Finding(seqs == {expect}, "windows", name, f"input sequences {sorted(seqs)} (want {expect})"))
+        out.append(Finding(seqs == {expect}, "windows", str(name), f"input sequences {sorted(seqs)} (want {expect})"))
     missing = missing_signatures(graph)
     invalid = invalid_signatures(graph)
     out.append(Finding(not invalid, "signatures", "graph",
@@ -122,53 +129,49 @@ def static_findings(graph: Graph) -> list[Finding]:
     return out
 
 
-def _analysis_stack(graph: Graph, leaf: str, values: list[bytes]) -> list[bytes]:
-    """The leaf's real stack with well-formed dummy signatures (analysis mode)."""
-    return leaf_stack(graph, leaf, lambda _role, _pubkey: DUMMY_SIG, values)
+def _dummy_sig(_role, _pubkey) -> bytes:
+    return DUMMY_SIG
 
 
 def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list[Finding]]:
     """Run every leaf on the witness it gets with the honest trace (and, for Disprove,
-    with a wrong committed output too)."""
+    with a wrong committed output too), signatures replaced by well-formed dummies
+    (the analysis interpreter takes them as valid)."""
     program = graph.params.computation
     trace = program.trace()
-    n = program.n_steps
-    honest = {i: list(signer.sign(i, trace[i + 1])) for i in range(n)}
 
-    def values_for(label: str, leaf_name: str, wrong: bool = False) -> list[bytes]:
+    def values_for(leaf: GraphLeaf, wrong: bool = False) -> list[bytes]:
         """One-time-signature items the leaf verifies, for the honest trace (or with
         the disprove step's committed output wrong)."""
-        if leaf_name == "kickoff":
-            return honest[n - 1]
-        if leaf_name == "assert":
-            return [x for i in graph.chunks[int(graph.outputs[label].label[1:])] for x in honest[i]]
-        if leaf_name.startswith("disprove"):
-            i = int(leaf_name[len("disprove"):])
-            out = list(signer.sign(i, trace[i + 1] ^ 1)) if wrong else honest[i]
-            return (honest[i - 1] if i > 0 else []) + out
+        if isinstance(leaf, RevealLeaf):
+            return [x for i in leaf.indices for x in signer.sign(i, trace[i + 1])]
+        if isinstance(leaf, DisproveLeaf):
+            items: list[bytes] = []
+            for i in leaf.value_indices:
+                value = trace[i + 1] ^ (1 if wrong and i == leaf.step else 0)
+                items += signer.sign(i, value)
+            return items
         return []
 
-    def run(label: str, leaf_name: str, values: list[bytes]):
-        g = graph.outputs[label]
-        leaf = g.output.leaf(g.leaf_index(leaf_name))
-        stack = _analysis_stack(graph, leaf_name, values)
+    def run(out: GraphOutput, leaf: GraphLeaf, values: list[bytes]):
+        stack = leaf.stack(_dummy_sig, values)
         r = run_tapscript(leaf.script, stack)
-        return r, LeafRun(label, leaf_name, r.ok, r.error, r.peak_stack, leaf.script.size, len(stack))
+        return r, LeafRun(out.label, str(leaf.name), r.ok, r.error, r.peak_stack, leaf.script.size, len(stack))
 
     runs: list[LeafRun] = []
     findings: list[Finding] = []
-    for label, g in graph.outputs.items():
-        for name in g.leaf_names:
-            r, lr = run(label, name, values_for(label, name))
+    for out in graph.outputs.values():
+        for leaf in out.leaves:
+            r, lr = run(out, leaf, values_for(leaf))
             runs.append(lr)
-            subject = f"{label} {name}"
-            if not name.startswith("disprove"):
-                check = "honest leaf accepts" if name in ("kickoff", "assert") else "leaf accepts"
+            subject = f"{out.label} {leaf.name}"
+            if not isinstance(leaf, DisproveLeaf):
+                check = "honest leaf accepts" if isinstance(leaf, RevealLeaf) else "leaf accepts"
                 findings.append(Finding(r.ok, check, subject, r.error or "ok"))
                 continue
             findings.append(Finding(not r.ok and r.error == "EVAL_FALSE", "disprove refuses honest",
                                     subject, r.error or "ACCEPTED an honest step"))  # fmt: skip
-            r, _ = run(label, name, values_for(label, name, wrong=True))
+            r, _ = run(out, leaf, values_for(leaf, wrong=True))
             findings.append(Finding(r.ok, "disprove accepts fraud", subject,
                                     "ok" if r.ok else f"refused a wrong output: {r.error}"))  # fmt: skip
     peak = max(r.peak_stack for r in runs)
@@ -179,11 +182,10 @@ def dynamic_runs(graph: Graph, signer: ValueSigner) -> tuple[list[LeafRun], list
             if spend.leaf is None:
                 weight += 1 + 1 + 65  # key path: one signature
                 continue
-            g = graph.outputs[spend.source]
-            stack = _analysis_stack(graph, spend.leaf, values_for(spend.source, spend.leaf))
-            items = g.output.script_path_witness(g.leaf_index(spend.leaf), stack)
+            out, leaf = graph.spend_leaf(spend)
+            items = out.witness(spend.leaf, leaf.stack(_dummy_sig, values_for(leaf)))
             weight += len(compact_size(len(items))) + sum(len(compact_size(len(x))) + len(x) for x in items)
-        findings.append(Finding(weight <= MAX_STANDARD_TX_WEIGHT, "standard weight", name, f"{weight:,} WU"))
+        findings.append(Finding(weight <= MAX_STANDARD_TX_WEIGHT, "standard weight", str(name), f"{weight:,} WU"))
     return runs, findings
 
 
@@ -192,8 +194,8 @@ def dynamic_check_count(graph: Graph) -> int:
     operator key skips): one per leaf, two per Disprove leaf (honest refused,
     fraud accepted), the stack check, and one standard-weight check per transaction."""
     leaves = sum(
-        2 if name.startswith("disprove") else 1
-        for g in graph.outputs.values()
-        for name in g.leaf_names
+        2 if isinstance(leaf, DisproveLeaf) else 1
+        for out in graph.outputs.values()
+        for leaf in out.leaves
     )
     return leaves + 1 + len(graph.txs)

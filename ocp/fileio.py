@@ -110,9 +110,10 @@ def write_atomic(
     path: str | Path, data: str | bytes, mode: int = 0o644, *, replace_key: bool = False
 ) -> None:
     """Write ``data`` to ``path`` all at once: a temporary file in the same folder,
-    fsync, then rename over the target, so a crash never leaves half a file and an
-    existing file is never lost.  ``mode`` applies from the first byte (0600 keys).
-    An existing key file is replaced only with ``replace_key``."""
+    fsync, then rename over the target and fsync the folder, so a crash never
+    leaves half a file, an existing file is never lost, and the new file is on disk
+    when this returns.  ``mode`` applies from the first byte (0600 keys).  An
+    existing key file is replaced only with ``replace_key``."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -130,6 +131,17 @@ def write_atomic(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX: the directory entry is data of
+    the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(

@@ -23,26 +23,27 @@ from dataclasses import dataclass, replace
 
 from ocp.builder import build_graph
 from ocp.graph import graph_id_of
+from ocp.ids import Role, TxKind, TxName
 from ocp.ots import ValueSigner
 from ocp.params import MAX_MONEY, Funding, Params
 from regtest.descriptors import descriptor_checksum
 from taptrees.tree import TaprootOutput
 from taptrees.tx import OutPoint
 
-FUNDED_ROLES = ("depositor", "operator")
+FUNDED_ROLES = (Role.DEPOSITOR, Role.OPERATOR)
 #: The transaction that spends each role's coin.
-SPENT_BY = {"depositor": "Deposit", "operator": "Prepare"}
+SPENT_BY = {Role.DEPOSITOR: TxName(TxKind.DEPOSIT), Role.OPERATOR: TxName(TxKind.PREPARE)}
 
 
 @dataclass(frozen=True)
 class RoleFunding:
-    role: str
+    role: Role
     pubkey: bytes
     address: str
     descriptor: str
     script_pubkey: bytes
     minimum: int  # satoshis
-    spent_by: str
+    spent_by: TxName
 
 
 def key_path_output(pubkey: bytes) -> TaprootOutput:
@@ -56,7 +57,7 @@ def tr_descriptor(pubkey: bytes) -> str:
     return f"{body}#{descriptor_checksum(body)}"
 
 
-def minimum_amounts(params: Params) -> dict[str, int]:
+def minimum_amounts(params: Params) -> dict[Role, int]:
     """The least amount each role's coin must hold for ``ocp graph build`` to accept it."""
     placeholder = {
         role: Funding(OutPoint(f"{i + 1:064x}", 0), MAX_MONEY // 4)
@@ -64,8 +65,8 @@ def minimum_amounts(params: Params) -> dict[str, int]:
     }
     probe = replace(
         params,
-        depositor_funding=placeholder["depositor"],
-        operator_funding=placeholder["operator"],
+        depositor_funding=placeholder[Role.DEPOSITOR],
+        operator_funding=placeholder[Role.OPERATOR],
     )
     # one-time keys of the right shape; a fixed, public secret: they are thrown away
     ots = ValueSigner(b"\x02" * 32, graph_id_of(probe), params.computation.n_steps).public()
@@ -81,7 +82,7 @@ def minimum_amounts(params: Params) -> dict[str, int]:
 def role_funding(params: Params) -> list[RoleFunding]:
     """Address, descriptor and minimum amount of each role that funds the graph."""
     minimum = minimum_amounts(params)
-    keys = {"depositor": params.depositor, "operator": params.operator}
+    keys = {Role.DEPOSITOR: params.depositor, Role.OPERATOR: params.operator}
     out = []
     for role in FUNDED_ROLES:
         output = key_path_output(keys[role])

@@ -17,52 +17,33 @@ from ocp.builder import build_graph
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_json
 from ocp.graph import GRAPH_FORMAT, Graph
+from ocp.ids import OutputRef, TxName
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
 from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for
 
-LEAF_PURPOSE = {
-    "confirm": "committee n-of-n + depositor: Deposit -> vault (Confirm)",
-    "refund": "depositor after refund_timeout (Refund)",
-    "payout": "committee n-of-n: vault payout (Take1/Take2)",
-    "kickoff": "Winternitz-verify the claim + operator signature (Kickoff)",
-    "challenge": "operator signature, pre-signed SINGLE|ANYONECANPAY (Challenge)",
-    "take1": "committee n-of-n after challenge_window (Take1)",
-    "assert": "Winternitz-verify trace values + operator signature (Assert)",
-    "slash": "committee n-of-n after response_window (Slash)",
-    "take2": "committee n-of-n after disprove_window (Take2)",
-}
 
-
-def leaf_purpose(name: str) -> str:
-    if name.startswith("disprove"):
-        step = name[len("disprove"):]
-        return f"committee SINGLE + verify x{step}, x{int(step) + 1}; succeeds iff step {step} is wrong"
-    return LEAF_PURPOSE.get(name, name)
-
-
-def graph_psbt(graph: Graph, name: str) -> str:
+def graph_psbt(graph: Graph, name: TxName) -> str:
     """BIP174/371 PSBT (base64) of one graph transaction: witness UTXOs, the leaf each
     input spends with its control block, and every pre-signature collected so far."""
-    g = graph.txs[name]
+    g = graph.tx(name)
     leaves = []
     for spend in g.spends:
         if spend.leaf is None:
             leaves.append(None)
             continue
-        out = graph.outputs[spend.source]
-        k = out.leaf_index(spend.leaf)
-        leaf = out.output.leaf(k)
-        leaves.append((out.output.control_block(k), leaf.script.raw, leaf.version))
+        out, _ = graph.spend_leaf(spend)
+        tap = out.tapleaf(spend.leaf)
+        leaves.append((out.control_block(spend.leaf), tap.script.raw, tap.version))
     psbt = psbt_for(g.tx, g.spent, leaves)
     for index, sigs in sorted(graph.signatures.get(name, {}).items()):
         spend = g.spends[index]
         if spend.leaf is None:
             continue  # key-path funding signatures stay in "signatures"
-        out = graph.outputs[spend.source]
-        leaf_hash = out.output.leaf(out.leaf_index(spend.leaf)).hash
-        for pubkey_hex, sig_hex in sorted(sigs.items()):
-            psbt = add_tap_script_sig(psbt, index, bytes.fromhex(pubkey_hex), leaf_hash, bytes.fromhex(sig_hex))
+        out, _ = graph.spend_leaf(spend)
+        leaf_hash = out.tapleaf(spend.leaf).hash
+        for pubkey, sig in sorted(sigs.items()):
+            psbt = add_tap_script_sig(psbt, index, pubkey, leaf_hash, sig)
     return encode_psbt(psbt)
 
 
@@ -75,11 +56,11 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
                 {
                     "index": i,
                     "outpoint": str(txin.prevout),
-                    "spends": spend.source,
+                    "spends": str(spend.source),
                     "amount": spent.value,
-                    "leaf": spend.leaf,
+                    "leaf": None if spend.leaf is None else str(spend.leaf),
                     "sequence": txin.sequence,
-                    "signers": list(spend.signers),
+                    "signers": [r.value for r in spend.signers],
                     "hash_type": spend.hash_type,
                     "presigned": spend.presigned,
                 }
@@ -87,25 +68,26 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         outputs = []
         for vout, out in enumerate(g.tx.outputs):
             entry: dict = {"vout": vout, "value": out.value, "script_pubkey": out.script_pubkey.hex()}
-            gout = graph.outputs.get(f"{name}:{vout}")
+            gout = graph.outputs.get(OutputRef(name, vout))
             if gout is not None:
                 entry["label"] = gout.label
                 entry["address"] = gout.output.address(graph.params.network)
                 entry["leaves"] = [
                     {
-                        "name": leaf.name,
-                        "purpose": leaf_purpose(leaf.name),
+                        "name": str(leaf.name),
+                        "purpose": leaf.purpose,
+                        "signers": [r.value for r in leaf.signers],
                         "size": leaf.script.size,
                         "depth": gout.output.tree.depth_of(k),
                         **({"asm": leaf.script.asm()} if with_asm else {}),
                     }
-                    for k, leaf in enumerate(gout.output.tree.leaves)
+                    for k, leaf in enumerate(gout.leaves)
                 ]
             outputs.append(entry)
         txs.append(
             {
-                "name": name,
-                "role": g.role,
+                "name": str(name),
+                "role": g.role.value,
                 "purpose": g.purpose,
                 "template": g.template,
                 "txid": g.txid,
@@ -124,7 +106,8 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         "chunks": [list(c) for c in graph.chunks],
         "transactions": txs,
         "signatures": {
-            tx: {str(i): dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()
+            str(tx): {str(i): {pk.hex(): sig.hex() for pk, sig in s.items()} for i, s in per.items()}
+            for tx, per in graph.signatures.items()
         },
     }
 
@@ -145,13 +128,15 @@ def graph_from_json(obj: dict, source: str = "graph") -> Graph:
     listed = obj.get("transactions")
     if not isinstance(listed, list):
         raise UserError(f"{source}: 'transactions' must be a list")
+    by_label = {str(name): name for name in graph.txs}
     seen = set()
     for entry in listed:
         if not isinstance(entry, dict) or "name" not in entry:
             raise UserError(f"{source}: a transaction entry has no name")
-        name = entry["name"]
-        if not isinstance(name, str) or name not in graph.txs:
-            raise UserError(f"{source}: unknown transaction {name!r}")
+        label = entry["name"]
+        name = by_label.get(label) if isinstance(label, str) else None
+        if name is None:
+            raise UserError(f"{source}: unknown transaction {label!r}")
         if entry.get("hex") != graph.txs[name].tx.hex():
             raise UserError(
                 f"{source}: transaction {name} differs from the one its params build (tampered?)"
@@ -159,21 +144,26 @@ def graph_from_json(obj: dict, source: str = "graph") -> Graph:
         seen.add(name)
     missing = set(graph.txs) - seen
     if missing:
-        raise UserError(f"{source}: transactions missing: {', '.join(sorted(missing))}")
+        raise UserError(f"{source}: transactions missing: {', '.join(sorted(map(str, missing)))}")
     sigs = obj.get("signatures", {})
     if not isinstance(sigs, dict):
         raise UserError(f"{source}: 'signatures' must be an object")
-    parsed: dict[str, dict[int, dict[str, str]]] = {}
-    for tx, per in sigs.items():
+    parsed: dict[TxName, dict[int, dict[bytes, bytes]]] = {}
+    for label, per in sigs.items():
+        name = by_label.get(label)
+        if name is None:
+            raise UserError(f"{source}: signature for unknown transaction {label!r}")
         if not isinstance(per, dict):
-            raise UserError(f"{source}: signatures of {tx} must be an object")
+            raise UserError(f"{source}: signatures of {label} must be an object")
+        n_inputs = len(graph.txs[name].spends)
         for idx, by_key in per.items():
-            if not str(idx).isdigit() or not isinstance(by_key, dict):
-                raise UserError(f"{source}: signatures of {tx}: bad input index {idx!r}")
+            if not str(idx).isdigit() or int(idx) >= n_inputs or not isinstance(by_key, dict):
+                raise UserError(f"{source}: signatures of {label}: bad input index {idx!r}")
+            slot = parsed.setdefault(name, {}).setdefault(int(idx), {})
             for pk, sig in by_key.items():
                 if not _is_hex(pk, 32) or not (_is_hex(sig, 64) or _is_hex(sig, 65)):
-                    raise UserError(f"{source}: signature of {tx} input {idx} is malformed")
-            parsed.setdefault(tx, {})[int(idx)] = dict(by_key)
+                    raise UserError(f"{source}: signature of {label} input {idx} is malformed")
+                slot[bytes.fromhex(pk)] = bytes.fromhex(sig)
     return replace(graph, signatures=parsed)
 
 

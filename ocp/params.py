@@ -34,7 +34,8 @@ from pathlib import Path
 
 from ocp.errors import UserError
 from ocp.fileio import read_structured, write_atomic
-from ocp.program import Program
+from ocp.ids import Role
+from ocp.program import Computation, U32Program
 from taptrees.address import HRP
 from taptrees.errors import InputError
 from taptrees.hexstr import parse_hex
@@ -125,11 +126,28 @@ class Params:
     challenge_fee: int
     fee_rate: float  # sat/vB
     windows: Windows
-    computation: Program
+    computation: Computation
     depositor_funding: Funding | None = None
     operator_funding: Funding | None = None
     #: Set (to ``network``) when a params file allows a network other than regtest.
     allow_network: str | None = None
+
+    def keys_of(self, role: Role) -> tuple[bytes, ...]:
+        """The public keys that sign for ``role`` (challengers hold no graph keys in v1)."""
+        if role is Role.COMMITTEE:
+            return self.committee
+        if role is Role.OPERATOR:
+            return (self.operator,)
+        if role is Role.DEPOSITOR:
+            return (self.depositor,)
+        raise UserError(f"the {role} has no key in the params (anyone may challenge)")
+
+    def key_of(self, role: Role) -> bytes:
+        """The one key of a single-key role (operator, depositor)."""
+        keys = self.keys_of(role)
+        if len(keys) != 1:
+            raise UserError(f"the {role} has {len(keys)} keys, not one")
+        return keys[0]
 
     def require_funding(self) -> tuple[Funding, Funding]:
         if self.depositor_funding is None:
@@ -270,7 +288,7 @@ def parse_params(obj: dict) -> Params:
         challenge_fee=_sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
         fee_rate=float(fee_rate),
         windows=windows,
-        computation=Program.from_json(obj.get("computation")),
+        computation=U32Program.from_json(obj.get("computation")),
         depositor_funding=(
             Funding.parse(funding["depositor"], "funding.depositor")
             if "depositor" in funding else None

@@ -10,7 +10,8 @@ import pytest
 from ocp.audit import dynamic_runs, static_findings
 from ocp.drill.world import setup_world
 from ocp.graph import GraphOutput
-from ocp.program import Program
+from ocp.ids import OutputRef, TxKind, TxName
+from ocp.program import U32Program
 from regtest.kernel import KernelChain
 from taptrees.opcodes import OP_TRUE
 from taptrees.script import Script
@@ -21,7 +22,7 @@ from taptrees.tx import OutPoint, TxIn
 @pytest.fixture(scope="module")
 def world():
     with KernelChain() as chain:
-        yield setup_world(chain, program=Program.sample(12))
+        yield setup_world(chain, program=U32Program.sample(12))
 
 
 def failed(findings):
@@ -46,17 +47,19 @@ def test_missing_signatures_reported(world):
 
 def test_outcomes_that_share_no_input_are_flagged(world):
     g = world.graph
-    challenge = g.txs["Challenge"]
+    challenge = g.tx(TxName(TxKind.CHALLENGE))
     detached = replace(challenge, tx=replace(challenge.tx, inputs=(TxIn(OutPoint("ee" * 32, 0)),)))
-    broken = replace(g, txs={**g.txs, "Challenge": detached})
+    broken = replace(g, txs={**g.txs, challenge.name: detached})
     bad = failed(static_findings(broken))
     assert [f.subject for f in bad if f.check == "exclusive"] == ["Take1 / Challenge"]
 
 
 def test_key_path_and_op_success_flagged(world):
     g = world.graph
-    anyone = TapTree(TapLeaf(Script.from_bytes(bytes([OP_TRUE, 0xBB])), name="payout"))
-    keyed = GraphOutput("V", TaprootOutput(world.actors.depositor.pubkey, anyone), ("payout",))
-    broken = replace(g, outputs={**g.outputs, "Confirm:0": keyed})
+    vault = OutputRef(TxName(TxKind.CONFIRM), 0)
+    payout = g.output(vault).leaves[0]
+    anyone = TapTree(TapLeaf(Script.from_bytes(bytes([OP_TRUE, 0xBB])), name=str(payout.name)))
+    keyed = GraphOutput("V", TaprootOutput(world.actors.depositor.pubkey, anyone), (payout,))
+    broken = replace(g, outputs={**g.outputs, vault: keyed})
     bad = {(f.check, f.subject) for f in failed(static_findings(broken))}
     assert ("no key path", "Confirm:0") in bad and ("no OP_SUCCESS", "Confirm:0") in bad

@@ -288,7 +288,7 @@ def test_graph_tx_refuses_an_invalid_stored_signature(ceremony, capsys, name, ro
     Path("graph.json").write_text(json.dumps(graph))
     code, out, err = run(capsys, "graph", "tx", "graph.json", name)
     assert code == EXIT_BAD_INPUT and out == ""
-    assert f"refusing {name}: {name} input 0: invalid signature of {role} {pk}" in err
+    assert f"refusing {name}: {name} input 0: INVALID signature from {role} {pk}" in err
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     assert code == EXIT_CHECK_FAILED and not json.loads(out)["complete"]
 
@@ -501,8 +501,8 @@ def test_presign_and_verify_report_what_each_role_still_signs(ceremony, capsys):
         "committee": 0, "operator": 0, "depositor": 2}  # fmt: skip
     assert "depositor" in info["next"]
     depositor = json.loads(Path("keys/depositor.key").read_text())["pubkey"]
-    assert info["missing"] == [f"Confirm input 0: missing signature of depositor {depositor}",
-                               f"Deposit input 0: missing signature of depositor {depositor}"]  # fmt: skip
+    assert info["missing"] == [f"Confirm input 0: no signature from depositor {depositor}",
+                               f"Deposit input 0: no signature from depositor {depositor}"]  # fmt: skip
     info = run_json(capsys, "graph", "presign", "graph.json", "--key", "keys/depositor.key")
     assert info["still_missing"] == 0 and info["next"].startswith("complete")
     assert run_json(capsys, "graph", "verify", "graph.json")["complete"]

@@ -8,7 +8,8 @@ import pytest
 from ocp.drill import scenarios
 from ocp.drill.report import balances, report_json
 from ocp.drill.world import setup_world
-from ocp.program import Program
+from ocp.ids import Role
+from ocp.program import U32Program
 from regtest.bitcoind import find_bitcoind
 
 
@@ -54,7 +55,7 @@ def test_happy_pays_operator_and_refuses_the_rest():
     assert events(world, "Take1").accepted
     assert events(world, "Slash_0 (S spent by Take1)").reason == "bad-txns-inputs-missingorspent"
     # operator got the deposit and its stake back, less fees
-    gained = b.after["operator"] - b.before["operator"]
+    gained = b.after[Role.OPERATOR] - b.before[Role.OPERATOR]
     assert 0 < world.params.deposit_amount - gained < 10_000
     assert b.locked == 0 and b.burned == 0
 
@@ -83,7 +84,7 @@ def test_silent_operator_is_slashed():
     assert not events(world, "Take1 (after challenge)").accepted
     assert not events(world, "Take2 (no Assert)").accepted
     assert b.burned == world.params.operator_stake // 2
-    assert b.after["challenger"] > b.before["challenger"]
+    assert b.after[Role.CHALLENGER] > b.before[Role.CHALLENGER]
 
 
 @pytest.mark.parametrize("steps, wrong", [(8, 0), (8, 7), (64, 30), (64, 49), (64, 63)])
@@ -91,7 +92,7 @@ def test_fraud_challenger_finds_and_disproves_the_wrong_step(steps, wrong):
     """Wrong steps at the program input (constant x0), mid-chunk, across an Assert
     chunk boundary (64 steps split over two Asserts) and at the claim itself."""
     with open_chain("kernel") as chain:
-        world = setup_world(chain, program=Program.sample(steps))
+        world = setup_world(chain, program=U32Program.sample(steps))
         scenarios.fraud(world, wrong_step=wrong)
         report = report_json("fraud", "kernel", world)
     assert report["passed"], report["unexpected"]
@@ -120,7 +121,7 @@ def test_refund_only_without_confirm():
 def test_drills_with_an_assert_chain(name):
     """64 steps need two Asserts (S0 -> S1 -> A): every drill still passes."""
     with open_chain("kernel") as chain:
-        world = scenarios.run_scenario(name, chain, program=Program.sample(64), n_committee=4)
+        world = scenarios.run_scenario(name, chain, program=U32Program.sample(64), n_committee=4)
         report = report_json(name, "kernel", world)
     assert world.graph.n_chunks == 2
     assert report["passed"], report["unexpected"]

@@ -14,6 +14,8 @@ import pytest
 
 from ocp.cli import main
 from ocp.errors import UserError
+from ocp.ids import Role
+from ocp.keyfile import RoleKey, save_key
 from ocp.params import load_params
 
 FAKE_FUNDING = (
@@ -69,7 +71,7 @@ def test_verify_reports_missing_signatures(ceremony, capsys):
     # Prepare (own coin); the depositor its Deposit (own coin) and Confirm
     committee_inputs = info["presigned_inputs"] - 1
     assert len(info["missing"]) == committee_inputs + 4
-    assert sum("missing signature of committee" in m for m in info["missing"]) == committee_inputs
+    assert sum("no signature from committee" in m for m in info["missing"]) == committee_inputs
     assert info["still_to_sign"]["committee"]["signatures"] == committee_inputs
     assert info["still_to_sign"]["operator"]["inputs"] == ["Challenge input 0", "Prepare input 0"]
     assert info["still_to_sign"]["depositor"]["inputs"] == ["Confirm input 0", "Deposit input 0"]
@@ -108,7 +110,7 @@ def test_forged_signature_is_reported_invalid(ceremony, capsys):
     Path("graph.json").write_text(json.dumps(graph))
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
-    assert code == 1 and info["invalid"] == [f"Take1 input 0: invalid signature of committee {pk}"]
+    assert code == 1 and info["invalid"] == [f"Take1 input 0: INVALID signature from committee {pk}"]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +132,9 @@ def test_key_file_of_wrong_signer_or_open_permissions(ceremony, capsys):
     assert run(capsys, "key", "new", "--role", "committee", "--name", "outsider")[0] == 0
     code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "outsider.key")
     assert code == 2 and "not the graph's committee key" in err
+    save_key(RoleKey.generate(Role.CHALLENGER, "challenger"), "challenger.key")
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "challenger.key")
+    assert code == 2 and "the challenger has no key in the params" in err
     os.chmod("keys/signer-1.key", 0o644)
     code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
     assert code == 2 and "readable by others" in err
@@ -200,7 +205,7 @@ def test_audit_command(ceremony, capsys):
     info = json.loads(out)
     assert code == 0 and info["passed"] and info["leaves"]
     code, _, err = run(capsys, "graph", "audit", "graph.json", "--operator-key", "keys/depositor.key")
-    assert code == 2 and "not this graph's operator key" in err
+    assert code == 2 and "is not the operator key of these params" in err
 
 
 def test_graph_psbts_carry_leaves_and_presignatures_a_finalizer_can_use(ceremony, capsys):
@@ -246,6 +251,7 @@ def test_build_from_published_one_time_keys(ceremony, capsys):
 
 def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
     from ocp.graphfile import load_graph
+    from ocp.ids import tx_by_label
     from taptrees.tx import Tx
     from taptrees.verify import verify_inputs
 
@@ -259,7 +265,7 @@ def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
         code, out, err = run(capsys, "graph", "tx", "graph.json", name, *extra, "--json")
         assert code == 0, err
         tx = Tx.from_hex(json.loads(out)["hex"])
-        assert all(v.ok for v in verify_inputs(tx, graph.tx(name).spent)), name
+        assert all(v.ok for v in verify_inputs(tx, graph.tx(tx_by_label(graph.txs, name)).spent)), name
     code, _, err = run(capsys, "graph", "tx", "graph.json", "Kickoff")
     assert code == 2 and "operator key" in err
     code, _, err = run(capsys, "graph", "tx", "graph.json", "Challenge")

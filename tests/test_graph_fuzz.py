@@ -15,7 +15,7 @@ from ocp.graph import graph_id_of
 from ocp.graphfile import graph_from_json, graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows, parse_params
-from ocp.program import Program
+from ocp.program import U32Program
 from taptrees.errors import InputError
 from taptrees.tx import OutPoint
 
@@ -28,7 +28,7 @@ def graph_json() -> dict:
     params = Params(
         "regtest", tuple(k.pubkey for k in actors.committee), actors.operator.pubkey,
         actors.depositor.pubkey, 100_000_000, 20_000_000, 100_000, 2.0, Windows(6, 12, 6, 10),
-        Program.sample(4), Funding(OutPoint("ab" * 32, 0), 100_200_000),
+        U32Program.sample(4), Funding(OutPoint("ab" * 32, 0), 100_200_000),
         Funding(OutPoint("cd" * 32, 1), 30_000_000),
     )  # fmt: skip
     signer = ValueSigner(actors.operator.secret, graph_id_of(params), 4)

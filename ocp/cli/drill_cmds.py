@@ -14,12 +14,13 @@ import json
 from pathlib import Path
 
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.drill_render import render
 from ocp.cli.output import plain_value, progress, stdout_console
-from ocp.drill.report import REPORT_FORMAT, render, report_json
+from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
 from ocp.fileio import check_output, write_atomic
-from ocp.program import Program
+from ocp.program import U32Program
 
 RUN_FORMAT = "ocp-drill-run/1"
 
@@ -77,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee})")
             with open_chain(args.backend) as chain:
                 world = run_scenario(
-                    name, chain, n_committee=args.committee, program=Program.sample(args.steps)
+                    name, chain, n_committee=args.committee, program=U32Program.sample(args.steps)
                 )
                 report = report_json(name, args.backend, world)
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")

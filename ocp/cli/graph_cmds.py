@@ -9,14 +9,14 @@ from ocp.builder import build_graph
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
 from ocp.cli.output import emit, field, markup, print_plain, progress, table
 from ocp.errors import UserError
-from ocp.fileio import check_output, read_json, same_file, write_atomic, write_json
-from ocp.graph import graph_id_of
-from ocp.graphfile import graph_psbt, graph_to_json, leaf_purpose, load_graph, save_graph
+from ocp.fileio import check_output, same_file, write_atomic
+from ocp.graphfile import graph_psbt, graph_to_json, load_graph, save_graph
+from ocp.ids import Role, TxKind, TxName, tx_by_label
 from ocp.keyfile import RoleKey, load_key, save_key
-from ocp.ots import ValueKeys, ValueSigner
+from ocp.otsfile import load_ots_keys, operator_signer, save_ots_keys
 from ocp.params import DEFAULT_NETWORK, Params, Windows, load_params, save_params
-from ocp.program import Program
-from ocp.signing import presign, signature_issues, signer_keys
+from ocp.program import U32Program
+from ocp.signing import CEREMONY_ROLES, GapKind, outstanding_signatures, presign
 from taptrees.address import HRP
 from taptrees.errors import InputError
 from taptrees.hexstr import parse_hex
@@ -24,8 +24,6 @@ from taptrees.keys import check_xonly
 
 JSON_HELP = "machine-readable output (JSON on stdout; errors as JSON on stderr)"
 FORCE_HELP = "replace an existing output file (never an input or a key file)"
-#: Signature roles in ceremony order.
-SIGNING_ROLES = ("committee", "operator", "depositor")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -187,8 +185,8 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         keys_dir = Path(args.keys_dir)
         if keys_dir.exists() and not keys_dir.is_dir():
             raise UserError(f"--keys-dir {keys_dir} is not a folder")
-        roles = [("committee", f"signer-{i + 1}") for i in range(n)]
-        roles += [("operator", "operator"), ("depositor", "depositor")]
+        roles = [(Role.COMMITTEE, f"signer-{i + 1}") for i in range(n)]
+        roles += [(Role.OPERATOR, "operator"), (Role.DEPOSITOR, "depositor")]
         for role, name in roles:
             path = keys_dir / f"{name}.key"
             if path.exists() or path.is_symlink():
@@ -196,9 +194,9 @@ def cmd_params_init(args: argparse.Namespace) -> int:
             if same_file(path, out):
                 raise UserError(f"-o {out} is where the key file {path} goes; choose another output")
             keys.append((RoleKey.generate(role, name), path))
-        committee = tuple(k.pubkey for k, _ in keys if k.role == "committee")
-        operator = next(k.pubkey for k, _ in keys if k.role == "operator")
-        depositor = next(k.pubkey for k, _ in keys if k.role == "depositor")
+        committee = tuple(k.pubkey for k, _ in keys if k.role is Role.COMMITTEE)
+        operator = next(k.pubkey for k, _ in keys if k.role is Role.OPERATOR)
+        depositor = next(k.pubkey for k, _ in keys if k.role is Role.DEPOSITOR)
     params = Params(
         network=args.network,
         committee=committee,
@@ -209,7 +207,7 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         challenge_fee=100_000,
         fee_rate=2.0,
         windows=Windows(challenge=144, response=288, disprove=144, refund=1008),
-        computation=Program.sample(args.steps),
+        computation=U32Program.sample(args.steps),
         allow_network=args.network if args.network != DEFAULT_NETWORK else None,
     )
     if len(set(committee)) != len(committee):
@@ -250,23 +248,27 @@ def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, 
 
 
 def cmd_params_addresses(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     from ocp.funding import role_funding
 
     params = load_params(args.params)
     with progress(args) as bar:
         bar.phase("computing minimum amounts (building the graph with placeholder coins)")
         roles = role_funding(params)
-    funded = {"depositor": params.depositor_funding, "operator": params.operator_funding}
+    funded = {Role.DEPOSITOR: params.depositor_funding, Role.OPERATOR: params.operator_funding}
     entries = []
     for r in roles:
-        entry = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(r).items()}
-        entry["minimum_sat"] = entry.pop("minimum")
         coin = funded[r.role]
-        entry["funding"] = coin.to_str() if coin else None
-        entry["funding_enough"] = None if coin is None else coin.amount >= r.minimum
-        entries.append(entry)
+        entries.append({
+            "role": r.role.value,
+            "spent_by": str(r.spent_by),
+            "address": r.address,
+            "descriptor": r.descriptor,
+            "pubkey": r.pubkey.hex(),
+            "script_pubkey": r.script_pubkey.hex(),
+            "minimum_sat": r.minimum,
+            "funding": coin.to_str() if coin else None,
+            "funding_enough": None if coin is None else coin.amount >= r.minimum,
+        })  # fmt: skip
     info = {
         "network": params.network,
         "roles": entries,
@@ -290,16 +292,11 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
 
 # --- graph build -------------------------------------------------------------------------
 
-OTS_FORMAT = "ocp-ots-keys/1"
-
-
-def _operator_ots(params: Params, key_path: str, bar=None) -> ValueKeys:
-    operator = load_key(key_path)
-    if operator.role != "operator" or operator.pubkey != params.operator:
-        raise UserError(f"{key_path} is not the operator key of these params")
+def _operator_ots(params: Params, key_path: str, bar=None):
+    signer = operator_signer(params, load_key(key_path), key_path)
     if bar is not None:
         bar.phase(f"deriving {params.computation.n_steps} one-time public keys")
-    return ValueSigner(operator.secret, graph_id_of(params), params.computation.n_steps).public()
+    return signer.public()
 
 
 def cmd_ots_keys(args: argparse.Namespace) -> int:
@@ -307,19 +304,10 @@ def cmd_ots_keys(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     with progress(args) as bar:
         keys = _operator_ots(params, args.operator_key, bar)
-    write_json(out, {"format": OTS_FORMAT, "graph_id": graph_id_of(params).hex(), "keys": keys.to_json()})
+    save_ots_keys(params, keys, out)
     info = {"output": str(out), "values": keys.n_values}
     emit(args, info, lambda c: c.print(f"{keys.n_values} one-time public keys -> {markup(out)}"))
     return EXIT_OK
-
-
-def _ots_from_file(params: Params, path: str) -> ValueKeys:
-    obj = read_json(path, "one-time keys file")
-    if obj.get("format") != OTS_FORMAT:
-        raise UserError(f"{path}: format is not {OTS_FORMAT!r}")
-    if obj.get("graph_id") != graph_id_of(params).hex():
-        raise UserError(f"{path}: made for another graph (its params differ)")
-    return ValueKeys.from_json(obj.get("keys"))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -333,7 +321,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             ots = _operator_ots(params, args.operator_key, bar)
         else:
             bar.phase("reading one-time public keys")
-            ots = _ots_from_file(params, args.ots_keys)
+            ots = load_ots_keys(params, args.ots_keys)
         bar.phase("building transactions and leaves")
         graph = build_graph(params, ots)
         bar.phase(f"writing {out}")
@@ -360,15 +348,15 @@ def _summary(graph) -> dict:
 # --- signatures ------------------------------------------------------------------------
 
 
-def _to_sign(graph, issues) -> dict[str, dict]:
-    """Per role: how many signatures it still has to add, and where."""
+def _to_sign(gaps) -> dict[str, dict]:
+    """Per role: how many signatures it still has to add, by which keys, and where."""
     out = {}
-    for role in SIGNING_ROLES:
-        mine = [i for i in issues if i.role == role]
-        out[role] = {
+    for role in CEREMONY_ROLES:
+        mine = [g for g in gaps if g.role is role]
+        out[role.value] = {
             "signatures": len(mine),
-            "signers": sorted({i.pubkey for i in mine}),
-            "inputs": sorted({f"{i.tx} input {i.index}" for i in mine}),
+            "signers": sorted({g.pubkey.hex() for g in mine}),
+            "inputs": sorted({f"{g.tx} input {g.index}" for g in mine}),
         }
     return out
 
@@ -385,10 +373,10 @@ def _render_to_sign(console, to_sign: dict) -> None:
 
 
 def _next_step(to_sign: dict) -> str:
-    for role in SIGNING_ROLES:
-        if to_sign[role]["signatures"]:
-            who = "each committee member" if role == "committee" else f"the {role}"
-            last = " (last: it signs Confirm only on a fully pre-signed graph)" if role == "depositor" else ""
+    for role in CEREMONY_ROLES:
+        if to_sign[role.value]["signatures"]:
+            who = "each committee member" if role is Role.COMMITTEE else f"the {role.value}"
+            last = " (last: it signs Confirm only on a fully pre-signed graph)" if role is Role.DEPOSITOR else ""
             return f"{who} runs ocp graph presign{last}"
     return "complete: ocp graph verify, then ocp graph tx"
 
@@ -402,13 +390,13 @@ def cmd_presign(args: argparse.Namespace) -> int:
         bar.phase(f"signing as {key.name}")
         graph, added = presign(graph, key, bar.tick)
     save_graph(graph, args.graph)
-    issues = signature_issues(graph)
-    to_sign = _to_sign(graph, issues)
+    gaps = outstanding_signatures(graph)
+    to_sign = _to_sign(gaps)
     info = {
         "signer": key.name,
-        "role": key.role,
+        "role": key.role.value,
         "added": added,
-        "still_missing": len(issues),
+        "still_missing": len(gaps),
         "still_to_sign": to_sign,
         "next": _next_step(to_sign),
     }
@@ -427,16 +415,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         bar.phase("rebuilding the graph from its params")
         graph = load_graph(args.graph)  # rebuilds from params: refuses tampered transactions
         bar.phase("checking every signature")
-        issues = signature_issues(graph)
-    invalid = [str(i) for i in issues if i.problem == "invalid"]
-    missing = [str(i) for i in issues if i.problem == "missing"]
-    to_sign = _to_sign(graph, issues)
-    confirm_signed = not any(
-        i.tx == "Confirm" and i.role == "depositor" for i in issues
-    )
+        gaps = outstanding_signatures(graph)
+    invalid = [str(g) for g in gaps if g.kind is not GapKind.MISSING]
+    missing = [str(g) for g in gaps if g.kind is GapKind.MISSING]
+    to_sign = _to_sign(gaps)
+    confirm = TxName(TxKind.CONFIRM)
+    confirm_signed = not any(g.tx == confirm and g.role is Role.DEPOSITOR for g in gaps)
     info = {
         **_summary(graph),
-        "complete": not issues,
+        "complete": not gaps,
         "invalid": invalid,
         "missing": missing,
         "still_to_sign": to_sign,
@@ -477,10 +464,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         runs = []
         skipped = 0
         if args.operator_key:
-            operator = load_key(args.operator_key)
-            if operator.role != "operator" or operator.pubkey != graph.params.operator:
-                raise UserError(f"{args.operator_key} is not this graph's operator key")
-            signer = ValueSigner(operator.secret, graph.graph_id, graph.params.computation.n_steps)
+            signer = operator_signer(graph.params, load_key(args.operator_key), args.operator_key)
             if signer.public() != graph.ots:
                 raise UserError("the operator key does not derive this graph's one-time keys")
             bar.phase("running every leaf on the honest trace")
@@ -533,41 +517,43 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_tx(args: argparse.Namespace) -> int:
+    from ocp.leaves import RevealLeaf
     from ocp.witness import operator_values, signed_tx
     from taptrees.verify import verify_inputs
 
     graph = load_graph(args.graph)
-    gtx = graph.tx(args.name)
+    name = tx_by_label(graph.txs, args.name)
+    gtx = graph.tx(name)
     if gtx.template:
         raise UserError(
-            f"{args.name} is completed by a challenger (its inputs/outputs are added then): "
-            f"start from its PSBT (ocp graph psbt {args.graph} {args.name})"
+            f"{name} is completed by a challenger (its inputs/outputs are added then): "
+            f"start from its PSBT (ocp graph psbt {args.graph} {name})"
         )
-    bad = [i for i in signature_issues(graph) if i.tx == args.name and i.problem == "invalid"]
+    bad = [g for g in outstanding_signatures(graph) if g.tx == name and g.kind is not GapKind.MISSING]
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise UserError(f"refusing {args.name}: {bad[0]}{more}; ocp graph verify lists them all")
+        raise UserError(f"refusing {name}: {bad[0]}{more}; ocp graph verify lists them all")
     keys = {}
     for path in args.key:
         key = load_key(path)
-        if key.pubkey not in signer_keys(graph, key.role):
+        if key.role is Role.CHALLENGER or key.pubkey not in graph.params.keys_of(key.role):
             raise UserError(f"{path} is not this graph's {key.role} key")
         keys[key.role] = key
     values = {}
-    if args.name == "Kickoff" or args.name.startswith("Assert_"):
-        if "operator" not in keys:
-            raise UserError(f"{args.name} reveals one-time signatures: give --key with the operator key")
-        signer = ValueSigner(keys["operator"].secret, graph.graph_id, graph.params.computation.n_steps)
-        values = operator_values(graph, args.name, signer, graph.params.computation.trace())
-    tx = signed_tx(graph, args.name, keys, values)
+    if any(isinstance(graph.spend_leaf(s)[1], RevealLeaf) for s in gtx.spends if s.leaf is not None):
+        if Role.OPERATOR not in keys:
+            raise UserError(f"{name} reveals one-time signatures: give --key with the operator key")
+        signer = operator_signer(graph.params, keys[Role.OPERATOR])
+        values = operator_values(graph, name, signer, graph.params.computation.trace())
+    tx = signed_tx(graph, name, keys, values)
     refused = [v for v in verify_inputs(tx, gtx.spent) if not v.ok]
     if refused:
         v = refused[0]
         raise UserError(
-            f"refusing {args.name}: Bitcoin Core's interpreter refuses input {v.input_index} "
+            f"refusing {name}: Bitcoin Core's interpreter refuses input {v.input_index} "
             f"({v.reason or 'no reason given'})"
         )
-    info = {"name": args.name, "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
+    info = {"name": str(name), "txid": tx.txid, "weight": tx.weight, "vsize": tx.vsize, "hex": tx.hex()}
     emit(args, info, lambda c: print(tx.hex()), plain=lambda _: print(tx.hex()))
     return EXIT_OK
 
@@ -577,9 +563,9 @@ def cmd_psbt(args: argparse.Namespace) -> int:
     if args.output:
         out = check_output(args.output, force=args.force, inputs=(args.graph,))
     graph = load_graph(args.graph)
-    graph.tx(args.name)  # names the transaction if unknown
-    text = graph_psbt(graph, args.name)
-    info = {"name": args.name, "psbt": text}
+    name = tx_by_label(graph.txs, args.name)
+    text = graph_psbt(graph, name)
+    info = {"name": str(name), "psbt": text}
     if out is not None:
         write_atomic(out, text + "\n")
         info["output"] = str(out)
@@ -594,10 +580,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     graph = load_graph(args.graph)
     data = graph_to_json(graph, with_asm=bool(args.tx))
     if args.tx:
-        match = [t for t in data["transactions"] if t["name"] == args.tx]
-        if not match:
-            raise UserError(f"graph has no transaction {args.tx!r}")
-        data = match[0]
+        label = str(tx_by_label(graph.txs, args.tx))
+        data = next(t for t in data["transactions"] if t["name"] == label)
     emit(args, data, lambda c: _render_show(c, data, graph, bool(args.tx)))
     return EXIT_OK
 
@@ -608,8 +592,7 @@ ASM_PREVIEW = 200
 def _render_show(console, data: dict, graph, one: bool) -> None:
     if not one:
         t = table("transaction", "role", "spends (leaf)", "outs", "vsize unsigned", "fee")
-        for tx in data["transactions"]:
-            g = graph.txs[tx["name"]]
+        for tx, g in zip(data["transactions"], graph.txs.values(), strict=True):
             ins = ", ".join(f"{i['spends']} ({i['leaf'] or 'key'})" for i in tx["inputs"])
             t.add_row(tx["name"], tx["role"], ins, str(len(tx["outputs"])), str(g.tx.vsize),
                       str(tx["fee"]) if not tx["template"] else "challenger")  # fmt: skip
@@ -635,5 +618,5 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
                 if len(asm) > ASM_PREVIEW:
                     asm = asm[:ASM_PREVIEW] + f" ... ({len(leaf['asm']):,} characters; all of it: --json, or pipe)"
                 leaves.add_row(leaf["name"], str(leaf["size"]), str(leaf["depth"]),
-                               leaf_purpose(leaf["name"]), markup(asm))  # fmt: skip
+                               markup(leaf["purpose"]), markup(asm))  # fmt: skip
             console.print(leaves)

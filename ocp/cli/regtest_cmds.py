@@ -108,7 +108,7 @@ def cmd_fund(args: argparse.Namespace) -> int:
             amounts = [r.minimum + args.extra for r in roles]
             outpoints = faucet.fund_many([(r.script_pubkey, a) for r, a in zip(roles, amounts, strict=True)])
             height = chain.height()
-    coins = {r.role: Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
+    coins = {r.role.value: Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
     funded = replace(params, depositor_funding=coins["depositor"], operator_funding=coins["operator"])
     if out is not None:
         save_params(funded, out)

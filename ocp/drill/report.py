@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.table import Table
-
 from ocp.drill.world import World
+from ocp.ids import Role
 from taptrees.opcodes import OP_RETURN
 
-ROLES = ("depositor", "operator", "challenger")
+ROLES = (Role.DEPOSITOR, Role.OPERATOR, Role.CHALLENGER)
 REPORT_FORMAT = "ocp-drill-report/1"
 
 
 @dataclass(frozen=True)
 class Balances:
-    before: dict[str, int]
-    after: dict[str, int]
+    before: dict[Role, int]
+    after: dict[Role, int]
     locked: int  # in protocol outputs not yet spent (vault, connectors, ...)
     burned: int
     fees: int
@@ -82,8 +80,8 @@ def report_json(name: str, backend: str, world: World) -> dict:
         ],
         "notes": list(world.notes),
         "balances": {
-            "before": b.before,
-            "after": b.after,
+            "before": {r.value: v for r, v in b.before.items()},
+            "after": {r.value: v for r, v in b.after.items()},
             "locked_in_protocol": b.locked,
             "burned": b.burned,
             "fees": b.fees,
@@ -96,36 +94,3 @@ def report_json(name: str, backend: str, world: World) -> dict:
         "unexpected": [e.label for e in unexpected],
         "passed": b.conserved and not unexpected,
     }
-
-
-def render(console: Console, report: dict) -> None:
-    title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
-    table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
-    for column in table.columns:
-        column.overflow = "fold"  # reject reasons and labels whole, never cut with an ellipsis
-    for e in report["timeline"]:
-        ok = e["result"] == e["expected"]
-        if e["result"] == "accepted":
-            result = "[green]accepted[/]" if ok else "[bold red]ACCEPTED (should be refused)[/]"
-        else:
-            colour = "yellow" if ok else "bold red"
-            result = f"[{colour}]refused: {e['reason']}[/]" + ("" if ok else " (SHOULD PASS)")
-        table.add_row(str(e["height"]), e["transaction"], e["who"], result)
-    console.print(table)
-    for note in report["notes"]:
-        console.print(f"  [dim]{note}[/]")
-    bal = report["balances"]
-    money = Table("role", "before (sat)", "after (sat)", "change")
-    for column in money.columns:
-        column.overflow = "fold"
-    for role in ROLES:
-        before, after = bal["before"][role], bal["after"][role]
-        money.add_row(role, f"{before:,}", f"{after:,}", f"{after - before:+,}")
-    money.add_row("locked in protocol", "", f"{bal['locked_in_protocol']:,}", "")
-    money.add_row("burned", "", f"{bal['burned']:,}", "")
-    money.add_row("fees", "", f"{bal['fees']:,}", "")
-    console.print(money)
-    checks = report["checks"]
-    marks = ", ".join(f"{k} {'[green]yes[/]' if v else '[red]NO[/]'}" for k, v in checks.items())
-    verdict = "[bold green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
-    console.print(f"{verdict}: {marks}\n")

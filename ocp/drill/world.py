@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ocp.builder import build_graph
+from ocp.drill import defaults
 from ocp.graph import Graph, graph_id_of
+from ocp.ids import Role
 from ocp.keyfile import RoleKey
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows
-from ocp.program import Program
+from ocp.program import U32Program
 from ocp.signing import invalid_signatures, missing_signatures, presign
 from regtest.chain import Chain
 from regtest.faucet import Faucet
@@ -18,17 +20,13 @@ from taptrees.hashes import tagged_hash
 from taptrees.tree import TaprootOutput
 from taptrees.tx import OutPoint, Tx, TxOut
 
-#: Windows short enough for a drill, in the order the rules require.
-DRILL_WINDOWS = Windows(challenge=6, response=12, disprove=6, refund=10)
-DEPOSIT = 100_000_000
-STAKE = 20_000_000
-CHALLENGE_FEE = 100_000
+DRILL_WINDOWS = defaults.DRILL_WINDOWS
 
 
-def drill_key(seed: bytes, role: str, index: int = 0) -> RoleKey:
+def drill_key(seed: bytes, who: str, role: Role, index: int = 0) -> RoleKey:
     """Deterministic drill keys: the same drill always builds the same graph."""
-    secret = tagged_hash("ocp/drill-key", seed + f"{role}/{index}".encode())
-    return RoleKey(role if role != "faucet" else "challenger", f"{role}-{index}", secret)
+    secret = tagged_hash("ocp/drill-key", seed + f"{who}/{index}".encode())
+    return RoleKey(role, f"{who}-{index}", secret)
 
 
 @dataclass
@@ -42,15 +40,20 @@ class Actors:
     @classmethod
     def make(cls, seed: bytes, n_committee: int) -> Actors:
         return cls(
-            [drill_key(seed, "committee", i) for i in range(n_committee)],
-            drill_key(seed, "operator"),
-            drill_key(seed, "depositor"),
-            drill_key(seed, "challenger"),
-            drill_key(seed, "faucet"),
+            [drill_key(seed, "committee", Role.COMMITTEE, i) for i in range(n_committee)],
+            drill_key(seed, "operator", Role.OPERATOR),
+            drill_key(seed, "depositor", Role.DEPOSITOR),
+            drill_key(seed, "challenger", Role.CHALLENGER),
+            drill_key(seed, "faucet", Role.CHALLENGER),
         )
 
-    def spk(self, role: str) -> bytes:
-        return TaprootOutput(getattr(self, role).pubkey).script_pubkey
+    def key(self, role: Role) -> RoleKey:
+        """The drill's key of a single-key role."""
+        return {Role.OPERATOR: self.operator, Role.DEPOSITOR: self.depositor,
+                Role.CHALLENGER: self.challenger}[role]  # fmt: skip
+
+    def spk(self, role: Role) -> bytes:
+        return TaprootOutput(self.key(role).pubkey).script_pubkey
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,8 @@ class World:
     params: Params
     graph: Graph
     signer: ValueSigner
-    funding: dict[str, OutPoint]
-    funded: list[tuple[str, OutPoint, int]] = field(default_factory=list)
+    funding: dict[Role, OutPoint]
+    funded: list[tuple[Role, OutPoint, int]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     broadcast: list[Tx] = field(default_factory=list)  # accepted, in order
@@ -102,10 +105,10 @@ class World:
     def new_deposit(self) -> None:
         """A second deposit by the same depositor: fund a new coin, rebuild the graph
         for it and pre-sign it again (the old graph's transactions stay on chain)."""
-        amount = DEPOSIT + 100_000
-        coin = self.faucet.fund(self.actors.spk("depositor"), amount)
-        self.funded.append(("depositor", coin, amount))
-        self.funding["depositor"] = coin
+        amount = defaults.FUNDING["depositor"]
+        coin = self.faucet.fund(self.actors.spk(Role.DEPOSITOR), amount)
+        self.funded.append((Role.DEPOSITOR, coin, amount))
+        self.funding[Role.DEPOSITOR] = coin
         params = replace(self.params, depositor_funding=Funding(coin, amount))
         self.params, self.graph, self.signer = _signed_graph(self.actors, params)
 
@@ -113,16 +116,16 @@ class World:
 def setup_world(
     chain: Chain,
     *,
-    seed: bytes = b"ocp drill",
-    n_committee: int = 3,
-    program: Program | None = None,
-    windows: Windows = DRILL_WINDOWS,
+    seed: bytes = defaults.SEED,
+    n_committee: int = defaults.COMMITTEE,
+    program: U32Program | None = None,
+    windows: Windows = defaults.DRILL_WINDOWS,
 ) -> World:
     actors = Actors.make(seed, n_committee)
     faucet = Faucet(chain, actors.faucet.secret)
     faucet.mine_coins(2)
-    program = program or Program.sample(8)
-    amounts = {"depositor": DEPOSIT + 100_000, "operator": STAKE + 500_000, "challenger": 1_000_000}
+    program = program or U32Program.sample(defaults.STEPS)
+    amounts = {Role(r): a for r, a in defaults.FUNDING.items()}
     outpoints = faucet.fund_many([(actors.spk(r), a) for r, a in amounts.items()])
     funding = dict(zip(amounts, outpoints, strict=True))
     funded = [(role, outpoints[i], amounts[role]) for i, role in enumerate(amounts)]
@@ -131,14 +134,14 @@ def setup_world(
         committee=tuple(k.pubkey for k in actors.committee),
         operator=actors.operator.pubkey,
         depositor=actors.depositor.pubkey,
-        deposit_amount=DEPOSIT,
-        operator_stake=STAKE,
-        challenge_fee=CHALLENGE_FEE,
-        fee_rate=2.0,
+        deposit_amount=defaults.DEPOSIT,
+        operator_stake=defaults.STAKE,
+        challenge_fee=defaults.CHALLENGE_FEE,
+        fee_rate=defaults.FEE_RATE,
         windows=windows,
         computation=program,
-        depositor_funding=Funding(funding["depositor"], amounts["depositor"]),
-        operator_funding=Funding(funding["operator"], amounts["operator"]),
+        depositor_funding=Funding(funding[Role.DEPOSITOR], amounts[Role.DEPOSITOR]),
+        operator_funding=Funding(funding[Role.OPERATOR], amounts[Role.OPERATOR]),
     )
     params, graph, signer = _signed_graph(actors, params)
     return World(chain, actors, faucet, params, graph, signer, funding, funded)

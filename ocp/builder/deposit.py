@@ -1,0 +1,65 @@
+"""Deposit, Confirm and Refund: the depositor's coin into the committee's vault.
+
+* Deposit: the depositor's funding coin -> D (``confirm``: n-of-n + depositor;
+  ``refund``: depositor after ``refund_timeout``) [+ change].
+* Confirm: D -> V, the vault (``payout``: n-of-n only, no refund path).
+* Refund: D -> depositor after ``refund_timeout``, if Confirm never happened.
+"""
+
+from __future__ import annotations
+
+from ocp.builder.assembler import Created, GraphAssembler, leaf_input
+from ocp.builder.context import BuildContext
+from ocp.fees import fee_for, leaf_spend_weight, tx_weight
+from ocp.graph import GraphOutput, GraphTx
+from ocp.ids import Role, TxKind, TxName
+from ocp.leaves import CommitteeLeaf, ConfirmLeaf, KeyLeaf, LeafKind, LeafName
+from taptrees.tx import Tx, TxOut
+
+CONFIRM = LeafName(LeafKind.CONFIRM)
+REFUND = LeafName(LeafKind.REFUND)
+PAYOUT = LeafName(LeafKind.PAYOUT)
+
+
+def build_deposit(ctx: BuildContext, asm: GraphAssembler) -> Created:
+    """Deposit -> D; returns D."""
+    p = ctx.params
+    d_out = GraphOutput.build("D", [
+        ConfirmLeaf(CONFIRM, p.committee, p.depositor),
+        KeyLeaf(REFUND, Role.DEPOSITOR, p.depositor, p.windows.refund, "Refund"),
+    ])  # fmt: skip
+    funding, _ = p.require_funding()
+    deposit = ctx.funding_tx(
+        TxName(TxKind.DEPOSIT), Role.DEPOSITOR,
+        "moves the deposit under the committee, with a refund path",
+        funding, TxOut(p.deposit_amount, d_out.output.script_pubkey), "amounts.deposit",
+    )  # fmt: skip
+    return asm.add(deposit, {0: d_out})[0]
+
+
+def build_confirm(ctx: BuildContext, asm: GraphAssembler, d: Created) -> Created:
+    """Confirm: D -> V (the vault); returns V."""
+    p = ctx.params
+    v_out = GraphOutput.build("V", [CommitteeLeaf(PAYOUT, p.committee, None, "vault payout: Take1/Take2")])
+    txin, spend = leaf_input(d, CONFIRM, presigned=True)
+    base = Tx(2, (txin,), (TxOut(0, v_out.output.script_pubkey),))
+    fee = fee_for(tx_weight(base, leaf_spend_weight(d.output, CONFIRM)), p.fee_rate)
+    confirm = GraphTx(
+        TxName(TxKind.CONFIRM), Role.COMMITTEE, "locks the deposit in the refund-free vault",
+        Tx(2, (txin,), (TxOut(p.deposit_amount - fee, v_out.output.script_pubkey),)),
+        (spend,), (d.txout,),
+    )  # fmt: skip
+    return asm.add(confirm, {0: v_out})[0]
+
+
+def build_refund(ctx: BuildContext, asm: GraphAssembler, d: Created) -> None:
+    """Refund: D -> depositor after ``refund_timeout``."""
+    p = ctx.params
+    to = ctx.pays(Role.DEPOSITOR)
+    txin, spend = leaf_input(d, REFUND, sequence=p.windows.refund)
+    draft = Tx(2, (txin,), (TxOut(d.txout.value, to),))
+    fee = fee_for(tx_weight(draft, leaf_spend_weight(d.output, REFUND)), p.fee_rate)
+    asm.add(GraphTx(
+        TxName(TxKind.REFUND), Role.DEPOSITOR, "returns the deposit if the committee never confirmed it",
+        Tx(2, (txin,), (TxOut(d.txout.value - fee, to),)), (spend,), (d.txout,),
+    ))  # fmt: skip
