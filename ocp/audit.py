@@ -153,11 +153,11 @@ def _dummy_sig(_role, _pubkey) -> bytes:
 
 
 def dynamic_runs(graph: Graph, signers: Mapping[int, ValueSigner]) -> tuple[list[LeafRun], list[Finding]]:
-    """Run every leaf of the operators in ``signers`` (operator index -> its one-time
-    signer) on the witness it gets with the honest trace (and, for Disprove, with
-    a wrong committed output too), signatures replaced by well-formed dummies (the
-    analysis interpreter takes them as valid).  Outputs of other operators are
-    skipped."""
+    """Run every leaf on the witness it gets with the honest trace (and, for Disprove,
+    with a wrong committed output too), signatures replaced by well-formed dummies
+    (the analysis interpreter takes them as valid).  Leaves that verify one-time
+    signatures run only for the operators in ``signers`` (operator index -> its
+    one-time signer); :func:`dynamic_skipped` counts the checks left out."""
     trace = graph.params.computation.trace()
     by_keys = {id(graph.ots[k]): s for k, s in signers.items()}
 
@@ -230,11 +230,23 @@ def dynamic_runs(graph: Graph, signers: Mapping[int, ValueSigner]) -> tuple[list
 
 
 def dynamic_skipped(graph: Graph, signers: Mapping[int, ValueSigner]) -> int:
-    """How many leaves the dynamic checks cannot run without the other operators' keys."""
+    """How many findings :func:`dynamic_runs` leaves out without the other operators'
+    keys: one per one-time-signature leaf (two per Disprove: honest refused, fraud
+    accepted) and the standard-weight check of each transaction spending one."""
     known = {id(graph.ots[k]) for k in signers}
-    return sum(
-        1
+
+    def unknown(leaf: GraphLeaf) -> bool:
+        return isinstance(leaf, RevealLeaf | DisproveLeaf) and id(leaf.keys) not in known
+
+    leaves = sum(
+        2 if isinstance(leaf, DisproveLeaf) else 1
         for out in graph.outputs.values()
         for leaf in out.leaves
-        if isinstance(leaf, RevealLeaf | DisproveLeaf) and id(leaf.keys) not in known
+        if unknown(leaf)
     )
+    txs = sum(
+        1
+        for gtx in graph.txs.values()
+        if any(s.leaf is not None and unknown(graph.spend_leaf(s)[1]) for s in gtx.spends)
+    )
+    return leaves + txs

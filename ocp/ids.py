@@ -82,6 +82,13 @@ class FundingRef:
     def __str__(self) -> str:
         return f"funding:{self.role}" + ("" if self.operator is None else f"@{self.operator}")
 
+    @property
+    def field(self) -> str:
+        """Where the params file names this coin."""
+        if self.operator is None:
+            return f"funding.{self.role}"
+        return f"funding.{self.role}s[{self.operator - 1}]"
+
 
 def role_of(text: object, what: str = "role") -> Role:
     """The :class:`Role` named ``text`` (from a file or the command line)."""

@@ -19,10 +19,23 @@ so that every honest party always has blocks to act:
 Several operators may claim against the same deposit (``keys.operators``, one
 funding coin each in ``funding.operators``); one operator may be written
 ``keys.operator`` / ``funding.operator``.
+
+Other rules:
+
+* Every key must be one this module knows; a misspelt one (``challange_window``)
+  is refused with the closest known name, never silently ignored.
+* ``network`` is ``regtest`` unless the file also says ``allow_network = "<the
+  same network>"``: ocp is experimental, and a graph for real coins must be a
+  deliberate choice.
+* The depositor and the operator fund with different coins: one outpoint named
+  twice would make Deposit and Prepare conflict (only one can ever confirm).
+  Nothing here looks coins up on a chain; see ``ocp params addresses`` and
+  ``ocp regtest coins``.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +46,22 @@ from ocp.ids import Role
 from ocp.program import Computation, U32Program
 from taptrees.address import HRP
 from taptrees.errors import InputError
+from taptrees.hexstr import parse_hex
 from taptrees.keys import check_xonly
 from taptrees.tx import OutPoint
 
 PARAMS_FORMAT = "ocp-params/1"
+DEFAULT_NETWORK = "regtest"
+
+#: Every key a params file may hold, per section ("" is the top level).
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("format", "network", "allow_network", "keys", "amounts", "windows", "computation", "funding"),
+    "keys": ("committee", "operator", "operators", "depositor"),
+    "amounts": ("deposit", "operator_stake", "challenge_fee", "fee_rate", "dispute_fee_rate"),
+    "windows": ("challenge_window", "response_window", "disprove_window", "refund_timeout"),
+    "computation": ("input", "steps"),
+    "funding": ("depositor", "operator", "operators"),
+}
 MAX_CSV_BLOCKS = 0xFFFF
 MAX_MONEY = 21_000_000 * 100_000_000
 #: Blocks an honest operator keeps, beyond mining its Asserts, to answer a late
@@ -102,12 +127,16 @@ class Funding:
     def parse(cls, text: object, field: str) -> Funding:
         if not isinstance(text, str) or text.count(":") != 2:
             raise UserError(f"{field} must be 'txid:vout:amount_sats'")
-        txid, vout, amount = text.split(":")
+        txid, vout, amount = (part.strip() for part in text.split(":"))
+        if not vout.isdigit():
+            raise UserError(f"{field}: output index {vout!r} is not a whole number")
+        if not amount.isdigit():
+            raise UserError(f"{field}: amount {amount!r} is not a whole number of satoshis")
         try:
             outpoint = OutPoint(txid.lower(), int(vout))
-            value = int(amount)
-        except (InputError, ValueError) as exc:
+        except InputError as exc:
             raise UserError(f"{field}: {exc}") from None
+        value = int(amount)
         if not 0 < value <= MAX_MONEY:
             raise UserError(f"{field}: amount {value} out of range")
         return cls(outpoint, value)
@@ -130,6 +159,8 @@ class Params:
     #: sat/vB every punishing transaction (Slash, Disprove) must be able to pay from
     #: what it takes; None: DISPUTE_FEE_FACTOR x fee_rate.
     dispute_fee_rate: float | None = None
+    #: Set (to ``network``) when a params file allows a network other than regtest.
+    allow_network: str | None = None
 
     def __post_init__(self) -> None:
         if not self.operators:
@@ -141,11 +172,19 @@ class Params:
                 f"funding.operators has {len(self.operator_funding)} coins for "
                 f"{len(self.operators)} operators: give one coin per operator"
             )
-        coins = [f.outpoint for f in self.operator_funding]
+        several = len(self.operators) > 1
+        named = [(f"funding.operators[{k}]" if several else "funding.operator", f.outpoint)
+                 for k, f in enumerate(self.operator_funding)]  # fmt: skip
         if self.depositor_funding:
-            coins.append(self.depositor_funding.outpoint)
-        if len(set(coins)) != len(coins):
-            raise UserError("[funding] uses the same coin twice: every role funds with its own coin")
+            named.insert(0, ("funding.depositor", self.depositor_funding.outpoint))
+        seen: dict = {}
+        for field, outpoint in named:
+            if outpoint in seen:
+                raise UserError(
+                    f"{seen[outpoint]} and {field} are the same coin ({outpoint}): their "
+                    "transactions would conflict (only one could ever confirm); each funds with its own coin"
+                )
+            seen[outpoint] = field
 
     @property
     def punish_fee_rate(self) -> float:
@@ -172,6 +211,7 @@ class Params:
         out: dict = {
             "format": PARAMS_FORMAT,
             "network": self.network,
+            **({"allow_network": self.allow_network} if self.allow_network else {}),
             "keys": {
                 "committee": [k.hex() for k in self.committee],
                 **_one_or_many("operator", [k.hex() for k in self.operators]),
@@ -239,14 +279,43 @@ def _table(obj: dict, name: str) -> dict:
     return value
 
 
+def check_known_keys(obj: dict) -> None:
+    """Refuse any key :data:`KNOWN_KEYS` does not list, naming the closest known one."""
+    for section, known in KNOWN_KEYS.items():
+        table = obj if not section else obj.get(section)
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if key in known:
+                continue
+            where = f"[{section}]" if section else "the top level"
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(known)}"
+            raise UserError(f"params: unknown key {key!r} in {where}{hint}")
+
+
+def check_network(obj: dict) -> tuple[str, str | None]:
+    """``network`` and ``allow_network`` of a params file: regtest, or another network
+    the file explicitly allows."""
+    network = obj.get("network", DEFAULT_NETWORK)
+    if not isinstance(network, str) or network not in HRP:
+        raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
+    allowed = obj.get("allow_network")
+    if allowed is not None and allowed != network:
+        raise UserError(f"allow_network = {allowed!r} does not match network = {network!r}")
+    if network != DEFAULT_NETWORK and allowed != network:
+        raise UserError(
+            f"network {network!r} refused: ocp is experimental and defaults to regtest; "
+            f'to use {network} anyway, add allow_network = "{network}" to the params file'
+        )
+    return network, allowed if network != DEFAULT_NETWORK else None
+
+
 def _key(value: object, field: str) -> bytes:
     if not isinstance(value, str):
         raise UserError(f"{field} must be an x-only public key in hex")
     try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise UserError(f"{field} is not hex") from None
-    try:
+        raw = parse_hex(value, field)
         return check_xonly(raw, field)
     except InputError as exc:
         raise UserError(str(exc)) from None
@@ -265,9 +334,8 @@ def parse_params(obj: dict) -> Params:
     fmt = obj.get("format", PARAMS_FORMAT)
     if fmt != PARAMS_FORMAT:
         raise UserError(f"params: format {fmt!r} is not {PARAMS_FORMAT!r}")
-    network = obj.get("network", "regtest")
-    if not isinstance(network, str) or network not in HRP:
-        raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
+    check_known_keys(obj)
+    network, allowed = check_network(obj)
     keys = _table(obj, "keys")
     committee_raw = keys.get("committee")
     if not isinstance(committee_raw, list) or not committee_raw:
@@ -318,6 +386,7 @@ def parse_params(obj: dict) -> Params:
             if "depositor" in funding else None
         ),
         operator_funding=operator_funding,
+        allow_network=allowed,
     )  # fmt: skip
     return params
 
@@ -338,7 +407,10 @@ def params_to_toml(params: Params) -> str:
             return f"[\n{inner},\n]"
         return repr(v)
 
-    lines = [f'format = "{data["format"]}"', f'network = "{data["network"]}"', ""]
+    lines = [f'format = "{data["format"]}"', f'network = "{data["network"]}"']
+    if "allow_network" in data:
+        lines.append(f'allow_network = "{data["allow_network"]}"')
+    lines.append("")
     for section in ("keys", "amounts", "windows", "computation", "funding"):
         if section not in data:
             continue

@@ -191,3 +191,24 @@ def presign(
             added += 1
         slot[key.pubkey] = sig
     return replace(graph, signatures=sigs), added
+
+
+def outstanding_signatures(graph: Graph) -> list[SignatureGap]:
+    """Everything that keeps the graph from being complete: every ceremony
+    signature (:func:`own_duties` of every key) that is absent or invalid -- the
+    depositor's Deposit and Confirm and each operator's Prepare included -- and
+    every other stored signature that does not verify or comes from an unknown
+    key.  Empty means complete."""
+    gaps = []
+    for duty in duties(graph, presigned_only=False):
+        if not (duty.spend.presigned or duty.spend.leaf is None):
+            continue  # signed when broadcast (Refund)
+        role, pk = duty.signer
+        sig = graph.signature(duty.tx, duty.index, pk)
+        if sig is None:
+            gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
+        elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+            gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
+    seen = {(g.tx, g.index, g.pubkey) for g in gaps}
+    gaps += [g for g in invalid_signatures(graph) if (g.tx, g.index, g.pubkey) not in seen]
+    return gaps

@@ -14,6 +14,8 @@ import pytest
 
 from ocp.cli import main
 from ocp.errors import UserError
+from ocp.ids import Role
+from ocp.keyfile import RoleKey, save_key
 from ocp.params import load_params
 
 FAKE_FUNDING = (
@@ -66,12 +68,15 @@ def test_verify_reports_missing_signatures(ceremony, capsys):
     info = json.loads(out)
     assert code == 1 and not info["complete"]
     # signer-2 misses every pre-signed input (each carries the committee); the operator
-    # its Kickoff, its Assert and the Challenge connector
+    # its Kickoff, its Assert, the Challenge connector and its Prepare (own coin); the
+    # depositor its Deposit (own coin) and Confirm
     presigned = info["presigned_inputs"]
-    operator = [m for m in info["missing"] if "from operator" in m]
-    assert sum("from committee" in m for m in info["missing"]) == presigned
-    assert sorted(m.split(" input")[0] for m in operator) == ["Assert_0", "Challenge", "Kickoff"]
-    assert len(info["missing"]) == presigned + 3
+    assert sum("no signature from committee" in m for m in info["missing"]) == presigned
+    assert info["still_to_sign"]["committee"]["signatures"] == presigned
+    assert info["still_to_sign"]["operator"]["inputs"] == [
+        "Assert_0 input 0", "Challenge input 0", "Kickoff input 0", "Prepare input 0"]
+    assert info["still_to_sign"]["depositor"]["inputs"] == ["Confirm input 0", "Deposit input 0"]
+    assert len(info["missing"]) == presigned + 6
 
 
 def _tx(graph: dict, name: str) -> dict:
@@ -127,7 +132,7 @@ def test_forged_signature_is_reported_invalid(ceremony, capsys):
     save_graph(replace(graph, signatures=sigs), "graph.json")
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
-    assert code == 1 and any("INVALID" in line and "Take1" in line for line in info["invalid"])
+    assert code == 1 and info["invalid"] == [f"Take1 input 0: INVALID signature from committee {pk.hex()}"]
 
 
 @pytest.mark.parametrize(
@@ -146,7 +151,11 @@ def test_malformed_key_file(ceremony, capsys, content, message):
 
 
 def test_key_file_of_wrong_signer_or_open_permissions(ceremony, capsys):
-    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/challenger.key")
+    assert run(capsys, "key", "new", "--role", "committee", "--name", "outsider")[0] == 0
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "outsider.key")
+    assert code == 2 and "not the graph's committee key" in err
+    save_key(RoleKey.generate(Role.CHALLENGER, "challenger"), "challenger.key")
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "challenger.key")
     assert code == 2 and "the challenger has no key in the params" in err
     os.chmod("keys/signer-1.key", 0o644)
     code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
@@ -170,7 +179,10 @@ PARAM_ERRORS = [
     ("disprove_window = 144", "disprove_window = 0", "windows.disprove_window = 0"),
     ("fee_rate = 2.0", "fee_rate = -1", "amounts.fee_rate"),
     ("deposit = 100000000", 'deposit = "lots"', "amounts.deposit must be a whole number"),
-    ("[windows]", "[windowz]", "section [windows] is missing"),
+    ("[windows]", "[windowz]", "unknown key 'windowz' in the top level (did you mean 'windows'?)"),
+    ("challenge_window = 144", "challange_window = 144",
+     "unknown key 'challange_window' in [windows] (did you mean 'challenge_window'?)"),
+    ('network = "regtest"', 'network = "signet"', "network 'signet' refused"),
     ('network = "regtest"', 'network = "moonnet"', "network 'moonnet'"),
 ]
 

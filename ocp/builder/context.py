@@ -42,7 +42,7 @@ class BuildContext:
         change = funding.amount - pay.value - fee
         if change < P2TR_DUST:
             raise UserError(
-                f"{source} ({funding.amount} sat) does not cover {what} ({pay.value} sat), the "
+                f"{source.field} ({funding.amount} sat) does not cover {what} ({pay.value} sat), the "
                 f"{name} fee ({fee} sat) and {P2TR_DUST} sat of change to bump its fee with"
             )
         return GraphTx(

@@ -1,30 +1,33 @@
-"""Rendering a drill report on a terminal (rich tables)."""
+"""Rendering a drill report on a terminal (rich tables whose cells fold: reject
+reasons and amounts are never cut)."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
+
+from ocp.cli.output import markup, table
 
 
 def render(console: Console, report: dict) -> None:
     title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
-    table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
+    timeline = table("height", "transaction", "who", "result", title=title, title_justify="left")
     for e in report["timeline"]:
         ok = e["result"] == e["expected"] and e.get("expected_reason", e["reason"]) == e["reason"]
         if e["result"] == "accepted":
             result = "[green]accepted[/]" if ok else "[bold red]ACCEPTED (should be refused)[/]"
         elif e["expected"] == "accepted":
-            result = f"[bold red]refused: {e['reason']} (SHOULD PASS)[/]"
+            result = f"[bold red]refused: {markup(e['reason'])} (SHOULD PASS)[/]"
         elif ok:
-            result = f"[yellow]refused: {e['reason']}[/]"
+            result = f"[yellow]refused: {markup(e['reason'])}[/]"
         else:
-            result = f"[bold red]refused for the wrong reason: {e['reason']} (expected {e['expected_reason']})[/]"
-        table.add_row(str(e["height"]), e["transaction"], e["who"], result)
-    console.print(table)
+            wanted = markup(e["expected_reason"])
+            result = f"[bold red]refused for the wrong reason: {markup(e['reason'])} (expected {wanted})[/]"
+        timeline.add_row(str(e["height"]), markup(e["transaction"]), e["who"], result)
+    console.print(timeline)
     for note in report["notes"]:
-        console.print(f"  [dim]{note}[/]")
+        console.print(f"  [dim]{markup(note)}[/]")
     bal = report["balances"]
-    money = Table("party", "before (sat)", "after (sat)", "change")
+    money = table("party", "before (sat)", "after (sat)", "change")
     for party, before in bal["before"].items():
         after = bal["after"][party]
         money.add_row(party, f"{before:,}", f"{after:,}", f"{after - before:+,}")
