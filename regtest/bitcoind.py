@@ -251,6 +251,11 @@ class BitcoindChain:
                 "ever touch a regtest chain"
             )
 
+    def rpc(self, method: str, *params):
+        """Any JSON-RPC call on the node (for tools and tests that talk to Core
+        directly: finalizepsbt, deriveaddresses, ...)."""
+        return self._call(method, *params)
+
     def _call(self, method: str, *params):
         try:
             return self._rpc.call(method, list(params))
