@@ -17,6 +17,7 @@ from pathlib import Path
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
 from ocp.cli.drill_render import render
 from ocp.cli.output import plain_value, progress, stdout_console
+from ocp.committee import CommitteeForm
 from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
@@ -45,6 +46,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      "$OCP_RPC_PASSWORD, never on the command line)")
     run.add_argument("--steps", type=int, default=8, help="steps of the claimed program")
     run.add_argument("--committee", type=int, default=3, help="committee size")
+    run.add_argument("--committee-form", choices=[f.value for f in CommitteeForm], default=CommitteeForm.CHAIN.value,
+                     help="chain: a CHECKSIGVERIFY chain of every member's key; musig2: one BIP327 aggregate "
+                     "key, signed in nonce rounds")
     run.add_argument("--report-dir", default="drill-reports",
                      help="folder for the JSON reports, made if missing; earlier reports are replaced")
     run.add_argument("--force", action="store_true",
@@ -129,11 +133,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     reports = []
     with progress(args, phases=len(names)) as bar:
         for name in names:
-            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee})")
+            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee}, {args.committee_form})")
             try:
                 with open_chain(args) as chain:
                     world = run_scenario(
-                        name, chain, n_committee=args.committee, program=U32Program.sample(args.steps)
+                        name, chain, n_committee=args.committee, program=U32Program.sample(args.steps),
+                        committee_form=CommitteeForm(args.committee_form),
                     )
                     report = report_json(name, args.backend, world)
             except ChainError as exc:  # the node would not start, or stopped answering
@@ -162,6 +167,7 @@ def print_report_plain(report: dict) -> None:
     print(f"drill: {report['drill']}")
     print(f"backend: {report['backend']}")
     print(f"graph_id: {report['graph_id']}")
+    print(f"committee: {report['committee']} ({report['committee_form']})")
     for i, e in enumerate(report["timeline"]):
         outcome = e["result"] if e["result"] == e["expected"] else f"{e['result']} (UNEXPECTED)"
         reason = f": {e['reason']}" if e["reason"] else ""
