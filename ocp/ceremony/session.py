@@ -129,23 +129,27 @@ def session_id(opened: RoundOpen, ref: InputRef) -> str:
 
 @dataclass(frozen=True)
 class Blame:
-    """A member's provably faulty contribution (its message verified under its key)."""
+    """A signer's provably faulty contribution (its message verified under its key),
+    or a member that kept a round waiting past its timeout."""
 
     signer: bytes
-    round_id: str
+    round_id: str  # "-" outside the committee's rounds
     what: str
     inputs: tuple[str, ...] = ()
+    role: Role = Role.COMMITTEE
 
     def __str__(self) -> str:
         where = ""
         if self.inputs:
             shown = ", ".join(self.inputs[:3]) + (f" and {len(self.inputs) - 3} more" if len(self.inputs) > 3 else "")
             where = f" ({shown})"
-        return f"committee member {self.signer.hex()}: {self.what}{where} in round {self.round_id}"
+        who = "committee member" if self.role is Role.COMMITTEE else str(self.role)
+        when = f" in round {self.round_id}" if self.round_id != "-" else ""
+        return f"{who} {self.signer.hex()}: {self.what}{where}{when}"
 
     def to_json(self) -> dict:
-        return {"signer": self.signer.hex(), "round": self.round_id, "what": self.what,
-                "inputs": list(self.inputs)}  # fmt: skip
+        return {"signer": self.signer.hex(), "role": self.role.value, "round": self.round_id,
+                "what": self.what, "inputs": list(self.inputs)}  # fmt: skip
 
 
 class BlameError(MessageError):
@@ -349,7 +353,8 @@ def open_round(graph: Graph, inputs: Iterable[InputRef] | None = None, round_id:
     return Round(opened, graph.params.n_of_n, tuple(work[ref] for ref in refs))
 
 
-def _check_message(rnd: Round, message: NonceCommit | PartialSigs | Burned) -> None:
+def check_round_message(rnd: Round, message: NonceCommit | PartialSigs | Burned) -> None:
+    """A member's message of ``rnd``: signed by a member, for this very round."""
     message.verify()
     if message.signer not in rnd.committee.members:
         raise MessageError(f"{message.KIND} message from {message.signer.hex()}, not a committee member")
@@ -361,7 +366,7 @@ def _check_message(rnd: Round, message: NonceCommit | PartialSigs | Burned) -> N
 
 def accept_commit(rnd: Round, commit: NonceCommit) -> bool:
     """Take a member's nonces (True if new; False for a resend of the same commit)."""
-    _check_message(rnd, commit)
+    check_round_message(rnd, commit)
     member = commit.signer
     if member in rnd.commits:
         if rnd.commits[member] == commit:
@@ -411,7 +416,7 @@ def accept_partial_sigs(rnd: Round, message: PartialSigs) -> Blame | None:
     """Verify a member's partial signatures (BIP327 PartialSigVerify each).  The
     message is kept either way; a :class:`Blame` names the member and every input
     whose partial signature is invalid."""
-    _check_message(rnd, message)
+    check_round_message(rnd, message)
     member = message.signer
     if rnd.aggregate is None:
         raise MessageError(f"round {rnd.round_id} has no aggregate nonces yet")

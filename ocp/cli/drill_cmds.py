@@ -16,8 +16,10 @@ from pathlib import Path
 
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
 from ocp.cli.drill_render import render
-from ocp.cli.output import plain_value, progress, stdout_console
+from ocp.cli.output import plain_value, print_plain, progress, stdout_console
 from ocp.committee import CommitteeForm
+from ocp.drill.ceremony import VARIANTS as CEREMONY_DRILLS
+from ocp.drill.ceremony import run_ceremony_drill
 from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
@@ -33,7 +35,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dsub = drill.add_subparsers(dest="drill_command", metavar="ACTION")
     dsub.required = True
     run = dsub.add_parser("run", help="run one drill or all of them (exit 1 if one goes wrong)")
-    run.add_argument("scenario", choices=[*SCENARIOS, "all"], help="which drill")
+    run.add_argument("scenario", choices=[*SCENARIOS, *CEREMONY_DRILLS, "all"],
+                     help="which drill (ceremony*: a coordinator and signer processes sign the graph, "
+                     "then happy and fraud run on it)")
     run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel",
                      help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
                      "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url")
@@ -119,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not 1 <= args.committee <= 100:
         raise UserError("--committee must be between 1 and 100")
     check_backend(args)
-    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    names = [*SCENARIOS, *CEREMONY_DRILLS] if args.scenario == "all" else [args.scenario]
     report_dir = Path(args.report_dir)
     if report_dir.exists() and not report_dir.is_dir():
         raise UserError(f"--report-dir {report_dir} is not a folder")
@@ -134,13 +138,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     with progress(args, phases=len(names)) as bar:
         for name in names:
             bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee}, {args.committee_form})")
+            form = CommitteeForm(args.committee_form)
             try:
-                with open_chain(args) as chain:
-                    world = run_scenario(
-                        name, chain, n_committee=args.committee, program=U32Program.sample(args.steps),
-                        committee_form=CommitteeForm(args.committee_form),
-                    )
-                    report = report_json(name, args.backend, world)
+                if name in CEREMONY_DRILLS:
+                    report = run_ceremony_drill(
+                        name, lambda: open_chain(args), args.backend, n_committee=args.committee,
+                        program=U32Program.sample(args.steps), committee_form=form,
+                    )  # fmt: skip
+                else:
+                    with open_chain(args) as chain:
+                        world = run_scenario(
+                            name, chain, n_committee=args.committee, program=U32Program.sample(args.steps),
+                            committee_form=form,
+                        )
+                        report = report_json(name, args.backend, world)
             except ChainError as exc:  # the node would not start, or stopped answering
                 raise UserError(str(exc)) from None
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
@@ -164,6 +175,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def print_report_plain(report: dict) -> None:
     """A drill as ``key: value`` lines (for a pipe or a log): every value whole."""
+    if "parts" in report:  # a ceremony drill: what the processes did, then each drill on its graph
+        print(f"drill: {report['drill']}")
+        print_plain({"ceremony": report["ceremony"]})
+        for part in report["parts"]:
+            print_report_plain({**part, "report_file": report["report_file"]})
+        for key, value in report["checks"].items():
+            print(f"checks.{key}: {plain_value(value)}")
+        print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")
+        return
     print(f"drill: {report['drill']}")
     print(f"backend: {report['backend']}")
     print(f"graph_id: {report['graph_id']}")
