@@ -96,9 +96,12 @@ class CoordinatorClient:
     timeout: float = 30.0
     verify: str | bool = True
     wire: Wire = field(default_factory=Wire)
+    #: The HTTP client (made from ``url`` unless given, e.g. a test's in-process one).
+    http: httpx.Client | None = None
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url.rstrip("/"), timeout=self.timeout + POLL, verify=self.verify)
+        if self.http is None:
+            self.http = httpx.Client(base_url=self.url.rstrip("/"), timeout=self.timeout + POLL, verify=self.verify)
 
     def close(self) -> None:
         self.http.close()
@@ -111,6 +114,9 @@ class CoordinatorClient:
                 request = self.http.build_request(method, path, **kwargs)
                 response = self.http.send(request)
             except httpx.TransportError as exc:
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                    raise UserError(f"coordinator {self.url}: its TLS certificate is not trusted ({exc}); "
+                                    "give its CA with --tls-ca") from None
                 if time.monotonic() - start > self.give_up:
                     raise CoordinatorGone(f"coordinator {self.url} unreachable for {self.give_up:g} s ({exc})") from None
                 time.sleep(delay)
@@ -185,7 +191,7 @@ def check_graph(graph: Graph, key: RoleKey, state: dict, expected_id: bytes | No
             f"graph id {graph.graph_id.hex()} is not the one compared out of band ({expected_id.hex()}): do not sign"
         )
     if key.pubkey not in graph.params.keys_of(key.role):
-        raise UserError(f"{key} is not a {key.role} key of this graph")
+        raise UserError(f"{key} is not one of this graph's {key.role} keys")
     failed = [f for f in static_findings(graph) if not f.ok and f.check != "signatures"]
     if failed:
         f = failed[0]

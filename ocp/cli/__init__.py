@@ -12,6 +12,8 @@ code  name                     meaning
                                verify`` (graph incomplete or a signature
                                invalid), ``graph audit`` (a finding), ``drill
                                run`` (a drill went otherwise than expected),
+                               ``ceremony serve`` (gave up before the graph
+                               was complete),
                                ``tree demo`` (a spend refused), ``regtest send``
                                (the chain refused the transaction)
 2     ``EXIT_BAD_INPUT``       bad input: usage, a file, a parameter, a key, a

@@ -38,6 +38,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="seconds a committee round waits for every member before it is abandoned")
     serve.add_argument("--max-rounds", type=int, default=20, help="give up after this many committee rounds")
     serve.add_argument("--transcript", help="append every message received, round and blame to this file (JSON lines)")
+    serve.add_argument("--save-interval", type=float, default=5.0,
+                       help="seconds between rewrites of the graph file (every signature is journaled at once)")
     serve.add_argument("--linger", type=float, default=2.0, help="seconds to keep answering once complete")
     serve.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--tls-key", help="... and this private key (PEM)")
@@ -85,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if not path.is_file():
                 raise UserError(f"{path}: no such file")
     coordinator = Coordinator(args.graph, round_timeout=args.round_timeout, max_rounds=args.max_rounds,
-                              transcript=args.transcript)  # fmt: skip
+                              save_interval=args.save_interval, transcript=args.transcript)  # fmt: skip
     sock = bind(args.host, args.port)
     url = url_of(sock, tls)
     if args.url_file:

@@ -19,6 +19,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
         "ocp params init -o params.toml --keys-dir keys --committee 3",
         "ocp params init -o params.toml --committee-pubkey <hex> --committee-pubkey <hex> "
         "--operator-pubkey <hex> --depositor-pubkey <hex>",
+        "ocp params init -o params.toml --keys-dir keys --committee 15 --committee-form musig2",
     ),
     ("params", "addresses"): ("ocp params addresses params.toml",),
     ("graph", "build"): (
@@ -41,7 +42,12 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),
     ("regtest", "coins"): ("ocp regtest coins params.toml --chain-dir regtest-chain",),
-    ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json"),
+    ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json",
+                       "ocp drill run ceremony-crash --committee-form musig2"),
+    ("ceremony", "serve"): ("ocp ceremony serve graph.json --port 8717 --transcript ceremony.jsonl",),
+    ("ceremony", "join"): ("ocp ceremony join http://127.0.0.1:8717 --key signer-1.key --graph graph.json "
+                           "--graph-id <id from ocp graph id>",),
+    ("ceremony", "status"): ("ocp ceremony status http://127.0.0.1:8717",),
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
     ("zkvm", "state"): ("ocp zkvm state prog.elf --step 1000 --addr 0x10000",),
