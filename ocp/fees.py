@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocp.graph import GraphOutput
+from ocp.graph import GraphOutput, GraphTx
 from ocp.leaves import LeafName
 from taptrees.tx import Tx, TxIn, TxOut, compact_size
 
 #: Witness of a key-path spend: one 64-byte signature (SIGHASH_DEFAULT).
 KEY_PATH_SIG_SIZE = 64
+#: What a challenger pays itself with: a P2TR output (for weight estimates).
+REWARD_SCRIPT_SIZE = 34
 
 
 def fee_for(weight: int, fee_rate: float) -> int:
@@ -50,3 +52,10 @@ def sweep(inputs: Sequence[TxIn], spent: Sequence[TxOut], to: bytes, witness: in
     total = sum(o.value for o in spent)
     fee = fee_for(tx_weight(Tx(2, tuple(inputs), (TxOut(total, to),)), witness), fee_rate)
     return Tx(2, tuple(inputs), (TxOut(total - fee, to),))
+
+
+def punish_weight(gtx: GraphTx, spend_weight: int) -> int:
+    """Weight of a completed Slash/Disprove: the template plus the challenger's
+    reward output (no fee inputs)."""
+    reward = TxOut(0, b"\x00" * REWARD_SCRIPT_SIZE)
+    return tx_weight(Tx(2, tuple(gtx.tx.inputs), (*gtx.tx.outputs, reward)), spend_weight)

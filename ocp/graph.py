@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ocp.errors import UserError
 from ocp.ids import FundingRef, OutputRef, Role, TxName
-from ocp.leaves import GraphLeaf, LeafName
+from ocp.leaves import GraphLeaf, LeafName, Signer
 from ocp.ots import ValueKeys
 from ocp.params import Params
 from taptrees.hashes import tagged_hash
@@ -23,10 +23,12 @@ from taptrees.sighash import SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SING
 from taptrees.tree import NUMS_INTERNAL_KEY, TapLeaf, TaprootOutput, TapTree
 from taptrees.tx import Tx, TxOut
 
-GRAPH_FORMAT = "ocp-graph/1"
+GRAPH_FORMAT = "ocp-graph/2"
 #: Policy dust threshold of a P2TR output at Core's default dust relay fee.
 P2TR_DUST = 330
 CONNECTOR_AMOUNT = 1_000
+#: A keyed anchor: the smallest standard P2TR output, for CPFP by its owner.
+ANCHOR_AMOUNT = P2TR_DUST
 #: Standardness limits the graph respects (policy.h).
 MAX_STANDARD_TX_WEIGHT = 400_000
 MAX_STACK_ITEMS = 1_000
@@ -87,9 +89,9 @@ class InputSpend:
 
     source: OutputRef | FundingRef
     leaf: LeafName | None  # None for a key-path spend of a role's funding coin
-    signers: tuple[Role, ...]  # roles whose signatures the witness needs
+    signers: tuple[Signer, ...]  # every key whose signature the witness needs
     hash_type: int = SIGHASH_DEFAULT
-    presigned: bool = False  # signed in the ceremony, before Confirm
+    presigned: bool = False  # every signer signs in the ceremony, before Confirm
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ class GraphTx:
 @dataclass(frozen=True)
 class Graph:
     params: Params
-    graph_id: bytes
-    ots: ValueKeys
+    graph_id: bytes  # commits to the params, every one-time key and every txid
+    ots: tuple[ValueKeys, ...]  # each operator's one-time public keys
     txs: Mapping[TxName, GraphTx]
     outputs: Mapping[OutputRef, GraphOutput]
     chunks: tuple[tuple[int, ...], ...]  # value indices revealed by each Assert_j
@@ -144,6 +146,20 @@ class Graph:
         return len(self.chunks)
 
 
-def graph_id_of(params: Params) -> bytes:
+def params_id(params: Params) -> bytes:
+    """Digest of the params alone: names the graph in one-time key paths and in the
+    Kickoff's OP_RETURN, which must be fixed before the keys and txids exist."""
     canonical = json.dumps(params.to_json(), sort_keys=True, separators=(",", ":"))
     return tagged_hash("ocp/graph-id", canonical.encode())
+
+
+def graph_id(params: Params, ots: Sequence[ValueKeys], txs: Mapping[TxName, GraphTx]) -> bytes:
+    """The one digest every party compares out of band before signing: it commits
+    to the params, every operator's one-time public keys and every txid, so a
+    relayer who swaps a key or a transaction changes it."""
+    data = bytearray(params_id(params))
+    for keys in ots:
+        data += tagged_hash("ocp/ots-keys", json.dumps(keys.to_json(), sort_keys=True).encode())
+    for name, gtx in txs.items():
+        data += str(name).encode() + b"\0" + bytes.fromhex(gtx.txid)
+    return tagged_hash("ocp/graph-id/2", bytes(data))

@@ -1,11 +1,15 @@
 """``graph.json``: the graph as users, auditors and signers see it.
 
-The file holds the params, the operator's Winternitz public keys, every
-transaction (hex, role, purpose, what each input spends and by which leaf, each
-output's leaves with ASM, size and purpose) and the signatures collected so
-far.  Loading *rebuilds* the graph from the params and keys and refuses a file
-whose transactions differ from the rebuilt ones, so a tampered transaction,
-script or amount cannot slip through a ceremony.
+The file holds the params, each operator's Winternitz public keys, every
+transaction (hex, PSBT, role, purpose, fee, what each input spends and by which
+leaf, each output's leaves with ASM, size and purpose) and the signatures
+collected so far.  Loading *rebuilds* the graph from the params and keys, adds
+the file's signatures, writes the whole file again in memory and refuses any
+difference, naming the first field that differs: a tampered transaction, PSBT,
+amount, fee, txid, script or graph id cannot slip through a ceremony.  What
+loading cannot catch -- one-time keys swapped for someone else's -- the graph
+id shows (it commits to them) and the operator's own check refuses
+(:func:`ocp.otsfile.check_own_ots`).
 """
 
 from __future__ import annotations
@@ -16,16 +20,27 @@ from pathlib import Path
 from ocp.builder import build_graph
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_json
-from ocp.graph import GRAPH_FORMAT, Graph
+from ocp.graph import GRAPH_FORMAT, Graph, GraphOutput
 from ocp.ids import OutputRef, TxName
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
+from taptrees.descriptors import tr_descriptor
+from taptrees.errors import InputError
 from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for
+
+
+def output_descriptor(out: GraphOutput) -> str | None:
+    """``tr(H,{...})`` of a protocol output whose every leaf is miniscript (BIP386),
+    so a Bitcoin Core wallet can watch it; None for outputs with one-time-signature
+    or arithmetic leaves (their address and tree are in the file)."""
+    by_name = {str(leaf.name): leaf for leaf in out.leaves}
+    return tr_descriptor(out.output, lambda tap: by_name[tap.name].miniscript)
 
 
 def graph_psbt(graph: Graph, name: TxName) -> str:
     """BIP174/371 PSBT (base64) of one graph transaction: witness UTXOs, the leaf each
-    input spends with its control block, and every pre-signature collected so far."""
+    input spends with its control block, and every valid pre-signature collected so
+    far (a PSBT carries no signature that does not verify)."""
     g = graph.tx(name)
     leaves = []
     for spend in g.spends:
@@ -43,7 +58,10 @@ def graph_psbt(graph: Graph, name: TxName) -> str:
         out, _ = graph.spend_leaf(spend)
         leaf_hash = out.tapleaf(spend.leaf).hash
         for pubkey, sig in sorted(sigs.items()):
-            psbt = add_tap_script_sig(psbt, index, pubkey, leaf_hash, sig)
+            try:
+                psbt = add_tap_script_sig(psbt, index, pubkey, leaf_hash, sig)
+            except InputError:
+                continue  # an invalid signature stays in "signatures", where verify names it
     return encode_psbt(psbt)
 
 
@@ -60,7 +78,7 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
                     "amount": spent.value,
                     "leaf": None if spend.leaf is None else str(spend.leaf),
                     "sequence": txin.sequence,
-                    "signers": [r.value for r in spend.signers],
+                    "signers": [{"role": r.value, "key": k.hex()} for r, k in spend.signers],
                     "hash_type": spend.hash_type,
                     "presigned": spend.presigned,
                 }
@@ -72,10 +90,12 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
             if gout is not None:
                 entry["label"] = gout.label
                 entry["address"] = gout.output.address(graph.params.network)
+                entry["descriptor"] = output_descriptor(gout)
                 entry["leaves"] = [
                     {
                         "name": str(leaf.name),
                         "purpose": leaf.purpose,
+                        "miniscript": leaf.miniscript,
                         "signers": [r.value for r in leaf.signers],
                         "size": leaf.script.size,
                         "depth": gout.output.tree.depth_of(k),
@@ -102,7 +122,7 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         "format": GRAPH_FORMAT,
         "graph_id": graph.graph_id.hex(),
         "params": graph.params.to_json(),
-        "ots": graph.ots.to_json(),
+        "ots": [keys.to_json() for keys in graph.ots],
         "chunks": [list(c) for c in graph.chunks],
         "transactions": txs,
         "signatures": {
@@ -116,38 +136,41 @@ def save_graph(graph: Graph, path: str | Path) -> None:
     write_json(path, graph_to_json(graph))
 
 
-def graph_from_json(obj: dict, source: str = "graph") -> Graph:
+def graph_from_json(obj: object, source: str = "graph") -> Graph:
+    if not isinstance(obj, dict):
+        raise UserError(f"{source}: not a graph file (a JSON object is expected)")
     if obj.get("format") != GRAPH_FORMAT:
         raise UserError(f"{source}: format {obj.get('format')!r} is not {GRAPH_FORMAT!r}")
     if not isinstance(obj.get("params"), dict):
         raise UserError(f"{source}: 'params' is missing")
     params = parse_params(obj["params"])
-    graph = build_graph(params, ValueKeys.from_json(obj.get("ots")))
-    if obj.get("graph_id") != graph.graph_id.hex():
-        raise UserError(f"{source}: graph_id does not match its params (tampered?)")
-    listed = obj.get("transactions")
-    if not isinstance(listed, list):
-        raise UserError(f"{source}: 'transactions' must be a list")
-    by_label = {str(name): name for name in graph.txs}
-    seen = set()
-    for entry in listed:
-        if not isinstance(entry, dict) or "name" not in entry:
-            raise UserError(f"{source}: a transaction entry has no name")
-        label = entry["name"]
-        name = by_label.get(label) if isinstance(label, str) else None
-        if name is None:
-            raise UserError(f"{source}: unknown transaction {label!r}")
-        if entry.get("hex") != graph.txs[name].tx.hex():
-            raise UserError(
-                f"{source}: transaction {name} differs from the one its params build (tampered?)"
-            )
-        seen.add(name)
-    missing = set(graph.txs) - seen
-    if missing:
-        raise UserError(f"{source}: transactions missing: {', '.join(sorted(map(str, missing)))}")
-    sigs = obj.get("signatures", {})
+    ots = obj.get("ots")
+    if not isinstance(ots, list) or len(ots) != len(params.operators):
+        raise UserError(f"{source}: 'ots' must list one set of one-time keys per operator")
+    graph = build_graph(params, [ValueKeys.from_json(keys) for keys in ots])
+    graph = replace(graph, signatures=_signatures(graph, obj.get("signatures", {}), source))
+    difference = _first_difference(graph_to_json(graph, with_asm=_has_asm(obj)), obj, "")
+    if difference is not None:
+        raise UserError(
+            f"{source}: {difference} differs from the graph its params, one-time keys and "
+            "signatures build (tampered or corrupted?)"
+        )
+    return graph
+
+
+def _has_asm(obj: dict) -> bool:
+    """Whether the file lists leaf scripts as ASM (``graph_to_json(with_asm=...)``)."""
+    for tx in obj.get("transactions") or []:
+        for out in (tx.get("outputs") or []) if isinstance(tx, dict) else []:
+            for leaf in (out.get("leaves") or []) if isinstance(out, dict) else []:
+                return isinstance(leaf, dict) and "asm" in leaf
+    return True
+
+
+def _signatures(graph: Graph, sigs: object, source: str) -> dict[TxName, dict[int, dict[bytes, bytes]]]:
     if not isinstance(sigs, dict):
         raise UserError(f"{source}: 'signatures' must be an object")
+    by_label = {str(name): name for name in graph.txs}
     parsed: dict[TxName, dict[int, dict[bytes, bytes]]] = {}
     for label, per in sigs.items():
         name = by_label.get(label)
@@ -164,7 +187,31 @@ def graph_from_json(obj: dict, source: str = "graph") -> Graph:
                 if not _is_hex(pk, 32) or not (_is_hex(sig, 64) or _is_hex(sig, 65)):
                     raise UserError(f"{source}: signature of {label} input {idx} is malformed")
                 slot[bytes.fromhex(pk)] = bytes.fromhex(sig)
-    return replace(graph, signatures=parsed)
+    return parsed
+
+
+def _first_difference(expected: object, found: object, path: str) -> str | None:
+    """The path of the first field where ``found`` is not ``expected`` (JSON values)."""
+    if isinstance(expected, dict) and isinstance(found, dict):
+        for key in sorted(set(expected) | set(found), key=str):
+            if key not in found:
+                return f"{path}.{key} (missing)".lstrip(".")
+            if key not in expected:
+                return f"{path}.{key} (unknown field)".lstrip(".")
+            diff = _first_difference(expected[key], found[key], f"{path}.{key}")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(expected, list) and isinstance(found, list):
+        if len(expected) != len(found):
+            return f"{path} (has {len(found)} entries, not {len(expected)})".lstrip(".")
+        for i, (e, f) in enumerate(zip(expected, found, strict=True)):
+            diff = _first_difference(e, f, f"{path}[{i}]")
+            if diff is not None:
+                return diff
+        return None
+    same = expected == found and type(expected) is type(found)
+    return None if same else (path.lstrip(".") or "the file")
 
 
 def _is_hex(text: object, n_bytes: int) -> bool:

@@ -27,19 +27,28 @@ class TxKind(StrEnum):
     TAKE1 = "Take1"
     TAKE2 = "Take2"
     DISPROVE = "Disprove"
+    STAKEBACK1 = "StakeBack1"
+    STAKEBACK2 = "StakeBack2"
     REFUND = "Refund"
+
+
+#: Transactions of the deposit, shared by every operator (never carry an operator number).
+SHARED_KINDS = frozenset({TxKind.DEPOSIT, TxKind.CONFIRM, TxKind.REFUND})
 
 
 @dataclass(frozen=True, order=True)
 class TxName:
-    """A transaction of the graph: its kind and, for numbered families (Assert_j,
-    Slash_j, Disprove_i), its index."""
+    """A transaction of the graph: its kind, for numbered families (Assert_j,
+    Slash_j, Disprove_i) its index, and in a graph with several operators the
+    operator's number (1-based; None when the deposit has one operator)."""
 
     kind: TxKind
     index: int | None = None
+    operator: int | None = None
 
     def __str__(self) -> str:
-        return self.kind.value if self.index is None else f"{self.kind.value}_{self.index}"
+        text = self.kind.value if self.index is None else f"{self.kind.value}_{self.index}"
+        return text if self.operator is None else f"{text}@{self.operator}"
 
 
 @dataclass(frozen=True, order=True)
@@ -64,12 +73,21 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class FundingRef:
-    """A role's own key-path coin named in params (``[funding]``)."""
+    """A role's own key-path coin named in params (``[funding]``); ``operator`` is the
+    operator's number in a graph with several."""
 
     role: Role
+    operator: int | None = None
 
     def __str__(self) -> str:
-        return f"funding:{self.role}"
+        return f"funding:{self.role}" + ("" if self.operator is None else f"@{self.operator}")
+
+    @property
+    def field(self) -> str:
+        """Where the params file names this coin."""
+        if self.operator is None:
+            return f"funding.{self.role}"
+        return f"funding.{self.role}s[{self.operator - 1}]"
 
 
 def role_of(text: object, what: str = "role") -> Role:

@@ -48,7 +48,7 @@ class RoleKey:
         return cls(role, name, secrets.token_bytes(32))
 
     def __str__(self) -> str:  # never the secret
-        return f"{self.role} key {self.name} ({self.pubkey.hex()[:16]}...)"
+        return f"{self.role} key {self.name} ({self.pubkey.hex()})"
 
 
 def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
@@ -65,6 +65,7 @@ def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
             "secret": key.secret.hex(),
         },
         mode=0o600,
+        replace_key=overwrite,
     )
 
 

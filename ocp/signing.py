@@ -1,16 +1,19 @@
 """Pre-signing the graph (the signer ceremony's core) and checking signatures.
 
-Who signs what (each input's :class:`~ocp.graph.InputSpend`, from its leaf):
+Who signs what (each input's :class:`~ocp.graph.InputSpend` lists every key
+its leaf needs; a pre-signed input is signed by all of them in the ceremony):
 
-* committee members sign every pre-signed committee input: Confirm, Take1, Take2
-  (SIGHASH_DEFAULT), Slash_j and Disprove_i (SIGHASH_SINGLE: the burn output is
-  fixed, the challenger adds its reward output);
-* the operator pre-signs the Challenge connector with SIGHASH_SINGLE|ANYONECANPAY
-  (the challenge fee is fixed, anyone may add inputs and change), and signs
-  Prepare (its funding);
+* committee members sign every pre-signed input: Confirm, Kickoff, Assert_j,
+  Take1, Take2, StakeBack1/2 (SIGHASH_DEFAULT), and the templates Challenge,
+  Slash_j and Disprove_i (SIGHASH_SINGLE|ANYONECANPAY: the output paired with
+  the input is fixed, a challenger adds inputs and outputs);
+* each operator signs its own Kickoff and Asserts (beside the committee), the
+  Challenge connector (SINGLE|ANYONECANPAY: the challenge fee is fixed), and its
+  funding (Prepare) -- and only for a graph whose one-time keys derive from its
+  own secret (:func:`presign` is given the operator's check);
 * the depositor signs Deposit and, last of all, Confirm -- and only when every
-  committee signature of the graph is present and valid, so the deposit can
-  never reach the vault before the whole graph is pre-signed.
+  committee and operator signature of the graph is present and valid, so the
+  deposit can never reach the vault before the whole graph is pre-signed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ocp.errors import UserError
 from ocp.graph import Graph, GraphTx, InputSpend
 from ocp.ids import Role, TxName
 from ocp.keyfile import RoleKey
+from ocp.leaves import Signer
 from taptrees.keys import schnorr_sign, schnorr_verify
 from taptrees.sighash import ScriptPath, taproot_sighash
 from taptrees.tree import TaprootOutput
@@ -60,16 +64,22 @@ def sign_spend(graph: Graph, gtx: GraphTx, index: int, key: RoleKey, tx: Tx | No
 
 @dataclass(frozen=True)
 class Duty:
+    """Input ``index`` of ``tx`` needs a signature of ``signer``."""
+
     tx: TxName
     index: int
     spend: InputSpend
+    signer: Signer
 
 
-def duties(graph: Graph, role: Role, presigned_only: bool = True) -> Iterator[Duty]:
+def duties(graph: Graph, presigned_only: bool = True) -> Iterator[Duty]:
+    """Every signature the ceremony owes (or, with ``presigned_only=False``, every
+    signature any spend of the graph needs)."""
     for name, gtx in graph.txs.items():
         for i, spend in enumerate(gtx.spends):
-            if role in spend.signers and (spend.presigned or not presigned_only):
-                yield Duty(name, i, spend)
+            if spend.presigned or not presigned_only:
+                for signer in spend.signers:
+                    yield Duty(name, i, spend, signer)
 
 
 def check_signature(graph: Graph, tx: TxName, index: int, pubkey: bytes, sig: bytes) -> bool:
@@ -109,16 +119,17 @@ class SignatureGap:
 
 def missing_signatures(graph: Graph, roles=(Role.COMMITTEE, Role.OPERATOR)) -> list[SignatureGap]:
     """Every pre-signature of ``roles`` that is absent or invalid (by default the
-    committee's and the operator's: the depositor signs last, on a complete graph)."""
+    committee's and the operators': the depositor signs last, on a complete graph)."""
     gaps = []
-    for role in roles:
-        for duty in duties(graph, role):
-            for pk in graph.params.keys_of(role):
-                sig = graph.signature(duty.tx, duty.index, pk)
-                if sig is None:
-                    gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
-                elif not check_signature(graph, duty.tx, duty.index, pk, sig):
-                    gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
+    for duty in duties(graph):
+        role, pk = duty.signer
+        if role not in roles:
+            continue
+        sig = graph.signature(duty.tx, duty.index, pk)
+        if sig is None:
+            gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
+        elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+            gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
     return gaps
 
 
@@ -137,14 +148,26 @@ def invalid_signatures(graph: Graph) -> list[SignatureGap]:
     return gaps
 
 
+def own_duties(graph: Graph, key: RoleKey) -> list[Duty]:
+    """What ``key`` signs in the ceremony: every pre-signed input that needs it, and
+    its own funding spend (key path)."""
+    mine = (key.role, key.pubkey)
+    return [
+        d for d in duties(graph, presigned_only=False)
+        if d.signer == mine and (d.spend.presigned or d.spend.leaf is None)
+    ]  # fmt: skip
+
+
 def presign(
     graph: Graph, key: RoleKey, on_progress: Callable[[int, int], None] | None = None
 ) -> tuple[Graph, int]:
     """Add ``key``'s signatures to every input it must sign in the ceremony.
 
     Returns the new graph and the number of signatures added.  The depositor's
-    Confirm signature is refused until the committee and operator have signed
-    everything (the graph is then complete and the vault is safe).
+    Confirm signature is refused until the committee and operators have signed
+    everything (the graph is then complete and the vault is safe).  An operator
+    must check first that the graph's one-time keys are its own
+    (:func:`ocp.otsfile.check_own_ots`): the CLI does.
     """
     role = key.role
     if key.pubkey not in graph.params.keys_of(role):
@@ -156,9 +179,7 @@ def presign(
                 f"refusing to sign Confirm: the graph is not fully pre-signed ({len(gaps)} "
                 f"signatures missing or invalid, first: {gaps[0]})"
             )
-    todo = list(duties(graph, role))
-    if role in (Role.DEPOSITOR, Role.OPERATOR):  # own funding spends
-        todo += [d for d in duties(graph, role, presigned_only=False) if d.spend.leaf is None]
+    todo = own_duties(graph, key)
     sigs = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
     added = 0
     for done, duty in enumerate(todo):
@@ -170,3 +191,24 @@ def presign(
             added += 1
         slot[key.pubkey] = sig
     return replace(graph, signatures=sigs), added
+
+
+def outstanding_signatures(graph: Graph) -> list[SignatureGap]:
+    """Everything that keeps the graph from being complete: every ceremony
+    signature (:func:`own_duties` of every key) that is absent or invalid -- the
+    depositor's Deposit and Confirm and each operator's Prepare included -- and
+    every other stored signature that does not verify or comes from an unknown
+    key.  Empty means complete."""
+    gaps = []
+    for duty in duties(graph, presigned_only=False):
+        if not (duty.spend.presigned or duty.spend.leaf is None):
+            continue  # signed when broadcast (Refund)
+        role, pk = duty.signer
+        sig = graph.signature(duty.tx, duty.index, pk)
+        if sig is None:
+            gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
+        elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+            gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
+    seen = {(g.tx, g.index, g.pubkey) for g in gaps}
+    gaps += [g for g in invalid_signatures(graph) if (g.tx, g.index, g.pubkey) not in seen]
+    return gaps

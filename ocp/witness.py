@@ -26,32 +26,31 @@ def input_witness(
     index: int,
     tx: Tx,
     spent: Sequence[TxOut],
-    keys: Mapping[Role, RoleKey] | None = None,
+    keys: Sequence[RoleKey] = (),
     values: Sequence[bytes] = (),
 ) -> tuple[bytes, ...]:
     """Witness of input ``index`` of graph transaction ``name`` inside ``tx`` (the
     graph's own tx, or a challenger's completion of a template).
 
-    Signatures come from the graph (pre-signed) or are made now with ``keys``
-    (role -> key) for spends signed at broadcast time.  ``values`` are the
-    one-time-signature witness items the leaf verifies.
+    Signatures come from the graph (pre-signed) or are made now with ``keys`` for
+    spends signed at broadcast time.  ``values`` are the one-time-signature
+    witness items the leaf verifies.
     """
     gtx = graph.tx(name)
     spend = gtx.spends[index]
-    keys = keys or {}
+    by_key = {(k.role, k.pubkey): k for k in keys}
 
     def sig_of(role: Role, pubkey: bytes) -> bytes:
         sig = graph.signature(name, index, pubkey)
-        key = keys.get(role)
-        if sig is None and key is not None and key.pubkey == pubkey:
+        key = by_key.get((role, pubkey))
+        if sig is None and key is not None:
             sig = sign_spend(graph, gtx, index, key, tx, spent)
         if sig is None:
             raise UserError(f"{name} input {index}: no {role} signature for {pubkey.hex()}")
         return sig
 
     if spend.leaf is None:
-        role = spend.signers[0]
-        return (sig_of(role, graph.params.key_of(role)),)
+        return (sig_of(*spend.signers[0]),)
     out, leaf = graph.spend_leaf(spend)
     return out.witness(spend.leaf, leaf.stack(sig_of, values))
 
@@ -59,7 +58,7 @@ def input_witness(
 def signed_tx(
     graph: Graph,
     name: TxName,
-    keys: Mapping[Role, RoleKey] | None = None,
+    keys: Sequence[RoleKey] = (),
     values_by_input: Mapping[int, Sequence[bytes]] | None = None,
 ) -> Tx:
     """Graph transaction ``name`` as built, every input witnessed (pre-signatures from
@@ -77,7 +76,7 @@ def operator_values(
 ) -> dict[int, list[bytes]]:
     """One-time-signature witness items the operator reveals in each input of ``name``
     that spends a reveal leaf (Kickoff's claim, Assert_j's chunk): value ``i`` is
-    ``trace[i + 1]``."""
+    ``trace[i + 1]``.  ``signer`` must be the operator whose transaction it is."""
     out: dict[int, list[bytes]] = {}
     for index, spend in enumerate(graph.tx(name).spends):
         if spend.leaf is None:

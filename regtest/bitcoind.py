@@ -36,7 +36,7 @@ from regtest.chain import (
     check_script_pubkey,
     check_txid,
 )
-from regtest.descriptors import raw_descriptor
+from taptrees.descriptors import raw_descriptor
 from taptrees.errors import InputError
 from taptrees.tx import OutPoint, Tx, TxOut
 

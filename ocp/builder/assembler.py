@@ -38,7 +38,7 @@ def leaf_input(
     """An input spending ``src`` by ``leaf``, and how it is spent (signers from the leaf)."""
     if src.output is None:
         raise AssertionError(f"{src.ref} is not a protocol output")
-    signers = src.output.leaf(leaf).signers
+    signers = src.output.leaf(leaf).signing_keys
     return TxIn(src.outpoint, sequence=sequence), InputSpend(src.ref, leaf, signers, hash_type, presigned)
 
 

@@ -1,32 +1,36 @@
-"""Rendering a drill report on a terminal (rich tables)."""
+"""Rendering a drill report on a terminal (rich tables whose cells fold: reject
+reasons and amounts are never cut)."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
-from ocp.drill.report import ROLES
+from ocp.cli.output import markup, table
 
 
 def render(console: Console, report: dict) -> None:
     title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
-    table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
+    timeline = table("height", "transaction", "who", "result", title=title, title_justify="left")
     for e in report["timeline"]:
-        ok = e["result"] == e["expected"]
+        ok = e["result"] == e["expected"] and e.get("expected_reason", e["reason"]) == e["reason"]
         if e["result"] == "accepted":
             result = "[green]accepted[/]" if ok else "[bold red]ACCEPTED (should be refused)[/]"
+        elif e["expected"] == "accepted":
+            result = f"[bold red]refused: {markup(e['reason'])} (SHOULD PASS)[/]"
+        elif ok:
+            result = f"[yellow]refused: {markup(e['reason'])}[/]"
         else:
-            colour = "yellow" if ok else "bold red"
-            result = f"[{colour}]refused: {e['reason']}[/]" + ("" if ok else " (SHOULD PASS)")
-        table.add_row(str(e["height"]), e["transaction"], e["who"], result)
-    console.print(table)
+            wanted = markup(e["expected_reason"])
+            result = f"[bold red]refused for the wrong reason: {markup(e['reason'])} (expected {wanted})[/]"
+        timeline.add_row(str(e["height"]), markup(e["transaction"]), e["who"], result)
+    console.print(timeline)
     for note in report["notes"]:
-        console.print(f"  [dim]{note}[/]")
+        console.print(f"  [dim]{markup(note)}[/]")
     bal = report["balances"]
-    money = Table("role", "before (sat)", "after (sat)", "change")
-    for role in ROLES:
-        before, after = bal["before"][role.value], bal["after"][role.value]
-        money.add_row(role, f"{before:,}", f"{after:,}", f"{after - before:+,}")
+    money = table("party", "before (sat)", "after (sat)", "change")
+    for party, before in bal["before"].items():
+        after = bal["after"][party]
+        money.add_row(party, f"{before:,}", f"{after:,}", f"{after - before:+,}")
     money.add_row("locked in protocol", "", f"{bal['locked_in_protocol']:,}", "")
     money.add_row("burned", "", f"{bal['burned']:,}", "")
     money.add_row("fees", "", f"{bal['fees']:,}", "")

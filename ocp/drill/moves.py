@@ -1,9 +1,10 @@
 """The moves each role makes on chain, built from the signed graph.
 
 Every move returns the transaction and the outputs it spends; the drill submits
-it and records the chain's answer.  The challenger's moves read what the
+it and records the chain's answer.  The challenger's moves read what an
 operator revealed *from the chain* (Kickoff and Assert witnesses, parsed by the
-leaf each input spends), as a real challenger must.
+leaf each input spends), as a real challenger must.  ``op`` is the operator
+(0-based) whose part of the graph a move belongs to.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from taptrees.tx import Tx, TxIn, TxOut
 
 Move = tuple[Tx, list[TxOut]]
 
-KICKOFF = TxName(TxKind.KICKOFF)
-CHALLENGE = TxName(TxKind.CHALLENGE)
-
 
 def graph_move(world: World, name: TxName, values_by_input: dict[int, list[bytes]] | None = None) -> Move:
     """A graph transaction as built, every input witnessed."""
-    keys = {Role.OPERATOR: world.actors.operator, Role.DEPOSITOR: world.actors.depositor}
+    keys = [*world.actors.operators, world.actors.depositor]
     return signed_tx(world.graph, name, keys, values_by_input), list(world.graph.tx(name).spent)
+
+
+def move(world: World, kind: TxKind, index: int | None = None, op: int = 0) -> Move:
+    return graph_move(world, world.name(kind, index, op))
 
 
 def operator_trace(world: World, wrong_step: int | None = None) -> tuple[int, ...]:
@@ -44,27 +46,27 @@ def operator_trace(world: World, wrong_step: int | None = None) -> tuple[int, ..
     return tuple(xs)
 
 
-def reveal(world: World, name: TxName, trace: tuple[int, ...]) -> Move:
-    """Kickoff or Assert_j, revealing ``trace``'s values under the one-time keys."""
-    return graph_move(world, name, operator_values(world.graph, name, world.signer, trace))
+def reveal(world: World, name: TxName, trace: tuple[int, ...], op: int = 0) -> Move:
+    """Kickoff or Assert_j, revealing ``trace``'s values under operator ``op``'s keys."""
+    return graph_move(world, name, operator_values(world.graph, name, world.signers[op], trace))
 
 
-def kickoff(world: World, trace: tuple[int, ...]) -> Move:
-    return reveal(world, KICKOFF, trace)
+def kickoff(world: World, trace: tuple[int, ...], op: int = 0) -> Move:
+    return reveal(world, world.name(TxKind.KICKOFF, None, op), trace, op)
 
 
-def assert_move(world: World, j: int, trace: tuple[int, ...]) -> Move:
-    return reveal(world, TxName(TxKind.ASSERT, j), trace)
+def assert_move(world: World, j: int, trace: tuple[int, ...], op: int = 0) -> Move:
+    return reveal(world, world.name(TxKind.ASSERT, j, op), trace, op)
 
 
-def challenge(world: World) -> Move:
+def challenge(world: World, op: int = 0, fee: int = 2_000) -> Move:
     """Complete the Challenge template with the challenger's coin and change."""
-    gtx = world.graph.tx(CHALLENGE)
-    coin = world.funding[Role.CHALLENGER]
+    name = world.name(TxKind.CHALLENGE, None, op)
+    gtx = world.graph.tx(name)
+    coin = world.funding[(Role.CHALLENGER, 0)]
     utxo = world.chain.get_output(coin)
     if utxo is None:
         raise RuntimeError("the challenger's coin is gone")
-    fee = 2_000
     change = utxo.txout.value + gtx.spent[0].value - gtx.tx.outputs[0].value - fee
     tx = replace(
         gtx.tx,
@@ -72,34 +74,38 @@ def challenge(world: World) -> Move:
         outputs=(*gtx.tx.outputs, TxOut(change, world.actors.spk(Role.CHALLENGER))),
     )
     spent = [*gtx.spent, utxo.txout]
-    tx = tx.with_witness(0, input_witness(world.graph, CHALLENGE, 0, tx, spent))
+    tx = tx.with_witness(0, input_witness(world.graph, name, 0, tx, spent))
     own = TaprootOutput(world.actors.challenger.pubkey)
     sig = own.key_path_sign(world.actors.challenger.secret, taproot_sighash(tx, 1, spent))
     return tx.with_witness(1, [sig]), spent
 
 
-def with_reward(world: World, name: TxName, values: list[bytes]) -> Move:
-    """Complete a Slash/Disprove template: the challenger adds its reward output."""
+def with_reward(world: World, name: TxName, values: list[bytes], to: bytes | None = None) -> Move:
+    """Complete a Slash/Disprove template: the challenger (or whoever ``to`` pays)
+    adds its reward output, paying the fee from what the template leaves."""
     gtx = world.graph.tx(name)
     fee = 5_000 + sum(len(v) for v in values) // 2
     reward = gtx.spent[0].value - gtx.tx.outputs[0].value - fee
-    tx = replace(gtx.tx, outputs=(*gtx.tx.outputs, TxOut(reward, world.actors.spk(Role.CHALLENGER))))
+    payee = to if to is not None else world.actors.spk(Role.CHALLENGER)
+    tx = replace(gtx.tx, outputs=(*gtx.tx.outputs, TxOut(reward, payee)))
     spent = list(gtx.spent)
     return tx.with_witness(0, input_witness(world.graph, name, 0, tx, spent, values=values)), spent
 
 
-def slash(world: World, j: int) -> Move:
-    return with_reward(world, TxName(TxKind.SLASH, j), [])
+def slash(world: World, j: int, op: int = 0) -> Move:
+    return with_reward(world, world.name(TxKind.SLASH, j, op), [])
 
 
-def revealed_values(world: World) -> dict[int, tuple[bytes, ...]]:
+def revealed_values(world: World, op: int = 0) -> dict[int, tuple[bytes, ...]]:
     """Value index -> its one-time-signature witness items, read from every confirmed
-    graph transaction that spends a reveal leaf (Kickoff and the Asserts).  Each
-    witness is taken apart as consensus does (an annex is ignored) and read by the
-    leaf it spends."""
+    transaction of operator ``op`` that spends a reveal leaf (Kickoff and the
+    Asserts).  Each witness is taken apart as consensus does (an annex is
+    ignored) and read by the leaf it spends."""
     graph = world.graph
     found: dict[int, tuple[bytes, ...]] = {}
-    for gtx in graph.txs.values():
+    for name, gtx in graph.txs.items():
+        if name.operator != world.name(TxKind.KICKOFF, None, op).operator:
+            continue
         for index, spend in enumerate(gtx.spends):
             if spend.leaf is None:
                 continue
@@ -114,22 +120,33 @@ def revealed_values(world: World) -> dict[int, tuple[bytes, ...]]:
     return found
 
 
-def find_wrong_step(world: World, revealed: dict[int, tuple[bytes, ...]]) -> int | None:
+def find_wrong_step(world: World, revealed: dict[int, tuple[bytes, ...]], op: int = 0) -> int | None:
     """Recompute the trace from the revealed values: the first step whose revealed
     output is not the step applied to its revealed input."""
     program = world.params.computation
     prev = program.initial
     for i in range(program.n_steps):
-        value = read_value(world.graph.ots, i, revealed[i])
+        value = read_value(world.graph.ots[op], i, revealed[i])
         if value is None or program.step_python(i, prev) != value:
             return i
         prev = value
     return None
 
 
-def disprove(world: World, step: int, revealed: dict[int, tuple[bytes, ...]]) -> Move:
-    name = TxName(TxKind.DISPROVE, step)
-    _, leaf = world.graph.spend_leaf(world.graph.tx(name).spends[0])
+def disprove_values(world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0) -> list[bytes]:
+    """The revealed one-time signatures the Disprove of ``step`` replays."""
+    _, leaf = world.graph.spend_leaf(world.graph.tx(world.name(TxKind.DISPROVE, step, op)).spends[0])
     assert isinstance(leaf, DisproveLeaf)
-    values = [item for i in leaf.value_indices for item in revealed[i]]
-    return with_reward(world, name, values)
+    return [item for i in leaf.value_indices for item in revealed[i]]
+
+
+def disprove(world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0,
+             to: bytes | None = None) -> Move:  # fmt: skip
+    name = world.name(TxKind.DISPROVE, step, op)
+    return with_reward(world, name, disprove_values(world, step, revealed, op), to)
+
+
+def leaf_values(world: World, leaf: RevealLeaf | DisproveLeaf, trace: tuple[int, ...], op: int = 0) -> list[bytes]:
+    """Operator ``op``'s one-time signatures of ``trace`` for every value ``leaf`` verifies."""
+    indices = leaf.indices if isinstance(leaf, RevealLeaf) else leaf.value_indices
+    return [item for i in indices for item in world.signers[op].sign(i, trace[i + 1])]

@@ -1,6 +1,6 @@
-"""Drill reports: the timeline, balances per role before and after, and the
-checks (value conserved, every forbidden move refused, every allowed one
-accepted)."""
+"""Drill reports: the timeline, balances per party before and after, and the
+checks (value conserved, every forbidden move refused for its own reason, every
+allowed move accepted)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,25 @@ from dataclasses import dataclass
 from ocp.drill.world import World
 from ocp.ids import Role
 from taptrees.opcodes import OP_RETURN
+from taptrees.tree import TaprootOutput
 
-ROLES = (Role.DEPOSITOR, Role.OPERATOR, Role.CHALLENGER)
-REPORT_FORMAT = "ocp-drill-report/1"
+REPORT_FORMAT = "ocp-drill-report/2"
+
+
+def parties(world: World) -> dict[bytes, str]:
+    """scriptPubKey -> the party it pays: the depositor, each operator, the challenger."""
+    out = {world.actors.spk(Role.DEPOSITOR): "depositor"}
+    several = len(world.actors.operators) > 1
+    for k, op in enumerate(world.actors.operators):
+        out[TaprootOutput(op.pubkey).script_pubkey] = f"operator {k + 1}" if several else "operator"
+    out[world.actors.spk(Role.CHALLENGER)] = "challenger"
+    return out
 
 
 @dataclass(frozen=True)
 class Balances:
-    before: dict[Role, int]
-    after: dict[Role, int]
+    before: dict[str, int]
+    after: dict[str, int]
     locked: int  # in protocol outputs not yet spent (vault, connectors, ...)
     burned: int
     fees: int
@@ -30,11 +40,11 @@ class Balances:
 
 
 def balances(world: World) -> Balances:
-    spk_role = {world.actors.spk(r): r for r in ROLES}
-    before = dict.fromkeys(ROLES, 0)
-    for role, _, amount in world.funded:
-        before[role] += amount
-    after = dict.fromkeys(ROLES, 0)
+    who = parties(world)
+    before = dict.fromkeys(who.values(), 0)
+    for spk, _, amount in world.funded:
+        before[who[spk]] += amount
+    after = dict.fromkeys(who.values(), 0)
     locked = burned = fees = 0
     candidates = [(op, None) for _, op, _ in world.funded]
     for tx in world.broadcast:
@@ -48,17 +58,18 @@ def balances(world: World) -> Balances:
         utxo = world.chain.get_output(outpoint)
         if utxo is None:
             continue
-        role = spk_role.get(utxo.txout.script_pubkey)
-        if role is None:
+        party = who.get(utxo.txout.script_pubkey)
+        if party is None:
             locked += utxo.txout.value
         else:
-            after[role] += utxo.txout.value
+            after[party] += utxo.txout.value
     return Balances(before, after, locked, burned, fees)
 
 
 def report_json(name: str, backend: str, world: World) -> dict:
     b = balances(world)
     unexpected = [e for e in world.events if not e.as_expected]
+    forbidden = [e for e in world.events if not e.expected]
     return {
         "format": REPORT_FORMAT,
         "drill": name,
@@ -66,29 +77,32 @@ def report_json(name: str, backend: str, world: World) -> dict:
         "graph_id": world.graph.graph_id.hex(),
         "steps": world.params.computation.n_steps,
         "committee": len(world.params.committee),
+        "operators": len(world.params.operators),
         "timeline": [
             {
                 "height": e.height,
                 "transaction": e.label,
-                "who": e.who,
+                "who": str(e.who),
                 "result": "accepted" if e.accepted else "refused",
                 "expected": "accepted" if e.expected else "refused",
                 "reason": e.reason,
+                **({"expected_reason": e.refusal.reason, "rule": e.refusal.why} if e.refusal else {}),
                 "txid": e.txid,
             }
             for e in world.events
         ],
         "notes": list(world.notes),
         "balances": {
-            "before": {r.value: v for r, v in b.before.items()},
-            "after": {r.value: v for r, v in b.after.items()},
+            "before": b.before,
+            "after": b.after,
             "locked_in_protocol": b.locked,
             "burned": b.burned,
             "fees": b.fees,
         },
         "checks": {
             "value_conserved": b.conserved,
-            "forbidden_refused": all(e.accepted is False for e in world.events if not e.expected),
+            "forbidden_refused": all(not e.accepted for e in forbidden),
+            "refused_for_their_reason": all(e.as_expected for e in forbidden),
             "allowed_accepted": all(e.accepted for e in world.events if e.expected),
         },
         "unexpected": [e.label for e in unexpected],

@@ -4,29 +4,28 @@
 module                        leaves
 ============================  ================================================
 :mod:`ocp.leaves.base`        :class:`GraphLeaf`, :class:`LeafName`, kinds
-:mod:`ocp.leaves.scripts`     script fragments: n-of-n, timelocks, reveals
-:mod:`ocp.leaves.committee`   :class:`CommitteeLeaf`, :class:`ConfirmLeaf`
-:mod:`ocp.leaves.keyed`       :class:`KeyLeaf` (one role's key)
+:mod:`ocp.leaves.scripts`     script fragments in miniscript's shapes
+:mod:`ocp.leaves.keys`        :class:`KeysLeaf` (keys and a timelock: miniscript)
 :mod:`ocp.leaves.reveal`      :class:`RevealLeaf` (Kickoff claim, Assert values)
 :mod:`ocp.leaves.disprove`    :class:`DisproveLeaf` (re-run one step)
 ============================  ================================================
 """
 
-from ocp.leaves.base import MAX_SIG_SIZE, GraphLeaf, LeafKind, LeafName, SigSource
-from ocp.leaves.committee import CommitteeLeaf, ConfirmLeaf
-from ocp.leaves.disprove import DisproveLeaf
-from ocp.leaves.keyed import KeyLeaf
+from ocp.leaves.base import MAX_SIG_SIZE, GraphLeaf, LeafKind, LeafName, Signer, SigSource
+from ocp.leaves.disprove import DISPROVE_CSV, DisproveLeaf
+from ocp.leaves.keys import KeysLeaf, committee_signers
 from ocp.leaves.reveal import RevealLeaf
 
 __all__ = [
     "MAX_SIG_SIZE",
-    "CommitteeLeaf",
-    "ConfirmLeaf",
+    "DISPROVE_CSV",
     "DisproveLeaf",
     "GraphLeaf",
-    "KeyLeaf",
+    "KeysLeaf",
     "LeafKind",
     "LeafName",
     "RevealLeaf",
     "SigSource",
+    "Signer",
+    "committee_signers",
 ]

@@ -24,6 +24,8 @@ MAX_SIG_SIZE = 65
 
 #: ``sig_of(role, pubkey)`` -> the signature of ``pubkey`` (a member of ``role``).
 SigSource = Callable[[Role, bytes], bytes]
+#: A key that signs a leaf, and the role it signs for.
+Signer = tuple[Role, bytes]
 
 
 class LeafKind(StrEnum):
@@ -53,16 +55,32 @@ class LeafName:
 class GraphLeaf:
     """Base of every leaf class (frozen dataclasses with a ``name`` field).
 
-    Subclasses define :attr:`signers`, :attr:`purpose`, :meth:`build_script`,
+    Subclasses define :attr:`signing_keys`, :attr:`purpose`, :meth:`build_script`,
     :meth:`stack`, :meth:`max_stack_sizes` and, where the witness carries
-    one-time-signed values, :meth:`revealed`."""
+    one-time-signed values, :meth:`revealed`; leaves miniscript can express give
+    :attr:`miniscript`."""
 
     name: LeafName
 
     @property
-    def signers(self) -> tuple[Role, ...]:
-        """Roles whose signatures the witness carries."""
+    def signing_keys(self) -> tuple[Signer, ...]:
+        """Every key whose signature the witness carries, with its role."""
         raise NotImplementedError
+
+    @property
+    def signers(self) -> tuple[Role, ...]:
+        """Roles whose signatures the witness carries (in first-seen order)."""
+        roles: list[Role] = []
+        for role, _ in self.signing_keys:
+            if role not in roles:
+                roles.append(role)
+        return tuple(roles)
+
+    @property
+    def miniscript(self) -> str | None:
+        """The miniscript expression this leaf's script is compiled from, or None
+        when the leaf is not miniscript (one-time signatures, script arithmetic)."""
+        return None
 
     @property
     def purpose(self) -> str:

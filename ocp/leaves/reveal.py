@@ -2,8 +2,11 @@
 Kickoff's claim, each Assert's chunk of values).
 
 Script: the Winternitz verifiers of the values (each drops its value), last
-value first, then ``<operator> OP_CHECKSIG``.  Stack, bottom first: the
-operator's signature, then each value's witness items in value order.
+value first, then the committee's n-of-n and the operator's key
+(``<c1> CHECKSIGVERIFY ... <cn> CHECKSIGVERIFY <op> CHECKSIG``): the stake moves
+only by the transaction the committee pre-signed (the covenant rule,
+ARCHITECTURE.md section 4).  Stack, bottom first: the operator's signature, the
+committee's in reverse key order, then each value's witness items in value order.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from dataclasses import dataclass
 
 from ocp.errors import UserError
 from ocp.ids import Role
-from ocp.leaves.base import MAX_SIG_SIZE, GraphLeaf, LeafName, SigSource
-from ocp.leaves.scripts import committed_values_leaf
+from ocp.leaves.base import MAX_SIG_SIZE, GraphLeaf, LeafName, Signer, SigSource
+from ocp.leaves.keys import committee_signers, signatures_stack
+from ocp.leaves.scripts import keys_chain
 from ocp.ots import ValueKeys, value_verifier
 from taptrees.script import Script
 
@@ -41,26 +45,32 @@ class RevealLeaf(GraphLeaf):
     name: LeafName
     keys: ValueKeys
     indices: tuple[int, ...]
+    committee: tuple[bytes, ...]
     operator: bytes
     what: str
 
-    signers = (Role.OPERATOR,)
+    @property
+    def signing_keys(self) -> tuple[Signer, ...]:
+        return (*committee_signers(self.committee), (Role.OPERATOR, self.operator))
 
     @property
     def purpose(self) -> str:
-        return f"Winternitz-verify {self.what} + operator signature"
+        return f"Winternitz-verify {self.what} + committee n-of-n + operator"
 
     def build_script(self) -> Script:
-        return committed_values_leaf([value_verifier(self.keys, i) for i in self.indices], self.operator)
+        verifiers = [value_verifier(self.keys, i) for i in reversed(self.indices)]
+        return Script([verifiers, keys_chain([pk for _, pk in self.signing_keys])])
 
     def stack(self, sig_of: SigSource, values: Sequence[bytes] = ()) -> list[bytes]:
-        return [sig_of(Role.OPERATOR, self.operator), *values]
+        return [*signatures_stack(self.signing_keys, sig_of), *values]
 
     def max_stack_sizes(self) -> list[int]:
         sizes = self.keys.witness_sizes()
-        return [MAX_SIG_SIZE, *(s for i in self.indices for s in sizes[i])]
+        sigs = [MAX_SIG_SIZE] * len(self.signing_keys)
+        return [*sigs, *(s for i in self.indices for s in sizes[i])]
 
     def revealed(self, stack: Sequence[bytes]) -> Mapping[int, tuple[bytes, ...]]:
-        if not stack:
-            raise UserError(f"{self.name} witness is empty")
-        return split_values(self.keys, self.indices, stack[1:])
+        n = len(self.signing_keys)
+        if len(stack) < n:
+            raise UserError(f"{self.name} witness has fewer items than its signatures")
+        return split_values(self.keys, self.indices, stack[n:])

@@ -1,61 +1,51 @@
-"""Tapscript leaves of the OCP graph (ARCHITECTURE.md section 4).
+"""Script fragments of the OCP graph's leaves, in the shapes miniscript compiles
+(BIP379), so Bitcoin Core's wallet and PSBT finalizer understand every leaf
+that holds only keys and timelocks:
 
-Every leaf is built from ops.  Witness conventions (bottom of the stack first):
+==========================  =============================================  ==========================
+fragment                    script                                         miniscript
+==========================  =============================================  ==========================
+:func:`older`               ``<n> OP_CHECKSEQUENCEVERIFY OP_VERIFY``       ``v:older(n)`` (BIP112)
+:func:`keys_chain`          ``<k1> OP_CHECKSIGVERIFY ... <kn> OP_CHECKSIG`` ``and_v(v:pk(k1),...pk(kn))``
+:func:`keys_verify`         ``<k1> OP_CHECKSIGVERIFY ... <kn> OP_CHECKSIGVERIFY``  (all ``v:pk``)
+==========================  =============================================  ==========================
 
-* committee n-of-n (:func:`committee_verify`): a ``CHECKSIGVERIFY`` chain over
-  the committee keys in params order; its witness is the signatures in reverse
-  key order, so the first key's signature is on top.
-* relative timelocks: ``<blocks> OP_CHECKSEQUENCEVERIFY OP_DROP`` (BIP112).
-* one-time-signature commitments: Winternitz verifiers (``taptrees.ots``) that
-  drop the value (Kickoff, Assert) or keep its 4-bit digits for arithmetic
-  (Disprove).
+A chain's witness is its signatures in reverse key order (the first key's on top).
+Leaves that verify one-time signatures or run script arithmetic are not
+miniscript; they use the same fragments around their verifiers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from taptrees.opcodes import (
-    OP_CHECKSEQUENCEVERIFY,
-    OP_CHECKSIG,
-    OP_CHECKSIGVERIFY,
-    OP_DROP,
-    OP_TRUE,
-)
+from taptrees.opcodes import OP_CHECKSEQUENCEVERIFY, OP_CHECKSIG, OP_CHECKSIGVERIFY, OP_VERIFY
 from taptrees.script import Script
 
 
-def committee_verify(keys: Sequence[bytes]) -> Script:
-    """``<pk_1> CHECKSIGVERIFY ... <pk_n> CHECKSIGVERIFY``: every signer must sign."""
+def older(blocks: int | None) -> Script:
+    """``v:older(n)``: a BIP112 relative height lock (nothing when ``blocks`` is None)."""
+    if blocks is None:
+        return Script()
+    return Script([blocks, OP_CHECKSEQUENCEVERIFY, OP_VERIFY])
+
+
+def keys_verify(keys: Sequence[bytes]) -> Script:
+    """``<k1> OP_CHECKSIGVERIFY ... <kn> OP_CHECKSIGVERIFY``: every key must sign."""
     return Script([[key, OP_CHECKSIGVERIFY] for key in keys])
 
 
-def committee_leaf(keys: Sequence[bytes], csv_blocks: int | None = None) -> Script:
-    """n-of-n, optionally after a relative timelock."""
-    return Script([relative_lock(csv_blocks), committee_verify(keys), OP_TRUE])
+def keys_chain(keys: Sequence[bytes]) -> Script:
+    """``and_v(v:pk(k1),and_v(...,pk(kn)))``: every key must sign, the last check
+    leaving the result."""
+    if not keys:
+        raise ValueError("a key chain needs at least one key")
+    return Script([keys_verify(keys[:-1]), keys[-1], OP_CHECKSIG])
 
 
-def relative_lock(blocks: int | None) -> Script:
-    """BIP112 relative height lock (nothing when ``blocks`` is None)."""
-    if blocks is None:
-        return Script()
-    return Script([blocks, OP_CHECKSEQUENCEVERIFY, OP_DROP])
-
-
-def single_key_leaf(key: bytes, csv_blocks: int | None = None) -> Script:
-    return Script([relative_lock(csv_blocks), key, OP_CHECKSIG])
-
-
-def confirm_leaf(committee: Sequence[bytes], depositor: bytes) -> Script:
-    """Deposit -> vault: the whole committee and the depositor."""
-    return Script([committee_verify(committee), depositor, OP_CHECKSIG])
-
-
-def committed_values_leaf(verifiers: Sequence[Script], signer: bytes) -> Script:
-    """Reveal committed values, then the signer's signature.
-
-    ``verifiers`` are value verifiers that consume their witness and leave
-    nothing; they run in reverse order, so the witness lists the values' own
-    witnesses in the given order with the signature below them all.
-    """
-    return Script([list(reversed(list(verifiers))), signer, OP_CHECKSIG])
+def miniscript_keys(keys: Sequence[bytes], csv: int | None = None) -> str:
+    """The miniscript of ``older(csv)`` (optional) and a :func:`keys_chain`."""
+    expr = f"pk({keys[-1].hex()})"
+    for key in reversed(keys[:-1]):
+        expr = f"and_v(v:pk({key.hex()}),{expr})"
+    return expr if csv is None else f"and_v(v:older({csv}),{expr})"

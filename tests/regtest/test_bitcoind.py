@@ -8,7 +8,7 @@ from bitcoind_node import require_bitcoind
 
 from regtest.bitcoind import BitcoindChain, BitcoindNode, find_bitcoind
 from regtest.chain import ChainError
-from regtest.descriptors import raw_descriptor
+from taptrees.descriptors import raw_descriptor
 from taptrees.errors import InputError
 
 
