@@ -24,17 +24,18 @@ from ocp.graph import GRAPH_FORMAT, Graph, GraphOutput
 from ocp.ids import OutputRef, TxName
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
-from taptrees.descriptors import tr_descriptor
+from taptrees.descriptors import tr_descriptor, with_checksum
 from taptrees.errors import InputError
-from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for
+from taptrees.psbt import add_tap_key_sig, add_tap_script_sig, encode_psbt, psbt_for
 
 
-def output_descriptor(out: GraphOutput) -> str | None:
-    """``tr(H,{...})`` of a protocol output whose every leaf is miniscript (BIP386),
-    so a Bitcoin Core wallet can watch it; None for outputs with one-time-signature
-    or arithmetic leaves (their address and tree are in the file)."""
+def output_descriptor(out: GraphOutput, network: str) -> str:
+    """A descriptor Bitcoin Core can watch the output with: ``tr(H,{...})`` (BIP386)
+    when every leaf is miniscript, else ``addr(<address>)`` (BIP385: the output is
+    still watched, its leaves are in the file, not in the descriptor)."""
     by_name = {str(leaf.name): leaf for leaf in out.leaves}
-    return tr_descriptor(out.output, lambda tap: by_name[tap.name].miniscript)
+    full = tr_descriptor(out.output, lambda tap: by_name[tap.name].miniscript)
+    return full if full is not None else with_checksum(f"addr({out.output.address(network)})")
 
 
 def graph_psbt(graph: Graph, name: TxName) -> str:
@@ -51,10 +52,20 @@ def graph_psbt(graph: Graph, name: TxName) -> str:
         tap = out.tapleaf(spend.leaf)
         leaves.append((out.control_block(spend.leaf), tap.script.raw, tap.version))
     psbt = psbt_for(g.tx, g.spent, leaves)
+    for index, spend in enumerate(g.spends):
+        if spend.hash_type:  # BIP174 PSBT_IN_SIGHASH_TYPE: Core's finalizer checks signatures against it
+            inputs = list(psbt.inputs)
+            inputs[index] = replace(inputs[index], sighash_type=spend.hash_type)
+            psbt = replace(psbt, inputs=tuple(inputs))
     for index, sigs in sorted(graph.signatures.get(name, {}).items()):
         spend = g.spends[index]
-        if spend.leaf is None:
-            continue  # key-path funding signatures stay in "signatures"
+        if spend.leaf is None:  # a role's own coin, spent by key path (BIP86)
+            for pubkey, sig in sigs.items():
+                try:
+                    psbt = add_tap_key_sig(psbt, index, pubkey, sig)
+                except InputError:
+                    continue
+            continue
         out, _ = graph.spend_leaf(spend)
         leaf_hash = out.tapleaf(spend.leaf).hash
         for pubkey, sig in sorted(sigs.items()):
@@ -90,7 +101,7 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
             if gout is not None:
                 entry["label"] = gout.label
                 entry["address"] = gout.output.address(graph.params.network)
-                entry["descriptor"] = output_descriptor(gout)
+                entry["descriptor"] = output_descriptor(gout, graph.params.network)
                 entry["leaves"] = [
                     {
                         "name": str(leaf.name),
@@ -160,9 +171,12 @@ def graph_from_json(obj: object, source: str = "graph") -> Graph:
 
 def _has_asm(obj: dict) -> bool:
     """Whether the file lists leaf scripts as ASM (``graph_to_json(with_asm=...)``)."""
-    for tx in obj.get("transactions") or []:
-        for out in (tx.get("outputs") or []) if isinstance(tx, dict) else []:
-            for leaf in (out.get("leaves") or []) if isinstance(out, dict) else []:
+    txs = obj.get("transactions")
+    for tx in txs if isinstance(txs, list) else []:
+        outs = tx.get("outputs") if isinstance(tx, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            leaves = out.get("leaves") if isinstance(out, dict) else None
+            for leaf in leaves if isinstance(leaves, list) else []:
                 return isinstance(leaf, dict) and "asm" in leaf
     return True
 

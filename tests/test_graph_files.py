@@ -295,3 +295,25 @@ def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
     assert code == 2 and "its operator's key" in err
     code, _, err = run(capsys, "graph", "tx", "graph.json", "Challenge")
     assert code == 2 and "PSBT" in err
+
+
+def test_descriptors_command_lists_every_protocol_output(ceremony, capsys):
+    """tr() for outputs whose leaves are all miniscript, addr() for the others; a
+    list ready for importdescriptors (watch-only).  Core's deriveaddresses of each
+    is checked in tests/test_core_interop.py."""
+    from embit.descriptor.checksum import add_checksum
+
+    code, out, _ = run(capsys, "graph", "descriptors", "graph.json", "--json")
+    info = json.loads(out)
+    assert code == 0
+    by_label = {e["output"]: e for e in info["outputs"]}
+    assert set(by_label) == {"D", "V", "P", "C", "S0", "A"}
+    for label in ("D", "V", "C"):
+        assert by_label[label]["miniscript"] and by_label[label]["descriptor"].startswith("tr(50929b74")
+    for label in ("P", "S0", "A"):
+        e = by_label[label]
+        assert not e["miniscript"] and e["descriptor"].startswith(f"addr({e['address']})#")
+    for e in info["outputs"]:
+        body = e["descriptor"].split("#")[0]
+        assert add_checksum(body) == e["descriptor"]  # embit's own BIP380 checksum
+    assert all(d["active"] is False for d in info["importdescriptors"])

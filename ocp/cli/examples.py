@@ -25,6 +25,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
         "ocp graph build params.toml --operator-key keys/operator.key -o graph.json",
         "ocp graph build params.toml --ots-keys op1.json --ots-keys op2.json -o graph.json",
     ),
+    ("graph", "descriptors"): ("ocp graph descriptors graph.json --json   # then bitcoin-cli importdescriptors",),
     ("graph", "id"): ("ocp graph id graph.json   # compare it with every other party before signing",),
     ("graph", "ots-keys"): ("ocp graph ots-keys params.toml --operator-key keys/operator.key -o ots-keys.json",),
     ("graph", "presign"): ("ocp graph presign graph.json --key keys/signer-1.key",),

@@ -87,6 +87,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--json", action="store_true", help=JSON_HELP)
     build.set_defaults(func=cmd_build)
 
+    desc = gsub.add_parser(
+        "descriptors",
+        help="an output descriptor per protocol output, for a Bitcoin Core wallet to watch the graph",
+    )
+    desc.add_argument("graph", help="graph.json")
+    desc.add_argument("--json", action="store_true", help=JSON_HELP + "; includes a ready importdescriptors list")
+    desc.set_defaults(func=cmd_descriptors)
+
     gid = gsub.add_parser("id", help="the graph id every party compares out of band before signing")
     gid.add_argument("graph", help="graph.json")
     gid.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -351,6 +359,40 @@ def cmd_build(args: argparse.Namespace) -> int:
     emit(args, info, lambda c: c.print(
         f"graph {info['graph_id']}: {info['transactions']} transactions, "
         f"{info['presigned_inputs']} inputs to pre-sign -> {markup(out)}", highlight=False))  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_descriptors(args: argparse.Namespace) -> int:
+    from ocp.graphfile import output_descriptor
+
+    graph = load_graph(args.graph)
+    entries = []
+    for ref, out in graph.outputs.items():
+        entries.append({
+            "output": out.label,
+            "outpoint": f"{graph.tx(ref.tx).txid}:{ref.vout}",
+            "created_by": str(ref),
+            "address": out.output.address(graph.params.network),
+            "miniscript": all(leaf.miniscript is not None for leaf in out.leaves),
+            "descriptor": output_descriptor(out, graph.params.network),
+        })  # fmt: skip
+    info = {
+        "graph_id": graph.graph_id.hex(),
+        "outputs": entries,
+        # bitcoin-cli importdescriptors '<this list>' (watch only: never active)
+        "importdescriptors": [
+            {"desc": e["descriptor"], "active": False, "timestamp": "now", "label": f"ocp {e['output']}"}
+            for e in entries
+        ],
+    }
+
+    def render(console) -> None:
+        for e in entries:
+            kind = "tr(): every leaf is miniscript" if e["miniscript"] else "addr(): leaves in graph.json"
+            console.print(f"[bold]{markup(e['output'])}[/] ({markup(e['created_by'])}, {kind})", highlight=False)
+            field(console, "descriptor", e["descriptor"], indent=2)
+
+    emit(args, info, render)
     return EXIT_OK
 
 
