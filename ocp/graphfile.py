@@ -170,9 +170,12 @@ def graph_from_json(obj: object, source: str = "graph") -> Graph:
 
 def _has_asm(obj: dict) -> bool:
     """Whether the file lists leaf scripts as ASM (``graph_to_json(with_asm=...)``)."""
-    for tx in obj.get("transactions") or []:
-        for out in (tx.get("outputs") or []) if isinstance(tx, dict) else []:
-            for leaf in (out.get("leaves") or []) if isinstance(out, dict) else []:
+    txs = obj.get("transactions")
+    for tx in txs if isinstance(txs, list) else []:
+        outs = tx.get("outputs") if isinstance(tx, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            leaves = out.get("leaves") if isinstance(out, dict) else None
+            for leaf in leaves if isinstance(leaves, list) else []:
                 return isinstance(leaf, dict) and "asm" in leaf
     return True
 

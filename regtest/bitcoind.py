@@ -30,11 +30,13 @@ from regtest.chain import (
     NETWORK,
     BlockRejected,
     ChainError,
+    PackageSubmission,
     Submission,
     Utxo,
     as_tx,
     check_script_pubkey,
     check_txid,
+    package_shape_reason,
 )
 from taptrees.descriptors import raw_descriptor
 from taptrees.errors import InputError
@@ -343,6 +345,31 @@ class BitcoindChain:
             reason, detail = split_reason(message)
             return Submission(False, tx.txid, reason, detail)
         return Submission(True, tx.txid)
+
+    def submit_package(self, txs: Sequence[Tx | str | bytes]) -> PackageSubmission:
+        """``submitpackage`` (no fee or burn ceiling): Core's package_msg and each
+        transaction's result, its error split into Core's reason and detail."""
+        txs = [as_tx(tx) for tx in txs]
+        shape = package_shape_reason(txs)
+        if shape:  # Core answers these with an RPC error; keep the Chain protocol's shape
+            return PackageSubmission(shape, tuple(Submission(False, tx.txid, shape) for tx in txs))
+        try:
+            answer = self._call("submitpackage", [tx.hex() for tx in txs], 0, MAX_BURN_BTC)
+        except RpcError as exc:
+            message = _node_message(exc)
+            reason, detail = split_reason(message)
+            return PackageSubmission(reason, tuple(Submission(False, tx.txid, reason, detail) for tx in txs))
+        by_wtxid = answer.get("tx-results", {})
+        results = []
+        for tx in txs:
+            entry = by_wtxid.get(tx.wtxid, {})
+            error = entry.get("error")
+            if error:
+                reason, detail = split_reason(str(error))
+                results.append(Submission(False, tx.txid, reason, detail))
+            else:
+                results.append(Submission(bool(entry), tx.txid))
+        return PackageSubmission(str(answer.get("package_msg", "")), tuple(results))
 
     def test_accept(self, tx: Tx | str | bytes) -> Submission:
         tx = as_tx(tx)

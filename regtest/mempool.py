@@ -9,9 +9,13 @@ input, the analysis interpreter names Core's script error for the reason
 (``mempool-script-verify-flag-failed (<ScriptErrorString>)``).  A conflict with a
 mempool transaction is a replacement attempt (full RBF, :mod:`regtest.rbf`).
 
-Not modelled: TRUC (version 3) topology rules, packages, ephemeral-dust spends,
-standardness-only script flags on inputs the kernel accepts, and eviction when
-the pool is full.
+Packages (``submitpackage``) are modelled for Core's child-with-parents shape:
+a parent refused only for its fee is reconsidered with the child, judged by the
+package feerate (:func:`check_package`).
+
+Not modelled: TRUC (version 3) topology rules, package RBF, ephemeral-dust
+spends, standardness-only script flags on inputs the kernel accepts, and
+eviction when the pool is full.
 """
 
 from __future__ import annotations
@@ -174,14 +178,21 @@ class NextBlock:
     median_time_past_at: Callable[[int], int]
 
 
+#: The rejection a package may reconsider (Core's TX_RECONSIDERABLE for the relay fee).
+FEE_TOO_LOW = "min relay fee not met"
+
+
 def check_mempool_tx(
     tx: Tx,
     pool: Mempool,
     confirmed_coin: Callable[[OutPoint], Coin | None],
     next_block: NextBlock,
     policy: Policy,
+    *,
+    fee_check: bool = True,
 ) -> Reject | MempoolEntry:
-    """Decide whether ``tx`` may enter ``pool``; returns the entry or the rejection."""
+    """Decide whether ``tx`` may enter ``pool``; returns the entry or the rejection.
+    ``fee_check=False`` leaves the minimum relay fee to a package's feerate."""
     reason = check_transaction(tx)
     if reason:
         return Reject(reason)
@@ -234,8 +245,8 @@ def check_mempool_tx(
     if entry.sigop_cost > MAX_STANDARD_TX_SIGOPS_COST:
         return Reject("bad-txns-too-many-sigops", str(entry.sigop_cost))
     need = min_relay_fee(entry.vsize, policy.min_relay_feerate)
-    if fee < need:
-        return Reject("min relay fee not met", f"{fee} < {need}")
+    if fee_check and fee < need:
+        return Reject(FEE_TOO_LOW, f"{fee} < {need}")
 
     new = _graph_tx(entry, pool)
     if conflicts:
@@ -274,3 +285,65 @@ def script_reject(tx: Tx, index: int, spent: Sequence[TxOut]) -> Reject:
         f"input {index} of {tx.txid} (wtxid {tx.wtxid}), spending "
         f"{prevout.txid}:{prevout.vout}; analysis: {why}",
     )
+
+
+def check_package(
+    txs: Sequence[Tx],
+    pool: Mempool,
+    confirmed_coin: Callable[[OutPoint], Coin | None],
+    next_block: NextBlock,
+    policy: Policy,
+) -> tuple[str, list[Reject | MempoolEntry | None]]:
+    """Core's AcceptPackage for a child-with-parents package, on ``pool`` (changed
+    only when the whole package gets in): each parent on its own first; parents
+    refused only for the relay fee are then judged with the child by the feerate of
+    the transactions not yet in the pool.  Returns Core's ``package_msg`` and, per
+    transaction, its entry, its rejection, or None when it was in the pool already."""
+    from regtest.chain import package_shape_reason
+
+    shape = package_shape_reason(txs)
+    if shape:
+        return shape, [None] * len(txs)
+    results: list[Reject | MempoolEntry | None] = []
+    added: list[str] = []
+    deferred: list[int] = []
+
+    def roll_back() -> None:
+        pool.remove(set(added))
+
+    for index, tx in enumerate(txs[:-1]):
+        if tx.txid in pool.entries:
+            results.append(None)
+            continue
+        verdict = check_mempool_tx(tx, pool, confirmed_coin, next_block, policy)
+        if isinstance(verdict, Reject) and verdict.reason == FEE_TOO_LOW:
+            verdict = check_mempool_tx(tx, pool, confirmed_coin, next_block, policy, fee_check=False)
+            if not isinstance(verdict, Reject):
+                deferred.append(index)
+        if not isinstance(verdict, Reject) and verdict.replaces and index in deferred:
+            verdict = Reject("package RBF", "a replacement paid for by its child is not modelled")
+        results.append(verdict)
+        if isinstance(verdict, Reject):
+            roll_back()
+            return "transaction failed", results + [None]
+        pool.add(verdict)
+        added.append(tx.txid)
+    child = txs[-1]
+    verdict = check_mempool_tx(child, pool, confirmed_coin, next_block, policy, fee_check=False)
+    if not isinstance(verdict, Reject) and verdict.replaces and deferred:
+        verdict = Reject("package RBF", "a replacement paid for by its child is not modelled")
+    results.append(verdict)
+    if isinstance(verdict, Reject):
+        roll_back()
+        return "transaction failed", results
+    judged = [results[i] for i in deferred] + [verdict]
+    fee = sum(e.fee for e in judged)
+    vsize = sum(e.vsize for e in judged)
+    need = min_relay_fee(vsize, policy.min_relay_feerate)
+    if fee < need:
+        roll_back()
+        refusal = Reject(FEE_TOO_LOW, f"package feerate: {fee} < {need} for {vsize} vbytes")
+        return "transaction failed", [refusal if i in (*deferred, len(txs) - 1) else r
+                                      for i, r in enumerate(results)]  # fmt: skip
+    pool.add(verdict)
+    return "success", results

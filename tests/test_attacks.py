@@ -40,7 +40,7 @@ from regtest.kernel import KernelChain
 from taptrees.script import encode_num
 from taptrees.sighash import taproot_sighash
 from taptrees.tree import TaprootOutput, parse_script_path_witness
-from taptrees.tx import Tx, TxIn, TxOut
+from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
 K = TxKind
 DEPOSIT, CONFIRM, PREPARE = TxName(K.DEPOSIT), TxName(K.CONFIRM), TxName(K.PREPARE)
@@ -575,3 +575,50 @@ def test_disprove_takes_the_whole_stake():
         burned, reward = tx.outputs[0].value, tx.outputs[1].value
         stake = world.params.operator_stake
         assert burned + reward > 0.99 * stake  # all of it, less the Assert and Disprove fees
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_attack_fee_spike_every_honest_move_gets_mined_by_cpfp(backend):
+    """Item 7: the relay fee jumps to 5 sat/vB, above the graph's pre-signed 2 sat/vB,
+    so no pre-signed move relays alone.  Each honest party still gets its move
+    mined: a child spending its keyed anchor, change or payout (its key alone)
+    pays for the package (Deposit, Confirm, Prepare, Kickoff, Take1)."""
+    from ocp.drill.refusal import Refusal
+    from regtest.policy import Policy
+
+    spike = 5.0  # sat/vB
+    if backend == "kernel":
+        chain = KernelChain(policy=Policy(min_relay_feerate=int(spike * 1000)))
+    else:
+        require_bitcoind()
+        from regtest.bitcoind import BitcoindChain
+
+        chain = BitcoindChain(extra_args=[f"-minrelaytxfee={spike / 1e5:.8f}"])
+    low = Refusal("min relay fee not met", "below the spiked relay fee")
+    with chain:
+        world = setup_world(chain, faucet_feerate=10)
+        a = world.actors
+        fee_coin = {Role.DEPOSITOR: None, Role.OPERATOR: None}
+
+        def through_cpfp(name: TxName, owner, vout: int, role: Role, values=None) -> None:
+            tx, spent = moves.graph_move(world, name, values)
+            assert not world.submit(f"{name} alone", "-", tx, spent, low), world.events[-1].reason
+            assert low.matches(world.events[-1].reason), world.events[-1].reason
+            child = moves.bump(world, tx, owner, vout, spike + 1, fee_coin[role])
+            result = chain.submit_package([tx, child])
+            assert result.accepted, result
+            world.broadcast.append(tx)
+            world.spent_by_tx[tx.txid] = spent
+            world.mine()
+            assert chain.confirmations(tx.txid) == 1
+            fee_coin[role] = OutPoint(child.txid, 0)  # the owner's next fee coin
+
+        through_cpfp(DEPOSIT, a.depositor, 1, Role.DEPOSITOR)  # its change
+        through_cpfp(CONFIRM, a.depositor, 1, Role.DEPOSITOR)  # the depositor's anchor
+        through_cpfp(PREPARE, a.operator, 1, Role.OPERATOR)  # its change
+        from ocp.witness import operator_values
+
+        values = operator_values(world.graph, KICKOFF, world.signer, moves.operator_trace(world))
+        through_cpfp(KICKOFF, a.operator, 3, Role.OPERATOR, values)  # the operator's anchor
+        world.mine(world.params.windows.challenge)
+        through_cpfp(TAKE1, a.operator, 0, Role.OPERATOR)  # its payout

@@ -48,7 +48,8 @@ def _check(report: dict) -> None:
 def test_ceremony_drill(variant, form):
     """A coordinator and 5 signer processes (3 members, the operator, the depositor).
     (A key chain committee through the service: test_ceremony_over_tls.)"""
-    report = run_ceremony_drill(variant, KernelChain, "kernel", committee_form=CommitteeForm(form))
+    report, graph = run_ceremony_drill(variant, KernelChain, "kernel", committee_form=CommitteeForm(form))
+    assert outstanding_signatures(graph) == [] and report["graph_id"] == graph.graph_id.hex()
     _check(report)
     c = report["ceremony"]
     assert len([p for p in c["processes"] if p["name"] != "coordinator"]) >= 5

@@ -38,6 +38,10 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("graph", "show"): ("ocp graph show graph.json --tx Take1",),
     ("graph", "psbt"): ("ocp graph psbt graph.json Take1 -o take1.psbt",),
+    ("graph", "draw"): (
+        "ocp graph draw graph.json -o graph.svg",
+        "ocp graph draw drill-reports/fraud.graph.json --report drill-reports/fraud.json -o fraud.png",
+    ),
     ("regtest", "fund"): ("ocp regtest fund params.toml --chain-dir regtest-chain -o funded.toml",),
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),

@@ -270,10 +270,11 @@ def run_ceremony_drill(
     n_committee: int = 3,
     program: U32Program | None = None,
     committee_form: CommitteeForm = CommitteeForm.MUSIG2,
-) -> dict:
-    """The drill report: the ceremony's summary and checks, and the ``happy`` and
+) -> tuple[dict, Graph]:
+    """The drill report -- the ceremony's summary and checks, and the ``happy`` and
     ``fraud`` drills on the graph it signed (each on a fresh chain; the drill
-    chains are deterministic, so both build the same graph and it is signed once)."""
+    chains are deterministic, so both build the same graph and it is signed once)
+    -- and the signed graph."""
     if variant not in VARIANTS:
         raise UserError(f"unknown ceremony drill {variant!r}")
     signed_by_id: dict[bytes, tuple[Graph, dict]] = {}
@@ -301,7 +302,7 @@ def run_ceremony_drill(
     checks["signed_once_for_both_drills"] = not more
     checks["happy_passed"] = parts[0]["passed"]
     checks["fraud_passed"] = parts[1]["passed"]
-    return {
+    report = {
         "format": REPORT_FORMAT,
         "drill": variant,
         "backend": backend,
@@ -316,3 +317,4 @@ def run_ceremony_drill(
         "unexpected": [c for c, ok in checks.items() if not ok],
         "passed": all(checks.values()),
     }
+    return report, graph

@@ -9,16 +9,18 @@ leaf each input spends), as a real challenger must.  ``op`` is the operator
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from ocp.drill.world import World
 from ocp.ids import Role, TxKind, TxName
+from ocp.keyfile import RoleKey
 from ocp.leaves import DisproveLeaf, RevealLeaf
 from ocp.ots import read_value
 from ocp.witness import input_witness, operator_values, signed_tx
 from taptrees.sighash import taproot_sighash
 from taptrees.tree import TaprootOutput, parse_script_path_witness
-from taptrees.tx import Tx, TxIn, TxOut
+from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
 Move = tuple[Tx, list[TxOut]]
 
@@ -150,3 +152,35 @@ def leaf_values(world: World, leaf: RevealLeaf | DisproveLeaf, trace: tuple[int,
     """Operator ``op``'s one-time signatures of ``trace`` for every value ``leaf`` verifies."""
     indices = leaf.indices if isinstance(leaf, RevealLeaf) else leaf.value_indices
     return [item for i in indices for item in world.signers[op].sign(i, trace[i + 1])]
+
+
+def bump(world: World, parent: Tx, owner: RoleKey, vout: int, feerate: float,
+         extra: OutPoint | None = None) -> Tx:  # fmt: skip
+    """CPFP: a child of graph transaction ``parent`` spending its output ``vout`` (a
+    keyed anchor, or the owner's change or payout) and, if given, the owner's
+    confirmed coin ``extra``, paying ``owner`` what is left after a fee that lifts
+    the package (parent + child) to ``feerate`` sat/vB.  Only ``owner`` can make
+    it: the output is its key's."""
+    spent = [parent.outputs[vout]]
+    inputs = [TxIn(OutPoint(parent.txid, vout))]
+    if extra is not None:
+        utxo = world.chain.get_output(extra)
+        if utxo is None:
+            raise RuntimeError(f"the fee coin {extra} is gone")
+        spent.append(utxo.txout)
+        inputs.append(TxIn(extra))
+    own = TaprootOutput(owner.pubkey)
+
+    def signed(value: int) -> Tx:
+        tx = Tx(2, tuple(inputs), (TxOut(value, own.script_pubkey),))
+        for i in range(len(inputs)):
+            tx = tx.with_witness(i, [own.key_path_sign(owner.secret, taproot_sighash(tx, i, spent))])
+        return tx
+
+    gtx = next(g for g in world.graph.txs.values() if g.txid == parent.txid)
+    parent_fee = sum(o.value for o in gtx.spent) - sum(o.value for o in parent.outputs)
+    total = sum(o.value for o in spent)
+    fee = math.ceil(feerate * (parent.vsize + signed(total).vsize)) - parent_fee
+    if total - fee < 330:
+        raise RuntimeError(f"the owner's coins ({total} sat) cannot pay a {fee} sat bump")
+    return signed(total - fee)

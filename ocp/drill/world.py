@@ -169,13 +169,14 @@ def setup_world(
     n_operators: int = 1,
     program: U32Program | None = None,
     windows: Windows | None = None,
+    faucet_feerate: int | None = None,
     committee_form: CommitteeForm = CommitteeForm.CHAIN,
     sign: GraphSigner | None = None,
 ) -> World:
     """A fresh chain with the roles funded and the graph fully signed by ``sign``
     (default :func:`sign_in_process`)."""
     actors = Actors.make(seed, n_committee, n_operators)
-    faucet = Faucet(chain, actors.faucet.secret)
+    faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
     program = program or U32Program.sample(defaults.STEPS)
     wants = [(Role.DEPOSITOR, 0), *((Role.OPERATOR, k) for k in range(n_operators)), (Role.CHALLENGER, 0)]

@@ -398,3 +398,46 @@ def test_faucet_funds_several_roles_in_one_transaction(chain, faucet: Faucet):
     assert [chain.get_output(o).txout.value for o in outs] == [10_000, 20_000]
     assert len({o.txid for o in outs}) == 1
     assert faucet.balance() < before - 30_000 + (50 * 10**8)  # fee paid; new coinbase matures later
+
+
+# --- packages (submitpackage) --------------------------------------------------------------
+
+
+def low_fee_parent(chain: Chain, faucet: Faucet, fee: int) -> tuple[Tx, OutPoint]:
+    """A confirmed coin of ALICE's spent to ALICE (two outputs) paying only ``fee``."""
+    coin = faucet.fund(key_output(ALICE).script_pubkey, 100_000)
+    utxo = chain.get_output(coin)
+    half = (utxo.txout.value - fee) // 2
+    outs = [pay_to(ALICE, half), pay_to(ALICE, utxo.txout.value - fee - half)]
+    parent = key_path_spend(coin, utxo.txout, key_output(ALICE), ALICE, outs)
+    return parent, OutPoint(parent.txid, 0)
+
+
+def test_package_child_pays_for_a_parent_below_the_relay_fee(chain, faucet):
+    """A parent paying 0 sat is refused alone ("min relay fee not met"); with a child
+    paying for both (CPFP) the package gets in and both are mined."""
+    parent, out = low_fee_parent(chain, faucet, 0)
+    assert rejected(chain.submit(parent), "min relay fee not met")
+    value = parent.outputs[0].value
+    child = key_path_spend(out, parent.outputs[0], key_output(ALICE), ALICE, [pay_to(BOB, value - 2_000)])
+    result = chain.submit_package([parent, child])
+    assert result.accepted and result.message == "success", result
+    assert [r.accepted for r in result.results] == [True, True]
+    chain.mine(1, key_output(BOB).script_pubkey)
+    assert chain.confirmations(parent.txid) == 1 and chain.confirmations(child.txid) == 1
+
+
+def test_package_whose_child_pays_too_little_is_refused(chain, faucet):
+    parent, out = low_fee_parent(chain, faucet, 0)
+    value = parent.outputs[0].value
+    child = key_path_spend(out, parent.outputs[0], key_output(ALICE), ALICE, [pay_to(BOB, value - 1)])
+    result = chain.submit_package([parent, child])
+    assert not result.accepted and result.message == "transaction failed"
+    assert chain.get_output(OutPoint(parent.txid, 1)) is None  # nothing stayed in the mempool
+
+
+def test_package_not_child_with_parents_is_refused(chain, faucet):
+    parent, _ = low_fee_parent(chain, faucet, 1_000)
+    other, _ = low_fee_parent(chain, faucet, 1_000)
+    result = chain.submit_package([parent, other])
+    assert not result.accepted
