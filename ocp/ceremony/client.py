@@ -29,6 +29,7 @@ an answer.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -155,13 +156,14 @@ class CoordinatorClient:
         return self._answer(self._send("GET", path, params=params))
 
     def post(self, path: str, obj: dict) -> object:
-        import json
-
         return self._answer(self._send("POST", path, content=json.dumps(obj).encode(),
                                        headers={"content-type": "application/json"}))  # fmt: skip
 
-    def state(self, after: int = -1, wait: float = 0.0) -> dict:
-        obj = self.get("/v1/state", after=after, wait=wait)
+    def state(self, after: dict | None = None, wait: float = 0.0) -> dict:
+        """The coordinator's state; with ``after`` (an earlier state), once it changed
+        or ``wait`` seconds passed."""
+        params = {} if after is None else {"after": after["version"], "instance": after.get("instance", "")}
+        obj = self.get("/v1/state", **params, wait=wait)
         if not isinstance(obj, dict) or obj.get("format") != "ocp-ceremony-state/1":
             raise UserError(f"{self.url} is not an ocp ceremony coordinator")
         return obj
@@ -247,7 +249,7 @@ def run_member(client: CoordinatorClient, member: Member, tamper: Tamper | None 
             except Refused as exc:
                 outcome.blamed.append(str(exc))
                 raise
-        state = client.state(after=state["version"], wait=POLL)
+        state = client.state(after=state, wait=POLL)
 
 
 def _act(client, member: Member, opened: RoundOpen, current: dict, me: str, outcome: Outcome, tamper) -> None:
@@ -291,7 +293,7 @@ def run_plain(client: CoordinatorClient, graph: Graph, key: RoleKey, tamper: Tam
         while not state["depositor_ready"]:
             if state.get("failed"):
                 raise UserError(f"the coordinator gave up: {state['failed']}")
-            state = client.state(after=state["version"], wait=POLL)
+            state = client.state(after=state, wait=POLL)
         obj = client.get("/v1/signatures")
         if not isinstance(obj, dict) or obj.get("graph_id") != graph.graph_id.hex():
             raise UserError("the coordinator's signatures are for another graph")

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ocp.ceremony.messages import (
@@ -181,6 +182,8 @@ class Coordinator:
             (g.tx, g.index, g.pubkey): g.role for g in outstanding_signatures(graph) if g.role is not None
         }
         self.version = 0
+        #: Tells a restarted coordinator's versions from the last one's (long polls).
+        self.instance = secrets.token_hex(8)
         self.round: Round | None = None
         self.phase_started = self.clock()
         self.rounds: list[RoundRecord] = []
@@ -226,10 +229,11 @@ class Coordinator:
         return {
             "format": STATE_FORMAT,
             "version": self.version,
+            "instance": self.instance,
             "graph_id": self.graph_id.hex(),
             "committee_form": self.graph.params.committee_form.value,
             "round": round_info,
-            "rounds": [r.__dict__ for r in self.rounds],
+            "rounds": [asdict(r) for r in self.rounds],
             "owed": {role.value: self.owed_by(role) for role in (Role.COMMITTEE, Role.OPERATOR, Role.DEPOSITOR)},
             "committee_done": self.committee_done,
             "depositor_ready": self.depositor_ready,

@@ -68,7 +68,10 @@ def make_app(coordinator: Coordinator, *, linger: float = 2.0, tick: float = 0.2
             before = coordinator.version
             coordinator.tick()
             if coordinator.save_due():
-                coordinator.save()
+                try:
+                    coordinator.save()
+                except (OSError, UserError) as exc:  # the journal still holds everything: retry later
+                    print(f"ocp ceremony serve: cannot write {coordinator.path}: {exc}", file=sys.stderr)
             if coordinator.version != before:
                 await notify()
             if coordinator.complete or coordinator.failed:
@@ -125,9 +128,12 @@ def make_app(coordinator: Coordinator, *, linger: float = 2.0, tick: float = 0.2
             return _error(404, str(exc))
 
     @app.get("/v1/state")
-    async def state(after: int = -1, wait: float = 0.0):
+    async def state(after: int = -1, wait: float = 0.0, instance: str = ""):
+        """Long poll: waits while nothing changed since version ``after`` of this
+        coordinator ``instance`` (a restarted coordinator answers at once)."""
         wait = max(0.0, min(wait, MAX_WAIT))
-        if coordinator.version <= after and wait > 0:
+        same = not instance or instance == coordinator.instance
+        if same and coordinator.version <= after and wait > 0:
             async with changed:
                 try:
                     await asyncio.wait_for(changed.wait_for(lambda: coordinator.version > after), wait)

@@ -191,7 +191,7 @@ def print_report_plain(report: dict) -> None:
         print(f"drill: {report['drill']}")
         print_plain({"ceremony": report["ceremony"]})
         for part in report["parts"]:
-            print_report_plain({**part, "report_file": report["report_file"]})
+            print_report_plain({**part, "report_file": report["report_file"], "graph_file": report["graph_file"]})
         for key, value in report["checks"].items():
             print(f"checks.{key}: {plain_value(value)}")
         print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")

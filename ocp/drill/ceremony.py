@@ -139,6 +139,12 @@ def run_ceremony(actors: Actors, graph: Graph, variant: str, folder: Path) -> tu
     return signed, _summary(run, signed, actors, url)
 
 
+def chosen_member(actors: Actors) -> RoleKey:
+    """The member the fault variants make faulty or kill: the second (the only one
+    of a committee of one)."""
+    return actors.committee[min(1, len(actors.committee) - 1)]
+
+
 def _join(run: CeremonyRun, url: str, key: RoleKey, name: str | None = None, faulty: bool = False) -> Process:
     args = [url, "--key", f"{key.name}.key"]
     nonces = ["--nonces", f"{key.name}.nonces.json"]
@@ -153,9 +159,9 @@ def _sign(run: CeremonyRun, url: str, client: CoordinatorClient, actors: Actors,
     if run.variant == "ceremony":
         signers = [_join(run, url, k) for k in [*members, *others]]
     elif run.variant == "ceremony-blame":
-        bad = members[1]
+        bad = chosen_member(actors)
         signers = [_join(run, url, bad, f"{bad.name} (faulty)", faulty=True)]
-        signers += [_join(run, url, k) for k in [*members[:1], *members[2:], *others]]
+        signers += [_join(run, url, k) for k in [*members, *others] if k is not bad]
 
         def blamed() -> bool:
             return any(b["signer"] == bad.pubkey.hex() for b in client.state()["blame"])
@@ -167,7 +173,7 @@ def _sign(run: CeremonyRun, url: str, client: CoordinatorClient, actors: Actors,
                           "replaced by an honest one with the same key and nonce store")  # fmt: skip
         signers[0] = _join(run, url, bad, f"{bad.name} (replacement)")
     elif run.variant == "ceremony-crash":
-        victim = members[1]
+        victim = chosen_member(actors)
         first = _join(run, url, victim, f"{victim.name} (first process)")
 
         if _musig(client):
@@ -183,7 +189,7 @@ def _sign(run: CeremonyRun, url: str, client: CoordinatorClient, actors: Actors,
         first.popen.send_signal(signal.SIGKILL)
         first.popen.wait()
         run.events.append(f"killed {victim.name} (SIGKILL) {when}")
-        signers = [_join(run, url, k) for k in [*members[:1], *members[2:], *others]]
+        signers = [_join(run, url, k) for k in [*members, *others] if k is not victim]
         signers.append(_join(run, url, victim, f"{victim.name} (restarted)"))
     else:
         raise UserError(f"unknown ceremony drill {run.variant!r}")
@@ -251,9 +257,9 @@ def ceremony_checks(summary: dict, actors: Actors, committee_form: CommitteeForm
     if variant == "ceremony":
         checks["nobody_blamed"] = not summary["blamed"]
     if variant == "ceremony-blame":
-        checks["faulty_member_named"] = summary["blamed"] == [actors.committee[1].pubkey.hex()]
+        checks["faulty_member_named"] = summary["blamed"] == [chosen_member(actors).pubkey.hex()]
     if variant == "ceremony-crash" and committee_form is CommitteeForm.MUSIG2:
-        victim = actors.committee[1].pubkey.hex()
+        victim = chosen_member(actors).pubkey.hex()
         abandoned = [r for r in summary["rounds"] if r["event"] == "abandoned"]
         first_round = abandoned[0]["round"] if abandoned else None
         checks["crashed_round_abandoned"] = bool(abandoned) and "restarted" in abandoned[0].get("why", "")
