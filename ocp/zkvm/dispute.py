@@ -293,7 +293,7 @@ def expected_challenge(op: FaultyOperator) -> str:
     (a lie at the claimed halting step that breaks the exit is caught by Halt first; a read
     lie whose writer is INIT by the INIT challenge of the word's source)."""
     f, kind = op.fault, op.kind
-    if kind in ("halt-early", "halt-late", "write", "stale-read", "future-read"):
+    if kind in ("halt-early", "halt-late", "write"):
         return EXPECTED[kind]
     if kind == "hash":
         return "TraceHashZero" if f.at == 1 else "TraceHash"
@@ -364,6 +364,10 @@ class HonestChallenger:
     def read_choose(self, choices: list[int], revealed: dict[int, bytes], target: int) -> int:
         return self.search.choice_for(choices, target)
 
+    def forced_read(self, rec: StepRecord) -> Read | None:
+        """A read to dispute although it is right (only a faulty challenger does)."""
+        return None
+
 
 class FaultyChallenger(HonestChallenger):
     """A challenger that does not play by the rules (``past-n``, ``out-of-range``, ``random``)."""
@@ -393,6 +397,11 @@ class FaultyChallenger(HonestChallenger):
 
     def read_choose(self, choices: list[int], revealed: dict[int, bytes], target: int) -> int:
         return self.rng.randrange(self.search.branching[len(choices)])
+
+    def forced_read(self, rec: StepRecord) -> Read | None:
+        if self.strategy != "random":
+            return None
+        return next((r for r in (rec.read1, rec.read2) if r.last_writer != INIT), None)
 
 
 # ===================================================================== game
@@ -509,12 +518,14 @@ def play(operator: HonestOperator, challenger: HonestChallenger) -> Outcome:
     if kind:
         return Outcome("challenger", kind, i, rec, rounds=rounds)
     if read is None:
+        read = challenger.forced_read(rec)
+    if read is None:
         return Outcome("operator", "None", i, rec, rounds=rounds,
                        detail="no challenge succeeds: the record is right")
     # the read-value search, steered to the last writer
     mine = challenger.trace.record(i)
     mine_read = mine.read1 if mine.read1.address == read.address else mine.read2
-    j = max(read.last_writer, mine_read.last_writer)
+    j = max(read.last_writer, mine_read.last_writer if mine_read.address == read.address else 0)
     first_round = {s: seen[s] for s in search.reveals([])}
     rchoices, rseen = _search(operator, lambda c, rv: challenger.read_choose(c, rv, j), search,
                               "read", rounds, shared=first_round)
