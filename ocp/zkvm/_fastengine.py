@@ -12,7 +12,7 @@ from ocp.zkvm.fastgen import numba_twin
 from taptrees.hashcore.blake3_kernels import compress_scalars
 
 S = numba_twin()
-SOURCE_DIGEST = "22f42f013f903cd8fa84ebb3504b523d769eb43a723c5b9141c17ed9585f1d54"
+SOURCE_DIGEST = "aabc9c46ab9a7e451571f364eb6ae48be146b520d80bbf037da93a36af939da4"
 MNEMONICS = ('add', 'addi', 'addiu', 'addu', 'and', 'andi', 'badpc', 'beq', 'bgez', 'bgezal', 'bgtz', 'blez', 'bltz', 'bltzal', 'bne', 'break', 'clo', 'clz', 'div', 'divu', 'ext', 'ins', 'invalid', 'j', 'jal', 'jalr', 'jr', 'lb', 'lbu', 'lh', 'lhu', 'll', 'lui', 'lw', 'lwl', 'lwr', 'madd', 'maddu', 'mfhi', 'mflo', 'movn', 'movz', 'msub', 'msubu', 'mthi', 'mtlo', 'mul', 'mult', 'multu', 'nor', 'or', 'ori', 'pref', 'rotr', 'rotrv', 'sb', 'sc', 'seb', 'seh', 'sh', 'sll', 'sllv', 'slt', 'slti', 'sltiu', 'sltu', 'sra', 'srav', 'srl', 'srlv', 'sub', 'subu', 'sw', 'swl', 'swr', 'sync', 'syscall', 'teq', 'tge', 'tgeu', 'tlt', 'tltu', 'tne', 'wsbh', 'xor', 'xori')
 N_KINDS = 255
 WRITE_KIND = 144
