@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ocp.errors import UserError
-from ocp.zkvm.elf import load_elf
+from ocp.zkvm.elf import ElfImage, load_elf
 from ocp.zkvm.initial import build_initial_state
 from ocp.zkvm.search import NArySearch
 from ocp.zkvm.trace import DEFAULT_SPACING, ExecutionTrace
@@ -40,7 +40,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     state = sub.add_parser("state", help="the machine after a step, and that step's record")
     common(state)
     state.add_argument("--step", type=int, required=True, help="step number (0 = state 0)")
-    state.add_argument("--addr", type=lambda s: int(s, 0), help="also show this word and its last writer")
+    state.add_argument("--addr", type=_address,
+                       help="also show this word and its last writer (0x-hex or decimal, "
+                            "4-byte aligned, < 2^32)")
     state.set_defaults(func=cmd_state)
 
     commit = sub.add_parser("commit", help="run and write the operator's claim")
@@ -62,6 +64,43 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     dispute.set_defaults(func=cmd_dispute)
 
 
+#: The Go linker writes this build-information header into every binary, even a
+#: stripped one (``-ldflags "-s -w"`` removes only the symbol table and DWARF).
+GO_BUILDINFO_MAGIC = b"\xff Go buildinf:"
+
+
+def _address(text: str) -> int:
+    """A memory address for ``--addr``: 0x-hex or decimal, word-aligned, 32-bit."""
+    body = text.strip().lower()
+    digits = body[2:] if body.startswith("0x") else body
+    base = 16 if body.startswith("0x") else 10
+    if not digits or any(c not in "0123456789abcdef"[:base] for c in digits):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address (0x-hex or decimal)")
+    addr = int(digits, base)
+    if addr > 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"{text} is beyond the 32-bit address space")
+    if addr % 4:
+        raise argparse.ArgumentTypeError(f"{text} is not word-aligned (a multiple of 4)")
+    return addr
+
+
+def _load(path: str) -> ElfImage:
+    """Load the ELF; a Go binary without its symbol table cannot be patched by symbol
+    name (docs/zkvm.md), and unpatched it would not run as a Go guest should."""
+    program = load_elf(path)
+    if "runtime.main" not in program.symbols:
+        try:
+            blob = Path(path).read_bytes()
+        except OSError:
+            return program
+        if GO_BUILDINFO_MAGIC in blob:
+            raise UserError(
+                f"{path}: a Go binary without its symbol table (built with -ldflags \"-s -w\" "
+                "or stripped); the zkVM patches the Go runtime by symbol name: rebuild without -s -w"
+            )
+    return program
+
+
 def _tape(args: argparse.Namespace) -> bytes:
     if not args.input:
         return b""
@@ -72,7 +111,7 @@ def _tape(args: argparse.Namespace) -> bytes:
 
 
 def _trace(args: argparse.Namespace, *, for_search: bool = False) -> ExecutionTrace:
-    program = load_elf(args.elf)
+    program = _load(args.elf)
     if args.max_steps <= 0:
         raise UserError("--max-steps must be positive")
     if for_search and args.max_steps != DEFAULT_MAX_STEPS and args.max_steps & (args.max_steps - 1):
@@ -110,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine == "python":
         from ocp.zkvm.stepper import Stepper
 
-        s = Stepper(build_initial_state(load_elf(args.elf), _tape(args)))
+        s = Stepper(build_initial_state(_load(args.elf), _tape(args)))
         t0 = time.perf_counter()
         s.run(args.max_steps)
         secs = time.perf_counter() - t0
