@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ocp.errors import UserError
-from ocp.zkvm.elf import ElfImage, load_elf
+from ocp.zkvm.elf import load_elf
 from ocp.zkvm.initial import build_initial_state
 from ocp.zkvm.search import NArySearch
 from ocp.zkvm.trace import DEFAULT_SPACING, ExecutionTrace
@@ -41,8 +41,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     common(state)
     state.add_argument("--step", type=int, required=True, help="step number (0 = state 0)")
     state.add_argument("--addr", type=_address,
-                       help="also show this word and its last writer (0x-hex or decimal, "
-                            "4-byte aligned, < 2^32)")
+                       help="also show the word at this address and its last writer "
+                            "(0x-hex or decimal, 4-byte aligned, < 2^32)")
     state.set_defaults(func=cmd_state)
 
     commit = sub.add_parser("commit", help="run and write the operator's claim")
@@ -84,21 +84,20 @@ def _address(text: str) -> int:
     return addr
 
 
-def _load(path: str) -> ElfImage:
-    """Load the ELF; a Go binary without its symbol table cannot be patched by symbol
-    name (docs/zkvm.md), and unpatched it would not run as a Go guest should."""
-    program = load_elf(path)
-    if "runtime.main" not in program.symbols:
-        try:
-            blob = Path(path).read_bytes()
-        except OSError:
-            return program
-        if GO_BUILDINFO_MAGIC in blob:
-            raise UserError(
-                f"{path}: a Go binary without its symbol table (built with -ldflags \"-s -w\" "
-                "or stripped); the zkVM patches the Go runtime by symbol name: rebuild without -s -w"
-            )
-    return program
+def _refuse_stripped_go(path: str, program) -> None:
+    """A Go binary without its symbol table cannot be patched by symbol name
+    (docs/zkvm.md), and unpatched it would not run as a Go guest should."""
+    if "runtime.main" in program.symbols:
+        return
+    try:
+        blob = Path(path).read_bytes()
+    except OSError:
+        return
+    if GO_BUILDINFO_MAGIC in blob:
+        raise UserError(
+            f"{path}: a Go binary without its symbol table (built with -ldflags \"-s -w\" "
+            "or stripped); the zkVM patches the Go runtime by symbol name: rebuild without -s -w"
+        )
 
 
 def _tape(args: argparse.Namespace) -> bytes:
@@ -111,7 +110,8 @@ def _tape(args: argparse.Namespace) -> bytes:
 
 
 def _trace(args: argparse.Namespace, *, for_search: bool = False) -> ExecutionTrace:
-    program = _load(args.elf)
+    program = load_elf(args.elf)
+    _refuse_stripped_go(args.elf, program)
     if args.max_steps <= 0:
         raise UserError("--max-steps must be positive")
     if for_search and args.max_steps != DEFAULT_MAX_STEPS and args.max_steps & (args.max_steps - 1):
@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine == "python":
         from ocp.zkvm.stepper import Stepper
 
-        s = Stepper(build_initial_state(_load(args.elf), _tape(args)))
+        s = Stepper(build_initial_state(load_elf(args.elf), _tape(args)))
         t0 = time.perf_counter()
         s.run(args.max_steps)
         secs = time.perf_counter() - t0
