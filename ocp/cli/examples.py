@@ -55,6 +55,11 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
     ("zkvm", "state"): ("ocp zkvm state prog.elf --step 1000 --addr 0x10000",),
+    ("zkvm", "commit"): ("ocp zkvm commit prog.elf --input input.bin --nary 32 -o claim.json",),
+    ("zkvm", "dispute"): (
+        "ocp zkvm dispute prog.elf --input input.bin --fault stale-read --at 250000",
+        "ocp zkvm dispute prog.elf --input input.bin --challenger past-n",
+    ),
 }
 
 
