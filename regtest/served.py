@@ -405,7 +405,7 @@ class ChainServer:
             self._http = _HttpServer((host, port), _Handler)
         except OSError as exc:
             raise ChainError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-        self._http.methods = ChainMethods(chain, self._request_stop)
+        self._http.methods = ChainMethods(chain, self.stop)
         self._http.cookie_secret = secrets.token_hex(32)
         _write_private(self.cookie_path, f"{COOKIE_USER}:{self._http.cookie_secret}")
         self.host, self.port = self._http.server_address[:2]
@@ -439,7 +439,8 @@ class ChainServer:
         thread.start()
         return thread
 
-    def _request_stop(self) -> None:
+    def stop(self) -> None:
+        """Make :meth:`serve_forever` return (safe from a signal handler or a request)."""
         self._stopped.set()
         threading.Thread(target=self._http.shutdown, daemon=True).start()
 

@@ -57,6 +57,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ocp.cli.graph_cmds",
     "ocp.cli.regtest_cmds",
     "ocp.cli.drill_cmds",
+    "ocp.cli.watch_cmds",
     "ocp.cli.psbt_cmds",
     "ocp.zkvm.cli",
 )

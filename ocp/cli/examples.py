@@ -41,6 +41,12 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),
     ("regtest", "coins"): ("ocp regtest coins params.toml --chain-dir regtest-chain",),
+    ("regtest", "serve"): ("ocp regtest serve --chain-dir regtest-chain --port 18450 --mine-every 10",),
+    ("watch",): (
+        "ocp watch --role challenger --graph graph.json --key challenger.key --state ch-state --coin <txid>:0",
+        "ocp watch --role operator --graph graph.json --key operator.key --state op-state",
+        "ocp watch claim --role operator --graph graph.json --key operator.key --state op-state",
+    ),
     ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json"),
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
