@@ -385,7 +385,8 @@ class WatchService:
         self.report("result", f"{name} {'accepted' if result.accepted else 'refused: ' + reason}",
                     height=tip, tx=str(name), txid=tx.txid, accepted=result.accepted,
                     reason=result.reason, detail=result.detail)  # fmt: skip
-        if self.role is Role.OPERATOR and not result.accepted and result.reason in FEE_REASONS:
+        if (self.role is Role.OPERATOR and not result.accepted and result.reason in FEE_REASONS
+                and self._parents_confirmed(name)):
             failed = self.journal.last("bump", tx=str(name))
             again = failed is not None and not failed["accepted"]
             self._bump(name, tx, tip, min(2 * failed["feerate"], self.options.max_feerate) if again
@@ -457,23 +458,31 @@ class WatchService:
 
     def _bump_lingering(self, tip: int) -> None:
         """Bump every own move that has been in the mempool for ``bump_after``
-        blocks since it was accepted or last bumped."""
-        seen: set[str] = set()
-        for entry in reversed(self.journal.entries):
-            if entry["kind"] != "result" or not entry.get("accepted") or entry["tx"] in seen:
-                continue
-            seen.add(entry["tx"])
-            name = next((n for n in self.graph.txs if str(n) == entry["tx"]), None)
+        blocks since it was accepted or last bumped (oldest first)."""
+        latest: dict[str, dict] = {}
+        for entry in self.journal.of_kind("result"):
+            if entry.get("accepted"):
+                latest[entry["tx"]] = entry
+        for label, entry in latest.items():
+            name = next((n for n in self.graph.txs if str(n) == label), None)
             if name is None or self._confirmed(name) or self.chain.confirmations(entry["txid"]) != 0:
                 continue
-            last = self.journal.last("bump", tx=entry["tx"], accepted=True)
+            last = self.journal.last("bump", tx=label, accepted=True)
             since = max(entry["height"], last["height"] if last else entry["height"])
-            if tip - since < self.options.bump_after:
+            if tip - since < self.options.bump_after or not self._parents_confirmed(name):
                 continue
             feerate = min(2 * last["feerate"], self.options.max_feerate) if last else self.options.feerate
             parent = self.chain.get_tx(entry["txid"])
             if parent is not None:
                 self._bump(name, parent, tip, feerate)
+
+    def _parents_confirmed(self, name: TxName) -> bool:
+        """Whether every graph transaction ``name`` spends from is confirmed: a move
+        is bumped only then (its ancestors first), so that one child never has to pay
+        for a chain of unconfirmed moves it does not count."""
+        by_txid = self.follower.index.by_txid
+        parents = {by_txid.get(txin.prevout.txid) for txin in self.graph.tx(name).tx.inputs}
+        return all(self._confirmed(p) for p in parents if p is not None)
 
     def _bump(self, name: TxName, parent: Tx, tip: int, feerate: float) -> None:
         vout = keyed_output(self.graph, name, self.key.pubkey)
@@ -509,15 +518,22 @@ class WatchService:
                     feerate=feerate, extra=used, accepted=result.accepted, hex=child.hex())  # fmt: skip
 
     def _fee_coins(self) -> list[OutPoint]:
-        """The operator's own coins, newest first: outputs of its bump children,
-        Prepare's change, the given coins -- those still on chain or in the mempool."""
+        """The operator's own confirmed coins, newest first: outputs of its bump
+        children, Prepare's change, the given coins.  Only confirmed ones: a child
+        hanging off another unconfirmed child would be evicted with it when that one
+        is replaced."""
         candidates = [OutPoint(e["child"], 0) for e in reversed(list(self.journal.of_kind("bump"))) if e["accepted"]]
         prepare = self.graph.tx(TxName(TxKind.PREPARE, None, self.mine))
         change = keyed_output(self.graph, prepare.name, self.key.pubkey)
         if change is not None:
             candidates.append(OutPoint(prepare.txid, change))
         candidates += list(self.options.coins)
-        return [c for c in candidates if self.chain.get_output(c) is not None]
+        confirmed = []
+        for coin in candidates:
+            utxo = self.chain.get_output(coin)
+            if utxo is not None and utxo.height is not None:
+                confirmed.append(coin)
+        return confirmed
 
 
 def _fields(step: Step) -> dict:
