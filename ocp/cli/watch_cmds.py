@@ -94,7 +94,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             raise UserError(f"--{option} is required to {args.action}")
     key = load_key(args.key)
     if key.role != Role(args.role):
-        raise UserError(f"{args.key} is a {key.role} key, not a {args.role} key")
+        raise UserError(f"{args.key} holds a {key.role} key; --role {args.role} needs the {args.role}'s key")
     graph = load_graph(args.graph)
     state = _open_state(args, graph, key)
     if args.action == "claim":
