@@ -141,6 +141,23 @@ def fault_step(program: U32Program) -> int:
     raise AssertionError("no single-step fault changes this program's result")
 
 
+def open_vault(world: World, fee_spike: float | None = None) -> None:
+    """Deposit and Confirm, as the depositor (through CPFP on its change and anchor
+    when the relay fee is spiked to ``fee_spike`` sat/vB), each mined."""
+    fee_coin = None
+    for kind, vout in ((TxKind.DEPOSIT, 1), (TxKind.CONFIRM, 1)):
+        tx, _ = drill_moves.move(world, kind)
+        if fee_spike:
+            child = drill_moves.bump(world, tx, world.actors.depositor, vout, fee_spike * 2, fee_coin)
+            result = world.chain.submit_package([tx, child])
+            fee_coin = OutPoint(child.txid, 0)
+        else:
+            result = world.chain.submit(tx)
+        if not result:
+            raise ChainError(f"the depositor's {kind} was refused: {result}")
+        world.mine()
+
+
 # --- the chain and the miner -------------------------------------------------------------
 
 
@@ -352,20 +369,7 @@ class Drill:
                            faucet_feerate=10 if self.scenario.fee_spike else None)  # fmt: skip
 
     def _open_vault(self, world: World) -> None:
-        """Deposit and Confirm, as the depositor (through CPFP on its change and
-        anchor when the relay fee is spiked), each mined."""
-        fee_coin = None
-        for kind, vout in ((TxKind.DEPOSIT, 1), (TxKind.CONFIRM, 1)):
-            tx, spent = drill_moves.move(world, kind)
-            if self.scenario.fee_spike:
-                child = drill_moves.bump(world, tx, world.actors.depositor, vout, self.scenario.fee_spike * 2, fee_coin)
-                result = world.chain.submit_package([tx, child])
-                fee_coin = OutPoint(child.txid, 0)
-            else:
-                result = world.chain.submit(tx)
-            if not result:
-                raise ChainError(f"the depositor's {kind} was refused: {result}")
-            world.mine()
+        open_vault(world, self.scenario.fee_spike)
 
     def _start_watchers(self, world: World, chain: ChainProcess) -> dict[Role, Watcher]:
         graph_path = self.folder / "graph.json"
