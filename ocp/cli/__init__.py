@@ -13,7 +13,8 @@ code  name                     meaning
                                invalid), ``graph audit`` (a finding), ``drill
                                run`` (a drill went otherwise than expected),
                                ``tree demo`` (a spend refused), ``regtest send``
-                               (the chain refused the transaction)
+                               (the chain refused the transaction), ``watch
+                               --exit-when-done`` (the operator lost its stake)
 2     ``EXIT_BAD_INPUT``       bad input: usage, a file, a parameter, a key, a
                                witness, an output that would overwrite
                                something, a chain that cannot be opened or

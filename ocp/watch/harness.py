@@ -537,3 +537,30 @@ def run_drill(name: str, backend: str = "kernel", folder: str | Path | None = No
 def settings_for_tests() -> Settings:
     """Fast blocks for CI: the watchers poll ten times per block."""
     return replace(Settings(), block_interval=0.3, poll=0.05, timeout=120.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ocp.watch.harness SCENARIO [--backend B] [--folder DIR]``: run one
+    drill (or ``all``), print each report's verdict, keep logs and reports in DIR."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ocp.watch.harness", description=main.__doc__)
+    parser.add_argument("scenario", choices=[*SCENARIOS, "all"])
+    parser.add_argument("--backend", choices=BACKENDS, default="kernel")
+    parser.add_argument("--folder", default="watch-drills", help="logs, state folders and report.json per drill")
+    parser.add_argument("--block-interval", type=float, default=Settings.block_interval, help="seconds")
+    args = parser.parse_args(argv)
+    settings = replace(Settings(), block_interval=args.block_interval, poll=min(0.2, args.block_interval / 5))
+    passed = True
+    for name in SCENARIOS if args.scenario == "all" else [args.scenario]:
+        report = run_drill(name, args.backend, Path(args.folder) / f"{name}-{args.backend}", settings)
+        passed &= report["passed"]
+        failed = [k for k, ok in report["checks"].items() if not ok]
+        verdict = "passed" if report["passed"] else f"FAILED {failed}"
+        print(f"{name} on {args.backend}: {verdict}; {report['outcome']}; {report['seconds']} s; "
+              f"{Path(args.folder) / f'{name}-{args.backend}' / 'report.json'}")  # fmt: skip
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
