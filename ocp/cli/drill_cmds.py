@@ -4,7 +4,10 @@
 
     {"format": "ocp-drill-run/1", "passed": true, "drills": [<report>, ...]}
 
-each ``<report>`` being what ``drill-reports/<drill>.json`` holds.
+each ``<report>`` being what ``drill-reports/<drill>.json`` holds.  The graph a
+drill ran (fully pre-signed; for ``refund``, its second deposit's) is written
+beside it, ``drill-reports/<drill>.graph.json``, to draw its timeline on
+(``ocp graph draw drill-reports/fraud.graph.json --report drill-reports/fraud.json``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
 from ocp.fileio import check_output, write_atomic
+from ocp.graph import GRAPH_FORMAT
+from ocp.graphfile import save_graph
 from ocp.program import U32Program
 from regtest.chain import ChainError
 
@@ -124,6 +129,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         name: check_output(report_dir / f"{name}.json", force=args.force, replaces_format=REPORT_FORMAT)
         for name in names
     }
+    graph_paths = {
+        name: check_output(report_dir / f"{name}.graph.json", force=args.force, replaces_format=GRAPH_FORMAT)
+        for name in names
+    }
     console = stdout_console()
     terminal = console.is_terminal and not args.json
     reports = []
@@ -138,6 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     report = report_json(name, args.backend, world)
             except ChainError as exc:  # the node would not start, or stopped answering
                 raise UserError(str(exc)) from None
+            save_graph(world.graph, graph_paths[name])
+            report["graph_file"] = str(graph_paths[name])
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
             report["report_file"] = str(paths[name])
             reports.append(report)
@@ -179,5 +190,6 @@ def print_report_plain(report: dict) -> None:
             print(f"balances.{key}: {value}")
     for key, value in report["checks"].items():
         print(f"checks.{key}: {plain_value(value)}")
+    print(f"graph_file: {report['graph_file']}")
     print(f"report_file: {report['report_file']}")
     print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")

@@ -37,6 +37,10 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("graph", "show"): ("ocp graph show graph.json --tx Take1",),
     ("graph", "psbt"): ("ocp graph psbt graph.json Take1 -o take1.psbt",),
+    ("graph", "draw"): (
+        "ocp graph draw graph.json -o graph.svg",
+        "ocp graph draw drill-reports/fraud.graph.json --report drill-reports/fraud.json -o fraud.png",
+    ),
     ("regtest", "fund"): ("ocp regtest fund params.toml --chain-dir regtest-chain -o funded.toml",),
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),
@@ -51,6 +55,11 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
     ("zkvm", "state"): ("ocp zkvm state prog.elf --step 1000 --addr 0x10000",),
+    ("zkvm", "commit"): ("ocp zkvm commit prog.elf --input input.bin --nary 32 -o claim.json",),
+    ("zkvm", "dispute"): (
+        "ocp zkvm dispute prog.elf --input input.bin --fault stale-read --at 250000",
+        "ocp zkvm dispute prog.elf --input input.bin --challenger past-n",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""``ocp params init|addresses`` and ``ocp graph build|ots-keys|id|presign|verify|audit|tx|show|psbt``."""
+"""``ocp params init|addresses`` and ``ocp graph build|ots-keys|id|presign|verify|audit|tx|show|psbt``
+(``ocp graph draw`` is in :mod:`ocp.cli.draw_cmds`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from ocp.builder import build_graph, minimum_challenge_fee
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.draw_cmds import add_draw_command
 from ocp.cli.output import emit, field, markup, print_plain, progress, table
 from ocp.errors import UserError
 from ocp.fileio import check_output, same_file, write_atomic
@@ -154,6 +156,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     psbt.add_argument("--force", action="store_true", help=FORCE_HELP)
     psbt.add_argument("--json", action="store_true", help=JSON_HELP)
     psbt.set_defaults(func=cmd_psbt)
+
+    add_draw_command(gsub)
 
 
 # --- params ------------------------------------------------------------------------------
