@@ -195,3 +195,23 @@ def test_every_transition_is_one_human_line_and_one_json_line(world, tmp_path):
     [transition] = [r for r in records if r["kind"] == "transition"]
     assert transition["to"] == "CLAIMED" and transition["verdict"]["claim_is_false"] is False
     assert transition["role"] == "challenger" and "claim" in transition["text"]
+
+
+def test_a_kickoff_mined_before_the_state_folder_is_adopted_from_the_chain(world, tmp_path):
+    """A (false) Kickoff broadcast by hand, then an operator service on a new folder:
+    it reads the claim from the chain, journals a trace ending in it before any
+    Assert, and answers with it -- so the challenger disproves the last step, and
+    no one-time key signs two values."""
+    n = world.params.computation.n_steps
+    trace = moves.operator_trace(world, wrong_step=n - 1)
+    for tx, _ in (moves.move(world, K.PREPARE), moves.kickoff(world, trace)):
+        assert world.chain.submit(tx).accepted
+    world.mine()
+    op = service(world, world.actors.operator, tmp_path / "op")
+    challenger = service(world, world.actors.challenger, tmp_path / "ch")
+    drive(world, [op, challenger])
+    [claim] = op.journal.of_kind("claim")
+    assert claim["source"] == "read from the mined Kickoff" and claim["trace"] == list(trace)
+    assert op.games[None].run.steps[0].before == "IDLE"  # no claim request: IDLE -> CLAIMED on the chain's Kickoff
+    assert op.games[None].run.phase is OperatorPhase.DISPROVED
+    assert challenger.games[None].claim.confirmation(TxName(K.DISPROVE, n - 1)) is not None
