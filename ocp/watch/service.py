@@ -37,7 +37,7 @@ from bitcoin_core_rpc.errors import FetchError, RpcError
 
 from ocp.errors import UserError
 from ocp.graph import Graph, params_id
-from ocp.ids import Role, TxKind, TxName
+from ocp.ids import Role, TxKind, TxName, tx_by_label
 from ocp.keyfile import RoleKey
 from ocp.leaves import RevealLeaf
 from ocp.moves import (
@@ -362,6 +362,10 @@ class WatchService:
 
     # --- broadcasting ---------------------------------------------------------------------
 
+    def _name(self, label: str) -> TxName:
+        """The graph transaction a journal entry names (looked up, never parsed)."""
+        return tx_by_label(self.graph.txs, label)
+
     def _confirmed(self, name: TxName) -> bool:
         return any(c.name == name for c in self.follower.confirmed)
 
@@ -447,7 +451,7 @@ class WatchService:
         """The challenger's coin: the change of its latest Challenge still on chain or
         in the mempool, else the first given coin still unspent."""
         candidates = [OutPoint(e["txid"], 1) for e in reversed(list(self.journal.of_kind("broadcast")))
-                      if e["tx"].startswith(TxKind.CHALLENGE.value)]  # fmt: skip
+                      if self._name(e["tx"]).kind is TxKind.CHALLENGE]  # fmt: skip
         for coin in [*candidates, *self.options.coins]:
             utxo = self.chain.get_output(coin)
             if utxo is not None and utxo.txout.script_pubkey == self.own_spk:
@@ -464,8 +468,8 @@ class WatchService:
             if entry.get("accepted"):
                 latest[entry["tx"]] = entry
         for label, entry in latest.items():
-            name = next((n for n in self.graph.txs if str(n) == label), None)
-            if name is None or self._confirmed(name) or self.chain.confirmations(entry["txid"]) != 0:
+            name = self._name(label)
+            if self._confirmed(name) or self.chain.confirmations(entry["txid"]) != 0:
                 continue
             last = self.journal.last("bump", tx=label, accepted=True)
             since = max(entry["height"], last["height"] if last else entry["height"])
