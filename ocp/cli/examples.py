@@ -52,6 +52,12 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("ceremony", "join"): ("ocp ceremony join http://127.0.0.1:8717 --key signer-1.key --graph graph.json "
                            "--graph-id <id from ocp graph id>",),
     ("ceremony", "status"): ("ocp ceremony status http://127.0.0.1:8717",),
+    ("regtest", "serve"): ("ocp regtest serve --chain-dir regtest-chain --port 18450 --mine-every 10",),
+    ("watch",): (
+        "ocp watch --role challenger --graph graph.json --key challenger.key --state ch-state --coin <txid>:0",
+        "ocp watch --role operator --graph graph.json --key operator.key --state op-state",
+        "ocp watch claim --role operator --graph graph.json --key operator.key --state op-state",
+    ),
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
     ("zkvm", "state"): ("ocp zkvm state prog.elf --step 1000 --addr 0x10000",),
