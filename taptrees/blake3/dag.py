@@ -16,8 +16,12 @@ Operation kinds (``Op.kind``) and their semantics (:func:`evaluate_op`):
   :mod:`taptrees.blake3.emit`
 * ``split7`` (z) -> (z >> 3, 2 (z & 7)): the two halves a rotation by 7 needs
 * ``plus`` (a, b) -> a + b (never above 15 where it is used)
-* ``eq`` (x, y) -> x == y;  ``band`` (a, b) -> a and b;  ``bnot`` (a) -> not a
-* ``eqverify`` (x, y): fails the script unless x == y (no result; always live)
+* ``eq`` (x, y) -> x == y;  ``band`` / ``bor`` (a, b);  ``bnot`` (a) -> not a
+* ``lowbits`` (x) with param b -> x mod 2**b
+* ``lt`` (x, y) -> x < y;  ``lt3`` (x, y, b) -> x < y + b (a borrow chain, least
+  significant limb first, compares words)
+* ``eqverify`` (x, y): fails the script unless x == y; ``verify`` (a): fails
+  unless a (no results; always live)
 """
 
 from __future__ import annotations
@@ -143,6 +147,24 @@ class LimbDag:
             return a
         return self.op("band", (a, b), 1, commutative=True)[0]
 
+    def bor(self, a: int, b: int) -> int:
+        ca, cb = self.known(a), self.known(b)
+        if ca == 1 or cb == 1:
+            return self.const(1)
+        if ca is not None:
+            return b
+        if cb is not None:
+            return a
+        return self.op("bor", (a, b), 1, commutative=True)[0]
+
+    def verify(self, a: int) -> None:
+        ca = self.known(a)
+        if ca is not None:
+            if not ca:
+                raise ValueError("verify of the constant 0 can never pass")
+            return
+        self.op("verify", (a,), 0, share=False)
+
     def bnot(self, a: int) -> int:
         ca = self.known(a)
         if ca is not None:
@@ -165,6 +187,33 @@ class LimbDag:
     def word_input(self) -> Limbs:
         """Eight input limbs; the caller lays them most significant deepest."""
         return tuple(reversed([self.input() for _ in range(8)]))
+
+    def eq_words(self, a: Limbs, b: Limbs) -> int:
+        """1 iff the two limb sequences are equal."""
+        same = self.const(1)
+        for x, y in zip(a, b, strict=True):
+            same = self.band(same, self.eq(x, y))
+        return same
+
+    def ltu_words(self, a: Limbs, b: Limbs) -> int:
+        """1 iff a < b as unsigned numbers (limbs least significant first)."""
+        borrow: int | None = None
+        for x, y in zip(a, b, strict=True):
+            cx, cy = self.known(x), self.known(y)
+            if borrow is None:
+                if cx is not None and cy is not None:
+                    borrow = self.const(int(cx < cy))
+                else:
+                    borrow = self.op("lt", (x, y), 1)[0]
+            else:
+                cb = self.known(borrow)
+                if cx is not None and cy is not None and cb is not None:
+                    borrow = self.const(int(cx < cy + cb))
+                elif cb == 0:
+                    borrow = self.op("lt", (x, y), 1)[0]
+                else:
+                    borrow = self.op("lt3", (x, y, borrow), 1)[0]
+        return borrow
 
     def xor_words(self, a: Limbs, b: Limbs) -> Limbs:
         return tuple(self.xor(x, y) for x, y in zip(a, b, strict=True))
@@ -228,7 +277,7 @@ def evaluate(dag: LimbDag, inputs: Sequence[int], beta: int = 0) -> dict[int, in
         args = [val[v] for v in op.operands]
         res = evaluate_op(op, args)
         if res is False:
-            raise ValueError("eqverify fails")
+            raise ValueError(f"{op.kind} fails")
         for r, x in zip(op.results, res, strict=True):
             val[r] = x
     return val
@@ -255,6 +304,16 @@ def evaluate_op(op: Op, args: list[int]) -> tuple[int, ...] | bool:
         return (int(args[0] == args[1]),)
     if k == "band":
         return (int(bool(args[0] and args[1])),)
+    if k == "bor":
+        return (int(bool(args[0] or args[1])),)
+    if k == "lt":
+        return (int(args[0] < args[1]),)
+    if k == "lowbits":
+        return (args[0] % (1 << op.param),)
+    if k == "lt3":
+        return (int(args[0] < args[1] + args[2]),)
+    if k == "verify":
+        return () if args[0] else False
     if k == "bnot":
         return (int(not args[0]),)
     if k == "eqverify":

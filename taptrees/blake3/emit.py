@@ -47,6 +47,7 @@ from taptrees.opcodes import (
     OP_2DROP,
     OP_ADD,
     OP_BOOLAND,
+    OP_BOOLOR,
     OP_DEPTH,
     OP_DROP,
     OP_DUP,
@@ -55,6 +56,7 @@ from taptrees.opcodes import (
     OP_GREATERTHAN,
     OP_GREATERTHANOREQUAL,
     OP_IF,
+    OP_LESSTHAN,
     OP_NIP,
     OP_NOT,
     OP_NUMEQUAL,
@@ -67,6 +69,7 @@ from taptrees.opcodes import (
     OP_SWAP,
     OP_TOALTSTACK,
     OP_TUCK,
+    OP_VERIFY,
 )
 from taptrees.script import Script, push_int
 
@@ -167,7 +170,7 @@ def live_ops(dag: LimbDag, outputs: Sequence[int]) -> list[Op]:
     needed = set(outputs)
     live = []
     for op in reversed(dag.ops):
-        if op.kind == "eqverify" or needed.intersection(op.results):
+        if op.kind in ("eqverify", "verify") or needed.intersection(op.results):
             live.append(op)
             needed.update(op.operands)
     return live[::-1]
@@ -359,6 +362,37 @@ class Emitter:
         self.fetch_cheapest(op.operands)
         self.code([OP_BOOLAND], 2, 1)
         self.bind(op.results)
+
+    def _op_bor(self, op: Op) -> None:
+        self.fetch_cheapest(op.operands)
+        self.code([OP_BOOLOR], 2, 1)
+        self.bind(op.results)
+
+    def _op_lt(self, op: Op) -> None:
+        x, y = op.operands
+        self.fetch(x)
+        self.fetch(y)
+        self.code([OP_LESSTHAN], 2, 1)
+        self.bind(op.results)
+
+    def _op_lt3(self, op: Op) -> None:
+        x, y, b = op.operands
+        self.fetch(x)
+        self.fetch_cheapest((y, b))
+        self.code([OP_ADD, OP_LESSTHAN], 3, 1)
+        self.bind(op.results)
+
+    def _op_lowbits(self, op: Op) -> None:
+        self.fetch(op.operands[0])
+        items: list = []
+        for bit in range(3, op.param - 1, -1):
+            items += [OP_DUP, 1 << bit, OP_GREATERTHANOREQUAL, OP_IF, 1 << bit, OP_SUB, OP_ENDIF]
+        self.code(items, 1, 1)
+        self.bind(op.results)
+
+    def _op_verify(self, op: Op) -> None:
+        self.fetch(op.operands[0])
+        self.code([OP_VERIFY], 1, 0)
 
     def _op_bnot(self, op: Op) -> None:
         self.fetch(op.operands[0])

@@ -82,12 +82,14 @@ class Blake3Spec:
     """One BLAKE3 compression as a Script gadget.
 
     ``message``: sixteen entries, ``None`` for a word that is an input, else the
-    constant word.  ``fields``: how the input words group into values (word counts,
-    in message order; one word each by default).  A field of ``n`` words is the
-    little-endian integer of those words laid as ``8 n`` limbs, most significant
-    deepest, as a ``32 n``-bit Winternitz verifier with 4-bit digits leaves it: a
-    20-byte hash committed as ``int.from_bytes(h, "little")`` is a field of five
-    words, and needs no reordering.  ``cv``: the chaining value (constants; the IV
+    constant word.  ``fields``: how the input words group into values, as limb
+    counts in message order (eight per input word by default).  A field of ``k``
+    limbs covers ``ceil(k / 8)`` input words: the little-endian integer of those
+    words, whose limbs above ``k`` are zero, laid as ``k`` limbs, most significant
+    deepest, as a ``4 k``-bit Winternitz verifier with 4-bit digits leaves it.  A
+    20-byte hash committed as ``int.from_bytes(h, "little")`` is a field of 40
+    limbs, a byte (the dispute hash's next micro) a field of 2 limbs; nothing is
+    reordered.  ``cv``: the chaining value (constants; the IV
     by default).  ``out_words``: how many output words (1..8) are produced.
     Inputs: the fields in order (first deepest), then in modes ``differs`` and
     ``verify`` the committed digest as one field of ``out_words`` words.  Mode
@@ -107,9 +109,11 @@ class Blake3Spec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", tuple(self.message))
         n_in = sum(w is None for w in self.message)
-        fields = (1,) * n_in if self.fields is None else tuple(self.fields)
-        if any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in fields) or sum(fields) != n_in:
-            raise InputError(f"fields {fields} do not partition the {n_in} input words")
+        fields = (8,) * n_in if self.fields is None else tuple(self.fields)
+        if any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in fields) or sum(
+            -(-f // 8) for f in fields
+        ) != n_in:
+            raise InputError(f"fields {fields} (limbs) do not cover the {n_in} input words")
         object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "cv", tuple(self.cv))
         if len(self.message) != 16:
@@ -136,30 +140,35 @@ class Blake3Spec:
         return tuple(i for i, w in enumerate(self.message) if w is None)
 
     def _field_values(self, words: Sequence[int]) -> list[tuple[int, int]]:
-        """(value, word count) of each input field for input words in order."""
+        """(value, limb count) of each input field for input words in order."""
         out, at = [], 0
-        for n in self.fields:
-            out.append((sum(w << (32 * j) for j, w in enumerate(words[at:at + n])), n))
+        for k in self.fields:
+            n = -(-k // 8)
+            value = sum(w << (32 * j) for j, w in enumerate(words[at:at + n]))
+            if value >> (4 * k):
+                raise InputError(f"input value {value:#x} does not fit in {k} limbs")
+            out.append((value, k))
             at += n
         return out
 
     @property
     def n_inputs(self) -> int:
-        n = 8 * len(self.input_words)
+        n = sum(self.fields)
         return n + (8 * self.out_words if self.mode != "digest" else 0)
 
     @cached_property
     def _built(self) -> tuple[LimbDag, list[int]]:
         dag = LimbDag()
-        def field(n: int) -> list[Limbs]:  # limbs arrive most significant first
-            limbs = [dag.input() for _ in range(8 * n)][::-1]
-            return [tuple(limbs[8 * j: 8 * j + 8]) for j in range(n)]
+        def field(k: int) -> list[Limbs]:  # limbs arrive most significant first
+            limbs = [dag.input() for _ in range(k)][::-1]
+            limbs += [dag.const(0)] * (-k % 8)
+            return [tuple(limbs[8 * j: 8 * j + 8]) for j in range(len(limbs) // 8)]
 
-        given = [word for n in self.fields for word in field(n)]
+        given = [word for k in self.fields for word in field(k)]
         m: list[Limbs] = []
         for w in self.message:
             m.append(given.pop(0) if w is None else dag.word_const(w))
-        committed = field(self.out_words) if self.mode != "digest" else []
+        committed = field(8 * self.out_words) if self.mode != "digest" else []
         cv = [dag.word_const(w) for w in self.cv]
         out = compress_limbs(dag, cv, m, self.counter, self.block_len, self.flags)[: self.out_words]
         if self.mode == "digest":
@@ -205,8 +214,8 @@ class Blake3Spec:
         if self.mode != "digest":
             if len(committed) != self.out_words:
                 raise InputError(f"{self.out_words} committed words needed, got {len(committed)}")
-            fields.append((sum(w << (32 * j) for j, w in enumerate(committed)), self.out_words))
-        return [(v >> (4 * i)) & 15 for v, n in fields for i in reversed(range(8 * n))]
+            fields.append((sum(w << (32 * j) for j, w in enumerate(committed)), 8 * self.out_words))
+        return [(v >> (4 * i)) & 15 for v, k in fields for i in reversed(range(k))]
 
     def output_stack(self, words: Sequence[int], committed: Sequence[int] = ()) -> list[int]:
         """What the script leaves (bottom first): in mode digest the limbs of the

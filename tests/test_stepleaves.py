@@ -1,0 +1,209 @@
+"""The final-challenge and search leaves of a zkVM dispute, through Bitcoin Core's
+interpreter (libbitcoinkernel): each leaf refuses honest data and accepts exactly
+the fault it is for, and the kernel's verdict equals the Python twin's on every
+case.  Cases are sampled (each hashing leaf is a 60-70 KB script): honest data,
+the fault, and near misses (the fault at the wrong step, a link that does not
+hold)."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import pytest
+
+from ocp.stepleaves.challenges import (
+    CorrectHash,
+    EntryPoint,
+    EquivocationResign,
+    FutureRead,
+    Halt,
+    HaltBeyondMax,
+    ProgramCounter,
+    ReadValue,
+    StepBeyondN,
+    TraceHash,
+    TraceHashZero,
+)
+from ocp.stepleaves.schema import LINK, LINK_FIELDS
+from ocp.stepleaves.search import Choice, Reveal, Translate, reveal_chunks
+from taptrees.arith.peak import static_peak
+from taptrees.errors import InputError
+from taptrees.ots.winternitz import WinternitzKey
+from taptrees.verify import execute_leaf
+
+RNG = random.Random(77)
+SECRET = b"ocp tests: stepleaves one-time secret"
+
+
+@cache
+def _key(name: str, params) -> WinternitzKey:
+    return WinternitzKey.derive(SECRET, f"test/{name}", params)
+
+
+def run(leaf, values: dict[str, int]) -> bool:
+    """Sign, build, spend through the kernel; the verdict must equal the twin's."""
+    layout = leaf.layout
+    keys = {v.name: _key(v.name, v.params) for v in layout.signed}
+    pub = {n: k.public_key() for n, k in keys.items()}
+    sigs = {n: k.sign(values[n], layout.strategy) for n, k in keys.items()}
+    bare = {v.name: values[v.name] for v in layout.values if not v.signed}
+    witness = leaf.witness(sigs, bare)
+    assert leaf.parse_witness(witness, pub) == {v.name: values[v.name] for v in layout.values}
+    verdict = execute_leaf(leaf.script(pub), witness).ok
+    assert verdict == leaf.accepts(values), (leaf.kind, values)
+    return verdict
+
+
+def u32() -> int:
+    return RNG.randrange(2**32)
+
+
+def h160() -> int:
+    return RNG.randrange(2**160)
+
+
+def link_values(prefix: str = "") -> dict[str, int]:
+    v = {prefix + f: u32() for f in LINK_FIELDS}
+    v[prefix + "next_micro"] = RNG.randrange(256)
+    return v
+
+
+def fields(v: dict[str, int], prefix: str = "") -> list[int]:
+    return [v[prefix + f] for f in LINK_FIELDS]
+
+
+def test_trace_hash() -> None:
+    leaf = TraceHash()
+    v = {"h_prev": h160(), **link_values()}
+    v["h"] = LINK.digest(v["h_prev"], fields(v))
+    assert not run(leaf, v)
+    assert run(leaf, {**v, "h": v["h"] ^ 1})
+    assert run(leaf, {**v, "write_value": v["write_value"] ^ 0x100})
+
+
+def test_trace_hash_zero() -> None:
+    h0 = h160()
+    leaf = TraceHashZero(h0)
+    v = {"step": 1, **link_values()}
+    v["h"] = LINK.digest(h0, fields(v))
+    assert not run(leaf, v)
+    assert run(leaf, {**v, "h": h160()})
+    assert not run(leaf, {**v, "h": h160(), "step": 2})
+
+
+def test_program_counter() -> None:
+    leaf = ProgramCounter()
+    c = {"c_h_prev": h160(), **link_values("c_")}
+    h_prev = LINK.digest(c["c_h_prev"], fields(c, "c_"))
+    honest = {**c, "h_prev": h_prev, "pc": c["c_next_pc"], "npc": c["c_next_npc"], "micro": c["c_next_micro"]}
+    assert not run(leaf, honest)
+    assert run(leaf, {**honest, "npc": honest["npc"] ^ 4})
+    assert run(leaf, {**honest, "micro": (honest["micro"] + 1) % 256})
+    assert not run(leaf, {**honest, "pc": 0, "h_prev": h_prev ^ 1})  # fields that do not link
+
+
+def test_entry_point() -> None:
+    leaf = EntryPoint(0x00401000, 0x00401004)
+    v = {"step": 1, "pc": 0x00401000, "npc": 0x00401004, "micro": 0}
+    assert not run(leaf, v)
+    assert run(leaf, {**v, "npc": 0x00401008})
+    assert not run(leaf, {**v, "npc": 0x00401008, "step": 7})
+
+
+def test_halt_and_limits() -> None:
+    leaf = Halt(0x80000220, 0x100, 0xFFFFFFFF)
+    h = h160()
+    v = {"claim_n": 500, "claim_h": h, "step": 500, "write_addr": 0x80000220, "write_value": 0x100,
+         "next_pc": 0xFFFFFFFF, "h": h}
+    assert not run(leaf, v)
+    assert run(leaf, {**v, "write_value": 0x101})  # exit(1)
+    assert run(leaf, {**v, "next_pc": 0x400000, "write_addr": 0x80000008})  # not a halt
+    assert run(leaf, {**v, "h": h ^ 2})
+    assert not run(leaf, {**v, "write_value": 0x101, "step": 499})
+    assert run(HaltBeyondMax(1 << 24), {"claim_n": (1 << 24) + 1})
+    assert not run(HaltBeyondMax(1 << 24), {"claim_n": 1 << 24})
+    assert run(StepBeyondN(), {"claim_n": 99, "step": 100})
+    assert not run(StepBeyondN(), {"claim_n": 100, "step": 100})
+
+
+@pytest.mark.parametrize("slot", [1, 2])
+def test_future_read(slot: int) -> None:
+    leaf = FutureRead(slot)
+    w = f"read{slot}_writer"
+    assert not run(leaf, {"step": 1000, w: 999})
+    assert not run(leaf, {"step": 1000, w: 0})
+    assert run(leaf, {"step": 1000, w: 1000})
+    assert run(leaf, {"step": 1000, w: 0x12345678})
+
+
+@pytest.mark.parametrize("slot", [1, 2])
+def test_read_value(slot: int) -> None:
+    leaf = ReadValue(slot)
+    r = f"read{slot}_"
+    j = {"w_step": 700, "w_h_prev": h160(), **link_values("w_")}
+    j["w_h"] = LINK.digest(j["w_h_prev"], fields(j, "w_"))
+    honest = {**j, "step": 1000, r + "addr": j["w_write_addr"], r + "value": j["w_write_value"],
+              r + "writer": 700}
+    assert not run(leaf, honest)
+    assert run(leaf, {**honest, r + "value": honest[r + "value"] ^ 1})  # j wrote another value
+    assert run(leaf, {**honest, r + "writer": 650})  # a later write to the address exists
+    assert run(leaf, {**honest, r + "writer": 0})  # "never written" is false
+    assert not run(leaf, {**honest, r + "writer": 650, r + "addr": 4})  # j wrote elsewhere
+    assert not run(leaf, {**honest, r + "value": 5, "w_h": 1})  # j's link does not hold
+    assert not run(leaf, {**honest, r + "writer": 650, "step": 700})  # j not before i
+
+
+def test_correct_hash() -> None:
+    leaf = CorrectHash()
+    j = {"c_h_prev": h160(), **link_values("w_")}
+    j["w_h"] = LINK.digest(j["c_h_prev"], fields(j, "w_"))
+    assert not run(leaf, {**j, "w_h_prev": j["c_h_prev"]})
+    assert run(leaf, {**j, "w_h_prev": j["c_h_prev"] ^ 8})
+    assert not run(leaf, {**j, "w_h_prev": 3, "w_h": 5})
+
+
+@pytest.mark.parametrize("which", ["h_prev", "h"])
+def test_equivocation_resign(which: str) -> None:
+    # round with sub-intervals of width 2**10 among 32 (modulus 2**15): slot 5 sits at 5 * 2**10
+    leaf = EquivocationResign(which, 15, 5 << 10)
+    at = (3 << 15) + (5 << 10) + (1 if which == "h_prev" else 0)
+    h = h160()
+    assert not run(leaf, {"round_hash": h, which: h, "step": at})
+    assert run(leaf, {"round_hash": h, which: h ^ 1, "step": at})
+    assert not run(leaf, {"round_hash": h, which: h ^ 1, "step": at + 1})
+    assert not run(leaf, {"round_hash": h, which: h ^ 1, "step": at + (1 << 10)})
+
+
+def test_search_round_leaves() -> None:
+    assert run(Choice(2, 32), {"choice2": 31})
+    assert not run(Choice(2, 32), {"choice2": 32})
+    assert not run(Choice(0, 5), {"choice0": 9})
+    leaves = reveal_chunks(3, 31, 32)
+    assert [len(x.slots) for x in leaves] == [10, 10, 10, 1]
+    assert [x.prev_count for x in leaves] == [32, 0, 0, 0]
+    first = leaves[0]
+    values = {"choice2": 17, **{f"hash3_{s}": h160() for s in first.slots}}
+    assert run(first, values)
+    assert not run(first, {**values, "choice2": 40})
+    script = first.script({v.name: _key(v.name, v.params).public_key() for v in first.layout.signed})
+    assert static_peak(script, first.layout.witness_items).peak < 1000
+    assert run(Reveal(0, (1, 2, 3)), {f"hash0_{s}": h160() for s in (1, 2, 3)})
+    tr = Translate((32, 32, 32), (10, 5, 0), 1)
+    assert run(tr, {"choice0": 3, "choice1": 31, "choice2": 7, "step": 1 + (3 << 10) + (31 << 5) + 7})
+    assert not run(tr, {"choice0": 3, "choice1": 31, "choice2": 7, "step": (3 << 10) + (31 << 5) + 7})
+
+
+def test_witness_parser_names_bad_data() -> None:
+    leaf = StepBeyondN()
+    keys = {v.name: _key(v.name, v.params) for v in leaf.layout.signed}
+    pub = {n: k.public_key() for n, k in keys.items()}
+    good = leaf.witness({n: k.sign(5) for n, k in keys.items()})
+    with pytest.raises(InputError, match="items"):
+        leaf.parse_witness(good[:-1], pub)
+    bad = list(good)
+    bad[0] = bytes(20)
+    with pytest.raises(InputError, match="claim_n"):
+        leaf.parse_witness(bad, pub)
+    with pytest.raises(InputError, match="no signature"):
+        leaf.witness({"claim_n": good[:20]})
