@@ -1,6 +1,6 @@
 """Sizes of the dispute's final leaves and of BLAKE3 in Script, against BitVM/BitVMX.
 
-Usage: .venv/bin/python bench/step_sizes.py [--json]
+Usage: .venv/bin/python bench/step_sizes.py [--elf GUEST.elf] [--json]
 
 For each leaf kind: script bytes (one-time-key prefix + keyless body, and the
 body alone), witness bytes (items with their length prefixes), the weight of a
@@ -12,7 +12,9 @@ included).  Goals (issue 15): every leaf <= 400,000 WU with its witness,
 (64-byte message on 4-bit limbs: 64,099 B, peak stack 657).  MISSED marks a goal
 missed.  BitVMX's per-instruction logic sizes are printed for reference; the
 execute leaves that would compare with them are not built yet (they need the
-micro-step table of the dispute trace) and are listed as missing.
+micro-step table of the dispute trace) and are listed as missing.  With
+``--elf`` the Opcode chunk leaves of that program are built and counted in the
+totals per game (the code chunks dominate them).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ocp.stepleaves.challenges import (
     TraceHash,
     TraceHashZero,
 )
+from ocp.stepleaves.code import code_words, opcode_chunks
 from ocp.stepleaves.schema import LINK, LINK_FIELDS
 from ocp.stepleaves.search import Choice, Translate, reveal_chunks
 from taptrees.arith.peak import static_peak
@@ -123,11 +126,23 @@ def blake3_rows() -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--elf", help="a guest ELF whose Opcode chunk leaves to count")
     args = parser.parse_args(argv)
     rows = [measure_leaf(leaf) for leaf in leaves()]
     b3 = blake3_rows()
+    code = None
+    if args.elf:
+        from ocp.zkvm.elf import load_elf
+
+        chunks = opcode_chunks(code_words(load_elf(args.elf)))
+        sample = measure_leaf(chunks[len(chunks) // 2])
+        prefix = sample["script_bytes"] - sample["body_bytes"]
+        code = {"chunks": len(chunks), "bytes": sum(prefix + c.body().size for c in chunks),
+                "sample": sample}
+        rows.append(sample)
     if args.json:
-        print(json.dumps({"leaves": rows, "blake3": b3, "bitvm_blake3": BITVM_BLAKE3}, indent=2))
+        print(json.dumps({"leaves": rows, "blake3": b3, "bitvm_blake3": BITVM_BLAKE3, "code": code},
+                         indent=2))
         return 0
     print("BLAKE3 compression in Script (4-bit limbs)")
     print(f"  {'case':38} {'bytes':>7} {'peak':>5}   vs BitVM 64,099 B / 657")
@@ -160,10 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:6} BitVMX {size:>5,} B   ours: not built  MISSED")
     print(f"  median BitVMX {BITVMX_MEDIAN:,} B; whole BitVMX leaf {BITVMX_WHOLE_LEAF[0]:,}-{BITVMX_WHOLE_LEAF[1]:,} B")
     print("  (execute leaves wait for the micro-step table of the dispute trace)")
-    total = sum(r["script_bytes"] for r in rows)
+    singles = [r for r in rows if r["kind"] != "OpcodeChunk"]
+    total = sum(r["script_bytes"] for r in singles)
     print()
-    print(f"Leaves built per game (one of each kind above): {len(rows)}, {total:,} script bytes; "
-          "Opcode chunks, INIT-read leaves and execute leaves are not counted (not built).")
+    print(f"Per game: {len(singles)} leaves of the kinds above, {total:,} script bytes")
+    if code:
+        print(f"  + {code['chunks']:,} Opcode chunk leaves ({args.elf}): {code['bytes']:,} script bytes "
+              f"(avg {code['bytes'] // code['chunks']:,} B)")
+        print(f"  = {len(singles) + code['chunks']:,} leaves, {total + code['bytes']:,} script bytes")
+    else:
+        print("  (give --elf to count the Opcode chunks, which dominate)")
+    print("  not counted (not built): execute leaves, INIT-read leaves (Input/Initialized/"
+          "Uninitialized/AddressesSections), one EquivocationResign per round slot")
     return 0
 
 

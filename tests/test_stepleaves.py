@@ -207,3 +207,23 @@ def test_witness_parser_names_bad_data() -> None:
         leaf.parse_witness(bad, pub)
     with pytest.raises(InputError, match="no signature"):
         leaf.witness({"claim_n": good[:20]})
+
+
+def test_opcode_chunks() -> None:
+    from ocp.stepleaves.code import OpcodeChunk, opcode_chunks
+
+    code = [(0x00400F00 + 4 * k, u32()) for k in range(60)]  # spans two 256-byte blocks
+    chunks = opcode_chunks(code)
+    assert [(c.base, c.first, len(c.words)) for c in chunks] == [(0x00400F00, 0, 60)]
+    code += [(0x00401000 + 4 * k, u32()) for k in range(3, 70)]
+    chunks = opcode_chunks(code)
+    assert [(c.base, c.first, len(c.words)) for c in chunks] == [
+        (0x00400F00, 0, 60), (0x00401000, 3, 61), (0x00401100, 0, 6)]
+    leaf = chunks[1]
+    words = dict(code)
+    for pc in (0x0040100C, 0x004010F0, 0x004010FC):
+        assert not run(leaf, {"pc": pc, "word": words[pc]})
+        assert run(leaf, {"pc": pc, "word": words[pc] ^ (1 << RNG.randrange(32))})
+    for pc in (0x00401008, 0x00401100, 0x0040100E, 0x00501010):  # before first, next block, unaligned, elsewhere
+        assert not run(leaf, {"pc": pc, "word": 7})
+    assert run(OpcodeChunk(0x7FFFF000, 0, (0x24021061, 0x0000000C)), {"pc": 0x7FFFF004, "word": 0})

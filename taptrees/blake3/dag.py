@@ -18,6 +18,9 @@ Operation kinds (``Op.kind``) and their semantics (:func:`evaluate_op`):
 * ``plus`` (a, b) -> a + b (never above 15 where it is used)
 * ``eq`` (x, y) -> x == y;  ``band`` / ``bor`` (a, b);  ``bnot`` (a) -> not a
 * ``lowbits`` (x) with param b -> x mod 2**b
+* ``scale`` (x) with param k -> x * 2**k (plain numbers, e.g. table indices)
+* ``pick`` (i) with param (table, offset) -> entry ``i + offset`` of a table the
+  program declared with :meth:`LimbDag.table`
 * ``lt`` (x, y) -> x < y;  ``lt3`` (x, y, b) -> x < y + b (a borrow chain, least
   significant limb first, compares words)
 * ``eqverify`` (x, y): fails the script unless x == y; ``verify`` (a): fails
@@ -62,6 +65,27 @@ class LimbDag:
     _next: int = 0
     _const_ids: dict[int, int] = field(default_factory=dict)
     _shared: dict[tuple, tuple[int, ...]] = field(default_factory=dict)
+    tables: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def table(self, name: str, entries: tuple[int, ...]) -> None:
+        """Declare a lookup table of script numbers (read with :meth:`pick`)."""
+        if name in ("row", "mod", "quot", "xor"):
+            raise ValueError(f"table name {name!r} is reserved")
+        self.tables[name] = tuple(entries)
+
+    def pick(self, index: int, table: str, offset: int = 0) -> int:
+        if table not in self.tables:
+            raise ValueError(f"no table {table!r}")
+        c = self.known(index)
+        if c is not None:
+            return self.const(self.tables[table][c + offset])
+        return self.op("pick", (index,), 1, (table, offset))[0]
+
+    def scale(self, x: int, k: int) -> int:
+        c = self.known(x)
+        if c is not None:
+            return self.const(c << k)
+        return self.op("scale", (x,), 1, k)[0] if k else x
 
     def _new(self) -> int:
         self._next += 1
@@ -266,7 +290,7 @@ class LimbDag:
         return tuple(out)
 
 
-def evaluate(dag: LimbDag, inputs: Sequence[int], beta: int = 0) -> dict[int, int]:
+def evaluate(dag: LimbDag, inputs: Sequence[int]) -> dict[int, int]:
     """Python semantics of every value, for limbs given in ``dag.inputs`` order
     (the carries of table columns are kept unbiased here)."""
     if len(inputs) != len(dag.inputs):
@@ -275,6 +299,10 @@ def evaluate(dag: LimbDag, inputs: Sequence[int], beta: int = 0) -> dict[int, in
     val.update(dag.constants)
     for op in dag.ops:
         args = [val[v] for v in op.operands]
+        if op.kind == "pick":
+            table, offset = op.param
+            val[op.results[0]] = dag.tables[table][args[0] + offset]
+            continue
         res = evaluate_op(op, args)
         if res is False:
             raise ValueError(f"{op.kind} fails")
@@ -310,6 +338,8 @@ def evaluate_op(op: Op, args: list[int]) -> tuple[int, ...] | bool:
         return (int(args[0] < args[1]),)
     if k == "lowbits":
         return (args[0] % (1 << op.param),)
+    if k == "scale":
+        return (args[0] << op.param,)
     if k == "lt3":
         return (int(args[0] < args[1] + args[2]),)
     if k == "verify":

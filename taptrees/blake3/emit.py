@@ -78,13 +78,15 @@ ROW_C0 = -2  # the row table's constant: XOR's final index assumes x moved, y co
 
 @dataclass(frozen=True)
 class TableLayout:
-    """Which tables a program needs and where entry 0 of each lies (from the bottom)."""
+    """Which tables a program needs and where entry 0 of each lies (from the bottom);
+    ``custom`` are the program's own tables (name, entries), above the others."""
 
     names: tuple[str, ...]
+    custom: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def sizes(self) -> dict[str, int]:
-        return {"row": 16, "mod": 48, "quot": 48, "xor": 256}
+        return {"row": 16, "mod": 48, "quot": 48, "xor": 256, **{n: len(e) for n, e in self.custom}}
 
     @property
     def position(self) -> dict[str, int]:
@@ -113,7 +115,7 @@ class TableLayout:
             return [s % 16 for s in range(48)]
         if name == "quot":
             return [s // 16 + self.beta for s in range(48)]
-        raise ValueError(name)
+        return list(dict(self.custom)[name])
 
     def push_items(self) -> list:
         """Script items pushing every table, bottom entry first; runs of equal values
@@ -162,7 +164,9 @@ def layout_for(dag: LimbDag, ops: Sequence[Op]) -> TableLayout:
         names += ["mod", "quot"]
     if any(op.kind in ("xor", "xorc") for op in ops):
         names += ["xor"]
-    return TableLayout(tuple(names))
+    used = sorted({op.param[0] for op in ops if op.kind == "pick"})
+    custom = tuple((n, dag.tables[n]) for n in used)
+    return TableLayout(tuple(names) + tuple(used), custom)
 
 
 def live_ops(dag: LimbDag, outputs: Sequence[int]) -> list[Op]:
@@ -388,6 +392,17 @@ class Emitter:
         for bit in range(3, op.param - 1, -1):
             items += [OP_DUP, 1 << bit, OP_GREATERTHANOREQUAL, OP_IF, 1 << bit, OP_SUB, OP_ENDIF]
         self.code(items, 1, 1)
+        self.bind(op.results)
+
+    def _op_scale(self, op: Op) -> None:
+        self.fetch(op.operands[0])
+        self.code([OP_DUP, OP_ADD] * op.param, 1, 1)
+        self.bind(op.results)
+
+    def _op_pick(self, op: Op) -> None:
+        table, offset = op.param
+        self.fetch(op.operands[0])
+        self._lookup_top(self.layout.position[table] + offset)
         self.bind(op.results)
 
     def _op_verify(self, op: Op) -> None:
