@@ -11,12 +11,12 @@ See docs/zkvm.md.  Typical use::
 
 from ocp.zkvm.boot import boot
 from ocp.zkvm.cpu import Machine, Status
-from ocp.zkvm.elf import Program, load_elf, parse_elf
+from ocp.zkvm.elf import ElfImage, load_elf, parse_elf
 from ocp.zkvm.merkle import MemoryProof, MemoryTree, memory_root
 from ocp.zkvm.state import State, capture
 from ocp.zkvm.trace import Checkpoint, StepWitness, Trace, run_program
 
 __all__ = [
-    "Checkpoint", "Machine", "MemoryProof", "MemoryTree", "Program", "State", "Status", "Trace",
+    "Checkpoint", "Machine", "MemoryProof", "MemoryTree", "ElfImage", "State", "Status", "Trace",
     "StepWitness", "boot", "capture", "load_elf", "memory_root", "parse_elf", "run_program",
 ]

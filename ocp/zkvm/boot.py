@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 
 from ocp.zkvm.cpu import Machine
-from ocp.zkvm.elf import Program
+from ocp.zkvm.elf import ElfImage
 from ocp.zkvm.memory import Memory
-from ocp.zkvm.patches import apply_go_patches, is_go_program
+from ocp.zkvm.patches import go_patch_words, is_go_program
 from ocp.zkvm.syscalls import STACK_TOP, Kernel
 
 AT_NULL, AT_PAGESZ, AT_RANDOM = 0, 6, 25
@@ -23,7 +23,7 @@ PROGRAM_NAME = b"guest\0"
 AT_RANDOM_BYTES = hashlib.sha256(b"ocp zkvm AT_RANDOM").digest()[:16]
 
 
-def boot(program: Program, input_tape: bytes = b"", *, patch: bool | None = None) -> Machine:
+def boot(program: ElfImage, input_tape: bytes = b"", *, patch: bool | None = None) -> Machine:
     """Load ``program`` into a fresh machine ready to execute its first step.
 
     ``patch`` defaults to "when the binary is a Go program" (has ``runtime.main``).
@@ -33,7 +33,8 @@ def boot(program: Program, input_tape: bytes = b"", *, patch: bool | None = None
         mem.write(seg.vaddr, seg.data)
         # memsz beyond filesz is already zero (every address reads as zero).
     if patch if patch is not None else is_go_program(program):
-        apply_go_patches(program, mem)
+        for a, wd in go_patch_words(program).items():
+            mem.store_word(a, wd)
     brk = (program.end + 0xFFF) & ~0xFFF
     kernel = Kernel(input=bytes(input_tape), brk=brk)
     m = Machine(mem, kernel, program.entry)

@@ -31,7 +31,7 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Program:
+class ElfImage:
     """A loaded executable: entry point, segments, symbols and byte order."""
 
     entry: int
@@ -49,7 +49,7 @@ class Program:
         return "mips" if self.big_endian else "mipsle"
 
 
-def parse_elf(blob: bytes, name: str = "<bytes>") -> Program:
+def parse_elf(blob: bytes, name: str = "<bytes>") -> ElfImage:
     """Parse a static ELF32 MIPS executable; raise :class:`UserError` on anything else."""
     if len(blob) < 52 or blob[:4] != b"\x7fELF":
         raise UserError(f"{name}: not an ELF file")
@@ -79,7 +79,7 @@ def parse_elf(blob: bytes, name: str = "<bytes>") -> Program:
         raise UserError(f"{name}: truncated ELF headers") from exc
     if not segments:
         raise UserError(f"{name}: no loadable segments")
-    return Program(entry, tuple(segments), symbols, big)
+    return ElfImage(entry, tuple(segments), symbols, big)
 
 
 def _symbols(blob: bytes, e: str, shoff: int, shentsize: int, shnum: int) -> dict[str, int]:
@@ -102,7 +102,7 @@ def _symbols(blob: bytes, e: str, shoff: int, shentsize: int, shnum: int) -> dic
     return out
 
 
-def load_elf(path: str | Path) -> Program:
+def load_elf(path: str | Path) -> ElfImage:
     """Read and parse ``path``; a missing file is a :class:`UserError`."""
     p = Path(path)
     try:

@@ -14,7 +14,7 @@ from unicorn import UC_HOOK_CODE, UcError
 from unicorn.mips_const import UC_MIPS_REG_PC
 
 from ocp.zkvm.boot import boot
-from ocp.zkvm.elf import Program
+from ocp.zkvm.elf import ElfImage
 from ocp.zkvm.engine_unicorn import UnicornEngine
 
 
@@ -30,7 +30,7 @@ class LockstepResult:
     unicorn_output: bytes
 
 
-def lockstep(program: Program, input_tape: bytes = b"", steps: int = 100_000) -> LockstepResult:
+def lockstep(program: ElfImage, input_tape: bytes = b"", steps: int = 100_000) -> LockstepResult:
     """Compare both engines at every step for ``steps`` steps or until the guest halts."""
     ref = boot(program, input_tape)
     fast = UnicornEngine(boot(program, input_tape))

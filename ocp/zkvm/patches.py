@@ -16,8 +16,7 @@ binary is stripped or not a Go program built by a supported toolchain).
 from __future__ import annotations
 
 from ocp.errors import UserError
-from ocp.zkvm.elf import Program
-from ocp.zkvm.memory import Memory
+from ocp.zkvm.elf import ElfImage
 
 JR_RA = 0x03E00008  # jr $ra
 NOP = 0x00000000  # sll $zero, $zero, 0
@@ -29,21 +28,20 @@ GO_PATCHES: dict[str, str] = {
 }
 
 
-def is_go_program(program: Program) -> bool:
+def is_go_program(program: ElfImage) -> bool:
     return "runtime.main" in program.symbols
 
 
-def apply_go_patches(program: Program, mem: Memory) -> dict[str, int]:
-    """Patch :data:`GO_PATCHES` into ``mem``; return name -> address patched."""
+def go_patch_words(program: ElfImage) -> dict[int, int]:
+    """The words :data:`GO_PATCHES` put into the image: address -> word."""
     missing = [name for name in GO_PATCHES if name not in program.symbols]
     if missing:
         raise UserError(
             "cannot patch the Go runtime: symbol(s) missing: " + ", ".join(missing)
             + " (stripped binary, or an unsupported Go version?)")
-    done = {}
+    out = {}
     for name in GO_PATCHES:
         addr = program.symbols[name]
-        mem.store_word(addr, JR_RA)
-        mem.store_word(addr + 4, NOP)
-        done[name] = addr
-    return done
+        out[addr] = JR_RA
+        out[addr + 4] = NOP
+    return out

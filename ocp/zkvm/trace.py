@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ocp.errors import UserError
 from ocp.zkvm.boot import boot
 from ocp.zkvm.cpu import Machine, Status
-from ocp.zkvm.elf import Program
+from ocp.zkvm.elf import ElfImage
 from ocp.zkvm.isa import decode
 from ocp.zkvm.memory import Memory
 from ocp.zkvm.merkle import MemoryProof, MemoryTree
@@ -40,7 +40,7 @@ class Checkpoint:
     brk: int
     output: tuple[tuple[int, bytes], ...]
 
-    def restore(self, program: Program, input_tape: bytes) -> Machine:
+    def restore(self, program: ElfImage, input_tape: bytes) -> Machine:
         s = self.state
         mem = Memory.from_snapshot(self.pages, program.big_endian)
         kernel = Kernel(input=input_tape, brk=self.brk, heap=s.heap, input_off=s.input_off,
@@ -61,7 +61,7 @@ def checkpoint(m: Machine, tree: MemoryTree) -> Checkpoint:
 class Trace:
     """A program run with checkpoints; see the module docstring."""
 
-    program: Program
+    program: ElfImage
     input: bytes = b""
     spacing: int = DEFAULT_SPACING
     engine: str = "python"
@@ -188,7 +188,7 @@ LOADS_STORES = frozenset({"lb", "lbu", "lh", "lhu", "lw", "lwl", "lwr", "ll",
                           "sb", "sh", "sw", "swl", "swr", "sc"})
 
 
-def run_program(program: Program, input_tape: bytes = b"", **kw: object) -> Trace:
+def run_program(program: ElfImage, input_tape: bytes = b"", **kw: object) -> Trace:
     """Convenience: build and run a :class:`Trace`."""
     t = Trace(program, input_tape, **kw)  # type: ignore[arg-type]
     t.run()

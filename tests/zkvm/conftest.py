@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp.zkvm.elf import Program, load_elf
+from ocp.zkvm.elf import ElfImage, load_elf
 
 GUESTS = Path(__file__).parent / "guests"
 QEMU = {"mips": "qemu-mips", "mipsle": "qemu-mipsel"}
@@ -78,8 +78,8 @@ ASM_EXIT = """
 
 
 @pytest.fixture(scope="session")
-def assemble(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Program]:
-    """``assemble(body, big=True, data="")`` -> Program: body, then exit_group(0)."""
+def assemble(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., ElfImage]:
+    """``assemble(body, big=True, data="")`` -> ElfImage: body, then exit_group(0)."""
     tools = [shutil.which("mips-linux-gnu-as"), shutil.which("mips-linux-gnu-ld")]
     if None in tools:
         pytest.skip("mips-linux-gnu-as/ld not found (apt-get install binutils-mips-linux-gnu)")
@@ -87,7 +87,7 @@ def assemble(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Program]
     out = tmp_path_factory.mktemp("asm")
     counter = [0]
 
-    def build(body: str, big: bool = True, data: str = "") -> Program:
+    def build(body: str, big: bool = True, data: str = "") -> ElfImage:
         counter[0] += 1
         stem = out / f"t{counter[0]}{'be' if big else 'le'}"
         src = ASM_PROLOGUE + body + ASM_EXIT + ("\n    .data\n" + data if data else "")

@@ -10,8 +10,7 @@ import pytest
 from ocp.cli import main
 from ocp.errors import UserError
 from ocp.zkvm.elf import parse_elf
-from ocp.zkvm.memory import Memory
-from ocp.zkvm.patches import GO_PATCHES, apply_go_patches
+from ocp.zkvm.patches import GO_PATCHES, go_patch_words
 
 
 def _elf_header(ei_class: int = 1, data: int = 2, machine: int = 8, etype: int = 2) -> bytes:
@@ -41,7 +40,7 @@ def test_missing_patch_symbol_fails_clearly(go_guest):
                              {k: v for k, v in program.symbols.items() if k != "runtime.gcenable"},
                              program.big_endian)
     with pytest.raises(UserError, match="runtime.gcenable"):
-        apply_go_patches(stripped, Memory(True))
+        go_patch_words(stripped)
 
 
 def test_cli_run_json(go_guest, tmp_path, capsys):

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from ocp.zkvm.boot import boot
-from ocp.zkvm.elf import Program, Segment
+from ocp.zkvm.elf import ElfImage, Segment
 from ocp.zkvm.isa import MNEMONICS, decode
 from ocp.zkvm.lockstep import lockstep
 
@@ -125,11 +125,11 @@ def random_program(seed: int, length: int = 300) -> list[int]:
     return [0 if i in targets and w >> 26 == MEM["sc"] else w for i, w in enumerate(words)]
 
 
-def program(words: list[int], big: bool, seed: int) -> Program:
+def program(words: list[int], big: bool, seed: int) -> ElfImage:
     order = "big" if big else "little"
     text = b"".join(w.to_bytes(4, order) for w in words)
     data = random.Random(seed ^ 0x5A5A).randbytes(512)
-    return Program(TEXT, (Segment(TEXT, text, len(text), 5), Segment(DATA, data, 4096, 6)),
+    return ElfImage(TEXT, (Segment(TEXT, text, len(text), 5), Segment(DATA, data, 4096, 6)),
                    {}, big)
 
 
