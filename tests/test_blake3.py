@@ -72,7 +72,8 @@ def test_compress_chaining_counter_and_parent_flags() -> None:
         lambda: Blake3Spec.for_message(65),
         lambda: Blake3Spec.for_message(8, out_words=9),
         lambda: Blake3Spec.for_message(8, mode="maybe"),
-        lambda: Blake3Spec.for_message(8, fields=(3,)),
+        lambda: Blake3Spec.for_message(8, fields=(24,)),
+        lambda: Blake3Spec.for_message(37, fields=(40, 8, 8, 8, 8, 2)).input_stack([0] * 9 + [256]),
         lambda: Blake3Spec.for_message(8).input_stack([1]),
     ],
 )
@@ -116,7 +117,7 @@ def test_truncated_digest_differs_mode(length: int) -> None:
     one field of five words), 20-byte output compared with a committed digest: the
     leaf leaves 1 exactly when the committed digest is wrong."""
     n_words = (length + 3) // 4
-    fields = (5, *([1] * (n_words - 5))) if n_words > 5 else None
+    fields = (40, *([8] * (n_words - 5))) if n_words > 5 else None
     spec = Blake3Spec.for_message(length, out_words=5, mode="differs", fields=fields)
     script = Script([spec.script()])
     data = _bytes(length)
@@ -128,6 +129,19 @@ def test_truncated_digest_differs_mode(length: int) -> None:
         bad = list(good)
         bad[RNG.randrange(5)] ^= 1 << RNG.randrange(32)
         assert execute_leaf(script, _witness(spec.input_stack(words, bad))).ok
+
+
+def test_dispute_link_shape() -> None:
+    """The dispute trace's link (37 bytes: a 20-byte hash, four u32 and a byte, one
+    field each) against the package: the script leaves the 20-byte digest."""
+    spec = Blake3Spec.for_message(37, out_words=5, fields=(40, 8, 8, 8, 8, 2))
+    data = _bytes(36) + bytes([RNG.randrange(256)])
+    words = ref.block_words(data)[:10]
+    expected = spec.output_stack(words)
+    digest = blake3.blake3(data).digest()[:20]
+    assert expected == [(int.from_bytes(digest, "little") >> (4 * i)) & 15 for i in reversed(range(40))]
+    assert spec.n_inputs == 74
+    assert execute_leaf(_checked(spec.script(), expected), _witness(spec.input_stack(words))).ok
 
 
 def test_verify_mode_and_chaining_value() -> None:
