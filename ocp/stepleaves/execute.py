@@ -127,6 +127,7 @@ class Out:
     npc2: Expr
     micro2: Expr
     witness: Expr
+    extra: Expr | None = None  #: a further condition (division: the witness check)
 
 
 def choose(c: Expr, a: Out, b: Out) -> Out:
@@ -135,7 +136,10 @@ def choose(c: Expr, a: Out, b: Out) -> Out:
         if x is y or (isinstance(x, Const) and isinstance(y, Const) and x.number == y.number):
             return x
         return Select(c, x, y)
-    return Out(*(sel(getattr(a, f), getattr(b, f)) for f in Out.__dataclass_fields__))
+    fields = [f for f in Out.__dataclass_fields__ if f != "extra"]
+    if a.extra is not None or b.extra is not None:  # pragma: no cover - not combined today
+        raise ValueError("choose() of outcomes with extra conditions")
+    return Out(*(sel(getattr(a, f), getattr(b, f)) for f in fields))
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class Ctx:
     witness: Expr
     big_endian: bool
     ro: tuple[tuple[int, int], ...]
+    code: tuple[tuple[int, int], ...] = ()
+    wval: Expr | None = None  #: the committed write value (division checks it)
 
     @property
     def nxt(self) -> Expr:
@@ -176,8 +182,11 @@ class Ctx:
         return Add(self.v1, simm(self.w))
 
     def in_ro(self, a: Expr) -> Expr:
+        return self.in_ranges(a, self.ro)
+
+    def in_ranges(self, a: Expr, ranges: tuple[tuple[int, int], ...]) -> Expr:
         hit: Expr | None = None
-        for lo, hi in self.ro:
+        for lo, hi in ranges:
             inside = And(Not(Ltu(a, C(lo))), Ltu(a, C(hi))) if hi <= M32 else Not(Ltu(a, C(lo)))
             hit = inside if hit is None else Or(hit, inside)
         return hit if hit is not None else Eq(C(0), C(1))
@@ -190,6 +199,18 @@ class Ctx:
     def half_shift(self, a: Expr) -> Expr:
         lane = Shl(And(a, C(2)), 3)
         return Sub(C(16), lane) if self.big_endian else lane
+
+    def lr_shift(self, a: Expr, left: bool) -> Expr:
+        """``micro.lr_shift``: the byte lanes an lwl/lwr/swl/swr moves, times 8."""
+        lane = Shl(And(a, C(3)), 3)
+        return lane if self.big_endian == left else Sub(C(24), lane)
+
+    def writable(self, a: Expr) -> Expr:
+        return And(readable(a), Not(self.in_ro(a)))
+
+    def access_fault(self, r1: Expr, r2: Expr, a: Expr) -> Out:
+        """``micro.fault`` of a store: SEGV_MAPERR (128) unless readable, then ACCERR (129)."""
+        return self.fault(r1, r2, a, Select(readable(a), C(FAULT_MICRO + 1), C(FAULT_MICRO)))
 
 
 RS, RT, RD = 21, 16, 11
@@ -327,6 +348,166 @@ def _sc1(c: Ctx) -> Out:
     return c.step(C(NO_READ), C(NO_READ), dest(c.w, RT), dval(c.w, RT, C(1)))
 
 
+def _sb_sh0(half: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        a = c.ea()
+        aligned = Eq(And(a, C(1)), C(0)) if half else Eq(C(0), C(0))
+        r1 = reg_of(c.w, RS)
+        r2 = Select(And(aligned, c.writable(a)), And(a, C(0xFFFFFFFC)), C(NO_READ))
+        shift = c.half_shift(a) if half else c.byte_shift(a)
+        good = c.stay(r1, r2, C(mi.T0), rotr_var(c.v2, shift), 1)
+        out = choose(c.writable(a), good, c.access_fault(r1, r2, a))
+        return choose(aligned, out, c.halt(r1, r2, mi.ST_ADDRESS_ERROR, a)) if half else out
+    return sem
+
+
+def _sb_sh1(half: bool) -> Semantics:
+    keep, low = (0xFFFF0000, 0xFFFF) if half else (0xFFFFFF00, 0xFF)
+    return lambda c: c.stay(reg_of(c.w, RT), C(mi.T0), C(mi.T0),
+                            Or(And(c.v2, C(keep)), And(c.v1, C(low))), 2)
+
+
+def _sb_sh2(half: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        a = c.ea()
+        shift = c.half_shift(a) if half else c.byte_shift(a)
+        return c.step(reg_of(c.w, RS), C(mi.T0), And(a, C(0xFFFFFFFC)), rotr_var(c.v2, Sub(C(0), shift)))
+    return sem
+
+
+def _mask_low(k: Expr) -> Expr:
+    """(1 << k) - 1 for k < 32."""
+    return Not(ShlVar(C(M32), k))
+
+
+def _mask_high(k: Expr) -> Expr:
+    """M ^ (M >> k) for k < 32."""
+    return Not(ShrVar(C(M32), k))
+
+
+def _lwlr0(left: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        a = c.ea()
+        r1, r2 = reg_of(c.w, RS), Select(readable(a), And(a, C(0xFFFFFFFC)), C(NO_READ))
+        k = c.lr_shift(a, left)
+        part = ShlVar(c.v2, k) if left else ShrVar(c.v2, k)
+        return choose(readable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.fault(r1, r2, a, C(FAULT_MICRO)))
+    return sem
+
+
+def _lwlr1(left: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        k = c.lr_shift(c.ea(), left)
+        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1),
+                      And(c.v2, _mask_low(k) if left else _mask_high(k)), 2)
+    return sem
+
+
+def _lwlr2(c: Ctx) -> Out:
+    return c.step(C(mi.T0), C(mi.T1), dest(c.w, RT), dval(c.w, RT, Or(c.v1, c.v2)))
+
+
+def _swlr0(left: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        a = c.ea()
+        r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
+        k = c.lr_shift(a, left)
+        part = ShrVar(c.v2, k) if left else ShlVar(c.v2, k)
+        return choose(c.writable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.access_fault(r1, r2, a))
+    return sem
+
+
+def _swlr1(left: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        a = c.ea()
+        r2 = Select(c.writable(a), And(a, C(0xFFFFFFFC)), C(NO_READ))
+        k = c.lr_shift(a, left)
+        return c.stay(reg_of(c.w, RS), r2, C(mi.T1), And(c.v2, _mask_high(k) if left else _mask_low(k)), 2)
+    return sem
+
+
+def _swlr2(c: Ctx) -> Out:
+    return c.stay(C(mi.T0), C(mi.T1), C(mi.T0), Or(c.v1, c.v2), 3)
+
+
+def _swlr3(c: Ctx) -> Out:
+    return c.step(reg_of(c.w, RS), C(mi.T0), And(c.ea(), C(0xFFFFFFFC)), c.v2)
+
+
+def _divu(second: bool) -> Semantics:
+    """divu: micro 0 writes LO = q with witness r, micro 1 HI = r with witness q.
+    Script cannot divide: it checks the operator's q and r by ``v1 = q v2 + r``
+    without overflow and ``r < v2`` (v2 = 0: q = v1, r = 0)."""
+    def sem(c: Ctx) -> Out:
+        q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
+        p = MulU(q, c.v2)
+        total = Add(Lo(p), r)
+        exact = And(And(Eq(Hi(p), C(0)), Not(Ltu(total, r))), Eq(total, c.v1))
+        by_zero = And(Eq(q, c.v1), Eq(r, C(0)))
+        ok = Select(Eq(c.v2, C(0)), by_zero, And(exact, Ltu(r, c.v2)))
+        r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
+        if second:
+            out = c.step(r1, r2, C(HI), c.wval)
+            return Out(out.read1, out.read2, out.waddr, out.wval, out.pc2, out.npc2, out.micro2,
+                       c.witness, ok)
+        return Out(r1, r2, C(LO), c.wval, c.pc, c.npc, C(1), c.witness, ok)
+    return sem
+
+
+def _clz(ones: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        x = Not(c.v1) if ones else c.v1
+        n: Expr = C(0)
+        for k in (16, 8, 4, 2, 1):
+            top_zero = Eq(Shr(x, 32 - k), C(0))
+            n = Add(n, Select(top_zero, C(k), C(0)))
+            x = Select(top_zero, Shl(x, k), x)
+        n = Add(n, FromBit(Not(BitOf(x, 31))))
+        return c.step(reg_of(c.w, RS), C(NO_READ), dest(c.w, RD), dval(c.w, RD, n))
+    return sem
+
+
+def _acc(dst: int, r1: int, r2: int, micro2: int | None, f: Callable[[Ctx], Expr]) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        if micro2 is None:
+            return c.step(C(r1), C(r2), C(dst), f(c))
+        return c.stay(C(r1), C(r2), C(dst), f(c), micro2)
+    return sem
+
+
+def _madd_mul(hi: bool, signed: bool) -> Semantics:
+    def sem(c: Ctx) -> Out:
+        p = MulS(c.v1, c.v2) if signed else MulU(c.v1, c.v2)
+        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), Hi(p) if hi else Lo(p),
+                      2 if hi else 1)
+    return sem
+
+
+def _badpc(c: Ctx) -> Out:
+    unaligned = Not(Eq(And(c.pc, C(3)), C(0)))
+    return choose(unaligned, c.halt(C(NO_READ), C(NO_READ), mi.ST_ADDRESS_ERROR, c.pc),
+                  c.halt(C(NO_READ), C(NO_READ), mi.ST_SIGNALLED, C(mi.SIGSEGV)))
+
+
+def _madd_family() -> dict[tuple[str, int], Semantics]:
+    out: dict[tuple[str, int], Semantics] = {}
+    for name, signed, add in (("madd", True, True), ("maddu", False, True),
+                              ("msub", True, False), ("msubu", False, False)):
+        out[name, 0] = _madd_mul(False, signed)
+        out[name, 1] = _madd_mul(True, signed)
+        if add:
+            out[name, 2] = _acc(mi.T2, LO, mi.T0, 3, lambda c: FromBit(Ltu(Add(c.v1, c.v2), c.v1)))
+            out[name, 4] = _acc(LO, LO, mi.T0, 5, lambda c: Add(c.v1, c.v2))
+            out[name, 5] = _acc(HI, HI, mi.T1, None, lambda c: Add(c.v1, c.v2))
+        else:
+            out[name, 2] = _acc(mi.T2, LO, mi.T0, 3, lambda c: FromBit(Ltu(c.v1, c.v2)))
+            out[name, 4] = _acc(LO, LO, mi.T0, 5, lambda c: Sub(c.v1, c.v2))
+            out[name, 5] = _acc(HI, HI, mi.T1, None, lambda c: Sub(c.v1, c.v2))
+        out[name, 3] = _acc(mi.T1, mi.T1, mi.T2, 4, lambda c: Add(c.v1, c.v2))
+    return out
+
+
+
 #: Script semantics by kind.
 SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("addu", 0): _rd_rs_rt(lambda c: Add(c.v1, c.v2)),
@@ -399,6 +580,19 @@ SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("tgeu", 0): _trap(lambda c: Not(Ltu(c.v1, c.v2))),
     ("tlt", 0): _trap(lambda c: Lts(c.v1, c.v2)),
     ("tltu", 0): _trap(lambda c: Ltu(c.v1, c.v2)),
+    ("sb", 0): _sb_sh0(half=False), ("sb", 1): _sb_sh1(half=False), ("sb", 2): _sb_sh2(half=False),
+    ("sh", 0): _sb_sh0(half=True), ("sh", 1): _sb_sh1(half=True), ("sh", 2): _sb_sh2(half=True),
+    ("lwl", 0): _lwlr0(left=True), ("lwr", 0): _lwlr0(left=False),
+    ("lwl", 1): _lwlr1(left=True), ("lwr", 1): _lwlr1(left=False),
+    ("lwl", 2): _lwlr2, ("lwr", 2): _lwlr2,
+    ("swl", 0): _swlr0(left=True), ("swr", 0): _swlr0(left=False),
+    ("swl", 1): _swlr1(left=True), ("swr", 1): _swlr1(left=False),
+    ("swl", 2): _swlr2, ("swr", 2): _swlr2, ("swl", 3): _swlr3, ("swr", 3): _swlr3,
+    ("divu", 0): _divu(second=False), ("divu", 1): _divu(second=True),
+    ("clz", 0): _clz(ones=False), ("clo", 0): _clz(ones=True),
+    ("invalid", 0): lambda c: c.halt(C(NO_READ), C(NO_READ), mi.ST_INVALID_INSTRUCTION, c.w),
+    ("badpc", 0): _badpc,
+    **_madd_family(),
 }
 
 
@@ -438,6 +632,8 @@ def _opcode_constraints(mnemonic: str) -> tuple[int, int, list[tuple[int, int, b
 
 def opcode_matches(mnemonic: str, word: int) -> bool:
     """Python form of the leaf's opcode check (tested against ``isa.decode``)."""
+    if mnemonic == "invalid":
+        return not any(opcode_matches(n, word) for n in isa.MNEMONICS)
     mask, value, extra = _opcode_constraints(mnemonic)
     return word & mask == value and all((word & m == v) == eq for m, v, eq in extra)
 
@@ -466,6 +662,7 @@ class ExecuteLeaf(CheckLeaf):
     micro: int
     big_endian: bool = True
     ro: tuple[tuple[int, int], ...] = ()
+    code: tuple[tuple[int, int], ...] = ()  #: code ranges (the badpc leaf needs them)
     spender = OPERATOR
     purpose = "the operator's record of step i is what the micro-step computes"
 
@@ -484,7 +681,8 @@ class ExecuteLeaf(CheckLeaf):
     @property
     def has_witness(self) -> bool:
         return self.mnemonic in ("add", "sub", "addi", "break", "div", "divu", "lw", "ll", "lh",
-                                 "lhu", "sw", "sc", "teq", "tne", "tge", "tgeu", "tlt", "tltu")
+                                 "lhu", "sw", "sc", "teq", "tne", "tge", "tgeu", "tlt", "tltu",
+                                 "invalid", "badpc") or (self.mnemonic in ("sh",) and self.micro == 0)
 
     def values(self) -> tuple[Value, ...]:
         def v(name: str, kept: bool = True) -> Value:
@@ -501,15 +699,30 @@ class ExecuteLeaf(CheckLeaf):
             out.append(v("witness"))
         return tuple(out)
 
+    def _kind_check(self, c: Ctx) -> Expr:
+        """The word is of this kind: its opcode fields (``invalid``: of none of the
+        valid instructions; ``badpc``: the pc is unaligned or outside the code, word 0)."""
+        if self.mnemonic == "badpc":
+            aligned = Eq(And(c.pc, C(3)), C(0))
+            return And(Eq(c.w, C(0)), Not(And(aligned, c.in_ranges(c.pc, self.code))))
+        if self.mnemonic == "invalid":
+            valid: Expr | None = None
+            for name in isa.MNEMONICS:
+                hit = opcode_check(name, c.w)
+                valid = hit if valid is None else Or(valid, hit)
+            return Not(valid)
+        return opcode_check(self.mnemonic, c.w)
+
     def _compile(self) -> Script:
         sem = SEMANTICS[self.mnemonic, self.micro]
         r1, r2 = self.reads
 
         def condition(x: dict[str, Expr]) -> Expr:
             ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"] if r1 else C(0),
-                      x["read2_value"] if r2 else C(0), x.get("witness", C(0)), self.big_endian, self.ro)
+                      x["read2_value"] if r2 else C(0), x.get("witness", C(0)), self.big_endian, self.ro,
+                      self.code, x["write_value"])
             out = sem(ctx)
-            checks = [opcode_check(self.mnemonic, ctx.w) if self.mnemonic != "badpc" else None,
+            checks = [self._kind_check(ctx), out.extra,
                       Eq(x["micro"], C(self.micro)),
                       Eq(x["write_addr"], out.waddr), Eq(x["write_value"], out.wval),
                       Eq(x["next_pc"], out.pc2), Eq(x["next_npc"], out.npc2),
@@ -529,9 +742,15 @@ class ExecuteLeaf(CheckLeaf):
 
     def accepts(self, v: Mapping[str, int]) -> bool:
         """The table's semantics: the record is what ``MICRO_OPS[kind]`` computes."""
-        if not opcode_matches(self.mnemonic, v["word"]) or v["micro"] != self.micro:
+        layout = (int(self.big_endian), len(self.ro), *[x for r in self.ro for x in r],
+                  len(self.code), *[x for r in self.code for x in r])
+        if v["micro"] != self.micro:
             return False
-        layout = (int(self.big_endian), len(self.ro), *[x for r in self.ro for x in r], 0)
+        if self.mnemonic == "badpc":
+            if v["word"] != 0 or (v["pc"] & 3 == 0 and mi.is_code(v["pc"], layout)):
+                return False
+        elif not opcode_matches(self.mnemonic, v["word"]):
+            return False
         r1, r2 = self.reads
         w, pc, npc, m = v["word"], v["pc"], v["npc"], self.micro
         a1 = self.op.read1(w, pc, npc, m, layout)
