@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     code = None
     if args.elf:
         from ocp.zkvm.elf import load_elf
+        from ocp.zkvm.initial import build_initial_state
 
-        chunks = opcode_chunks(code_words(load_elf(args.elf)))
+        chunks = opcode_chunks(code_words(build_initial_state(load_elf(args.elf))))
         sample = measure_leaf(chunks[len(chunks) // 2])
         prefix = sample["script_bytes"] - sample["body_bytes"]
         code = {"chunks": len(chunks), "bytes": sum(prefix + c.body().size for c in chunks),

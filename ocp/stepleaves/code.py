@@ -22,7 +22,6 @@ from taptrees.ots.values import Value
 
 CHUNK_BYTES = 256
 CHUNK_WORDS = CHUNK_BYTES // 4
-PF_X = 1
 
 
 @dataclass(frozen=True)
@@ -92,15 +91,9 @@ def opcode_chunks(code: Iterable[tuple[int, int]]) -> list[OpcodeChunk]:
     return out
 
 
-def code_words(program) -> list[tuple[int, int]]:
-    """(address, word) of every word of the executable segments of a loaded ELF
-    (``ocp.zkvm.elf.Program``), words in the program's byte order."""
-    order = "big" if program.big_endian else "little"
-    out = []
-    for seg in program.segments:
-        if not seg.flags & PF_X:
-            continue
-        data = seg.data + bytes(seg.memsz - len(seg.data))
-        for k in range(0, len(data) - 3, 4):
-            out.append((seg.vaddr + k, int.from_bytes(data[k:k + 4], order)))
-    return out
+def code_words(init) -> list[tuple[int, int]]:
+    """(address, word) of every word the dispute machine may execute: the code
+    ranges of the initial state (``ocp.zkvm.initial.InitialState``: the executable
+    segments with the Go patches applied, and the signal trampoline), as state 0
+    holds them, in the program's byte order."""
+    return [(a, init.value(a)) for lo, hi in init.layout.code for a in range(lo, hi - 3, 4)]

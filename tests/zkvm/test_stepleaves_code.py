@@ -1,5 +1,6 @@
-"""Opcode chunk leaves over a real Go guest's code: every executable word is
-covered by exactly one chunk, and sampled chunks (first, middle, last) accept a
+"""Opcode chunk leaves over a real Go guest's code (state 0's code ranges: the
+executable segments with the Go patches, and the signal trampoline): every word
+is covered by exactly one chunk, and sampled chunks (first, middle, last) accept a
 wrong word and refuse the right one through libbitcoinkernel, both byte orders."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 
 from ocp.stepleaves.code import CHUNK_WORDS, code_words, opcode_chunks
 from ocp.zkvm.elf import load_elf
+from ocp.zkvm.initial import build_initial_state
 from taptrees.ots.winternitz import WinternitzKey
 from taptrees.verify import execute_leaf
 
@@ -18,8 +20,8 @@ SECRET = b"ocp tests: opcode chunk one-time secret"
 
 @pytest.mark.parametrize("arch", ["mips", "mipsle"])
 def test_opcode_chunks_cover_a_go_guest(go_guest, arch: str) -> None:
-    program = load_elf(go_guest("hello", arch))
-    code = code_words(program)
+    init = build_initial_state(load_elf(go_guest("hello", arch)))
+    code = code_words(init)
     chunks = opcode_chunks(code)
     assert len(code) > 50_000 and len(chunks) >= len(code) // CHUNK_WORDS
     covered = {c.base + 4 * (c.first + k): w for c in chunks for k, w in enumerate(c.words)}
@@ -36,3 +38,26 @@ def test_opcode_chunks_cover_a_go_guest(go_guest, arch: str) -> None:
             assert leaf.accepts(values) is expect
             witness = leaf.witness({n: keys[n].sign(values[n]) for n in keys})
             assert execute_leaf(leaf.script(pub), witness).ok is expect
+
+
+def test_coverage_check_names_missing_kinds(go_guest) -> None:
+    from ocp.errors import UserError
+    from ocp.stepleaves.coverage import (
+        check_coverage,
+        kinds_of_words,
+        missing_kinds,
+        required_kinds,
+    )
+    from ocp.stepleaves.execute import SEMANTICS
+
+    init = build_initial_state(load_elf(go_guest("hello", "mips")))
+    required = required_kinds(init)
+    assert ("addu", 0) in required and ("badpc", 0) in required and ("fault", 128) in required
+    missing = missing_kinds(init)
+    assert set(missing) == required - set(SEMANTICS)
+    if missing:
+        with pytest.raises(UserError, match="no execute leaf"):
+            check_coverage(init, "hello")
+    # a program of covered instructions only passes
+    small = kinds_of_words([0x00851021, 0x24420001, 0x10400003])  # addu, addiu, beq
+    assert small <= set(SEMANTICS)
