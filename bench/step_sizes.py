@@ -11,8 +11,7 @@ included).  Goals (issue 15): every leaf <= 400,000 WU with its witness,
 <= 1,000 stack items, witness items <= 80 bytes; BLAKE3 no larger than BitVM's
 (64-byte message on 4-bit limbs: 64,099 B, peak stack 657).  MISSED marks a goal
 missed.  BitVMX's per-instruction logic sizes are printed for reference; the
-execute leaves that would compare with them are not built yet (they need the
-micro-step table of the dispute trace) and are listed as missing.  With
+execute leaves are compared with them for the kinds built.  With
 ``--elf`` the Opcode chunk leaves of that program are built and counted in the
 totals per game (the code chunks dominate them).
 """
@@ -38,6 +37,7 @@ from ocp.stepleaves.challenges import (
     TraceHashZero,
 )
 from ocp.stepleaves.code import code_words, opcode_chunks
+from ocp.stepleaves.execute import SEMANTICS, ExecuteLeaf
 from ocp.stepleaves.schema import LINK, LINK_FIELDS
 from ocp.stepleaves.search import Choice, Translate, reveal_chunks
 from taptrees.arith.peak import static_peak
@@ -53,6 +53,8 @@ BITVMX_LOGIC = {"nop": 315, "addi": 845, "add": 956, "xor": 1_232, "beq": 1_253,
 BITVMX_MEDIAN = 1_125
 BITVMX_WHOLE_LEAF = (8_300, 9_600)
 MAX_WU, MAX_STACK, MAX_ITEM = 400_000, 1_000, 80
+EXAMPLE_RO = ((0x00010000, 0x00090000), (0x7FFFF000, 0x7FFFF008))
+EXAMPLE_CODE = ((0x00011000, 0x00090000), (0x7FFFF000, 0x7FFFF008))
 CONTROL_BLOCK = 33 + 32 * 8  # a leaf at depth 8 of a game's tree, for the weight column
 
 SECRET = b"bench/step_sizes: public probe secret"
@@ -171,11 +173,26 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['witness_items']:>9} {r['witness_bytes']:>6,} {r['weight']:>7,} {r['max_item']:>4} "
               f"{r['peak_stack']:>5}{tail}")
     print()
-    print("Execute leaves (one per (opcode, micro) kind) against BitVMX's per-instruction logic:")
-    for name, size in BITVMX_LOGIC.items():
-        print(f"  {name:6} BitVMX {size:>5,} B   ours: not built  MISSED")
-    print(f"  median BitVMX {BITVMX_MEDIAN:,} B; whole BitVMX leaf {BITVMX_WHOLE_LEAF[0]:,}-{BITVMX_WHOLE_LEAF[1]:,} B")
-    print("  (execute leaves wait for the micro-step table of the dispute trace)")
+    print("Execute leaves (one per (opcode, micro) kind): logic = keyless body; whole = with the")
+    print(f"one-time-key prefix; against BitVMX's logic and its whole leaf ({BITVMX_WHOLE_LEAF[0]:,}-"
+          f"{BITVMX_WHOLE_LEAF[1]:,} B)")
+    print(f"  {'BitVMX':7} {'B':>6}   {'ours':12} {'logic':>6} {'whole':>7} {'wit.B':>6} {'peak':>5}")
+    for name, ours in (("nop", ("sync", "sll")), ("addi", ("addiu", "addi")), ("add", ("addu", "add")),
+                       ("xor", ("xor",)), ("beq", ("beq",)), ("sw", ("sw",)), ("srl", ("srl",))):
+        for mn in ours:
+            r = measure_leaf(ExecuteLeaf(mn, 0, ro=EXAMPLE_RO, code=EXAMPLE_CODE))
+            missed = "  MISSED whole" if r["script_bytes"] > BITVMX_WHOLE_LEAF[1] else ""
+            print(f"  {name:7} {BITVMX_LOGIC[name]:>6,}   {mn:12} {r['body_bytes']:>6,} {r['script_bytes']:>7,} "
+                  f"{r['witness_bytes']:>6,} {r['peak_stack']:>5}{missed}")
+    bodies = sorted(ExecuteLeaf(m, k, ro=EXAMPLE_RO, code=EXAMPLE_CODE).body().size for m, k in SEMANTICS)
+    median = bodies[len(bodies) // 2]
+    worst = max(measure_leaf(ExecuteLeaf(m, k, ro=EXAMPLE_RO, code=EXAMPLE_CODE))["script_bytes"]
+                for m, k in (("divu", 0), ("sb", 0), ("mult", 0), ("invalid", 0)))
+    note = "" if median <= BITVMX_MEDIAN else "  MISSED"
+    print(f"  median logic over {len(bodies)} kinds: {median:,} B (BitVMX median {BITVMX_MEDIAN:,} B){note}")
+    print(f"  largest logic {bodies[-1]:,} B; largest whole leaf among divu/sb/mult/invalid {worst:,} B"
+          f"{'  MISSED' if worst > BITVMX_WHOLE_LEAF[1] else ''}")
+    print("  kinds without a leaf: div, ext, ins, syscall (76 micro-steps), fault (55 micro-steps)")
     singles = [r for r in rows if r["kind"] != "OpcodeChunk"]
     total = sum(r["script_bytes"] for r in singles)
     print()
@@ -186,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  = {len(singles) + code['chunks']:,} leaves, {total + code['bytes']:,} script bytes")
     else:
         print("  (give --elf to count the Opcode chunks, which dominate)")
-    print("  not counted (not built): execute leaves, INIT-read leaves (Input/Initialized/"
-          "Uninitialized/AddressesSections), one EquivocationResign per round slot")
+    print("  not counted: execute leaves (one per kind the program runs), INIT-read leaves (not built:")
+    print("  Input/Initialized/Uninitialized/AddressesSections), one EquivocationResign per round slot")
     return 0
 
 

@@ -10,6 +10,11 @@ Module map:
   EntryPoint, Halt, HaltBeyondMax, StepBeyondN, FutureRead, ReadValue,
   CorrectHash, EquivocationResign.
 * :mod:`ocp.stepleaves.search`: Choice, Reveal (and its chunking), Translate.
+* :mod:`ocp.stepleaves.code`: Opcode chunk leaves over state 0's code.
+* :mod:`ocp.stepleaves.execute`: ExecuteLeaf, one per micro-step kind, twins
+  from :data:`ocp.zkvm.micro.MICRO_OPS`.
+* :mod:`ocp.stepleaves.coverage`: the build-time check that every kind a
+  program can run has a leaf.
 
 See docs/stepleaves.md.
 """
