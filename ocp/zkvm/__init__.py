@@ -1,22 +1,25 @@
-"""The zkVM trace generator: MIPS32 Go guests, per-step states, memory proofs.
+"""The zkVM: MIPS32 Go guests as micro-step traces that a Bitcoin dispute can settle.
 
-See docs/zkvm.md.  Typical use::
+See docs/zkvm.md.  The shared dispute layout is :mod:`ocp.zkvm.record` (machine model,
+step record, hash link) and :mod:`ocp.zkvm.micro` (THE micro-step semantics table);
+state 0 is :mod:`ocp.zkvm.initial`.  Typical use::
 
-    from ocp.zkvm import Trace, load_elf
-    trace = Trace(load_elf("prog.elf"), b"input", spacing=100_000, engine="unicorn")
-    final = trace.run()
-    state, proof = trace.proof_at(12345, 0x10000)
-    assert proof.verify(state.mem_root)
+    from ocp.zkvm import ExecutionTrace, NArySearch, load_elf
+    trace = ExecutionTrace.of(load_elf("prog.elf"), b"input").run()
+    trace.steps, trace.final_hash, trace.record(12345)
 """
 
-from ocp.zkvm.boot import boot
-from ocp.zkvm.cpu import Machine, Status
+from ocp.zkvm.claim import Claim, program_digest
 from ocp.zkvm.elf import ElfImage, load_elf, parse_elf
-from ocp.zkvm.merkle import MemoryProof, MemoryTree, memory_root
-from ocp.zkvm.state import State, capture
-from ocp.zkvm.trace import Checkpoint, StepWitness, Trace, run_program
+from ocp.zkvm.initial import InitialState, build_initial_state
+from ocp.zkvm.micro import MICRO_OPS, Layout, MicroOp
+from ocp.zkvm.record import H0, Read, Status, StepRecord, Write, link
+from ocp.zkvm.search import NArySearch
+from ocp.zkvm.stepper import Stepper
+from ocp.zkvm.trace import ExecutionTrace
 
 __all__ = [
-    "Checkpoint", "Machine", "MemoryProof", "MemoryTree", "ElfImage", "State", "Status", "Trace",
-    "StepWitness", "boot", "capture", "load_elf", "memory_root", "parse_elf", "run_program",
+    "H0", "MICRO_OPS", "Claim", "ElfImage", "ExecutionTrace", "InitialState", "Layout",
+    "MicroOp", "NArySearch", "Read", "Status", "StepRecord", "Stepper", "Write",
+    "build_initial_state", "link", "load_elf", "parse_elf", "program_digest",
 ]

@@ -75,11 +75,18 @@ class Stepper:
         self.output: list[tuple[int, bytes]] = []
         self._decoded: dict[int, tuple[int, tuple[MicroOp, ...]]] = {}
         self._initial = init.value
+        #: After a halt: the pc of the halting step and its full code (the witness).
+        self.halt_pc = 0
+        self.halt_code = 0
 
     # -- state -------------------------------------------------------------
     def load(self, addr: int) -> int:
         v = self.mem.get(addr)
         return self._initial(addr) if v is None else v
+
+    def store(self, addr: int, value: int, step: int) -> None:
+        self.mem[addr] = value
+        self.last[addr] = step
 
     @property
     def halted(self) -> bool:
@@ -94,6 +101,8 @@ class Stepper:
 
     @property
     def exit_code(self) -> int:
+        """The exit status (low byte) after exit/exit_group; for other halts the low byte
+        of their code (:attr:`halt_code` has all of it)."""
         return self.load(K_EXIT) & 0xFF
 
     def stdout(self) -> bytes:
@@ -162,14 +171,15 @@ class Stepper:
         if op is _WRITE_OP:
             self._capture(v1, v2)
         if wa != NO_WRITE_ADDRESS:
-            self.mem[wa] = wv
-            self.last[wa] = step
+            self.store(wa, wv, step)
+        if pc2 == HALT_PC:
+            self.halt_pc, self.halt_code = pc, wit
         self.pc, self.npc, self.micro = pc2, npc2, m2
         return rec
 
     def run(self, n: int) -> int:
         """Execute up to ``n`` micro-steps (fewer only at a halt); return how many ran."""
-        mem, last, load, L = self.mem, self.last, self.load, self.L
+        load, store, L = self.load, self.store, self.L
         fetch = self._fetch
         pc, npc, m = self.pc, self.npc, self.micro
         step0 = step = self.step
@@ -180,13 +190,14 @@ class Stepper:
                 op = _FAULT_OPS[m] if m >= FAULT_MICRO else ops[m]
                 v1 = load(op.read1(word, pc, npc, m, L))
                 v2 = load(op.read2(word, pc, npc, m, v1, L))
-                wa, wv, pc2, npc2, m2, _wit = op.run(word, pc, npc, m, v1, v2, L)
+                wa, wv, pc2, npc2, m2, wit = op.run(word, pc, npc, m, v1, v2, L)
                 step += 1
                 if op is _WRITE_OP:
                     self._capture(v1, v2)
                 if wa != NO_WRITE_ADDRESS:
-                    mem[wa] = wv
-                    last[wa] = step
+                    store(wa, wv, step)
+                if pc2 == HALT_PC:
+                    self.halt_pc, self.halt_code = pc, wit
                 pc, npc, m = pc2, npc2, m2
         finally:
             self.pc, self.npc, self.micro, self.step = pc, npc, m, step

@@ -1,198 +1,183 @@
-"""Execution traces: run to completion, then any step's state and memory proofs.
+"""A run of the fast engine with checkpoints: any step's hash or record, on demand.
 
-A :class:`Trace` runs a program from boot, taking a :class:`Checkpoint`
-every ``spacing`` steps (the full machine: registers, kernel state and a
-copy-on-write snapshot of memory, plus the :class:`State` with its memory
-root).  :meth:`Trace.state_at` restores the nearest checkpoint at or before
-the step and re-executes the rest with the reference stepper, so every
-state is reproducible from the checkpoint chain alone.  Between checkpoints
-the run may use the unicorn engine; checkpoint states are identical either
-way.
+:meth:`ExecutionTrace.run` executes from state 0 to the halt (or ``max_steps``), hashing
+the chain, and keeps a :class:`Checkpoint` every ``spacing`` steps (a power of two, so
+the first search rounds land on checkpoints): ``h_step`` and the pages written since
+the previous checkpoint (:class:`~ocp.zkvm.fast.Delta`), never the trace itself.
+:meth:`hashes_at` and :meth:`records` restore the checkpoint at or before the first
+step asked for and replay from there; steps past the halting step N have hash ``h_N``
+(the padding).  Memory: the deltas (pages dirtied per interval) plus one live machine.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ocp.errors import UserError
-from ocp.zkvm.boot import boot
-from ocp.zkvm.cpu import Machine, Status
-from ocp.zkvm.elf import ElfImage
-from ocp.zkvm.isa import decode
-from ocp.zkvm.memory import Memory
-from ocp.zkvm.merkle import MemoryProof, MemoryTree
-from ocp.zkvm.state import State, capture
-from ocp.zkvm.syscalls import Kernel
+import numpy as np
 
-DEFAULT_SPACING = 100_000
-DEFAULT_MAX_STEPS = 1_000_000_000
+from ocp.errors import UserError
+from ocp.zkvm.elf import ElfImage
+from ocp.zkvm.fast import Delta, FastEngine, words_hash
+from ocp.zkvm.initial import InitialState, build_initial_state
+from ocp.zkvm.record import H0, HALT_PC, Status, StepRecord
+
+DEFAULT_SPACING = 1 << 22
+DEFAULT_MAX_STEPS = 1 << 32
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Everything needed to resume a machine at ``state.step``."""
-
-    state: State
-    regs: tuple[int, ...]  # 34: GPRs, HI, LO
-    pages: dict[int, tuple[int, ...]]
-    brk: int
-    output: tuple[tuple[int, bytes], ...]
-
-    def restore(self, program: ElfImage, input_tape: bytes) -> Machine:
-        s = self.state
-        mem = Memory.from_snapshot(self.pages, program.big_endian)
-        kernel = Kernel(input=input_tape, brk=self.brk, heap=s.heap, input_off=s.input_off,
-                        out_hash=s.out_hash, output=list(self.output))
-        m = Machine(mem, kernel, s.pc, s.npc)
-        m.regs[:] = self.regs
-        m.step, m.status, m.exit_code = s.step, s.status, s.exit_code
-        return m
-
-
-def checkpoint(m: Machine, tree: MemoryTree) -> Checkpoint:
-    pages = m.mem.snapshot()
-    return Checkpoint(capture(m, tree.root(m.mem)), tuple(m.regs), pages, m.kernel.brk,
-                      tuple(m.kernel.output))
+    step: int
+    hash: bytes
+    delta: Delta
 
 
 @dataclass
-class Trace:
-    """A program run with checkpoints; see the module docstring."""
+class ExecutionTrace:
+    """A program run; see the module docstring."""
 
-    program: ElfImage
-    input: bytes = b""
+    init: InitialState
     spacing: int = DEFAULT_SPACING
-    engine: str = "python"
     max_steps: int = DEFAULT_MAX_STEPS
     checkpoints: list[Checkpoint] = field(default_factory=list)
     seconds: float = 0.0
-    checkpoint_seconds: float = 0.0
-    #: With the unicorn engine: steps run by unicorn / by Python, and abandoned runs.
-    engine_stats: dict[str, int] = field(default_factory=dict)
+    _live: FastEngine | None = None
+    _final: FastEngine | None = None
+
+    @classmethod
+    def of(cls, program: ElfImage, input_tape: bytes = b"", **kw: int) -> ExecutionTrace:
+        return cls(build_initial_state(program, input_tape), **kw)
 
     def __post_init__(self) -> None:
-        if self.spacing <= 0:
-            raise UserError("checkpoint spacing must be positive")
-        if self.engine not in ("python", "unicorn"):
-            raise UserError(f"unknown engine {self.engine!r} (python or unicorn)")
-        self._tree = MemoryTree()
-        self.machine: Machine | None = None
+        if self.spacing <= 0 or self.spacing & (self.spacing - 1):
+            raise UserError(f"checkpoint spacing must be a power of two, got {self.spacing}")
+        if self.max_steps <= 0:
+            raise UserError("max steps must be positive")
 
-    def run(self) -> State:
-        """Run from boot to a halt (or ``max_steps``); return the final state."""
-        m = boot(self.program, self.input)
-        self.machine = m
-        advance = m.run
-        if self.engine == "unicorn":
-            from ocp.zkvm.engine_unicorn import UnicornEngine
-
-            fast = UnicornEngine(m)
-            advance = fast.advance
-            self.engine_stats = fast.stats
-        self.checkpoints = [checkpoint(m, self._tree)]
+    # -- the run ------------------------------------------------------------
+    def run(self) -> ExecutionTrace:
+        eng = FastEngine(self.init)
+        self.checkpoints = [Checkpoint(0, H0, eng.take_delta())]
         t0 = time.perf_counter()
-        cp_time = 0.0
-        while not m.halted and m.step < self.max_steps:
-            advance(min(self.spacing, self.max_steps - m.step))
-            t1 = time.perf_counter()
-            self.checkpoints.append(checkpoint(m, self._tree))
-            cp_time += time.perf_counter() - t1
+        while not eng.halted and eng.step < self.max_steps:
+            target = min((eng.step // self.spacing + 1) * self.spacing, self.max_steps)
+            eng.run(target)
+            self.checkpoints.append(Checkpoint(eng.step, eng.hash, eng.take_delta()))
         self.seconds = time.perf_counter() - t0
-        self.checkpoint_seconds = cp_time
-        return self.final
+        self._final = eng
+        self._live = None
+        return self
 
-    @property
-    def final(self) -> State:
-        if not self.checkpoints:
+    def _need_run(self) -> FastEngine:
+        if self._final is None:
             raise RuntimeError("trace not run yet")
-        return self.checkpoints[-1].state
+        return self._final
 
     @property
     def steps(self) -> int:
-        return self.final.step
+        """N: the halting step (or the step the run stopped at, when it did not halt)."""
+        return self._need_run().step
+
+    @property
+    def halted(self) -> bool:
+        return self._need_run().halted
+
+    @property
+    def final_hash(self) -> bytes:
+        return self._need_run().hash
+
+    @property
+    def status(self) -> Status:
+        return self._need_run().status
+
+    @property
+    def exit_code(self) -> int:
+        return self._need_run().exit_code
 
     def stdout(self) -> bytes:
-        return b"".join(d for fd, d in self.checkpoints[-1].output if fd == 1)
+        return self._need_run().stdout()
 
     def stderr(self) -> bytes:
-        return b"".join(d for fd, d in self.checkpoints[-1].output if fd == 2)
+        return self._need_run().stderr()
 
-    def machine_at(self, step: int) -> Machine:
-        """A fresh machine at ``step`` (clamped to the final step)."""
-        if not 0 <= step:
-            raise UserError(f"step must be >= 0, got {step}")
-        step = min(step, self.steps)
-        idx = bisect.bisect_right([c.state.step for c in self.checkpoints], step) - 1
-        m = self.checkpoints[idx].restore(self.program, self.input)
-        m.run(step - m.step)
-        return m
+    @property
+    def checkpoint_bytes(self) -> int:
+        return sum(c.delta.nbytes for c in self.checkpoints)
 
-    def state_at(self, step: int) -> State:
-        m = self.machine_at(step)
-        return capture(m, self._tree.root(m.mem))
+    # -- replay ---------------------------------------------------------------
+    def engine_at(self, step: int) -> FastEngine:
+        """A machine at ``step`` (clamped to N), restored from checkpoints and replayed.
 
-    def witness(self, step: int) -> StepWitness:
-        """States ``step`` and ``step + 1`` with the proofs one step needs."""
-        m = self.machine_at(step)
-        fetch = self._tree.prove(m.mem, m.pc)
-        addr = effective_address(m)
-        access = self._tree.prove(m.mem, addr) if addr is not None else None
-        pre = capture(m, self._tree.root(m.mem))
-        m.run(1)
-        after = self._tree.prove(m.mem, addr) if addr is not None else None
-        return StepWitness(pre, capture(m, self._tree.root(m.mem)), fetch, access, after)
+        Consecutive calls moving forward reuse the machine of the previous call.
+        """
+        final = self._need_run()
+        step = max(0, min(step, final.step))
+        live = self._live
+        idx = bisect.bisect_right([c.step for c in self.checkpoints], step) - 1
+        if live is None or not (self.checkpoints[idx].step <= live.step <= step):
+            live = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[:idx + 1]])
+        live.run(step)
+        self._live = live
+        return live
 
-    def proof_at(self, step: int, addr: int) -> tuple[State, MemoryProof]:
-        """State at ``step`` and a proof of the memory word at ``addr`` against its root."""
-        m = self.machine_at(step)
-        proof = self._tree.prove(m.mem, addr)
-        return capture(m, self._tree.root(m.mem)), proof
+    def fork_at(self, step: int) -> FastEngine:
+        """An independent machine at ``step`` (changing it leaves the trace alone)."""
+        self._need_run()
+        idx = bisect.bisect_right([c.step for c in self.checkpoints], step) - 1
+        eng = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[:idx + 1]])
+        eng.run(step)
+        return eng
 
+    def hash_at(self, step: int) -> bytes:
+        return self.hashes_at([step])[0]
 
-@dataclass(frozen=True)
-class StepWitness:
-    """What a one-step dispute needs: both states and the memory they read or write.
+    def hashes_at(self, steps: Sequence[int]) -> list[bytes]:
+        """``h_s`` for each step (any order; 0 gives h_0, beyond N gives h_N)."""
+        final = self._need_run()
+        n = final.step
+        out: dict[int, bytes] = {0: H0}
+        by_cp = {c.step: c.hash for c in self.checkpoints}
+        todo = sorted({s for s in steps if 0 < s <= n and s not in by_cp})
+        out.update({s: by_cp[s] for s in steps if s in by_cp})
+        i = 0
+        while i < len(todo):
+            eng = self.engine_at(todo[i] - 1)
+            # every wanted step until the next checkpoint in one replay
+            nxt = bisect.bisect_right([c.step for c in self.checkpoints], todo[i] - 1)
+            limit = self.checkpoints[nxt].step if nxt < len(self.checkpoints) else n
+            j = bisect.bisect_right(todo, limit)
+            batch = np.array(todo[i:j], dtype=np.int64)
+            sout, _ = eng.run(int(batch[-1]), samples=batch)
+            out.update({int(s): words_hash(sout[k]) for k, s in enumerate(batch)})
+            i = j
+        return [out[s] if s <= n else final.hash for s in steps]
 
-    ``fetch`` proves the instruction word at ``pre.pc``; for a load or store,
-    ``access`` proves the word at the effective address before the step and
-    ``access_after`` after it (a store changes it; the post-state root must
-    match).  All proofs are against the matching state's ``mem_root``.
-    """
+    def records(self, first: int, count: int = 1) -> list[StepRecord]:
+        """Records of steps ``first .. first + count - 1`` (1 <= first, stops at N)."""
+        if first < 1:
+            raise UserError(f"steps are numbered from 1, got {first}")
+        eng = self.engine_at(first - 1)
+        if eng.step != first - 1:
+            return []
+        return eng.records(count)
 
-    pre: State
-    post: State
-    fetch: MemoryProof
-    access: MemoryProof | None
-    access_after: MemoryProof | None
+    def record(self, step: int) -> StepRecord:
+        recs = self.records(step, 1)
+        if not recs:
+            raise UserError(f"step {step} is past the halting step {self.steps}")
+        return recs[0]
 
-    def verify(self) -> bool:
-        ok = self.fetch.verify(self.pre.mem_root) and self.fetch.addr == self.pre.pc
-        if self.access is not None:
-            ok = ok and self.access.verify(self.pre.mem_root)
-        if self.access_after is not None:
-            ok = ok and self.access_after.verify(self.post.mem_root)
-        return ok and self.post.step == self.pre.step + (self.pre.status == Status.RUNNING)
+    def state_summary(self, step: int) -> dict[str, object]:
+        """pc triple, registers and hash of state ``step`` (for ``ocp zkvm state``)."""
+        from ocp.zkvm.record import HI, LO, reg
 
-
-def effective_address(m: Machine) -> int | None:
-    """The data address the instruction at ``m.pc`` would access, if it is a load/store."""
-    ins = decode(m.mem.load_word(m.pc))
-    if ins.op in LOADS_STORES:
-        return (m.regs[ins.rs] + ins.imm) & 0xFFFFFFFF
-    return None
-
-
-LOADS_STORES = frozenset({"lb", "lbu", "lh", "lhu", "lw", "lwl", "lwr", "ll",
-                          "sb", "sh", "sw", "swl", "swr", "sc"})
-
-
-def run_program(program: ElfImage, input_tape: bytes = b"", **kw: object) -> Trace:
-    """Convenience: build and run a :class:`Trace`."""
-    t = Trace(program, input_tape, **kw)  # type: ignore[arg-type]
-    t.run()
-    return t
-
-
-__all__ = ["Checkpoint", "StepWitness", "Trace", "effective_address", "run_program"]
+        eng = self.engine_at(step)
+        return {
+            "step": eng.step, "pc": f"{eng.pc:#010x}", "npc": f"{eng.npc:#010x}",
+            "micro": eng.micro, "halted": eng.pc == HALT_PC, "hash": eng.hash.hex(),
+            "regs": [eng.load(reg(r)) for r in range(32)],
+            "hi": eng.load(HI), "lo": eng.load(LO),
+        }

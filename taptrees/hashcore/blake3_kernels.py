@@ -1,10 +1,11 @@
 """numba kernels for BLAKE3's single-block forms (batch and chain).
 
-The compression works on 16 scalar int64 locals holding u32 values (every kept sum
-masked with ``& 0xFFFFFFFF``), so LLVM keeps the state in registers; the message
-schedule of each round is a constant table (:data:`SCHEDULE`, the permutation of spec
-2.2 applied r times).  :func:`compress_words` is ``inline='always'`` so callers (the
-chain here, the zkVM's fast engine) get it fused into their loops.
+The compression (:func:`compress_scalars`) works on 16 scalar int64 locals holding u32
+values (every kept sum masked with ``& 0xFFFFFFFF``), so LLVM keeps the state in
+registers; it is unrolled with the message schedule of each round written out
+(:data:`SCHEDULE`, the permutation of spec 2.2 applied r times, generated the lines).
+Both are ``inline='always'`` so callers (the chain here, the zkVM's fast engine) get
+them fused into their loops, with constant message words folded.
 """
 
 from __future__ import annotations
@@ -49,20 +50,75 @@ def _g(a, b, c, d, mx, my):  # pragma: no cover - compiled
 def compress_words(m, counter, block_len, flags):  # pragma: no cover - compiled
     """Compress the 16 message words ``m`` (int64 array) from the IV; return output words
     0..7 (the chaining value, which is also the 32-byte digest of a one-block input)."""
+    return compress_scalars(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10],
+                            m[11], m[12], m[13], m[14], m[15], counter, block_len, flags)
+
+
+@njit(inline="always", cache=True)
+def compress_scalars(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15,
+                     counter, block_len, flags):  # pragma: no cover - compiled
+    """:func:`compress_words` on 16 scalar message words, unrolled (the schedule is
+    constant, so no message word is loaded from memory)."""
     s0, s1, s2, s3 = 0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A
     s4, s5, s6, s7 = 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19
     s8, s9, s10, s11 = 0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A
     s12, s13, s14, s15 = counter & M, (counter >> 32) & M, block_len, flags
-    for r in range(7):
-        k = SCHEDULE[r]
-        s0, s4, s8, s12 = _g(s0, s4, s8, s12, m[k[0]], m[k[1]])
-        s1, s5, s9, s13 = _g(s1, s5, s9, s13, m[k[2]], m[k[3]])
-        s2, s6, s10, s14 = _g(s2, s6, s10, s14, m[k[4]], m[k[5]])
-        s3, s7, s11, s15 = _g(s3, s7, s11, s15, m[k[6]], m[k[7]])
-        s0, s5, s10, s15 = _g(s0, s5, s10, s15, m[k[8]], m[k[9]])
-        s1, s6, s11, s12 = _g(s1, s6, s11, s12, m[k[10]], m[k[11]])
-        s2, s7, s8, s13 = _g(s2, s7, s8, s13, m[k[12]], m[k[13]])
-        s3, s4, s9, s14 = _g(s3, s4, s9, s14, m[k[14]], m[k[15]])
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m0, m1)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m2, m3)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m4, m5)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m6, m7)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m8, m9)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m10, m11)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m12, m13)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m14, m15)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m2, m6)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m3, m10)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m7, m0)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m4, m13)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m1, m11)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m12, m5)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m9, m14)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m15, m8)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m3, m4)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m10, m12)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m13, m2)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m7, m14)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m6, m5)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m9, m0)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m11, m15)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m8, m1)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m10, m7)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m12, m9)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m14, m3)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m13, m15)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m4, m0)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m11, m2)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m5, m8)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m1, m6)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m12, m13)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m9, m11)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m15, m10)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m14, m8)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m7, m2)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m5, m3)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m0, m1)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m6, m4)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m9, m14)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m11, m5)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m8, m12)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m15, m1)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m13, m3)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m0, m10)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m2, m6)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m4, m7)
+    s0, s4, s8, s12 = _g(s0, s4, s8, s12, m11, m15)
+    s1, s5, s9, s13 = _g(s1, s5, s9, s13, m5, m0)
+    s2, s6, s10, s14 = _g(s2, s6, s10, s14, m1, m9)
+    s3, s7, s11, s15 = _g(s3, s7, s11, s15, m8, m6)
+    s0, s5, s10, s15 = _g(s0, s5, s10, s15, m14, m10)
+    s1, s6, s11, s12 = _g(s1, s6, s11, s12, m2, m12)
+    s2, s7, s8, s13 = _g(s2, s7, s8, s13, m3, m4)
+    s3, s4, s9, s14 = _g(s3, s4, s9, s14, m7, m13)
     return (s0 ^ s8, s1 ^ s9, s2 ^ s10, s3 ^ s11, s4 ^ s12, s5 ^ s13, s6 ^ s14, s7 ^ s15)
 
 

@@ -19,13 +19,16 @@ import pytest
 from ocp.zkvm.elf import ElfImage, load_elf
 
 GUESTS = Path(__file__).parent / "guests"
+#: The Go module of the guest helper package and the example guests (go/go.mod).
+GO_MODULE = Path(__file__).resolve().parents[2] / "go"
 QEMU = {"mips": "qemu-mips", "mipsle": "qemu-mipsel"}
 ARCHES = ("mips", "mipsle")
 
 
 @pytest.fixture(scope="session")
 def go_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
-    """``go_guest(name, arch)`` -> path of tests/zkvm/guests/<name> built for ``arch``."""
+    """``go_guest(name, arch)`` -> path of tests/zkvm/guests/<name> (or the example
+    go/examples/<name>, built in the go/ module) built for ``arch``."""
     go = shutil.which("go") or ("/usr/bin/go" if os.path.exists("/usr/bin/go") else None)
     if go is None:
         pytest.skip("`go` not found (apt-get install golang-go); Go guests cannot be built")
@@ -39,8 +42,13 @@ def go_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], P
     def build(name: str, arch: str) -> Path:
         if (name, arch) not in built:
             dst = out / f"{name}.{arch}"
-            proc = subprocess.run([go, "build", "-o", str(dst), "main.go"], cwd=GUESTS / name,
-                                  env={**env, "GOARCH": arch}, capture_output=True, text=True)
+            if (GUESTS / name).is_dir():
+                cmd, cwd, extra = [go, "build", "-o", str(dst), "main.go"], GUESTS / name, {}
+            else:
+                cmd, cwd = [go, "build", "-o", str(dst), f"./examples/{name}"], GO_MODULE
+                extra = {"GO111MODULE": "on", "GOPROXY": "off"}
+            proc = subprocess.run(cmd, cwd=cwd, env={**env, "GOARCH": arch, **extra},
+                                  capture_output=True, text=True)
             if proc.returncode:
                 pytest.fail(f"go build {name} ({arch}) failed:\n{proc.stderr}")
             built[name, arch] = dst

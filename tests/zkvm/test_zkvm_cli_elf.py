@@ -52,18 +52,20 @@ def test_cli_run_json(go_guest, tmp_path, capsys):
     assert code == 0
     assert out["stdout"] == "ONE\nTHREE\nlines=1 sum=6\n"
     assert (out["status"], out["exit_code"]) == ("exited", 0)
-    assert out["steps"] > 0 and len(out["state_hash"]) == 64
+    assert out["steps"] > 0 and len(out["final_hash"]) == 40 and len(out["program"]) == 64
 
 
 def test_cli_run_text_and_state(go_guest, capsys):
     binary = str(go_guest("hello", "mips"))
     assert main(["zkvm", "run", binary, "--engine", "python"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("hello, world\n") and "state_hash" in out
+    assert out.startswith("hello, world\n") and "exited" in out
     assert main(["zkvm", "state", binary, "--step", "5000", "--addr", "0x10000", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["step"] == 5000 and data["proof"]["verifies"] is True
-    assert data["proof"]["word"] == "0x7f454c46"  # the ELF magic, mapped at 0x10000
+    assert data["step"] == 5000 and data["record"]["step"] == 5000
+    assert data["word"] == {"address": "0x00010000", "value": "0x7f454c46", "last_writer": 0}
+    assert main(["zkvm", "state", binary, "--step", "10"]) == 0
+    assert "record" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [

@@ -1,4 +1,4 @@
-"""Random instruction streams, Python stepper vs unicorn in lockstep.
+"""Random instruction streams, the reference micro-stepper vs unicorn in lockstep.
 
 Programs are built directly as machine words (no assembler): registers start
 at edge values (0, 1, 0x7fffffff, 0x80000000, 0xffffffff, random), then a
@@ -13,10 +13,11 @@ import random
 
 import pytest
 
-from ocp.zkvm.boot import boot
 from ocp.zkvm.elf import ElfImage, Segment
+from ocp.zkvm.initial import build_initial_state
 from ocp.zkvm.isa import MNEMONICS, decode
 from ocp.zkvm.lockstep import lockstep
+from ocp.zkvm.stepper import Stepper
 
 TEXT, DATA = 0x0040_0000, 0x1000_0000
 BASE = 28  # $gp holds DATA and is never written
@@ -146,30 +147,9 @@ def test_generator_covers_the_instruction_set():
 @pytest.mark.parametrize("big", [True, False], ids=["be", "le"])
 @pytest.mark.parametrize("seed", range(24))
 def test_random_program_lockstep(seed, big):
-    prog = program(random_program(seed), big, seed)
-    result = lockstep(prog, b"", steps=10_000)
-    m = boot(prog)
-    m.run(10_000)
-    assert m.halted and result.steps == m.step
-    assert result.python_status == m.status.name
-
-
-def test_unicorn_delay_slot_bug_is_detected_and_redone():
-    """A taken branch with a store in its delay slot, ``maddu`` at the target.
-
-    Unicorn 2.1 executes the target twice on a TLB miss (LO would be 18); the
-    engine notices the block pattern and the reference stepper redoes the run.
-    """
-    from ocp.zkvm.trace import Trace
-
-    maddu = r_type(1, 1, 1, op=28)
-    words = (li(BASE, DATA) + li(1, 3)
-             + [i_type(5, BASE, 0, 1), i_type(40, BASE, 5, 4), maddu]  # bne; sb (slot); maddu
-             + li(2, 4246) + [r_type(12), 0])
-    for big in (True, False):
-        prog = program(words, big, 0)
-        ref = Trace(prog, spacing=1000, engine="python")
-        fast = Trace(prog, spacing=1000, engine="unicorn")
-        assert ref.run() == fast.run()
-        assert ref.final.lo == 9  # 3 * 3, accumulated once
-        assert fast.engine_stats["anomalies"] == 1
+    init = build_initial_state(program(random_program(seed), big, seed))
+    result = lockstep(init, 10_000)
+    s = Stepper(init)
+    s.run(100_000)
+    assert s.halted and result.steps == s.step
+    assert result.status == s.status.name

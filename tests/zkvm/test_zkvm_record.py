@@ -144,3 +144,11 @@ def test_products(op, funct):
         else:
             want = a * b
         assert (hi << 32) | lo == want
+
+
+def test_generated_engine_is_current():
+    """``_fastengine.py`` is what ``python -m ocp.zkvm.fastgen`` writes from today's table."""
+    from ocp.zkvm import _fastengine, fastgen
+
+    assert _fastengine.SOURCE_DIGEST == fastgen.source_digest()
+    assert fastgen.OUTPUT.read_text() == fastgen.generate()

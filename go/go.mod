@@ -1,0 +1,3 @@
+module ocp.dev/zkvm
+
+go 1.19
