@@ -14,11 +14,11 @@ import time
 
 from ocp.builder import build_graph
 from ocp.drill.world import Actors
-from ocp.graph import graph_id_of
+from ocp.graph import params_id
 from ocp.graphfile import graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows
-from ocp.program import Program
+from ocp.program import U32Program
 from ocp.signing import presign
 from taptrees.tx import OutPoint
 
@@ -27,16 +27,16 @@ def params_for(actors: Actors, steps: int) -> Params:
     return Params(
         network="regtest",
         committee=tuple(k.pubkey for k in actors.committee),
-        operator=actors.operator.pubkey,
+        operators=(actors.operator.pubkey,),
         depositor=actors.depositor.pubkey,
         deposit_amount=100_000_000,
         operator_stake=50_000_000,
-        challenge_fee=100_000,
+        challenge_fee=1_000_000,
         fee_rate=2.0,
-        windows=Windows(144, 288, 144, 1008),
-        computation=Program.sample(steps),
+        windows=Windows(144, 432, 144, 1008),
+        computation=U32Program.sample(steps),
         depositor_funding=Funding(OutPoint("ab" * 32, 0), 100_200_000),
-        operator_funding=Funding(OutPoint("cd" * 32, 0), 60_000_000),
+        operator_funding=(Funding(OutPoint("cd" * 32, 0), 60_000_000),),
     )
 
 
@@ -44,8 +44,8 @@ def measure(n_signers: int, steps: int) -> dict:
     actors = Actors.make(b"bench", n_signers)
     params = params_for(actors, steps)
     t0 = time.perf_counter()
-    signer = ValueSigner(actors.operator.secret, graph_id_of(params), steps)
-    graph = build_graph(params, signer.public())
+    signer = ValueSigner(actors.operator.secret, params_id(params), steps)
+    graph = build_graph(params, [signer.public()])
     t1 = time.perf_counter()
     made = 0
     for key in [*actors.committee, actors.operator, actors.depositor]:

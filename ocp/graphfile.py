@@ -1,11 +1,15 @@
 """``graph.json``: the graph as users, auditors and signers see it.
 
-The file holds the params, the operator's Winternitz public keys, every
-transaction (hex, role, purpose, what each input spends and by which leaf, each
-output's leaves with ASM, size and purpose) and the signatures collected so
-far.  Loading *rebuilds* the graph from the params and keys and refuses a file
-whose transactions differ from the rebuilt ones, so a tampered transaction,
-script or amount cannot slip through a ceremony.
+The file holds the params, each operator's Winternitz public keys, every
+transaction (hex, PSBT, role, purpose, fee, what each input spends and by which
+leaf, each output's leaves with ASM, size and purpose) and the signatures
+collected so far.  Loading *rebuilds* the graph from the params and keys, adds
+the file's signatures, writes the whole file again in memory and refuses any
+difference, naming the first field that differs: a tampered transaction, PSBT,
+amount, fee, txid, script or graph id cannot slip through a ceremony.  What
+loading cannot catch -- one-time keys swapped for someone else's -- the graph
+id shows (it commits to them) and the operator's own check refuses
+(:func:`ocp.otsfile.check_own_ots`).
 """
 
 from __future__ import annotations
@@ -16,53 +20,59 @@ from pathlib import Path
 from ocp.builder import build_graph
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_json
-from ocp.graph import GRAPH_FORMAT, Graph
+from ocp.graph import GRAPH_FORMAT, Graph, GraphOutput
+from ocp.ids import OutputRef, TxName
 from ocp.ots import ValueKeys
 from ocp.params import parse_params
-from taptrees.psbt import add_tap_script_sig, encode_psbt, psbt_for
-
-LEAF_PURPOSE = {
-    "confirm": "committee n-of-n + depositor: Deposit -> vault (Confirm)",
-    "refund": "depositor after refund_timeout (Refund)",
-    "payout": "committee n-of-n: vault payout (Take1/Take2)",
-    "kickoff": "Winternitz-verify the claim + operator signature (Kickoff)",
-    "challenge": "operator signature, pre-signed SINGLE|ANYONECANPAY (Challenge)",
-    "take1": "committee n-of-n after challenge_window (Take1)",
-    "assert": "Winternitz-verify trace values + operator signature (Assert)",
-    "slash": "committee n-of-n after response_window (Slash)",
-    "take2": "committee n-of-n after disprove_window (Take2)",
-}
+from taptrees.descriptors import tr_descriptor, with_checksum
+from taptrees.errors import InputError
+from taptrees.psbt import add_tap_key_sig, add_tap_script_sig, encode_psbt, psbt_for
 
 
-def leaf_purpose(name: str) -> str:
-    if name.startswith("disprove"):
-        step = name[len("disprove"):]
-        return f"committee SINGLE + verify x{step}, x{int(step) + 1}; succeeds iff step {step} is wrong"
-    return LEAF_PURPOSE.get(name, name)
+def output_descriptor(out: GraphOutput, network: str) -> str:
+    """A descriptor Bitcoin Core can watch the output with: ``tr(H,{...})`` (BIP386)
+    when every leaf is miniscript, else ``addr(<address>)`` (BIP385: the output is
+    still watched, its leaves are in the file, not in the descriptor)."""
+    by_name = {str(leaf.name): leaf for leaf in out.leaves}
+    full = tr_descriptor(out.output, lambda tap: by_name[tap.name].miniscript)
+    return full if full is not None else with_checksum(f"addr({out.output.address(network)})")
 
 
-def graph_psbt(graph: Graph, name: str) -> str:
+def graph_psbt(graph: Graph, name: TxName) -> str:
     """BIP174/371 PSBT (base64) of one graph transaction: witness UTXOs, the leaf each
-    input spends with its control block, and every pre-signature collected so far."""
-    g = graph.txs[name]
+    input spends with its control block, and every valid pre-signature collected so
+    far (a PSBT carries no signature that does not verify)."""
+    g = graph.tx(name)
     leaves = []
     for spend in g.spends:
         if spend.leaf is None:
             leaves.append(None)
             continue
-        out = graph.outputs[spend.source]
-        k = out.leaf_index(spend.leaf)
-        leaf = out.output.leaf(k)
-        leaves.append((out.output.control_block(k), leaf.script.raw, leaf.version))
+        out, _ = graph.spend_leaf(spend)
+        tap = out.tapleaf(spend.leaf)
+        leaves.append((out.control_block(spend.leaf), tap.script.raw, tap.version))
     psbt = psbt_for(g.tx, g.spent, leaves)
+    for index, spend in enumerate(g.spends):
+        if spend.hash_type:  # BIP174 PSBT_IN_SIGHASH_TYPE: Core's finalizer checks signatures against it
+            inputs = list(psbt.inputs)
+            inputs[index] = replace(inputs[index], sighash_type=spend.hash_type)
+            psbt = replace(psbt, inputs=tuple(inputs))
     for index, sigs in sorted(graph.signatures.get(name, {}).items()):
         spend = g.spends[index]
-        if spend.leaf is None:
-            continue  # key-path funding signatures stay in "signatures"
-        out = graph.outputs[spend.source]
-        leaf_hash = out.output.leaf(out.leaf_index(spend.leaf)).hash
-        for pubkey_hex, sig_hex in sorted(sigs.items()):
-            psbt = add_tap_script_sig(psbt, index, bytes.fromhex(pubkey_hex), leaf_hash, bytes.fromhex(sig_hex))
+        if spend.leaf is None:  # a role's own coin, spent by key path (BIP86)
+            for pubkey, sig in sigs.items():
+                try:
+                    psbt = add_tap_key_sig(psbt, index, pubkey, sig)
+                except InputError:
+                    continue
+            continue
+        out, _ = graph.spend_leaf(spend)
+        leaf_hash = out.tapleaf(spend.leaf).hash
+        for pubkey, sig in sorted(sigs.items()):
+            try:
+                psbt = add_tap_script_sig(psbt, index, pubkey, leaf_hash, sig)
+            except InputError:
+                continue  # an invalid signature stays in "signatures", where verify names it
     return encode_psbt(psbt)
 
 
@@ -75,11 +85,11 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
                 {
                     "index": i,
                     "outpoint": str(txin.prevout),
-                    "spends": spend.source,
+                    "spends": str(spend.source),
                     "amount": spent.value,
-                    "leaf": spend.leaf,
+                    "leaf": None if spend.leaf is None else str(spend.leaf),
                     "sequence": txin.sequence,
-                    "signers": list(spend.signers),
+                    "signers": [{"role": r.value, "key": k.hex()} for r, k in spend.signers],
                     "hash_type": spend.hash_type,
                     "presigned": spend.presigned,
                 }
@@ -87,25 +97,28 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         outputs = []
         for vout, out in enumerate(g.tx.outputs):
             entry: dict = {"vout": vout, "value": out.value, "script_pubkey": out.script_pubkey.hex()}
-            gout = graph.outputs.get(f"{name}:{vout}")
+            gout = graph.outputs.get(OutputRef(name, vout))
             if gout is not None:
                 entry["label"] = gout.label
                 entry["address"] = gout.output.address(graph.params.network)
+                entry["descriptor"] = output_descriptor(gout, graph.params.network)
                 entry["leaves"] = [
                     {
-                        "name": leaf.name,
-                        "purpose": leaf_purpose(leaf.name),
+                        "name": str(leaf.name),
+                        "purpose": leaf.purpose,
+                        "miniscript": leaf.miniscript,
+                        "signers": [r.value for r in leaf.signers],
                         "size": leaf.script.size,
                         "depth": gout.output.tree.depth_of(k),
                         **({"asm": leaf.script.asm()} if with_asm else {}),
                     }
-                    for k, leaf in enumerate(gout.output.tree.leaves)
+                    for k, leaf in enumerate(gout.leaves)
                 ]
             outputs.append(entry)
         txs.append(
             {
-                "name": name,
-                "role": g.role,
+                "name": str(name),
+                "role": g.role.value,
                 "purpose": g.purpose,
                 "template": g.template,
                 "txid": g.txid,
@@ -120,11 +133,12 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         "format": GRAPH_FORMAT,
         "graph_id": graph.graph_id.hex(),
         "params": graph.params.to_json(),
-        "ots": graph.ots.to_json(),
+        "ots": [keys.to_json() for keys in graph.ots],
         "chunks": [list(c) for c in graph.chunks],
         "transactions": txs,
         "signatures": {
-            tx: {str(i): dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()
+            str(tx): {str(i): {pk.hex(): sig.hex() for pk, sig in s.items()} for i, s in per.items()}
+            for tx, per in graph.signatures.items()
         },
     }
 
@@ -133,48 +147,85 @@ def save_graph(graph: Graph, path: str | Path) -> None:
     write_json(path, graph_to_json(graph))
 
 
-def graph_from_json(obj: dict, source: str = "graph") -> Graph:
+def graph_from_json(obj: object, source: str = "graph") -> Graph:
+    if not isinstance(obj, dict):
+        raise UserError(f"{source}: not a graph file (a JSON object is expected)")
     if obj.get("format") != GRAPH_FORMAT:
         raise UserError(f"{source}: format {obj.get('format')!r} is not {GRAPH_FORMAT!r}")
     if not isinstance(obj.get("params"), dict):
         raise UserError(f"{source}: 'params' is missing")
     params = parse_params(obj["params"])
-    graph = build_graph(params, ValueKeys.from_json(obj.get("ots")))
-    if obj.get("graph_id") != graph.graph_id.hex():
-        raise UserError(f"{source}: graph_id does not match its params (tampered?)")
-    listed = obj.get("transactions")
-    if not isinstance(listed, list):
-        raise UserError(f"{source}: 'transactions' must be a list")
-    seen = set()
-    for entry in listed:
-        if not isinstance(entry, dict) or "name" not in entry:
-            raise UserError(f"{source}: a transaction entry has no name")
-        name = entry["name"]
-        if not isinstance(name, str) or name not in graph.txs:
-            raise UserError(f"{source}: unknown transaction {name!r}")
-        if entry.get("hex") != graph.txs[name].tx.hex():
-            raise UserError(
-                f"{source}: transaction {name} differs from the one its params build (tampered?)"
-            )
-        seen.add(name)
-    missing = set(graph.txs) - seen
-    if missing:
-        raise UserError(f"{source}: transactions missing: {', '.join(sorted(missing))}")
-    sigs = obj.get("signatures", {})
+    ots = obj.get("ots")
+    if not isinstance(ots, list) or len(ots) != len(params.operators):
+        raise UserError(f"{source}: 'ots' must list one set of one-time keys per operator")
+    graph = build_graph(params, [ValueKeys.from_json(keys) for keys in ots])
+    graph = replace(graph, signatures=_signatures(graph, obj.get("signatures", {}), source))
+    difference = _first_difference(graph_to_json(graph, with_asm=_has_asm(obj)), obj, "")
+    if difference is not None:
+        raise UserError(
+            f"{source}: {difference} differs from the graph its params, one-time keys and "
+            "signatures build (tampered or corrupted?)"
+        )
+    return graph
+
+
+def _has_asm(obj: dict) -> bool:
+    """Whether the file lists leaf scripts as ASM (``graph_to_json(with_asm=...)``)."""
+    txs = obj.get("transactions")
+    for tx in txs if isinstance(txs, list) else []:
+        outs = tx.get("outputs") if isinstance(tx, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            leaves = out.get("leaves") if isinstance(out, dict) else None
+            for leaf in leaves if isinstance(leaves, list) else []:
+                return isinstance(leaf, dict) and "asm" in leaf
+    return True
+
+
+def _signatures(graph: Graph, sigs: object, source: str) -> dict[TxName, dict[int, dict[bytes, bytes]]]:
     if not isinstance(sigs, dict):
         raise UserError(f"{source}: 'signatures' must be an object")
-    parsed: dict[str, dict[int, dict[str, str]]] = {}
-    for tx, per in sigs.items():
+    by_label = {str(name): name for name in graph.txs}
+    parsed: dict[TxName, dict[int, dict[bytes, bytes]]] = {}
+    for label, per in sigs.items():
+        name = by_label.get(label)
+        if name is None:
+            raise UserError(f"{source}: signature for unknown transaction {label!r}")
         if not isinstance(per, dict):
-            raise UserError(f"{source}: signatures of {tx} must be an object")
+            raise UserError(f"{source}: signatures of {label} must be an object")
+        n_inputs = len(graph.txs[name].spends)
         for idx, by_key in per.items():
-            if not str(idx).isdigit() or not isinstance(by_key, dict):
-                raise UserError(f"{source}: signatures of {tx}: bad input index {idx!r}")
+            if not str(idx).isdigit() or int(idx) >= n_inputs or not isinstance(by_key, dict):
+                raise UserError(f"{source}: signatures of {label}: bad input index {idx!r}")
+            slot = parsed.setdefault(name, {}).setdefault(int(idx), {})
             for pk, sig in by_key.items():
                 if not _is_hex(pk, 32) or not (_is_hex(sig, 64) or _is_hex(sig, 65)):
-                    raise UserError(f"{source}: signature of {tx} input {idx} is malformed")
-            parsed.setdefault(tx, {})[int(idx)] = dict(by_key)
-    return replace(graph, signatures=parsed)
+                    raise UserError(f"{source}: signature of {label} input {idx} is malformed")
+                slot[bytes.fromhex(pk)] = bytes.fromhex(sig)
+    return parsed
+
+
+def _first_difference(expected: object, found: object, path: str) -> str | None:
+    """The path of the first field where ``found`` is not ``expected`` (JSON values)."""
+    if isinstance(expected, dict) and isinstance(found, dict):
+        for key in sorted(set(expected) | set(found), key=str):
+            if key not in found:
+                return f"{path}.{key} (missing)".lstrip(".")
+            if key not in expected:
+                return f"{path}.{key} (unknown field)".lstrip(".")
+            diff = _first_difference(expected[key], found[key], f"{path}.{key}")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(expected, list) and isinstance(found, list):
+        if len(expected) != len(found):
+            return f"{path} (has {len(found)} entries, not {len(expected)})".lstrip(".")
+        for i, (e, f) in enumerate(zip(expected, found, strict=True)):
+            diff = _first_difference(e, f, f"{path}[{i}]")
+            if diff is not None:
+                return diff
+        return None
+    same = expected == found and type(expected) is type(found)
+    return None if same else (path.lstrip(".") or "the file")
 
 
 def _is_hex(text: object, n_bytes: int) -> bool:

@@ -19,22 +19,21 @@ from pathlib import Path
 
 from ocp.errors import UserError
 from ocp.fileio import read_json, write_json
+from ocp.ids import Role, role_of
 from taptrees.errors import InputError
 from taptrees.keys import xonly_pubkey
 
 KEY_FORMAT = "ocp-key/1"
-ROLES = ("committee", "operator", "depositor", "challenger")
 
 
 @dataclass(frozen=True)
 class RoleKey:
-    role: str
+    role: Role
     name: str
     secret: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise UserError(f"role {self.role!r} is not one of {', '.join(ROLES)}")
+        object.__setattr__(self, "role", role_of(self.role))
         try:
             xonly_pubkey(self.secret)
         except InputError:
@@ -45,11 +44,11 @@ class RoleKey:
         return xonly_pubkey(self.secret)
 
     @classmethod
-    def generate(cls, role: str, name: str) -> RoleKey:
+    def generate(cls, role: Role, name: str) -> RoleKey:
         return cls(role, name, secrets.token_bytes(32))
 
     def __str__(self) -> str:  # never the secret
-        return f"{self.role} key {self.name} ({self.pubkey.hex()[:16]}...)"
+        return f"{self.role} key {self.name} ({self.pubkey.hex()})"
 
 
 def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
@@ -60,12 +59,13 @@ def save_key(key: RoleKey, path: str | Path, overwrite: bool = False) -> None:
         path,
         {
             "format": KEY_FORMAT,
-            "role": key.role,
+            "role": key.role.value,
             "name": key.name,
             "pubkey": key.pubkey.hex(),
             "secret": key.secret.hex(),
         },
         mode=0o600,
+        replace_key=overwrite,
     )
 
 
@@ -83,7 +83,7 @@ def load_key(path: str | Path) -> RoleKey:
         raise UserError(f"key file {path}: secret or pubkey is not hex") from None
     if len(secret) != 32:
         raise UserError(f"key file {path}: secret must be 32 bytes")
-    key = RoleKey(str(obj.get("role")), str(obj.get("name", Path(path).stem)), secret)
+    key = RoleKey(role_of(obj.get("role"), f"key file {path}: role"), str(obj.get("name", Path(path).stem)), secret)
     if key.pubkey != pubkey:
         raise UserError(f"key file {path}: pubkey does not match the secret (corrupted file?)")
     return key

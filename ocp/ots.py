@@ -33,8 +33,8 @@ VALUE_PARAMS = WinternitzParams(digit_bits=4, message_bits=32)
 STRATEGY = "small_script"
 
 
-def value_path(graph_id: bytes, index: int) -> str:
-    return f"ocp/v1/{graph_id.hex()}/value/{index}"
+def value_path(params_id: bytes, index: int) -> str:
+    return f"ocp/v1/{params_id.hex()}/value/{index}"
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,11 @@ class ValueSigner:
     """The operator's secret side: signs trace values (never printed)."""
 
     secret: bytes = field(repr=False)
-    graph_id: bytes
+    params_id: bytes  # names the graph (ocp.graph.params_id)
     n_values: int
 
     def key(self, index: int) -> WinternitzKey:
-        return WinternitzKey.derive(self.secret, value_path(self.graph_id, index), VALUE_PARAMS)
+        return WinternitzKey.derive(self.secret, value_path(self.params_id, index), VALUE_PARAMS)
 
     def public(self) -> ValueKeys:
         return ValueKeys(tuple(self.key(i).public_key() for i in range(self.n_values)))

@@ -2,34 +2,75 @@
 window lasts, and what computation is claimed.
 
 Read from TOML or JSON; every problem is reported as a :class:`UserError` that
-names the field.  Window rules (all relative timelocks in blocks, BIP68/BIP112):
+names the field.  Window rules (all relative timelocks in blocks, BIP68/BIP112),
+so that every honest party always has blocks to act:
 
 * ``challenge_window`` >= 1: a challenger must have at least a block to act.
-* ``response_window`` > ``challenge_window``: otherwise Slash becomes valid no
-  later than Take1, and an unchallenged, honest operator can be slashed.
-* ``disprove_window`` >= 1: a challenger must have time to disprove an Assert
-  before Take2.
+* ``response_window`` - ``challenge_window`` >= 1 + :data:`RESPONSE_MARGIN` here,
+  and >= (number of Asserts) + :data:`RESPONSE_MARGIN` once the graph is built: a
+  Challenge may land in the last block before Take1 (the operator closes C with
+  Take1 as soon as ``challenge_window`` passes), and the operator then still has
+  the margin, beyond the blocks its Asserts need, before Slash_0 becomes valid.
+* ``disprove_window`` >= :data:`MIN_DISPROVE_WINDOW`: a challenger must have time
+  to read the last Assert and get its Disprove mined before Take2.
 * ``refund_timeout`` >= 1.
 * Every window fits a BIP68 height lock (<= 65535 blocks).
+
+Several operators may claim against the same deposit (``keys.operators``, one
+funding coin each in ``funding.operators``); one operator may be written
+``keys.operator`` / ``funding.operator``.
+
+Other rules:
+
+* Every key must be one this module knows; a misspelt one (``challange_window``)
+  is refused with the closest known name, never silently ignored.
+* ``network`` is ``regtest`` unless the file also says ``allow_network = "<the
+  same network>"``: ocp is experimental, and a graph for real coins must be a
+  deliberate choice.
+* The depositor and the operator fund with different coins: one outpoint named
+  twice would make Deposit and Prepare conflict (only one can ever confirm).
+  Nothing here looks coins up on a chain; see ``ocp params addresses`` and
+  ``ocp regtest coins``.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ocp.errors import UserError
 from ocp.fileio import read_structured, write_atomic
-from ocp.program import Program
+from ocp.ids import Role
+from ocp.program import Computation, U32Program
 from taptrees.address import HRP
 from taptrees.errors import InputError
+from taptrees.hexstr import parse_hex
 from taptrees.keys import check_xonly
 from taptrees.tx import OutPoint
 
 PARAMS_FORMAT = "ocp-params/1"
+DEFAULT_NETWORK = "regtest"
+
+#: Every key a params file may hold, per section ("" is the top level).
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("format", "network", "allow_network", "keys", "amounts", "windows", "computation", "funding"),
+    "keys": ("committee", "operator", "operators", "depositor"),
+    "amounts": ("deposit", "operator_stake", "challenge_fee", "fee_rate", "dispute_fee_rate"),
+    "windows": ("challenge_window", "response_window", "disprove_window", "refund_timeout"),
+    "computation": ("input", "steps"),
+    "funding": ("depositor", "operator", "operators"),
+}
 MAX_CSV_BLOCKS = 0xFFFF
 MAX_MONEY = 21_000_000 * 100_000_000
+#: Blocks an honest operator keeps, beyond mining its Asserts, to answer a late
+#: Challenge before Slash_0 (about an hour of blocks).
+RESPONSE_MARGIN = 6
+#: Blocks a challenger has at least to get a Disprove mined after the last Assert.
+MIN_DISPROVE_WINDOW = 6
+#: Without amounts.dispute_fee_rate: this many times amounts.fee_rate.
+DISPUTE_FEE_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -52,11 +93,23 @@ class Windows:
                 raise UserError(f"{name} must be a whole number of blocks")
             if not 1 <= value <= MAX_CSV_BLOCKS:
                 raise UserError(f"{name} = {value} must be between 1 and {MAX_CSV_BLOCKS} blocks")
-        if self.response <= self.challenge:
+        self.check_response_gap(1)
+        if self.disprove < MIN_DISPROVE_WINDOW:
             raise UserError(
-                f"windows.response_window ({self.response}) must exceed "
-                f"windows.challenge_window ({self.challenge}): otherwise Slash and Take1 are "
-                "both valid for an unchallenged operator"
+                f"windows.disprove_window = {self.disprove} is below the minimum "
+                f"{MIN_DISPROVE_WINDOW} blocks a challenger needs to get a Disprove mined"
+            )
+
+    def check_response_gap(self, n_asserts: int) -> None:
+        """``response - challenge`` must leave an honest operator ``n_asserts`` blocks to
+        mine its Asserts plus :data:`RESPONSE_MARGIN` after a last-moment Challenge."""
+        need = n_asserts + RESPONSE_MARGIN
+        if self.response - self.challenge < need:
+            raise UserError(
+                f"windows.response_window ({self.response}) - windows.challenge_window "
+                f"({self.challenge}) = {self.response - self.challenge} blocks, below the "
+                f"minimum {need} ({n_asserts} Assert(s) to mine + a margin of {RESPONSE_MARGIN}): "
+                f"use response_window >= {self.challenge + need}"
             )
 
 
@@ -74,12 +127,16 @@ class Funding:
     def parse(cls, text: object, field: str) -> Funding:
         if not isinstance(text, str) or text.count(":") != 2:
             raise UserError(f"{field} must be 'txid:vout:amount_sats'")
-        txid, vout, amount = text.split(":")
+        txid, vout, amount = (part.strip() for part in text.split(":"))
+        if not vout.isdigit():
+            raise UserError(f"{field}: output index {vout!r} is not a whole number")
+        if not amount.isdigit():
+            raise UserError(f"{field}: amount {amount!r} is not a whole number of satoshis")
         try:
             outpoint = OutPoint(txid.lower(), int(vout))
-            value = int(amount)
-        except (InputError, ValueError) as exc:
+        except InputError as exc:
             raise UserError(f"{field}: {exc}") from None
+        value = int(amount)
         if not 0 < value <= MAX_MONEY:
             raise UserError(f"{field}: amount {value} out of range")
         return cls(outpoint, value)
@@ -89,21 +146,64 @@ class Funding:
 class Params:
     network: str
     committee: tuple[bytes, ...]
-    operator: bytes
+    operators: tuple[bytes, ...]
     depositor: bytes
     deposit_amount: int
-    operator_stake: int
+    operator_stake: int  # each operator's
     challenge_fee: int
-    fee_rate: float  # sat/vB
+    fee_rate: float  # sat/vB of every pre-signed transaction (its fee floor)
     windows: Windows
-    computation: Program
+    computation: Computation
     depositor_funding: Funding | None = None
-    operator_funding: Funding | None = None
+    operator_funding: tuple[Funding, ...] = ()  # one per operator, in order
+    #: sat/vB every punishing transaction (Slash, Disprove) must be able to pay from
+    #: what it takes; None: DISPUTE_FEE_FACTOR x fee_rate.
+    dispute_fee_rate: float | None = None
+    #: Set (to ``network``) when a params file allows a network other than regtest.
+    allow_network: str | None = None
 
-    def require_funding(self) -> tuple[Funding, Funding]:
+    def __post_init__(self) -> None:
+        if not self.operators:
+            raise UserError("keys.operators must name at least one operator")
+        if len(set(self.operators)) != len(self.operators):
+            raise UserError("keys.operators lists the same key twice")
+        if self.operator_funding and len(self.operator_funding) != len(self.operators):
+            raise UserError(
+                f"funding.operators has {len(self.operator_funding)} coins for "
+                f"{len(self.operators)} operators: give one coin per operator"
+            )
+        several = len(self.operators) > 1
+        named = [(f"funding.operators[{k}]" if several else "funding.operator", f.outpoint)
+                 for k, f in enumerate(self.operator_funding)]  # fmt: skip
+        if self.depositor_funding:
+            named.insert(0, ("funding.depositor", self.depositor_funding.outpoint))
+        seen: dict = {}
+        for field, outpoint in named:
+            if outpoint in seen:
+                raise UserError(
+                    f"{seen[outpoint]} and {field} are the same coin ({outpoint}): their "
+                    "transactions would conflict (only one could ever confirm); each funds with its own coin"
+                )
+            seen[outpoint] = field
+
+    @property
+    def punish_fee_rate(self) -> float:
+        return self.dispute_fee_rate if self.dispute_fee_rate is not None else DISPUTE_FEE_FACTOR * self.fee_rate
+
+    def keys_of(self, role: Role) -> tuple[bytes, ...]:
+        """The public keys that sign for ``role`` (challengers hold no graph keys in v1)."""
+        if role is Role.COMMITTEE:
+            return self.committee
+        if role is Role.OPERATOR:
+            return self.operators
+        if role is Role.DEPOSITOR:
+            return (self.depositor,)
+        raise UserError(f"the {role} has no key in the params (anyone may challenge)")
+
+    def require_funding(self) -> tuple[Funding, tuple[Funding, ...]]:
         if self.depositor_funding is None:
             raise UserError("funding.depositor is missing: fund the depositor, give txid:vout:amount")
-        if self.operator_funding is None:
+        if not self.operator_funding:
             raise UserError("funding.operator is missing: fund the operator, give txid:vout:amount")
         return self.depositor_funding, self.operator_funding
 
@@ -111,9 +211,10 @@ class Params:
         out: dict = {
             "format": PARAMS_FORMAT,
             "network": self.network,
+            **({"allow_network": self.allow_network} if self.allow_network else {}),
             "keys": {
                 "committee": [k.hex() for k in self.committee],
-                "operator": self.operator.hex(),
+                **_one_or_many("operator", [k.hex() for k in self.operators]),
                 "depositor": self.depositor.hex(),
             },
             "amounts": {
@@ -121,6 +222,7 @@ class Params:
                 "operator_stake": self.operator_stake,
                 "challenge_fee": self.challenge_fee,
                 "fee_rate": self.fee_rate,
+                **({"dispute_fee_rate": self.dispute_fee_rate} if self.dispute_fee_rate is not None else {}),
             },
             "windows": {
                 "challenge_window": self.windows.challenge,
@@ -134,7 +236,7 @@ class Params:
         if self.depositor_funding:
             funding["depositor"] = self.depositor_funding.to_str()
         if self.operator_funding:
-            funding["operator"] = self.operator_funding.to_str()
+            funding.update(_one_or_many("operator", [f.to_str() for f in self.operator_funding]))
         if funding:
             out["funding"] = funding
         return out
@@ -144,6 +246,32 @@ class Params:
         return parse_params(obj)
 
 
+def _one_or_many(name: str, values: list) -> dict:
+    """``{name: v}`` for one value, ``{name + "s": [...]}`` for several."""
+    return {name: values[0]} if len(values) == 1 else {name + "s": values}
+
+
+def _many(section: dict, name: str, where: str) -> tuple[list, str] | None:
+    """The list under ``names`` or the single value under ``name`` (not both)."""
+    one, many = section.get(name), section.get(name + "s")
+    if one is not None and many is not None:
+        raise UserError(f"{where}: give {name} or {name}s, not both")
+    if many is not None:
+        if not isinstance(many, list) or not many:
+            raise UserError(f"{where}.{name}s must be a non-empty list")
+        return many, f"{where}.{name}s"
+    if one is not None:
+        return [one], f"{where}.{name}"
+    return None
+
+
+def _rate(section: dict, name: str, field: str) -> float:
+    rate = section.get(name)
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or not 1 <= rate <= 10_000:
+        raise UserError(f"{field} must be a number of sat/vB between 1 and 10000")
+    return float(rate)
+
+
 def _table(obj: dict, name: str) -> dict:
     value = obj.get(name)
     if not isinstance(value, dict):
@@ -151,14 +279,43 @@ def _table(obj: dict, name: str) -> dict:
     return value
 
 
+def check_known_keys(obj: dict) -> None:
+    """Refuse any key :data:`KNOWN_KEYS` does not list, naming the closest known one."""
+    for section, known in KNOWN_KEYS.items():
+        table = obj if not section else obj.get(section)
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if key in known:
+                continue
+            where = f"[{section}]" if section else "the top level"
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(known)}"
+            raise UserError(f"params: unknown key {key!r} in {where}{hint}")
+
+
+def check_network(obj: dict) -> tuple[str, str | None]:
+    """``network`` and ``allow_network`` of a params file: regtest, or another network
+    the file explicitly allows."""
+    network = obj.get("network", DEFAULT_NETWORK)
+    if not isinstance(network, str) or network not in HRP:
+        raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
+    allowed = obj.get("allow_network")
+    if allowed is not None and allowed != network:
+        raise UserError(f"allow_network = {allowed!r} does not match network = {network!r}")
+    if network != DEFAULT_NETWORK and allowed != network:
+        raise UserError(
+            f"network {network!r} refused: ocp is experimental and defaults to regtest; "
+            f'to use {network} anyway, add allow_network = "{network}" to the params file'
+        )
+    return network, allowed if network != DEFAULT_NETWORK else None
+
+
 def _key(value: object, field: str) -> bytes:
     if not isinstance(value, str):
         raise UserError(f"{field} must be an x-only public key in hex")
     try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise UserError(f"{field} is not hex") from None
-    try:
+        raw = parse_hex(value, field)
         return check_xonly(raw, field)
     except InputError as exc:
         raise UserError(str(exc)) from None
@@ -177,9 +334,8 @@ def parse_params(obj: dict) -> Params:
     fmt = obj.get("format", PARAMS_FORMAT)
     if fmt != PARAMS_FORMAT:
         raise UserError(f"params: format {fmt!r} is not {PARAMS_FORMAT!r}")
-    network = obj.get("network", "regtest")
-    if not isinstance(network, str) or network not in HRP:
-        raise UserError(f"network {network!r} is not one of {', '.join(HRP)}")
+    check_known_keys(obj)
+    network, allowed = check_network(obj)
     keys = _table(obj, "keys")
     committee_raw = keys.get("committee")
     if not isinstance(committee_raw, list) or not committee_raw:
@@ -188,9 +344,15 @@ def parse_params(obj: dict) -> Params:
     if len(set(committee)) != len(committee):
         raise UserError("keys.committee lists the same key twice")
     amounts = _table(obj, "amounts")
-    fee_rate = amounts.get("fee_rate")
-    if not isinstance(fee_rate, int | float) or isinstance(fee_rate, bool) or not 1 <= fee_rate <= 10_000:
-        raise UserError("amounts.fee_rate must be a number of sat/vB between 1 and 10000")
+    fee_rate = _rate(amounts, "fee_rate", "amounts.fee_rate")
+    dispute_rate = None
+    if "dispute_fee_rate" in amounts:
+        dispute_rate = _rate(amounts, "dispute_fee_rate", "amounts.dispute_fee_rate")
+    found = _many(keys, "operator", "keys")
+    if found is None:
+        raise UserError("keys.operator is missing: the operator's x-only public key")
+    operator_list, where = found
+    operators = tuple(_key(k, f"{where}[{i}]" if len(operator_list) > 1 else where) for i, k in enumerate(operator_list))
     w = _table(obj, "windows")
     windows = Windows(
         w.get("challenge_window"), w.get("response_window"),
@@ -200,25 +362,31 @@ def parse_params(obj: dict) -> Params:
     funding = obj.get("funding", {})
     if not isinstance(funding, dict):
         raise UserError("params: [funding] must be a table")
+    operator_funding: tuple[Funding, ...] = ()
+    found = _many(funding, "operator", "funding")
+    if found is not None:
+        coins, where = found
+        operator_funding = tuple(
+            Funding.parse(c, f"{where}[{i}]" if len(coins) > 1 else where) for i, c in enumerate(coins)
+        )
     params = Params(
         network=network,
         committee=committee,
-        operator=_key(keys.get("operator"), "keys.operator"),
+        operators=operators,
         depositor=_key(keys.get("depositor"), "keys.depositor"),
         deposit_amount=_sats(amounts, "deposit", "amounts.deposit", 10_000),
         operator_stake=_sats(amounts, "operator_stake", "amounts.operator_stake", 10_000),
         challenge_fee=_sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
-        fee_rate=float(fee_rate),
+        fee_rate=fee_rate,
+        dispute_fee_rate=dispute_rate,
         windows=windows,
-        computation=Program.from_json(obj.get("computation")),
+        computation=U32Program.from_json(obj.get("computation")),
         depositor_funding=(
             Funding.parse(funding["depositor"], "funding.depositor")
             if "depositor" in funding else None
         ),
-        operator_funding=(
-            Funding.parse(funding["operator"], "funding.operator")
-            if "operator" in funding else None
-        ),
+        operator_funding=operator_funding,
+        allow_network=allowed,
     )  # fmt: skip
     return params
 
@@ -239,7 +407,10 @@ def params_to_toml(params: Params) -> str:
             return f"[\n{inner},\n]"
         return repr(v)
 
-    lines = [f'format = "{data["format"]}"', f'network = "{data["network"]}"', ""]
+    lines = [f'format = "{data["format"]}"', f'network = "{data["network"]}"']
+    if "allow_network" in data:
+        lines.append(f'allow_network = "{data["allow_network"]}"')
+    lines.append("")
     for section in ("keys", "amounts", "windows", "computation", "funding"):
         if section not in data:
             continue

@@ -3,10 +3,11 @@
 ``x[0]`` is the program input and ``x[i+1] = step_i(x[i])``; the trace is
 ``x[1..n]`` and the operator's claim is ``x[n]``.  Each step is one operation of
 the script-arithmetic library with a constant operand, so every step has a
-Python form (here) and a Script form (:mod:`ocp.stepscript`) from one description.
+Python form (:meth:`U32Step.apply`) and a Script form (:func:`step_expr`, a
+``taptrees.arith`` expression) from one description.
 
-A :class:`Computation` is what the graph needs; the zkVM trace generator plugs in
-by providing the same interface (values, and a script per step).
+A :class:`Computation` is everything the graph needs from a claimed computation;
+:class:`U32Program` is the one version 1 ships.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ocp.errors import UserError
+from taptrees.arith import Add, And, Const, Expr, Not, Or, Rotl, Rotr, Shl, Shr, Sub, Word, Xor
+from taptrees.arith.disprove import Disprove
 
 MASK32 = 0xFFFFFFFF
 
@@ -42,7 +45,7 @@ SHIFT_OPS = frozenset({"shl", "shr", "rotr", "rotl"})
 
 
 @dataclass(frozen=True)
-class Step:
+class U32Step:
     op: str
     operand: int = 0
 
@@ -60,7 +63,7 @@ class Step:
         return self.op if self.op == "not" else f"{self.op} {self.operand:#x}"
 
     @classmethod
-    def parse(cls, text: str) -> Step:
+    def parse(cls, text: str) -> U32Step:
         parts = text.split()
         if not parts or len(parts) > 2:
             raise UserError(f"step {text!r} must be 'OP' or 'OP OPERAND'")
@@ -86,13 +89,20 @@ class Computation(Protocol):
 
     def step_python(self, i: int, x: int) -> int: ...
 
+    def step_disprove(self, i: int) -> Disprove:
+        """Step ``i`` as a disprove claim over committed ``x`` (value i-1, absent for
+        step 0) and ``y`` (value i): ``y`` must equal step i applied to ``x``."""
+        ...
+
+    def to_json(self) -> dict: ...
+
 
 @dataclass(frozen=True)
-class Program:
+class U32Program:
     """A straight-line u32 program with its input (a :class:`Computation`)."""
 
     initial: int
-    steps: tuple[Step, ...]
+    steps: tuple[U32Step, ...]
 
     def __post_init__(self) -> None:
         if not 0 <= self.initial <= MASK32:
@@ -107,6 +117,13 @@ class Program:
     def step_python(self, i: int, x: int) -> int:
         return self.steps[i].apply(x)
 
+    def step_disprove(self, i: int) -> Disprove:
+        y = Word("y")
+        if i == 0:
+            return Disprove(inputs=(), claims=((y, step_expr(self.steps[0], Const(self.initial))),))
+        x = Word("x")
+        return Disprove(inputs=(x,), claims=((y, step_expr(self.steps[i], x)),))
+
     def trace(self) -> tuple[int, ...]:
         values = [self.initial]
         for step in self.steps:
@@ -117,7 +134,7 @@ class Program:
         return {"input": self.initial, "steps": [str(s) for s in self.steps]}
 
     @classmethod
-    def from_json(cls, obj: object) -> Program:
+    def from_json(cls, obj: object) -> U32Program:
         if not isinstance(obj, dict):
             raise UserError("computation must be a table with 'input' and 'steps'")
         if not isinstance(obj.get("input"), int):
@@ -125,10 +142,10 @@ class Program:
         steps = obj.get("steps")
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             raise UserError("computation.steps must be a list of strings like 'add 0x10'")
-        return cls(obj["input"], tuple(Step.parse(s) for s in steps))
+        return cls(obj["input"], tuple(U32Step.parse(s) for s in steps))
 
     @classmethod
-    def sample(cls, n_steps: int, seed: int = 1) -> Program:
+    def sample(cls, n_steps: int, seed: int = 1) -> U32Program:
         """A deterministic mixing program of ``n_steps`` (for drills and benchmarks)."""
         cycle = ("add", "xor", "rotr", "sub", "and", "or", "shl", "not")
         steps = []
@@ -142,5 +159,32 @@ class Program:
                 operand = state | 0x0F0F0F0F
             else:
                 operand = state
-            steps.append(Step(op, 0 if op == "not" else operand))
+            steps.append(U32Step(op, 0 if op == "not" else operand))
         return cls(seed & MASK32, tuple(steps))
+
+
+def step_expr(step: U32Step, x: Expr) -> Expr:
+    """The u32 expression of one program step applied to ``x``."""
+    k = step.operand
+    match step.op:
+        case "add":
+            return Add(x, Const(k))
+        case "sub":
+            return Sub(x, Const(k))
+        case "xor":
+            return Xor(x, Const(k))
+        case "and":
+            return And(x, Const(k))
+        case "or":
+            return Or(x, Const(k))
+        case "not":
+            return Not(x)
+        case "shl":
+            return Shl(x, k)
+        case "shr":
+            return Shr(x, k)
+        case "rotr":
+            return Rotr(x, k)
+        case "rotl":
+            return Rotl(x, k)
+    raise UserError(f"no script form for step {step}")  # pragma: no cover

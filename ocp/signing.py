@@ -1,118 +1,161 @@
 """Pre-signing the graph (the signer ceremony's core) and checking signatures.
 
-Who signs what (``InputSpend.signers``):
+Who signs what (each input's :class:`~ocp.graph.InputSpend` lists every key
+its leaf needs; a pre-signed input is signed by all of them in the ceremony):
 
-* committee members sign every pre-signed committee input: Confirm, Take1, Take2
-  (SIGHASH_DEFAULT), Slash_j and Disprove_i (SIGHASH_SINGLE: the burn output is
-  fixed, the challenger adds its reward output);
-* the operator pre-signs the Challenge connector with SIGHASH_SINGLE|ANYONECANPAY
-  (the challenge fee is fixed, anyone may add inputs and change), and signs
-  Prepare (its funding);
+* committee members sign every pre-signed input: Confirm, Kickoff, Assert_j,
+  Take1, Take2, StakeBack1/2 (SIGHASH_DEFAULT), and the templates Challenge,
+  Slash_j and Disprove_i (SIGHASH_SINGLE|ANYONECANPAY: the output paired with
+  the input is fixed, a challenger adds inputs and outputs);
+* each operator signs its own Kickoff and Asserts (beside the committee), the
+  Challenge connector (SINGLE|ANYONECANPAY: the challenge fee is fixed), and its
+  funding (Prepare) -- and only for a graph whose one-time keys derive from its
+  own secret (:func:`presign` is given the operator's check);
 * the depositor signs Deposit and, last of all, Confirm -- and only when every
-  committee signature of the graph is present and valid, so the deposit can
-  never reach the vault before the whole graph is pre-signed.
+  committee and operator signature of the graph is present and valid, so the
+  deposit can never reach the vault before the whole graph is pre-signed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from ocp.errors import UserError
 from ocp.graph import Graph, GraphTx, InputSpend
+from ocp.ids import Role, TxName
 from ocp.keyfile import RoleKey
+from ocp.leaves import Signer
 from taptrees.keys import schnorr_sign, schnorr_verify
 from taptrees.sighash import ScriptPath, taproot_sighash
 from taptrees.tree import TaprootOutput
+from taptrees.tx import Tx, TxOut
+
+#: Roles that sign in the ceremony, in the order they sign (the depositor last).
+CEREMONY_ROLES = (Role.COMMITTEE, Role.OPERATOR, Role.DEPOSITOR)
 
 
-def signer_keys(graph: Graph, role: str) -> tuple[bytes, ...]:
-    p = graph.params
-    return {
-        "committee": p.committee,
-        "operator": (p.operator,),
-        "depositor": (p.depositor,),
-    }.get(role, ())
-
-
-def spend_sighash(graph: Graph, gtx: GraphTx, index: int) -> bytes:
-    """The BIP341/342 sighash of input ``index`` of ``gtx`` for its spend."""
+def spend_sighash(graph: Graph, gtx: GraphTx, index: int, tx: Tx | None = None,
+                  spent: tuple[TxOut, ...] | list[TxOut] | None = None) -> bytes:  # fmt: skip
+    """The BIP341/342 sighash of input ``index`` of ``gtx`` (or of ``tx``, a
+    completion of it spending ``spent``) for its spend."""
     spend = gtx.spends[index]
     path = None
     if spend.leaf is not None:
-        out = graph.outputs[spend.source]
-        path = ScriptPath(out.output.leaf(out.leaf_index(spend.leaf)).hash)
-    return taproot_sighash(gtx.tx, index, gtx.spent, spend.hash_type, path)
+        out, _ = graph.spend_leaf(spend)
+        path = ScriptPath(out.tapleaf(spend.leaf).hash)
+    return taproot_sighash(tx or gtx.tx, index, list(spent or gtx.spent), spend.hash_type, path)
 
 
-def _with_type(sig: bytes, hash_type: int) -> bytes:
+def with_hash_type(sig: bytes, hash_type: int) -> bytes:
     return sig + (bytes([hash_type]) if hash_type else b"")
+
+
+def sign_spend(graph: Graph, gtx: GraphTx, index: int, key: RoleKey, tx: Tx | None = None,
+               spent: tuple[TxOut, ...] | list[TxOut] | None = None) -> bytes:  # fmt: skip
+    """``key``'s signature of input ``index`` (key path: with the tweaked key)."""
+    spend = gtx.spends[index]
+    msg = spend_sighash(graph, gtx, index, tx, spent)
+    if spend.leaf is None:
+        return TaprootOutput(key.pubkey).key_path_sign(key.secret, msg, spend.hash_type)
+    return with_hash_type(schnorr_sign(key.secret, msg), spend.hash_type)
 
 
 @dataclass(frozen=True)
 class Duty:
-    tx: str
+    """Input ``index`` of ``tx`` needs a signature of ``signer``."""
+
+    tx: TxName
     index: int
     spend: InputSpend
+    signer: Signer
 
 
-def duties(graph: Graph, role: str, presigned_only: bool = True) -> Iterator[Duty]:
+def duties(graph: Graph, presigned_only: bool = True) -> Iterator[Duty]:
+    """Every signature the ceremony owes (or, with ``presigned_only=False``, every
+    signature any spend of the graph needs)."""
     for name, gtx in graph.txs.items():
         for i, spend in enumerate(gtx.spends):
-            if role in spend.signers and (spend.presigned or not presigned_only):
-                yield Duty(name, i, spend)
+            if spend.presigned or not presigned_only:
+                for signer in spend.signers:
+                    yield Duty(name, i, spend, signer)
 
 
-def signature_of(graph: Graph, tx: str, index: int, pubkey: bytes) -> bytes | None:
-    hexsig = graph.signatures.get(tx, {}).get(index, {}).get(pubkey.hex())
-    return bytes.fromhex(hexsig) if hexsig else None
-
-
-def check_signature(graph: Graph, tx: str, index: int, pubkey: bytes, sig: bytes) -> bool:
-    gtx = graph.txs[tx]
+def check_signature(graph: Graph, tx: TxName, index: int, pubkey: bytes, sig: bytes) -> bool:
+    gtx = graph.tx(tx)
     spend = gtx.spends[index]
     expected_len = 64 if spend.hash_type == 0 else 65
     if len(sig) != expected_len or (spend.hash_type and sig[64] != spend.hash_type):
         return False
     msg = spend_sighash(graph, gtx, index)
-    if spend.leaf is None:  # key-path: the funding output is the role's plain taproot key
+    if spend.leaf is None:  # key path: the funding output is the role's plain taproot key
         pubkey = TaprootOutput(pubkey).output_key
     return schnorr_verify(pubkey, msg, sig[:64])
 
 
-def missing_signatures(graph: Graph) -> list[str]:
-    """Every committee and operator pre-signature that is absent or invalid, as
-    readable lines (the depositor signs last, on a complete graph)."""
-    problems = []
-    for r in ("committee", "operator"):
-        for duty in duties(graph, r):
-            for pk in signer_keys(graph, r):
-                sig = signature_of(graph, duty.tx, duty.index, pk)
-                if sig is None:
-                    problems.append(f"{duty.tx} input {duty.index}: no signature from {r} {pk.hex()[:16]}")
-                elif not check_signature(graph, duty.tx, duty.index, pk, sig):
-                    problems.append(f"{duty.tx} input {duty.index}: INVALID signature from {r} {pk.hex()[:16]}")
-    return problems
+class GapKind(StrEnum):
+    MISSING = "missing"
+    INVALID = "invalid"
+    UNKNOWN_KEY = "unknown key"
 
 
-def invalid_signatures(graph: Graph) -> list[str]:
-    """Every stored signature that does not verify (whoever made it)."""
-    known = {pk.hex() for r in ("committee", "operator", "depositor") for pk in signer_keys(graph, r)}
-    problems = []
-    for tx, per_input in graph.signatures.items():
-        if tx not in graph.txs:
-            problems.append(f"signature for unknown transaction {tx}")
+@dataclass(frozen=True)
+class SignatureGap:
+    """A signature that is absent, invalid, or made by a key the graph does not know."""
+
+    kind: GapKind
+    tx: TxName
+    index: int
+    role: Role | None
+    pubkey: bytes
+
+    def __str__(self) -> str:
+        who = f"{self.role} {self.pubkey.hex()}" if self.role else f"key {self.pubkey.hex()}"
+        what = {GapKind.MISSING: "no signature from", GapKind.INVALID: "INVALID signature from",
+                GapKind.UNKNOWN_KEY: "signature from unknown"}[self.kind]  # fmt: skip
+        return f"{self.tx} input {self.index}: {what} {who}"
+
+
+def missing_signatures(graph: Graph, roles=(Role.COMMITTEE, Role.OPERATOR)) -> list[SignatureGap]:
+    """Every pre-signature of ``roles`` that is absent or invalid (by default the
+    committee's and the operators': the depositor signs last, on a complete graph)."""
+    gaps = []
+    for duty in duties(graph):
+        role, pk = duty.signer
+        if role not in roles:
             continue
+        sig = graph.signature(duty.tx, duty.index, pk)
+        if sig is None:
+            gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
+        elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+            gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
+    return gaps
+
+
+def invalid_signatures(graph: Graph) -> list[SignatureGap]:
+    """Every stored signature that does not verify or comes from an unknown key."""
+    role_of_key = {pk: r for r in CEREMONY_ROLES for pk in graph.params.keys_of(r)}
+    gaps = []
+    for tx, per_input in graph.signatures.items():
         for index, sigs in per_input.items():
-            if not 0 <= index < len(graph.txs[tx].spends):
-                problems.append(f"{tx}: signature for input {index}, which does not exist")
-                continue
-            for pk_hex, sig_hex in sigs.items():
-                if pk_hex not in known:
-                    problems.append(f"{tx} input {index}: signature from unknown key {pk_hex[:16]}")
-                elif not check_signature(graph, tx, index, bytes.fromhex(pk_hex), bytes.fromhex(sig_hex)):
-                    problems.append(f"{tx} input {index}: INVALID signature from {pk_hex[:16]}")
-    return problems
+            for pk, sig in sigs.items():
+                role = role_of_key.get(pk)
+                if role is None:
+                    gaps.append(SignatureGap(GapKind.UNKNOWN_KEY, tx, index, None, pk))
+                elif not check_signature(graph, tx, index, pk, sig):
+                    gaps.append(SignatureGap(GapKind.INVALID, tx, index, role, pk))
+    return gaps
+
+
+def own_duties(graph: Graph, key: RoleKey) -> list[Duty]:
+    """What ``key`` signs in the ceremony: every pre-signed input that needs it, and
+    its own funding spend (key path)."""
+    mine = (key.role, key.pubkey)
+    return [
+        d for d in duties(graph, presigned_only=False)
+        if d.signer == mine and (d.spend.presigned or d.spend.leaf is None)
+    ]  # fmt: skip
 
 
 def presign(
@@ -121,36 +164,51 @@ def presign(
     """Add ``key``'s signatures to every input it must sign in the ceremony.
 
     Returns the new graph and the number of signatures added.  The depositor's
-    Confirm signature is refused until the committee and operator have signed
-    everything (the graph is then complete and the vault is safe).
+    Confirm signature is refused until the committee and operators have signed
+    everything (the graph is then complete and the vault is safe).  An operator
+    must check first that the graph's one-time keys are its own
+    (:func:`ocp.otsfile.check_own_ots`): the CLI does.
     """
     role = key.role
-    if key.pubkey not in signer_keys(graph, role):
+    if key.pubkey not in graph.params.keys_of(role):
         raise UserError(f"{key} is not the graph's {role} key")
-    if role == "depositor":
+    if role is Role.DEPOSITOR:
         gaps = missing_signatures(graph)
         if gaps:
             raise UserError(
                 f"refusing to sign Confirm: the graph is not fully pre-signed ({len(gaps)} "
                 f"signatures missing or invalid, first: {gaps[0]})"
             )
-    todo = list(duties(graph, role))
-    if role in ("depositor", "operator"):  # own funding spends
-        todo += [d for d in duties(graph, role, presigned_only=False) if d.spend.leaf is None]
+    todo = own_duties(graph, key)
     sigs = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
     added = 0
     for done, duty in enumerate(todo):
         if on_progress:
             on_progress(done, len(todo))
-        gtx = graph.txs[duty.tx]
-        msg = spend_sighash(graph, gtx, duty.index)
-        secret = key.secret
-        if duty.spend.leaf is None:
-            sig = TaprootOutput(key.pubkey).key_path_sign(secret, msg, duty.spend.hash_type)
-        else:
-            sig = _with_type(schnorr_sign(secret, msg), duty.spend.hash_type)
+        sig = sign_spend(graph, graph.tx(duty.tx), duty.index, key)
         slot = sigs.setdefault(duty.tx, {}).setdefault(duty.index, {})
-        if slot.get(key.pubkey.hex()) != sig.hex():
+        if slot.get(key.pubkey) != sig:
             added += 1
-        slot[key.pubkey.hex()] = sig.hex()
+        slot[key.pubkey] = sig
     return replace(graph, signatures=sigs), added
+
+
+def outstanding_signatures(graph: Graph) -> list[SignatureGap]:
+    """Everything that keeps the graph from being complete: every ceremony
+    signature (:func:`own_duties` of every key) that is absent or invalid -- the
+    depositor's Deposit and Confirm and each operator's Prepare included -- and
+    every other stored signature that does not verify or comes from an unknown
+    key.  Empty means complete."""
+    gaps = []
+    for duty in duties(graph, presigned_only=False):
+        if not (duty.spend.presigned or duty.spend.leaf is None):
+            continue  # signed when broadcast (Refund)
+        role, pk = duty.signer
+        sig = graph.signature(duty.tx, duty.index, pk)
+        if sig is None:
+            gaps.append(SignatureGap(GapKind.MISSING, duty.tx, duty.index, role, pk))
+        elif not check_signature(graph, duty.tx, duty.index, pk, sig):
+            gaps.append(SignatureGap(GapKind.INVALID, duty.tx, duty.index, role, pk))
+    seen = {(g.tx, g.index, g.pubkey) for g in gaps}
+    gaps += [g for g in invalid_signatures(graph) if (g.tx, g.index, g.pubkey) not in seen]
+    return gaps

@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 
 from bitcoin_core_rpc import BitcoinCoreRpcClient
@@ -29,13 +30,15 @@ from regtest.chain import (
     NETWORK,
     BlockRejected,
     ChainError,
+    PackageSubmission,
     Submission,
     Utxo,
     as_tx,
     check_script_pubkey,
     check_txid,
+    package_shape_reason,
 )
-from regtest.descriptors import raw_descriptor
+from taptrees.descriptors import raw_descriptor
 from taptrees.errors import InputError
 from taptrees.tx import OutPoint, Tx, TxOut
 
@@ -45,32 +48,57 @@ STOP_TIMEOUT = 30.0
 RPC_IN_WARMUP = -28
 RPC_INVALID_ADDRESS_OR_KEY = -5
 RPC_DESERIALIZATION_ERROR = -22
-#: Policy that matches KernelChain's defaults (and a default pre-30 node).
+RPC_VERIFY_ALREADY_IN_UTXO_SET = -27
+#: sendrawtransaction's ``maxburnamount``: the whole money supply, so burns (OP_RETURN
+#: outputs with value, as Slash and Disprove make) are relayed like any output.
+MAX_BURN_BTC = Decimal(21_000_000)
+#: A default Bitcoin Core node's relay policy (what KernelChain's ``Policy()`` models),
+#: except that regtest's default of accepting non-standard transactions is turned off.
 NODE_ARGS = (
-    "-regtest",
     "-server=1",
     "-listen=0",
+    "-connect=0",
     "-dnsseed=0",
     "-fixedseeds=0",
     "-disablewallet=1",
     "-txindex=1",
     "-acceptnonstdtxn=0",
-    "-fallbackfee=0.0002",
-    "-minrelaytxfee=0.00001",
-    "-blockmintxfee=0.00001",
-    "-datacarriersize=83",
     "-printtoconsole=0",
     "-rpcbind=127.0.0.1",
     "-rpcallowip=127.0.0.1",
 )
 
 
+def cached_bitcoind() -> Path | None:
+    """The bitcoind ``scripts/bitcoind.sh`` built from the sdist of the installed
+    (pinned) py-bitcoinkernel and cached under ``$OCP_CACHE_DIR`` (else
+    ``$XDG_CACHE_HOME/ocp`` or ``~/.cache/ocp``) as
+    ``bitcoind-<pin>-core<Core version>/bin/bitcoind``; None when not built."""
+    root = os.environ.get("OCP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ocp"
+    )
+    try:
+        pin = metadata.version("py-bitcoinkernel")
+    except metadata.PackageNotFoundError:
+        return None
+    for found in sorted(Path(root).glob(f"bitcoind-{pin}-core*/bin/bitcoind")):
+        if os.access(found, os.X_OK):
+            return found
+    return None
+
+
 def find_bitcoind() -> str | None:
-    """The ``bitcoind`` binary named by ``$BITCOIND``, else the one on ``PATH``."""
+    """The ``bitcoind`` binary named by ``$BITCOIND`` (None when that is not an
+    executable file), else the one on ``PATH``, else the one ``scripts/bitcoind.sh``
+    built and cached (:func:`cached_bitcoind`)."""
     named = os.environ.get("BITCOIND")
     if named:
-        return named if os.access(named, os.X_OK) else None
-    return shutil.which("bitcoind")
+        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
+    on_path = shutil.which("bitcoind")
+    if on_path:
+        return on_path
+    cached = cached_bitcoind()
+    return str(cached) if cached else None
 
 
 def _free_port() -> int:
@@ -83,23 +111,48 @@ def _sats(amount: Decimal) -> int:
     return int((Decimal(amount) * COIN).to_integral_value())
 
 
-class BitcoindNode:
-    """A ``bitcoind -regtest`` process owned by this object."""
+def _last_line(text: str) -> str:
+    """The last non-empty line of a node's output (where Core writes its error)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
-    def __init__(self, binary: str, extra_args: Sequence[str] = ()) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="bitcoind-regtest-")
+
+def _node_message(exc: RpcError) -> str:
+    """What the node said, without the client's ``"<method> at <url>: "`` prefix (the
+    endpoint is the chain's, not part of any reason)."""
+    text = str(exc.args[0])
+    where, sep, message = text.partition(": ")
+    return message if sep and " at " in where else text
+
+
+def split_reason(message: str) -> tuple[str, str]:
+    """Core's ``ValidationState::ToString`` is ``reason`` or ``reason, debug``."""
+    reason, _, detail = message.partition(", ")
+    return reason, detail
+
+
+class BitcoindNode:
+    """A ``bitcoind`` process owned by this object: ``-regtest`` unless ``chain``
+    names another (tests start a signet node, offline, to see it refused)."""
+
+    def __init__(
+        self, binary: str, extra_args: Sequence[str] = (), *, chain: str = NETWORK
+    ) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"bitcoind-{chain}-")
         self.datadir = Path(self._tmp.name)
         self.rpc_port = _free_port()
         self.url = f"http://127.0.0.1:{self.rpc_port}"
-        self.cookie_path = self.datadir / "regtest" / ".cookie"
+        self.cookie_path = self.datadir / ("" if chain == "main" else chain) / ".cookie"
         self._log = open(self.datadir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         args = [binary, f"-datadir={self.datadir}", f"-rpcport={self.rpc_port}",
-                *NODE_ARGS, *extra_args]
+                f"-chain={chain}", *NODE_ARGS, *extra_args]
         try:
-            self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+            )
         except OSError as exc:
             self._cleanup()
-            raise ChainError(f"cannot start {binary}: {exc}") from None
+            raise ChainError(f"cannot start {binary}: {exc.strerror or exc}") from None
         try:
             self.client = self._wait_for_rpc()
         except BaseException:
@@ -107,16 +160,17 @@ class BitcoindNode:
             raise
 
     def _output(self) -> str:
+        """The last line the node printed (its error, when it failed to start)."""
         self._log.flush()
-        text = (self.datadir / "stdout.log").read_text(errors="replace").strip()
-        return text[-2000:] or "(no output)"
+        return _last_line((self.datadir / "stdout.log").read_text(errors="replace"))
 
     def _wait_for_rpc(self) -> BitcoinCoreRpcClient:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ChainError(
-                    f"bitcoind exited with status {self.process.returncode}: {self._output()}"
+                    f"bitcoind exited with status {self.process.returncode} at startup: "
+                    f"{self._output()}"
                 )
             if self.cookie_path.exists():
                 client = BitcoinCoreRpcClient(self.url, cookie_path=self.cookie_path)
@@ -125,11 +179,15 @@ class BitcoindNode:
                     return client
                 except RpcError as exc:
                     if exc.code != RPC_IN_WARMUP:
-                        raise ChainError(f"bitcoind RPC error at startup: {exc}") from None
+                        raise ChainError(
+                            f"bitcoind RPC error at startup: {_node_message(exc)}"
+                        ) from None
                 except FetchError:
                     pass
             time.sleep(0.1)
-        raise ChainError(f"bitcoind did not answer RPC within {START_TIMEOUT:.0f} s")
+        raise ChainError(
+            f"bitcoind did not answer RPC within {START_TIMEOUT:.0f} s (is it bitcoind?)"
+        )
 
     def stop(self) -> None:
         """RPC ``stop``, wait for the process; kill it only when it does not exit."""
@@ -179,10 +237,26 @@ class BitcoindChain:
                 )
             except ValueError as exc:
                 raise InputError(f"bad bitcoind RPC settings: {exc}") from None
-        chain = self._call("getblockchaininfo")["chain"]
+        self.url = self._node.url if self._node else url
+        try:
+            chain = self._call("getblockchaininfo")["chain"]
+        except RpcError as exc:
+            self.close()
+            raise ChainError(f"bitcoind at {self.url}: {_node_message(exc)}") from None
+        except ChainError:
+            self.close()
+            raise
         if chain != NETWORK:
             self.close()
-            raise InputError(f"node at {url} runs {chain!r}, not {NETWORK!r}")
+            raise InputError(
+                f"the node at {self.url} runs chain {chain!r}, not {NETWORK!r}: drills only "
+                "ever touch a regtest chain"
+            )
+
+    def rpc(self, method: str, *params):
+        """Any JSON-RPC call on the node (for tools and tests that talk to Core
+        directly: finalizepsbt, deriveaddresses, ...)."""
+        return self._call(method, *params)
 
     def _call(self, method: str, *params):
         try:
@@ -252,15 +326,50 @@ class BitcoindChain:
     # --- transactions -----------------------------------------------------------------
 
     def submit(self, tx: Tx | str | bytes) -> Submission:
+        """``sendrawtransaction`` with no fee ceiling and no burn ceiling (Core refuses
+        OP_RETURN outputs with value by default).  A rejection carries Core's bare
+        reason; its debug message is the detail."""
         tx = as_tx(tx)
         try:
-            self._call("sendrawtransaction", tx.hex(), 0)  # maxfeerate 0: no fee ceiling
+            # maxfeerate 0: no fee ceiling; maxburnamount: every burn allowed
+            self._call("sendrawtransaction", tx.hex(), 0, MAX_BURN_BTC)
         except RpcError as exc:
+            message = _node_message(exc)
             if exc.code == RPC_DESERIALIZATION_ERROR:
-                raise InputError(f"bitcoind cannot decode transaction {tx.txid}: {exc}") from None
-            reason, _, detail = str(exc.args[0]).partition(", ")
+                raise InputError(
+                    f"bitcoind cannot decode transaction {tx.txid}: {message}"
+                ) from None
+            if exc.code == RPC_VERIFY_ALREADY_IN_UTXO_SET:
+                # checked before the mempool; the mempool's name for the same case
+                return Submission(False, tx.txid, "txn-already-known", message)
+            reason, detail = split_reason(message)
             return Submission(False, tx.txid, reason, detail)
         return Submission(True, tx.txid)
+
+    def submit_package(self, txs: Sequence[Tx | str | bytes]) -> PackageSubmission:
+        """``submitpackage`` (no fee or burn ceiling): Core's package_msg and each
+        transaction's result, its error split into Core's reason and detail."""
+        txs = [as_tx(tx) for tx in txs]
+        shape = package_shape_reason(txs)
+        if shape:  # Core answers these with an RPC error; keep the Chain protocol's shape
+            return PackageSubmission(shape, tuple(Submission(False, tx.txid, shape) for tx in txs))
+        try:
+            answer = self._call("submitpackage", [tx.hex() for tx in txs], 0, MAX_BURN_BTC)
+        except RpcError as exc:
+            message = _node_message(exc)
+            reason, detail = split_reason(message)
+            return PackageSubmission(reason, tuple(Submission(False, tx.txid, reason, detail) for tx in txs))
+        by_wtxid = answer.get("tx-results", {})
+        results = []
+        for tx in txs:
+            entry = by_wtxid.get(tx.wtxid, {})
+            error = entry.get("error")
+            if error:
+                reason, detail = split_reason(str(error))
+                results.append(Submission(False, tx.txid, reason, detail))
+            else:
+                results.append(Submission(bool(entry), tx.txid))
+        return PackageSubmission(str(answer.get("package_msg", "")), tuple(results))
 
     def test_accept(self, tx: Tx | str | bytes) -> Submission:
         tx = as_tx(tx)
@@ -270,7 +379,10 @@ class BitcoindChain:
         reason = result.get("reject-reason", "")
         if reason == "missing-inputs":  # sendrawtransaction's name for the same rejection
             reason = "bad-txns-inputs-missingorspent"
-        return Submission(False, tx.txid, reason, result.get("reject-details", ""))
+        # reject-details is the whole ``reason, debug`` (ValidationState::ToString)
+        details = str(result.get("reject-details", ""))
+        _, detail = split_reason(details) if details.startswith(f"{reason}, ") else ("", "")
+        return Submission(False, tx.txid, reason, detail)
 
     # --- mining -----------------------------------------------------------------------
 
@@ -292,7 +404,7 @@ class BitcoindChain:
         try:
             return self._call("generateblock", descriptor, raw_txs)["hash"]
         except RpcError as exc:
-            message = str(exc.args[0])
+            message = _node_message(exc).removeprefix("TestBlockValidity failed: ")
             raise BlockRejected("(not built)", self.height() + 1, message) from None
 
     # --- reorganisations --------------------------------------------------------------
@@ -335,4 +447,4 @@ class BitcoindChain:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<BitcoindChain {'owned node' if self._node else 'attached'}>"
+        return f"<BitcoindChain {'owned node' if self._node else 'attached'} at {self.url}>"

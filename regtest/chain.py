@@ -47,6 +47,46 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class PackageSubmission:
+    """The answer to submitting a child-with-parents package (``submitpackage``):
+    Core's ``package_msg`` ("success" when every transaction is in the mempool) and
+    one :class:`Submission` per transaction, in package order."""
+
+    message: str
+    results: tuple[Submission, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return self.message == "success"
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+
+#: The shape Core's package relay accepts (BIP331 "ancestor package", v28 on).
+NOT_CHILD_WITH_PARENTS = "package-not-child-with-parents"
+
+
+def package_shape_reason(txs: Sequence[Tx]) -> str:
+    """Why ``txs`` is not a child-with-parents package (every transaction but the last
+    is a parent of the last, none spends another parent; Core's IsChildWithParents and
+    IsConsistentPackage), or "" when it is."""
+    if len(txs) < 2:
+        return NOT_CHILD_WITH_PARENTS
+    child = txs[-1]
+    spent = {i.prevout.txid for i in child.inputs}
+    parents = [tx.txid for tx in txs[:-1]]
+    if len(set(parents)) != len(parents) or child.txid in parents:
+        return "package-contains-duplicates"
+    if any(p not in spent for p in parents):
+        return NOT_CHILD_WITH_PARENTS
+    ids = set(parents)
+    if any(i.prevout.txid in ids for tx in txs[:-1] for i in tx.inputs):
+        return NOT_CHILD_WITH_PARENTS
+    return ""
+
+
+@dataclass(frozen=True)
 class Utxo:
     """An unspent output: ``height`` is None while its transaction is in the mempool."""
 
@@ -81,6 +121,11 @@ class Chain(Protocol):
         ...
 
     def submit(self, tx: Tx) -> Submission: ...
+
+    def submit_package(self, txs: Sequence[Tx]) -> PackageSubmission:
+        """``submitpackage``: parents below the minimum relay fee get in with a child
+        that pays for them (CPFP), judged by the package's feerate."""
+        ...
 
     def test_accept(self, tx: Tx) -> Submission: ...
 

@@ -32,6 +32,7 @@ from regtest.chain import (
     NETWORK,
     BlockRejected,
     ChainError,
+    PackageSubmission,
     Submission,
     Utxo,
     as_tx,
@@ -39,7 +40,7 @@ from regtest.chain import (
     check_script_pubkey,
     check_txid,
 )
-from regtest.mempool import Mempool, MempoolEntry, NextBlock, check_mempool_tx
+from regtest.mempool import Mempool, MempoolEntry, NextBlock, check_mempool_tx, check_package
 from regtest.policy import Policy
 from regtest.rules import Coin, Reject
 from taptrees.errors import InputError
@@ -219,8 +220,26 @@ class KernelChain:
             return Submission(False, tx.txid, verdict.reason, verdict.detail)
         return Submission(True, tx.txid)
 
+    def submit_package(self, txs: Sequence[Tx | str | bytes]) -> PackageSubmission:
+        """Like ``submitpackage``: Core's child-with-parents packages, a parent short
+        of the relay fee paid for by its child (:func:`regtest.mempool.check_package`)."""
+        txs = [as_tx(tx) for tx in txs]
+        message, verdicts = check_package(txs, self._mempool, self._coins.get, self._next_block(), self.policy)
+        results = []
+        for tx, verdict in zip(txs, verdicts, strict=True):
+            if isinstance(verdict, Reject):
+                results.append(Submission(False, tx.txid, verdict.reason, verdict.detail))
+            else:
+                ok = verdict is not None or tx.txid in self._mempool.entries
+                results.append(Submission(ok, tx.txid, "" if ok else message))
+        return PackageSubmission(message, tuple(results))
+
     def submit(self, tx: Tx | str | bytes) -> Submission:
+        """Like ``sendrawtransaction``: a transaction whose txid is already in the
+        mempool is accepted as it stands (Core rebroadcasts the mempool's copy)."""
         tx = as_tx(tx)
+        if tx.txid in self._mempool.entries:
+            return Submission(True, tx.txid)
         verdict = self._check(tx)
         if isinstance(verdict, Reject):
             return Submission(False, tx.txid, verdict.reason, verdict.detail)

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite (lint first), after the same set-up as the main job.
+# The whole test suite (lint first), after the same set-up as the main job, against
+# both chain backends: scripts/bitcoind.sh finds or builds (once, cached) the
+# bitcoind the bitcoind half runs on.  OCP_NO_BITCOIND=1 skips that half.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
+node=$(bash scripts/bitcoind.sh)
+if [ -n "$node" ]; then
+    export BITCOIND="$node"
+fi
 .venv/bin/ruff check taptrees regtest ocp tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -6,19 +6,33 @@ the minimal push opcode, Core's ``CheckMinimalPush``), and it never rewrites the
 bytes it was given: parsing and re-serialising any script, non-minimal pushes
 and ``OP_SUCCESSn`` included, returns the same bytes.
 
-ASM format (both ways): opcodes by name (``OP_DUP``, ``OP_1``, ``OP_SUCCESS187``),
-data pushes as lowercase hex using the shortest push opcode for their length;
-a push that uses a longer opcode than needed is written with that opcode
-(``OP_PUSHDATA1 05``) so that the round trip is exact.
+ASM format (both ways), Bitcoin Core's ``ScriptToAsmStr`` made exact:
+
+* numbers in decimal: ``OP_0``/``OP_1NEGATE``/``OP_1``..``OP_16`` are written
+  ``0``/``-1``/``1``..``16``, and a push of up to 4 bytes that is exactly what
+  Core's ``CScript << n`` emits (a minimal script number in the shortest push)
+  is written as that number (``144`` is ``02 9000``);
+* every other push is data, written ``0x<hex>`` (on input ``<hex>`` too), using
+  the shortest push opcode for its length; a push that uses a longer opcode
+  than needed is written with that opcode (``OP_PUSHDATA1 0x05``), so the
+  round trip is exact where Core's ASM is lossy (it prints ``5`` for ``OP_5``
+  and for a one-byte push of 0x05);
+* opcodes by name (``OP_DUP``, ``OP_SUCCESS187``; on input also Core's aliases
+  and names without ``OP_``).
+
+On input, a bare token that could be read two ways (``10``-style digits with a
+leading zero, or hex digits without ``0x``) is refused rather than guessed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Union
 
 from taptrees.errors import InputError
+from taptrees.hexstr import HEX_DIGITS, parse_hex
 from taptrees.opcodes import (
     ALIASES,
     Opcode,
@@ -30,6 +44,7 @@ from taptrees.opcodes import (
 OP_0 = Opcode.OP_0
 OP_1NEGATE = Opcode.OP_1NEGATE
 OP_1 = Opcode.OP_1
+OP_16 = Opcode.OP_16
 OP_PUSHDATA1 = Opcode.OP_PUSHDATA1
 OP_PUSHDATA2 = Opcode.OP_PUSHDATA2
 OP_PUSHDATA4 = Opcode.OP_PUSHDATA4
@@ -128,10 +143,17 @@ class ScriptOp:
 
     def asm(self) -> str:
         if self.data is None:
+            if OP_1 <= self.opcode <= OP_16:
+                return str(self.opcode - OP_1 + 1)
+            if self.opcode == OP_1NEGATE:
+                return "-1"
             return opcode_name(self.opcode)
         if self.opcode == OP_0:
-            return "OP_0"
-        hexdata = self.data.hex() or "0x"
+            return "0"
+        number = number_of_push(self.opcode, self.data)
+        if number is not None:
+            return str(number)
+        hexdata = "0x" + self.data.hex()
         if push_bytes(self.data)[0] == self.opcode:
             return hexdata
         return (
@@ -139,6 +161,19 @@ class ScriptOp:
             if self.opcode > 75
             else (f"OP_PUSHBYTES_{self.opcode} {hexdata}")
         )
+
+
+def number_of_push(opcode: int, data: bytes) -> int | None:
+    """The script number a push stands for in ASM, or None when it is data: a push
+    of 1..4 bytes that is exactly ``push_int`` of its value (a minimal number in
+    the shortest push, and not one OP_1NEGATE/OP_1..OP_16 would push)."""
+    if not 1 <= len(data) <= MAX_SCRIPT_NUM_SIZE:
+        return None
+    try:
+        value = decode_num(data)
+    except InputError:
+        return None
+    return value if push_int(value) == bytes([opcode]) + data else None
 
 
 def iter_ops(raw: bytes) -> Iterator[ScriptOp]:
@@ -203,10 +238,7 @@ class Script:
 
     @classmethod
     def from_hex(cls, text: str) -> Script:
-        try:
-            return cls.from_bytes(bytes.fromhex(text.strip()))
-        except ValueError as exc:
-            raise InputError(f"script hex is malformed: {exc}") from None
+        return cls.from_bytes(parse_hex(text, "script hex"))
 
     @classmethod
     def from_asm(cls, text: str) -> Script:
@@ -284,10 +316,21 @@ def _assemble_items(items: Iterable[ScriptItem]) -> bytes:
     return bytes(out)
 
 
+#: Core's ParseScript accepts decimal numbers in this range (larger ones are not
+#: valid script numbers anywhere).
+MAX_ASM_NUMBER = 0xFFFFFFFF
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
 def assemble(text: str) -> bytes:
-    """ASM to bytes.  Tokens: opcode names, hex data (pushed with the shortest push
-    opcode for its length), ``OP_PUSHDATAn <hex>``/``OP_PUSHBYTES_n <hex>`` for explicit
-    push forms, and script numbers written ``<n>`` (decimal or 0x-hex)."""
+    """ASM to bytes (the format of :meth:`Script.asm`, see the module docstring).
+
+    Tokens: decimal numbers (pushed as ``push_int``, as Core's ``ParseScript``
+    does, within +-0xffffffff), data as ``0x<hex>`` or ``<hex>`` (pushed with the
+    shortest push opcode for its length), ``OP_PUSHDATAn``/``OP_PUSHBYTES_n``
+    followed by data for explicit push forms, and opcode names.  Ambiguous bare
+    tokens (``010``, ``ab``) are refused with what to write instead.
+    """
     tokens = text.split()
     out = bytearray()
     i = 0
@@ -298,8 +341,13 @@ def assemble(text: str) -> bytes:
             "OP_PUSHBYTES_"
         ):
             if i + 1 >= len(tokens):
-                raise InputError(f"ASM token {i}: {tok} needs a hex operand")
-            data = _hex_token(tokens[i + 1], i + 1, allow_empty=True)
+                raise InputError(f"ASM token {i}: {tok} needs data (0x<hex> or <hex>)")
+            data = _data_token(tokens[i + 1], i + 1, allow_empty=True)
+            if data is None:
+                raise InputError(
+                    f"ASM token {i + 1}: {tok} needs data written 0x<hex> or <hex>, "
+                    f"got {tokens[i + 1]!r}"
+                )
             if upper.startswith("OP_PUSHBYTES_"):
                 n = int(upper[13:]) if upper[13:].isdigit() else -1
                 if n != len(data) or not 1 <= n <= 75:
@@ -313,35 +361,61 @@ def assemble(text: str) -> bytes:
                 out += data
             i += 2
             continue
-        if tok.startswith("<") and tok.endswith(">"):
-            try:
-                out += push_int(int(tok[1:-1], 0))
-            except ValueError:
-                raise InputError(f"ASM token {i}: {tok} is not a number") from None
+        data = _data_token(tok, i)
+        if data is not None:
+            out += push_bytes(data)
+        elif _DECIMAL.fullmatch(tok):
+            value = int(tok)
+            if abs(value) > MAX_ASM_NUMBER:
+                raise InputError(
+                    f"ASM token {i}: number {tok} is outside +-{MAX_ASM_NUMBER} "
+                    "(write larger values as data, 0x<hex>)"
+                )
+            out += push_int(value)
         elif upper.startswith("OP_") or upper in _BARE_NAMES:
             try:
                 out.append(opcode_from_name(upper))
             except KeyError:
                 raise InputError(f"ASM token {i}: unknown opcode {tok}") from None
+        elif tok.lstrip("-").isdigit():
+            raise InputError(
+                f"ASM token {i}: {tok!r} is ambiguous: write the number {int(tok)} without "
+                "leading zeros, or data as 0x<hex>"
+            )
+        elif set(tok) <= HEX_DIGITS:
+            data_form = f"0x{tok}" if len(tok) % 2 == 0 else "0x<hex>"
+            raise InputError(
+                f"ASM token {i}: {tok!r} is ambiguous: write data as {data_form} "
+                "(or <hex>) and numbers in decimal"
+            )
         else:
-            out += push_bytes(_hex_token(tok, i))
+            raise InputError(f"ASM token {i}: {tok!r} is neither an opcode, a number nor data")
         i += 1
     return bytes(out)
 
 
 #: Names accepted without ``OP_`` (opcodes and Core's aliases such as NOP2, CSV); names
-#: starting with a digit are left out, as ``1ADD`` or ``10`` would be hex data.
+#: starting with a digit are left out, as ``1ADD`` would read as a number.
 _BARE_NAMES = frozenset(
     name[3:] for name in (*Opcode.__members__, *ALIASES) if not name[3].isdigit()
 )
 
 
-def _hex_token(tok: str, index: int, allow_empty: bool = False) -> bytes:
-    text = tok[2:] if tok.lower().startswith("0x") else tok
-    try:
-        data = bytes.fromhex(text)
-    except ValueError:
-        raise InputError(f"ASM token {index}: {tok!r} is neither an opcode nor hex data") from None
-    if not data and not allow_empty:
-        raise InputError(f"ASM token {index}: empty data; write OP_0")
-    return data
+def _data_token(tok: str, index: int, allow_empty: bool = False) -> bytes | None:
+    """The bytes of a data token ``0x<hex>`` or ``<hex>``; None for other tokens."""
+    if tok.startswith("<") and tok.endswith(">") and len(tok) >= 2:
+        text, shown = tok[1:-1], tok
+    elif tok[:2].lower() == "0x":
+        text, shown = tok[2:], tok
+    else:
+        return None
+    hint = ""
+    if tok.startswith("<") and _DECIMAL.fullmatch(text):
+        hint = f" (<hex> is data; numbers are written bare: {int(text)})"
+    if not set(text) <= HEX_DIGITS:
+        raise InputError(f"ASM token {index}: {shown!r} is not hex data{hint}")
+    if len(text) % 2:
+        raise InputError(f"ASM token {index}: {shown!r} has an odd number of hex digits{hint}")
+    if not text and not allow_empty:
+        raise InputError(f"ASM token {index}: empty data; write 0 (OP_0)")
+    return bytes.fromhex(text)

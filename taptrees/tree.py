@@ -196,6 +196,14 @@ class TapTree:
                 return i
         raise InputError("that leaf is not in this tree")
 
+    def index_named(self, name: str) -> int:
+        """Index of the leaf called ``name`` (leaf names must be unique to be found)."""
+        found = [i for i, leaf in enumerate(self.leaves) if leaf.name == name]
+        if len(found) != 1:
+            what = "no leaf" if not found else f"{len(found)} leaves"
+            raise InputError(f"the tree has {what} named {name!r}")
+        return found[0]
+
 
 def _from_shape(shape: Shape, depth: int) -> TapNode:
     if depth > TAPROOT_CONTROL_MAX_NODE_COUNT:
@@ -254,23 +262,34 @@ class TaprootOutput:
     def address(self, network: str = "regtest") -> str:
         return taproot_address(self.output_key, network)
 
-    def leaf(self, index: int) -> TapLeaf:
-        return self._tree().leaves[index]
+    def _index(self, key: int | str) -> int:
+        return self._tree().index_named(key) if isinstance(key, str) else key
 
-    def control_block(self, index: int) -> bytes:
+    def leaf(self, key: int | str) -> TapLeaf:
+        """The leaf at index ``key``, or the leaf named ``key``."""
+        return self._tree().leaves[self._index(key)]
+
+    def script_path(self, key: int | str) -> tuple[TapLeaf, bytes]:
+        """The leaf (by index or name) and its control block: what a spend needs."""
+        return self.leaf(key), self.control_block(key)
+
+    def control_block(self, key: int | str) -> bytes:
         """(leaf version | parity of Q) || internal key || merkle path."""
         tree = self._tree()
+        index = self._index(key)
         if not 0 <= index < len(tree.leaves):
             raise InputError(f"leaf {index} does not exist (tree has {len(tree.leaves)})")
         leaf = tree.leaves[index]
         return bytes([leaf.version | self.parity]) + self.internal_key + tree.merkle_path(index)
 
     def script_path_witness(
-        self, index: int, stack: Sequence[bytes], annex: bytes | None = None
+        self, key: int | str, stack: Sequence[bytes], annex: bytes | None = None
     ) -> tuple[bytes, ...]:
-        """Witness for a script-path spend: inputs, script, control block[, annex]."""
+        """Witness for a script-path spend of leaf ``key`` (index or name): inputs,
+        script, control block[, annex]."""
+        leaf, control = self.script_path(key)
         items = [bytes(x) for x in stack]
-        items += [self.leaf(index).script.raw, self.control_block(index)]
+        items += [leaf.script.raw, control]
         if annex is not None:
             if not annex or annex[0] != 0x50:
                 raise InputError("an annex must start with 0x50 (BIP341)")
@@ -291,3 +310,32 @@ class TaprootOutput:
         if self.tree is None:
             raise InputError("this output has no script tree (key path only)")
         return self.tree
+
+
+@dataclass(frozen=True)
+class ScriptPathSpend:
+    """A script-path witness taken apart (BIP341): the stack the script runs on,
+    the script, the control block and the annex, if any."""
+
+    stack: tuple[bytes, ...]
+    script: bytes
+    control_block: bytes
+    annex: bytes | None
+
+
+def parse_script_path_witness(witness: Sequence[bytes]) -> ScriptPathSpend:
+    """Split a taproot script-path witness the way BIP341 does: with two or more
+    items and a last one starting with 0x50, that item is the annex and is removed;
+    then the last item is the control block and the one before it the script."""
+    items = [bytes(x) for x in witness]
+    annex = None
+    if len(items) >= 2 and items[-1][:1] == bytes([ANNEX_TAG]):
+        annex = items.pop()
+    if len(items) < 2:
+        raise InputError("a script-path witness needs a script and a control block")
+    control = items.pop()
+    script = items.pop()
+    if len(control) < 33 or (len(control) - 33) % 32:
+        raise InputError(f"control block of {len(control)} bytes is malformed (BIP341)")
+    return ScriptPathSpend(tuple(items), script, control, annex)
+

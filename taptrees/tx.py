@@ -14,6 +14,7 @@ from io import BytesIO
 
 from taptrees.errors import InputError
 from taptrees.hashes import hash256
+from taptrees.hexstr import parse_hex
 
 SEQUENCE_FINAL = 0xFFFFFFFF
 #: BIP68: a relative lock applies unless this bit is set.
@@ -189,11 +190,7 @@ class Tx:
 
     @classmethod
     def from_hex(cls, text: str) -> Tx:
-        try:
-            raw = bytes.fromhex(text.strip())
-        except ValueError as exc:
-            raise InputError(f"transaction hex is malformed: {exc}") from None
-        return parse_tx(raw)
+        return parse_tx(parse_hex(text, "transaction hex"))
 
 
 class _Reader:

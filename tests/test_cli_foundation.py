@@ -20,10 +20,10 @@ def run_json(capsys, *argv: str) -> dict:
 
 
 def test_script_asm_and_disasm_round_trip(capsys):
-    info = run_json(capsys, "script", "asm", "OP_2 OP_3 OP_ADD <5> OP_EQUAL")
+    info = run_json(capsys, "script", "asm", "OP_2 OP_3 OP_ADD 5 OP_EQUAL")
     assert info["hex"] == "5253935587"
     back = run_json(capsys, "script", "disasm", info["hex"])
-    assert back["asm"] == "OP_2 OP_3 OP_ADD OP_5 OP_EQUAL"
+    assert back["asm"] == "2 3 OP_ADD 5 OP_EQUAL"
     assert back["size"] == 5
 
 
@@ -31,7 +31,7 @@ def test_script_asm_and_disasm_round_trip(capsys):
     "argv, fragment",
     [
         (["script", "disasm", "4c05aa"], "truncated push at offset 0"),
-        (["script", "disasm", "zz"], "script hex is malformed"),
+        (["script", "disasm", "zz"], "script hex is malformed: 'z' at position 0"),
         (["script", "asm", "OP_FROB"], "unknown opcode OP_FROB"),
         (["tree", "build", "OP_1", "OP_2", "--weights", "1"], "--weights has 1 values"),
         (["tree", "build", "OP_1", "--internal-key", "00" * 32], "not a point"),
@@ -46,7 +46,7 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, fragment):
 
 
 def test_tree_build_control_blocks_spend_on_kernel(capsys):
-    leaves = ["OP_1", "OP_2 OP_DROP OP_1", "OP_3 OP_DROP OP_1"]
+    leaves = ["1", "2 OP_DROP 1", "3 OP_DROP 1"]
     info = run_json(capsys, "tree", "build", *leaves, "--weights", "5,1,1")
     tree = TapTree.huffman([Script.from_asm(a) for a in leaves], [5, 1, 1])
     assert info["merkle_root"] == tree.merkle_root.hex()
@@ -58,7 +58,7 @@ def test_tree_build_control_blocks_spend_on_kernel(capsys):
         assert spend.verify([]).ok
     # the heaviest leaf sits highest
     depths = {leaf["asm"]: leaf["depth"] for leaf in info["leaves"]}
-    assert depths["OP_1"] < depths["OP_2 OP_DROP OP_1"]
+    assert depths["1"] < depths["2 OP_DROP 1"]
 
 
 def test_tree_demo_spends_every_leaf(capsys):
@@ -73,4 +73,5 @@ def test_console_script_entry_point():
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 0 and "OP_1" in proc.stdout
+    assert proc.returncode == 0 and proc.stdout.splitlines()[0] == "hex: 51"
+    assert "asm: 1" in proc.stdout.splitlines()

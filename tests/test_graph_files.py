@@ -14,6 +14,8 @@ import pytest
 
 from ocp.cli import main
 from ocp.errors import UserError
+from ocp.ids import Role
+from ocp.keyfile import RoleKey, save_key
 from ocp.params import load_params
 
 FAKE_FUNDING = (
@@ -65,24 +67,41 @@ def test_verify_reports_missing_signatures(ceremony, capsys):
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
     assert code == 1 and not info["complete"]
-    # signer-2 misses every committee input, the operator its Challenge input
-    committee_inputs = info["presigned_inputs"] - 1
-    assert len(info["missing"]) == committee_inputs + 1
-    assert sum("from committee" in m for m in info["missing"]) == committee_inputs
-    assert sum("Challenge input 0: no signature from operator" in m for m in info["missing"]) == 1
+    # signer-2 misses every pre-signed input (each carries the committee); the operator
+    # its Kickoff, its Assert, the Challenge connector and its Prepare (own coin); the
+    # depositor its Deposit (own coin) and Confirm
+    presigned = info["presigned_inputs"]
+    assert sum("no signature from committee" in m for m in info["missing"]) == presigned
+    assert info["still_to_sign"]["committee"]["signatures"] == presigned
+    assert info["still_to_sign"]["operator"]["inputs"] == [
+        "Assert_0 input 0", "Challenge input 0", "Kickoff input 0", "Prepare input 0"]
+    assert info["still_to_sign"]["depositor"]["inputs"] == ["Confirm input 0", "Deposit input 0"]
+    assert len(info["missing"]) == presigned + 6
+
+
+def _tx(graph: dict, name: str) -> dict:
+    return next(t for t in graph["transactions"] if t["name"] == name)
 
 
 @pytest.mark.parametrize(
     "tamper, message",
     [
         (lambda g: g["transactions"][1].update(hex=g["transactions"][1]["hex"][:-8] + "01000000"),
-         "differs from the one its params build"),
+         "transactions[1].hex differs from the graph"),
         (lambda g: g["params"]["amounts"].update(deposit=5), "out of range"),
-        (lambda g: g["params"]["amounts"].update(deposit=100_000_001), "graph_id does not match"),
+        (lambda g: g["params"]["amounts"].update(deposit=100_000_001), "graph_id differs"),
         (lambda g: g.update(format="ocp-graph/9"), "format"),
-        (lambda g: g["transactions"].pop(), "transactions missing"),
+        (lambda g: g["transactions"].pop(), "transactions (has 19 entries, not 20)"),
         (lambda g: g.update(signatures={"Take1": {"0": {"zz": "00"}}}), "malformed"),
-        (lambda g: g["ots"][0].update(chain_ends=["00"]), "Winternitz public key is malformed"),
+        (lambda g: g["ots"][0][0].update(chain_ends=["00"]), "Winternitz public key is malformed"),
+        # issue 11 item 8: every field is compared, not only the hex
+        (lambda g: _tx(g, "Take1").update(psbt=_tx(g, "Take2")["psbt"]), ".psbt differs"),
+        (lambda g: _tx(g, "Take1")["inputs"][0].update(amount=1), ".inputs[0].amount differs"),
+        (lambda g: _tx(g, "Take1").update(fee=1), ".fee differs"),
+        (lambda g: _tx(g, "Kickoff").update(txid="00" * 32), ".txid differs"),
+        (lambda g: g.update(graph_id="00" * 32), "graph_id differs"),
+        (lambda g: _tx(g, "Take1")["outputs"][0].update(script_pubkey="51"), ".outputs[0].script_pubkey differs"),
+        (lambda g: g.update(extra=1), "extra (unknown field)"),
     ],
 )
 def test_tampered_graph_refused(ceremony, capsys, tamper, message):
@@ -96,16 +115,24 @@ def test_tampered_graph_refused(ceremony, capsys, tamper, message):
 
 
 def test_forged_signature_is_reported_invalid(ceremony, capsys):
+    """A signature forged consistently (in "signatures" and in the PSBT, as a tool
+    writing the file would) loads, and verify names it INVALID."""
+    from dataclasses import replace
+
+    from ocp.graphfile import load_graph, save_graph
+    from ocp.ids import TxKind, TxName
+
     for key in ("signer-1", "signer-2", "operator"):
         run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
-    graph = json.loads(Path("graph.json").read_text())
-    sigs = graph["signatures"]["Take1"]["0"]
-    pk = next(iter(sigs))
-    sigs[pk] = sigs[pk][:-2] + ("00" if sigs[pk][-2:] != "00" else "01")
-    Path("graph.json").write_text(json.dumps(graph))
+    graph = load_graph("graph.json")
+    take1 = TxName(TxKind.TAKE1)
+    sigs = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
+    pk = next(iter(sigs[take1][0]))
+    sigs[take1][0][pk] = sigs[take1][0][pk][:-1] + bytes([sigs[take1][0][pk][-1] ^ 1])
+    save_graph(replace(graph, signatures=sigs), "graph.json")
     code, out, _ = run(capsys, "graph", "verify", "graph.json", "--json")
     info = json.loads(out)
-    assert code == 1 and any("INVALID" in line and "Take1" in line for line in info["invalid"])
+    assert code == 1 and info["invalid"] == [f"Take1 input 0: INVALID signature from committee {pk.hex()}"]
 
 
 @pytest.mark.parametrize(
@@ -124,8 +151,12 @@ def test_malformed_key_file(ceremony, capsys, content, message):
 
 
 def test_key_file_of_wrong_signer_or_open_permissions(ceremony, capsys):
-    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/challenger.key")
-    assert code == 2 and "not the graph's challenger key" in err
+    assert run(capsys, "key", "new", "--role", "committee", "--name", "outsider")[0] == 0
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "outsider.key")
+    assert code == 2 and "not the graph's committee key" in err
+    save_key(RoleKey.generate(Role.CHALLENGER, "challenger"), "challenger.key")
+    code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "challenger.key")
+    assert code == 2 and "the challenger has no key in the params" in err
     os.chmod("keys/signer-1.key", 0o644)
     code, _, err = run(capsys, "graph", "presign", "graph.json", "--key", "keys/signer-1.key")
     assert code == 2 and "readable by others" in err
@@ -140,12 +171,18 @@ def test_tampered_key_file_pubkey_mismatch(ceremony, capsys):
 
 
 PARAM_ERRORS = [
-    ("challenge_window = 144", "challenge_window = 300", "response_window (288) must exceed windows.challenge_window (300)"),
+    ("challenge_window = 144", "challenge_window = 430",
+     "windows.response_window (432) - windows.challenge_window (430) = 2 blocks, below the minimum 7"),
+    ("disprove_window = 144", "disprove_window = 3", "disprove_window = 3 is below the minimum 6 blocks"),
+    ("dispute_fee_rate = 20.0", "dispute_fee_rate = 0", "amounts.dispute_fee_rate must be"),
     ("refund_timeout = 1008", "refund_timeout = 70000", "windows.refund_timeout = 70000 must be between"),
     ("disprove_window = 144", "disprove_window = 0", "windows.disprove_window = 0"),
     ("fee_rate = 2.0", "fee_rate = -1", "amounts.fee_rate"),
     ("deposit = 100000000", 'deposit = "lots"', "amounts.deposit must be a whole number"),
-    ("[windows]", "[windowz]", "section [windows] is missing"),
+    ("[windows]", "[windowz]", "unknown key 'windowz' in the top level (did you mean 'windows'?)"),
+    ("challenge_window = 144", "challange_window = 144",
+     "unknown key 'challange_window' in [windows] (did you mean 'challenge_window'?)"),
+    ('network = "regtest"', 'network = "signet"', "network 'signet' refused"),
     ('network = "regtest"', 'network = "moonnet"', "network 'moonnet'"),
 ]
 
@@ -193,7 +230,7 @@ def test_audit_command(ceremony, capsys):
     info = json.loads(out)
     assert code == 0 and info["passed"] and info["leaves"]
     code, _, err = run(capsys, "graph", "audit", "graph.json", "--operator-key", "keys/depositor.key")
-    assert code == 2 and "not this graph's operator key" in err
+    assert code == 2 and "is not an operator key of these params" in err
 
 
 def test_graph_psbts_carry_leaves_and_presignatures_a_finalizer_can_use(ceremony, capsys):
@@ -239,6 +276,7 @@ def test_build_from_published_one_time_keys(ceremony, capsys):
 
 def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
     from ocp.graphfile import load_graph
+    from ocp.ids import tx_by_label
     from taptrees.tx import Tx
     from taptrees.verify import verify_inputs
 
@@ -252,8 +290,30 @@ def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
         code, out, err = run(capsys, "graph", "tx", "graph.json", name, *extra, "--json")
         assert code == 0, err
         tx = Tx.from_hex(json.loads(out)["hex"])
-        assert all(v.ok for v in verify_inputs(tx, graph.tx(name).spent)), name
+        assert all(v.ok for v in verify_inputs(tx, graph.tx(tx_by_label(graph.txs, name)).spent)), name
     code, _, err = run(capsys, "graph", "tx", "graph.json", "Kickoff")
-    assert code == 2 and "operator key" in err
+    assert code == 2 and "its operator's key" in err
     code, _, err = run(capsys, "graph", "tx", "graph.json", "Challenge")
     assert code == 2 and "PSBT" in err
+
+
+def test_descriptors_command_lists_every_protocol_output(ceremony, capsys):
+    """tr() for outputs whose leaves are all miniscript, addr() for the others; a
+    list ready for importdescriptors (watch-only).  Core's deriveaddresses of each
+    is checked in tests/test_core_interop.py."""
+    from embit.descriptor.checksum import add_checksum
+
+    code, out, _ = run(capsys, "graph", "descriptors", "graph.json", "--json")
+    info = json.loads(out)
+    assert code == 0
+    by_label = {e["output"]: e for e in info["outputs"]}
+    assert set(by_label) == {"D", "V", "P", "C", "S0", "A"}
+    for label in ("D", "V", "C"):
+        assert by_label[label]["miniscript"] and by_label[label]["descriptor"].startswith("tr(50929b74")
+    for label in ("P", "S0", "A"):
+        e = by_label[label]
+        assert not e["miniscript"] and e["descriptor"].startswith(f"addr({e['address']})#")
+    for e in info["outputs"]:
+        body = e["descriptor"].split("#")[0]
+        assert add_checksum(body) == e["descriptor"]  # embit's own BIP380 checksum
+    assert all(d["active"] is False for d in info["importdescriptors"])

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from ocp.builder import build_graph
 from ocp.drill.world import Actors
-from ocp.graph import graph_id_of
+from ocp.graph import params_id
 from ocp.graphfile import graph_from_json, graph_to_json
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows, parse_params
-from ocp.program import Program
+from ocp.program import U32Program
 from taptrees.errors import InputError
 from taptrees.tx import OutPoint
 
@@ -26,13 +26,13 @@ JUNK = [None, 0, -1, 2**70, "", "zz", [], {}, [1], {"a": 1}, 1.5, True, "00" * 3
 def graph_json() -> dict:
     actors = Actors.make(b"fuzz", 2)
     params = Params(
-        "regtest", tuple(k.pubkey for k in actors.committee), actors.operator.pubkey,
-        actors.depositor.pubkey, 100_000_000, 20_000_000, 100_000, 2.0, Windows(6, 12, 6, 10),
-        Program.sample(4), Funding(OutPoint("ab" * 32, 0), 100_200_000),
-        Funding(OutPoint("cd" * 32, 1), 30_000_000),
+        "regtest", tuple(k.pubkey for k in actors.committee), (actors.operator.pubkey,),
+        actors.depositor.pubkey, 100_000_000, 20_000_000, 100_000, 2.0, Windows(6, 14, 6, 10),
+        U32Program.sample(4), Funding(OutPoint("ab" * 32, 0), 100_200_000),
+        (Funding(OutPoint("cd" * 32, 1), 30_000_000),),
     )  # fmt: skip
-    signer = ValueSigner(actors.operator.secret, graph_id_of(params), 4)
-    return graph_to_json(build_graph(params, signer.public()), with_asm=False)
+    signer = ValueSigner(actors.operator.secret, params_id(params), 4)
+    return graph_to_json(build_graph(params, [signer.public()]), with_asm=False)
 
 
 def _paths(obj, prefix=()):

@@ -214,7 +214,7 @@ def test_seeded_corpus_matches_kernel_and_covers_both_verdicts():
     assert verdicts[True] >= 60 and verdicts[False] >= 60, verdicts
     assert {
         "INVALID_STACK_OPERATION", "CLEANSTACK", "EVAL_FALSE", "UNBALANCED_CONDITIONAL",
-        "TAPSCRIPT_MINIMALIF", "UNKNOWN_ERROR", "EQUALVERIFY",
+        "TAPSCRIPT_MINIMALIF", "SCRIPTNUM", "EQUALVERIFY",
     } <= errors, errors
 
 
@@ -260,12 +260,12 @@ EDGE_CASES = [
                                                  OP_EQUALVERIFY, OP_DROP, OP_1]),
      [], True, None, None),
     ("5-byte arithmetic operand", Script([b"\xff\xff\xff\x7f", OP_1ADD, OP_1ADD]), [], False,
-     "UNKNOWN_ERROR", "OP_1ADD"),
+     "SCRIPTNUM", "OP_1ADD"),
     ("5-byte CSV operand with disable flag", Script([encode_num(1 << 31),
                                                      OP_CHECKSEQUENCEVERIFY]), [], True,
      None, None),
     ("6-byte CSV operand", Script([encode_num(1 << 40), OP_CHECKSEQUENCEVERIFY]), [], False,
-     "UNKNOWN_ERROR", "OP_CHECKSEQUENCEVERIFY"),
+     "SCRIPTNUM", "OP_CHECKSEQUENCEVERIFY"),
     ("negative CLTV operand", Script([OP_1NEGATE, OP_CHECKLOCKTIMEVERIFY]), [], False,
      "NEGATIVE_LOCKTIME", "OP_CHECKLOCKTIMEVERIFY"),
     ("CLTV with a final input", Script([OP_0, OP_CHECKLOCKTIMEVERIFY]), [], False,
@@ -300,7 +300,7 @@ EDGE_CASES = [
      "INVALID_STACK_OPERATION", "OP_PICK"),
     ("FROMALTSTACK on empty altstack", Script([OP_FROMALTSTACK]), [TRUE], False,
      "INVALID_ALTSTACK_OPERATION", "OP_FROMALTSTACK"),
-    ("CHECKSIG with empty key", Script([OP_0, OP_CHECKSIG]), [b""], False, "PUBKEYTYPE",
+    ("CHECKSIG with empty key", Script([OP_0, OP_CHECKSIG]), [b""], False, "TAPSCRIPT_EMPTY_PUBKEY",
      "OP_CHECKSIG"),
     ("CHECKSIG with unknown key type passes", Script([bytes(33), OP_CHECKSIG]), [TRUE], True,
      None, None),
@@ -527,7 +527,7 @@ def test_max_steps_stops_execution():
     "script, stack, error",
     [
         (Script.from_bytes(bytes([OP_PUSHDATA1, 1, 5])), [], "MINIMALDATA"),
-        (Script([b"\x05\x00", OP_1ADD]), [], "UNKNOWN_ERROR"),
+        (Script([b"\x05\x00", OP_1ADD]), [], "SCRIPTNUM"),
         (Script([OP_CAT]), [], "DISCOURAGE_OP_SUCCESS"),
         (Script([OP_NOP4, OP_1]), [], "DISCOURAGE_UPGRADABLE_NOPS"),
         (Script([bytes(33), OP_CHECKSIG]), [TRUE], "DISCOURAGE_UPGRADABLE_PUBKEYTYPE"),

@@ -3,6 +3,8 @@ truncated pushes, script numbers, opcode names and OP_SUCCESS (checked by the ke
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -113,20 +115,50 @@ def _ops_or_none(raw: bytes):
 @pytest.mark.parametrize(
     ("asm", "raw"),
     [
-        ("OP_PUSHDATA1 07", "4c0107"),
+        ("OP_PUSHDATA1 0x07", "4c0107"),
         ("OP_PUSHDATA2 0x", "4d0000"),
-        ("OP_PUSHDATA4 abcd", "4e02000000abcd"),
-        ("0102", "020102"),
-        ("05", "0105"),  # one byte 0x05 pushed as data, not OP_5
-        ("OP_0 OP_1NEGATE OP_16", "004f60"),
+        ("OP_PUSHDATA4 0xabcd", "4e02000000abcd"),
+        ("0x0102", "020102"),
+        ("0x05", "0105"),  # one byte 0x05 pushed as data, not OP_5
+        ("0 -1 16", "004f60"),
         ("OP_SUCCESS187 OP_INVALIDOPCODE", "bbff"),
-        ("<1000> <-1> <0> <0x10>", "02e8034f0060"),
+        ("1000 -1 0 16", "02e8034f0060"),
         ("OP_TRUE OP_FALSE OP_CSV OP_CLTV NOP2 OP_NOP3", "5100b2b1b1b2"),
+        ("144 OP_CHECKSEQUENCEVERIFY", "029000b2"),  # a timelock: 144 blocks, not 0x90 0x00
+        ("10 OP_CSV", "5ab2"),  # ten blocks (OP_10), not the byte 0x10
+        ("<10> OP_CSV", "0110b2"),  # <hex> is data
+        ("255 -255 2147483647 -2147483647", "02ff0002ff8004ffffff7f04ffffffff"),
+        ("4294967295", "05ffffffff00"),  # Core's largest ASM number; 5 bytes: data on output
     ],
 )
 def test_asm_examples(asm, raw):
     assert assemble(asm).hex() == raw
     assert Script.from_asm(Script.from_hex(raw).asm()).hex() == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "asm"),
+    [
+        ("00", "0"),
+        ("4f", "-1"),
+        ("60", "16"),
+        ("029000b2", "144 OP_CHECKSEQUENCEVERIFY"),
+        ("0105", "0x05"),  # Core prints 5 (lossy); the push is not what `5` assembles to
+        ("0100", "0x00"),  # non-minimal zero
+        ("0181", "0x81"),  # -1 as data (OP_1NEGATE is -1)
+        ("020100", "0x0100"),  # non-minimal 1
+        ("02ff00", "255"),
+        ("04ffffff7f", "2147483647"),
+        ("05ffffffff00", "0xffffffff00"),  # five bytes: data, as in Core
+        ("4c0107", "OP_PUSHDATA1 0x07"),
+        ("5253935587", "2 3 OP_ADD 5 OP_EQUAL"),
+    ],
+)
+def test_disassembly_writes_numbers_like_core(raw, asm):
+    """Numbers as Core's ScriptToAsmStr writes them (decimal), except where Core
+    is lossy: a push that `n` would not assemble to is written as data."""
+    assert Script.from_hex(raw).asm() == asm
+    assert assemble(asm).hex() == raw
 
 
 # --- truncated pushes ----------------------------------------------------------------
@@ -269,24 +301,36 @@ def test_builder_examples():
     ("text", "message"),
     [
         ("OP_FOO", "unknown opcode"),
-        ("zz", "neither an opcode nor hex"),
-        ("abc", "neither an opcode nor hex"),
+        ("zz", "neither an opcode, a number nor data"),
+        ("abc", "ambiguous: write data as 0x<hex>"),
+        ("ab", "ambiguous: write data as 0xab"),
+        ("010", "ambiguous: write the number 10 without leading zeros, or data as 0x<hex>"),
+        ("-07", "ambiguous"),
+        ("4294967296", "outside +-4294967295"),
         ("0x", "empty data"),
-        ("OP_PUSHDATA1", "needs a hex operand"),
-        ("OP_PUSHBYTES_3 aabb", "does not match"),
+        ("<>", "empty data"),
+        ("0xabc", "odd number of hex digits"),
+        ("<5>", "odd number of hex digits (<hex> is data; numbers are written bare: 5)"),
+        ("<-1>", "is not hex data (<hex> is data; numbers are written bare: -1)"),
+        ("<1x>", "is not hex data"),
+        ("0xzz", "is not hex data"),
+        ("OP_PUSHDATA1", "needs data"),
+        ("OP_PUSHDATA1 07", "needs data written 0x<hex> or <hex>"),
+        ("OP_PUSHBYTES_3 0xaabb", "does not match"),
         ("OP_PUSHBYTES_0 0x", "does not match"),
-        ("<1x>", "not a number"),
         ("OP_SUCCESS80", "unknown opcode"),
     ],
 )
 def test_bad_asm_is_refused(text, message):
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=re.escape(message)):
         Script.from_asm(text)
 
 
 def test_from_hex_refuses_bad_hex():
-    with pytest.raises(InputError, match="malformed"):
+    with pytest.raises(InputError, match="odd number of hex digits"):
         Script.from_hex("abc")
+    with pytest.raises(InputError, match="script hex is malformed: 'z' at position 2 is not a hex digit"):
+        Script.from_hex("51zz")
 
 
 # --- opcode names and OP_SUCCESS -------------------------------------------------------

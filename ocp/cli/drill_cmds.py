@@ -1,44 +1,112 @@
-"""``ocp drill run``: dispute drills on the embedded chain or a real bitcoind."""
+"""``ocp drill run``: dispute drills on the embedded chain or a real bitcoind.
+
+``--json`` prints one object of the same shape for one drill or for all::
+
+    {"format": "ocp-drill-run/1", "passed": true, "drills": [<report>, ...]}
+
+each ``<report>`` being what ``drill-reports/<drill>.json`` holds.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
-from rich.console import Console
-
-from ocp.drill.report import render, report_json
+from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.drill_render import render
+from ocp.cli.output import plain_value, progress, stdout_console
+from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
-from ocp.fileio import write_atomic
-from ocp.program import Program
+from ocp.fileio import check_output, write_atomic
+from ocp.program import U32Program
+from regtest.chain import ChainError
+
+RUN_FORMAT = "ocp-drill-run/1"
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     drill = sub.add_parser("drill", help="regtest dispute drills")
     dsub = drill.add_subparsers(dest="drill_command", metavar="ACTION")
     dsub.required = True
-    run = dsub.add_parser("run", help="run one drill or all of them")
-    run.add_argument("scenario", choices=[*SCENARIOS, "all"])
-    run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel")
+    run = dsub.add_parser("run", help="run one drill or all of them (exit 1 if one goes wrong)")
+    run.add_argument("scenario", choices=[*SCENARIOS, "all"], help="which drill")
+    run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel",
+                     help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
+                     "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url")
+    run.add_argument("--rpc-url", metavar="URL",
+                     help="attach to a bitcoind -regtest you run (with --backend bitcoind)")
+    run.add_argument("--rpc-cookie", metavar="FILE",
+                     help="its cookie file (default ~/.bitcoin/regtest/.cookie); or "
+                     "--rpc-user with the password in $OCP_RPC_PASSWORD")
+    run.add_argument("--rpc-user", metavar="USER", help="RPC user (password from "
+                     "$OCP_RPC_PASSWORD, never on the command line)")
     run.add_argument("--steps", type=int, default=8, help="steps of the claimed program")
     run.add_argument("--committee", type=int, default=3, help="committee size")
-    run.add_argument("--report-dir", default="drill-reports", help="where JSON reports go")
-    run.add_argument("--json", action="store_true")
+    run.add_argument("--report-dir", default="drill-reports",
+                     help="folder for the JSON reports, made if missing; earlier reports are replaced")
+    run.add_argument("--force", action="store_true",
+                     help="replace files in --report-dir that are not earlier drill reports")
+    run.add_argument("--json", action="store_true",
+                     help="print {format, passed, drills: [report, ...]} (the same shape for one or all)")
     run.set_defaults(func=cmd_run)
 
 
-def open_chain(backend: str):
-    if backend == "kernel":
+DEFAULT_COOKIE = "~/.bitcoin/regtest/.cookie"
+
+
+def check_backend(args: argparse.Namespace) -> None:
+    """Refuse inconsistent backend options before any drill starts."""
+    if args.backend == "kernel":
+        if args.rpc_url or args.rpc_cookie or args.rpc_user:
+            raise UserError("--rpc-url/--rpc-cookie/--rpc-user need --backend bitcoind")
+        return
+    from regtest.bitcoind import find_bitcoind
+
+    if args.rpc_url:
+        _credentials(args)
+        return
+    if args.rpc_cookie or args.rpc_user:
+        raise UserError("--rpc-cookie/--rpc-user need --rpc-url")
+    named = os.environ.get("BITCOIND")
+    if named and find_bitcoind() is None:
+        raise UserError(f"BITCOIND={named} is not an executable file")
+    if find_bitcoind() is None:
+        raise UserError(
+            "no bitcoind found: run scripts/bitcoind.sh (builds and caches one), set "
+            "BITCOIND, put bitcoind on PATH, or attach to your node with --rpc-url"
+        )
+
+
+def open_chain(args: argparse.Namespace):
+    """The chain a drill runs on: the embedded KernelChain, a bitcoind started for
+    it, or the user's own regtest node at ``--rpc-url`` (any other chain refused)."""
+    if args.backend == "kernel":
         from regtest.kernel import KernelChain
 
         return KernelChain()
-    from regtest.bitcoind import BitcoindChain, find_bitcoind
+    from regtest.bitcoind import BitcoindChain
 
-    if find_bitcoind() is None:
-        raise UserError("no bitcoind found: put it on PATH or name it with BITCOIND")
+    if args.rpc_url:
+        return BitcoindChain(args.rpc_url, **_credentials(args))
     return BitcoindChain()
+
+
+def _credentials(args: argparse.Namespace) -> dict:
+    if args.rpc_user:
+        if args.rpc_cookie:
+            raise UserError("give --rpc-cookie or --rpc-user, not both")
+        password = os.environ.get("OCP_RPC_PASSWORD")
+        if not password:
+            raise UserError("--rpc-user needs the password in $OCP_RPC_PASSWORD")
+        return {"user": args.rpc_user, "password": password}
+    cookie = Path(os.path.expanduser(args.rpc_cookie or DEFAULT_COOKIE))
+    if not cookie.is_file():
+        raise UserError(f"no RPC cookie file at {cookie} (is the node running? "
+                        "name it with --rpc-cookie)")
+    return {"cookie_path": cookie}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -46,29 +114,70 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError("--steps must be between 1 and 4096")
     if not 1 <= args.committee <= 100:
         raise UserError("--committee must be between 1 and 100")
+    check_backend(args)
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     report_dir = Path(args.report_dir)
+    if report_dir.exists() and not report_dir.is_dir():
+        raise UserError(f"--report-dir {report_dir} is not a folder")
     report_dir.mkdir(parents=True, exist_ok=True)
-    console = Console()
+    paths = {
+        name: check_output(report_dir / f"{name}.json", force=args.force, replaces_format=REPORT_FORMAT)
+        for name in names
+    }
+    console = stdout_console()
+    terminal = console.is_terminal and not args.json
     reports = []
-    for name in names:
-        if not args.json:
-            console.rule(f"drill {name}")
-        with open_chain(args.backend) as chain:
-            world = run_scenario(
-                name, chain, n_committee=args.committee, program=Program.sample(args.steps)
-            )
-            report = report_json(name, args.backend, world)
-        path = report_dir / f"{name}.json"
-        write_atomic(path, json.dumps(report, indent=1) + "\n")
-        report["report_file"] = str(path)
-        reports.append(report)
-        if not args.json:
-            render(console, report)
+    with progress(args, phases=len(names)) as bar:
+        for name in names:
+            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee})")
+            try:
+                with open_chain(args) as chain:
+                    world = run_scenario(
+                        name, chain, n_committee=args.committee, program=U32Program.sample(args.steps)
+                    )
+                    report = report_json(name, args.backend, world)
+            except ChainError as exc:  # the node would not start, or stopped answering
+                raise UserError(str(exc)) from None
+            write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
+            report["report_file"] = str(paths[name])
+            reports.append(report)
+            if terminal:
+                console.rule(f"drill {name}")
+                render(console, report)
     passed = all(r["passed"] for r in reports)
     if args.json:
-        print(json.dumps(reports if len(reports) > 1 else reports[0], indent=1))
-    else:
+        print(json.dumps({"format": RUN_FORMAT, "passed": passed, "drills": reports}, indent=1))
+    elif terminal:
         summary = ", ".join(f"{r['drill']} {'passed' if r['passed'] else 'FAILED'}" for r in reports)
         console.print(f"[bold]{summary}[/]; reports in {report_dir}/")
-    return 0 if passed else 1
+    else:
+        for report in reports:
+            print_report_plain(report)
+        print(f"passed: {plain_value(passed)}")
+    return EXIT_OK if passed else EXIT_CHECK_FAILED
+
+
+def print_report_plain(report: dict) -> None:
+    """A drill as ``key: value`` lines (for a pipe or a log): every value whole."""
+    print(f"drill: {report['drill']}")
+    print(f"backend: {report['backend']}")
+    print(f"graph_id: {report['graph_id']}")
+    for i, e in enumerate(report["timeline"]):
+        outcome = e["result"] if e["result"] == e["expected"] else f"{e['result']} (UNEXPECTED)"
+        reason = f": {e['reason']}" if e["reason"] else ""
+        print(f"timeline.{i}: height {e['height']}, {e['transaction']} by {e['who']}, "
+              f"{outcome}{plain_value(reason)}")  # fmt: skip
+        if e.get("txid"):
+            print(f"timeline.{i}.txid: {e['txid']}")
+    for note in report["notes"]:
+        print(f"note: {plain_value(note)}")
+    for key, value in report["balances"].items():
+        if isinstance(value, dict):
+            for role, amount in value.items():
+                print(f"balances.{key}.{role}: {amount}")
+        else:
+            print(f"balances.{key}: {value}")
+    for key, value in report["checks"].items():
+        print(f"checks.{key}: {plain_value(value)}")
+    print(f"report_file: {report['report_file']}")
+    print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")

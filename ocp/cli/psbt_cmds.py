@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from rich.markup import escape
-from rich.table import Table
-
-from ocp.cli import emit
+from ocp.cli.output import emit, field, markup
+from ocp.fileio import names_a_file
 from taptrees.errors import InputError
 from taptrees.psbt import Psbt, PsbtInput, PsbtOutput, TapKeyOrigin, decode_psbt
 from taptrees.psbt.model import leaf_hash
@@ -21,16 +20,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     psub.required = True
 
     decode = psub.add_parser("decode", help="show the transaction, inputs and outputs of a PSBT")
-    decode.add_argument("psbt", metavar="BASE64|FILE", help="base64 text, or a file (binary or base64)")
+    decode.add_argument("psbt", metavar="BASE64|FILE|-",
+                        help="base64 text, a file (binary or base64), or - for standard input")
     decode.add_argument("--json", action="store_true", help="machine-readable output")
     decode.set_defaults(func=cmd_decode)
 
 
 def load_psbt(arg: str) -> Psbt:
-    """A PSBT from a file (raw bytes or base64 text) or from base64 on the command line."""
-    path = Path(arg)
-    if len(arg) < 4096 and path.is_file():
-        return decode_psbt(path.read_bytes())
+    """A PSBT from a file (raw bytes or base64 text), from standard input (``-``) or
+    from base64 on the command line."""
+    if arg == "-":
+        data = sys.stdin.buffer.read()
+        if not data.strip():
+            raise InputError("no PSBT on standard input")
+        return decode_psbt(data)
+    if names_a_file(arg):
+        return decode_psbt(Path(arg).read_bytes())
     try:
         return decode_psbt(arg)
     except InputError as exc:
@@ -155,37 +160,28 @@ def _input_state(info: dict) -> str:
 
 def render_psbt(info: dict):
     def render(console) -> None:
-        head = Table(show_header=False, box=None)
         for key in ("txid", "version", "locktime", "fee", "psbt_version"):
-            head.add_row(f"[bold]{key}[/]", str(info[key]))
-        console.print(head)
-        inputs = Table("in", "prevout", "amount", "leaves", "signatures", title="inputs")
+            field(console, key, info[key])
         for item in info["inputs"]:
-            leaves = "\n".join(escape(leaf["asm"]) for leaf in item["leaves"]) or "-"
-            sigs = "\n".join(
-                f"{s['xonly'][:8]}@{s['leaf_hash'][:8]}" for s in item["tap_script_sigs"]
-            )
+            amount = "?" if item["amount"] is None else item["amount"]
+            console.print(f"[bold]input {item['index']}[/]: {amount} sat, {_input_state(item)}")
+            field(console, "prevout", item["prevout"], indent=2)
+            for leaf in item["leaves"]:
+                field(console, "leaf", leaf["asm"], indent=2)
             if item["tap_key_sig"]:
-                sigs = "key path\n" + sigs
-            inputs.add_row(
-                str(item["index"]),
-                item["prevout"],
-                "?" if item["amount"] is None else str(item["amount"]),
-                leaves,
-                f"{_input_state(item)}\n{sigs}".strip(),
-            )
-        console.print(inputs)
-        outputs = Table("out", "amount", "scriptPubKey", "taproot", title="outputs")
+                field(console, "key path signature", item["tap_key_sig"], indent=2)
+            for sig in item["tap_script_sigs"]:
+                field(console, "signature by", sig["xonly"], indent=2)
+                field(console, "for leaf", sig["leaf_hash"], indent=4)
         for item in info["outputs"]:
-            tap = ""
+            console.print(f"[bold]output {item['index']}[/]: {item['amount']} sat")
+            field(console, "script_pubkey", item["script_pubkey"], indent=2)
             if item["tap_internal_key"]:
-                tap = f"internal key {item['tap_internal_key'][:16]}.."
+                field(console, "internal key", item["tap_internal_key"], indent=2)
             if item["tap_tree"]:
-                tap += f"\n{len(item['tap_tree'])} leaves"
-            outputs.add_row(
-                str(item["index"]), str(item["amount"]), item["script_pubkey"], tap.strip()
-            )
-        console.print(outputs)
+                console.print(f"  {len(item['tap_tree'])} leaves", highlight=False)
+        if not info["inputs"]:
+            console.print(markup("(no inputs)"))
 
     return render
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.table import Table
-
-from ocp.cli import emit
+from ocp.cli.output import emit
 from taptrees.errors import InputError
 from taptrees.script import Script
 
@@ -18,18 +16,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ssub.required = True
 
     asm = ssub.add_parser("asm", help="ASM text to script hex")
-    asm.add_argument("asm", nargs="?", help="ASM text (default: read standard input)")
+    asm.add_argument("asm", nargs="?",
+                     help="ASM text: opcodes, numbers in decimal (144), data as 0x<hex> or <hex>; "
+                          "- or nothing: read standard input")  # fmt: skip
     asm.add_argument("--json", action="store_true", help="machine-readable output")
     asm.set_defaults(func=cmd_asm)
 
     dis = ssub.add_parser("disasm", help="script hex to ASM")
-    dis.add_argument("hex", nargs="?", help="script hex (default: read standard input)")
+    dis.add_argument("hex", nargs="?", help="script hex; - or nothing: read standard input")
     dis.add_argument("--json", action="store_true", help="machine-readable output")
     dis.set_defaults(func=cmd_disasm)
 
 
 def _arg_or_stdin(value: str | None, what: str) -> str:
-    if value is None:
+    if value is None or value == "-":
         value = sys.stdin.read()
     if not value.strip():
         raise InputError(f"no {what} given")
@@ -46,24 +46,14 @@ def describe(script: Script) -> dict:
     }
 
 
-def _render(info: dict):
-    def render(console) -> None:
-        table = Table(show_header=False, box=None)
-        for key in ("asm", "hex", "size", "op_count", "has_op_success"):
-            table.add_row(f"[bold]{key}[/]", str(info[key]))
-        console.print(table)
-
-    return render
-
-
 def cmd_asm(args: argparse.Namespace) -> int:
     info = describe(Script.from_asm(_arg_or_stdin(args.asm, "ASM")))
-    emit(args, info, _render(info))
+    emit(args, info)
     return 0
 
 
 def cmd_disasm(args: argparse.Namespace) -> int:
     script = Script.from_hex(_arg_or_stdin(args.hex, "script hex"))
     info = describe(script)  # parsing errors name the offset
-    emit(args, info, _render(info))
+    emit(args, info)
     return 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from rich.table import Table
-
-from ocp.cli import emit
+from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.output import emit, field, markup, table
 from taptrees.address import HRP
 from taptrees.errors import InputError
+from taptrees.hexstr import parse_hex
 from taptrees.keys import check_xonly
 from taptrees.script import Script
 from taptrees.tree import NUMS_INTERNAL_KEY, TaprootOutput, TapTree
@@ -21,14 +21,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tsub.required = True
 
     build = tsub.add_parser("build", help="build a tree from ASM leaves")
-    build.add_argument("leaves", nargs="+", metavar="ASM", help="one ASM string per leaf")
+    build.add_argument("leaves", nargs="+", metavar="ASM",
+                       help="one ASM string per leaf (numbers in decimal, data as 0x<hex>)")
     build.add_argument(
         "--weights", help="comma-separated leaf weights: build a Huffman tree (default balanced)"
     )
     build.add_argument(
         "--internal-key", help="x-only internal key hex (default: BIP341's unspendable H)"
     )
-    build.add_argument("--network", default="regtest", choices=sorted(HRP))
+    build.add_argument("--network", default="regtest", choices=sorted(HRP), help="network of the address")
     build.add_argument("--json", action="store_true", help="machine-readable output")
     build.set_defaults(func=cmd_build)
 
@@ -64,11 +65,7 @@ def build_output(
     tree = TapTree.huffman(scripts, weights) if weights else TapTree.balanced(scripts)
     key = NUMS_INTERNAL_KEY
     if internal_key_hex is not None:
-        try:
-            key = bytes.fromhex(internal_key_hex)
-        except ValueError:
-            raise InputError("--internal-key is not hex") from None
-        check_xonly(key, "--internal-key")
+        key = check_xonly(parse_hex(internal_key_hex, "--internal-key"), "--internal-key")
     return TaprootOutput(key, tree)
 
 
@@ -102,19 +99,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     info = describe(output, args.network)
 
     def render(console) -> None:
-        head = Table(show_header=False, box=None)
-        for key in ("merkle_root", "output_key", "parity", "address", "script_pubkey"):
-            head.add_row(f"[bold]{key}[/]", str(info[key]))
-        console.print(head)
-        leaves = Table("leaf", "depth", "ASM", "control block")
+        for key in ("merkle_root", "output_key", "parity", "address", "script_pubkey", "internal_key"):
+            field(console, key, info[key])
         for leaf in info["leaves"]:
-            leaves.add_row(
-                str(leaf["index"]), str(leaf["depth"]), leaf["asm"], leaf["control_block"]
-            )
-        console.print(leaves)
+            console.print(f"[bold]leaf {leaf['index']}[/] (depth {leaf['depth']})")
+            for key in ("asm", "leaf_hash", "control_block"):
+                field(console, key, leaf[key], indent=2)
 
     emit(args, info, render)
-    return 0
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -124,20 +117,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise InputError("--leaves must be between 1 and 4096")
     result = taproot_demo(args.leaves)
     emit(args, result, lambda console: _render_demo(console, result))
-    return 0 if result["all_accepted"] and result["all_tampered_refused"] else 1
+    return EXIT_OK if result["all_accepted"] and result["all_tampered_refused"] else EXIT_CHECK_FAILED
 
 
 def _render_demo(console, result: dict) -> None:
-    table = Table("leaf", "depth", "script", "honest spend", "tampered spend")
+    t = table("leaf", "depth", "script", "honest spend", "tampered spend")
     for row in result["leaves"]:
-        table.add_row(
+        t.add_row(
             str(row["index"]),
             str(row["depth"]),
-            row["asm"],
+            markup(row["asm"]),
             "[green]accepted[/]" if row["accepted"] else "[red]REFUSED[/]",
             "[green]refused[/]" if not row["tampered_accepted"] else "[red]ACCEPTED[/]",
         )
-    console.print(table)
+    console.print(t)
     console.print(
         f"tree root {result['merkle_root']}, address {result['address']}: "
         f"{sum(r['accepted'] for r in result['leaves'])}/{len(result['leaves'])} leaves "

@@ -1,19 +1,27 @@
-"""Drill reports: the timeline, balances per role before and after, and the
-checks (value conserved, every forbidden move refused, every allowed one
-accepted)."""
+"""Drill reports: the timeline, balances per party before and after, and the
+checks (value conserved, every forbidden move refused for its own reason, every
+allowed move accepted)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.table import Table
-
 from ocp.drill.world import World
+from ocp.ids import Role
 from taptrees.opcodes import OP_RETURN
+from taptrees.tree import TaprootOutput
 
-ROLES = ("depositor", "operator", "challenger")
-REPORT_FORMAT = "ocp-drill-report/1"
+REPORT_FORMAT = "ocp-drill-report/2"
+
+
+def parties(world: World) -> dict[bytes, str]:
+    """scriptPubKey -> the party it pays: the depositor, each operator, the challenger."""
+    out = {world.actors.spk(Role.DEPOSITOR): "depositor"}
+    several = len(world.actors.operators) > 1
+    for k, op in enumerate(world.actors.operators):
+        out[TaprootOutput(op.pubkey).script_pubkey] = f"operator {k + 1}" if several else "operator"
+    out[world.actors.spk(Role.CHALLENGER)] = "challenger"
+    return out
 
 
 @dataclass(frozen=True)
@@ -32,11 +40,11 @@ class Balances:
 
 
 def balances(world: World) -> Balances:
-    spk_role = {world.actors.spk(r): r for r in ROLES}
-    before = dict.fromkeys(ROLES, 0)
-    for role, _, amount in world.funded:
-        before[role] += amount
-    after = dict.fromkeys(ROLES, 0)
+    who = parties(world)
+    before = dict.fromkeys(who.values(), 0)
+    for spk, _, amount in world.funded:
+        before[who[spk]] += amount
+    after = dict.fromkeys(who.values(), 0)
     locked = burned = fees = 0
     candidates = [(op, None) for _, op, _ in world.funded]
     for tx in world.broadcast:
@@ -50,17 +58,18 @@ def balances(world: World) -> Balances:
         utxo = world.chain.get_output(outpoint)
         if utxo is None:
             continue
-        role = spk_role.get(utxo.txout.script_pubkey)
-        if role is None:
+        party = who.get(utxo.txout.script_pubkey)
+        if party is None:
             locked += utxo.txout.value
         else:
-            after[role] += utxo.txout.value
+            after[party] += utxo.txout.value
     return Balances(before, after, locked, burned, fees)
 
 
 def report_json(name: str, backend: str, world: World) -> dict:
     b = balances(world)
     unexpected = [e for e in world.events if not e.as_expected]
+    forbidden = [e for e in world.events if not e.expected]
     return {
         "format": REPORT_FORMAT,
         "drill": name,
@@ -68,14 +77,16 @@ def report_json(name: str, backend: str, world: World) -> dict:
         "graph_id": world.graph.graph_id.hex(),
         "steps": world.params.computation.n_steps,
         "committee": len(world.params.committee),
+        "operators": len(world.params.operators),
         "timeline": [
             {
                 "height": e.height,
                 "transaction": e.label,
-                "who": e.who,
+                "who": str(e.who),
                 "result": "accepted" if e.accepted else "refused",
                 "expected": "accepted" if e.expected else "refused",
                 "reason": e.reason,
+                **({"expected_reason": e.refusal.reason, "rule": e.refusal.why} if e.refusal else {}),
                 "txid": e.txid,
             }
             for e in world.events
@@ -90,38 +101,10 @@ def report_json(name: str, backend: str, world: World) -> dict:
         },
         "checks": {
             "value_conserved": b.conserved,
-            "forbidden_refused": all(e.accepted is False for e in world.events if not e.expected),
+            "forbidden_refused": all(not e.accepted for e in forbidden),
+            "refused_for_their_reason": all(e.as_expected for e in forbidden),
             "allowed_accepted": all(e.accepted for e in world.events if e.expected),
         },
         "unexpected": [e.label for e in unexpected],
         "passed": b.conserved and not unexpected,
     }
-
-
-def render(console: Console, report: dict) -> None:
-    title = f"drill [bold]{report['drill']}[/] on {report['backend']}"
-    table = Table("height", "transaction", "who", "result", title=title, title_justify="left")
-    for e in report["timeline"]:
-        ok = e["result"] == e["expected"]
-        if e["result"] == "accepted":
-            result = "[green]accepted[/]" if ok else "[bold red]ACCEPTED (should be refused)[/]"
-        else:
-            colour = "yellow" if ok else "bold red"
-            result = f"[{colour}]refused: {e['reason']}[/]" + ("" if ok else " (SHOULD PASS)")
-        table.add_row(str(e["height"]), e["transaction"], e["who"], result)
-    console.print(table)
-    for note in report["notes"]:
-        console.print(f"  [dim]{note}[/]")
-    bal = report["balances"]
-    money = Table("role", "before (sat)", "after (sat)", "change")
-    for role in ROLES:
-        before, after = bal["before"][role], bal["after"][role]
-        money.add_row(role, f"{before:,}", f"{after:,}", f"{after - before:+,}")
-    money.add_row("locked in protocol", "", f"{bal['locked_in_protocol']:,}", "")
-    money.add_row("burned", "", f"{bal['burned']:,}", "")
-    money.add_row("fees", "", f"{bal['fees']:,}", "")
-    console.print(money)
-    checks = report["checks"]
-    marks = ", ".join(f"{k} {'[green]yes[/]' if v else '[red]NO[/]'}" for k, v in checks.items())
-    verdict = "[bold green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
-    console.print(f"{verdict}: {marks}\n")

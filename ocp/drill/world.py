@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ocp.builder import build_graph
-from ocp.graph import Graph, graph_id_of
+from ocp.builder import build_graph, minimum_challenge_fee
+from ocp.drill import defaults
+from ocp.drill.refusal import Refusal
+from ocp.graph import Graph, params_id
+from ocp.ids import SHARED_KINDS, Role, TxKind, TxName
 from ocp.keyfile import RoleKey
 from ocp.ots import ValueSigner
 from ocp.params import Funding, Params, Windows
-from ocp.program import Program
+from ocp.program import U32Program
 from ocp.signing import invalid_signatures, missing_signatures, presign
 from regtest.chain import Chain
 from regtest.faucet import Faucet
@@ -18,39 +21,40 @@ from taptrees.hashes import tagged_hash
 from taptrees.tree import TaprootOutput
 from taptrees.tx import OutPoint, Tx, TxOut
 
-#: Windows short enough for a drill, in the order the rules require.
-DRILL_WINDOWS = Windows(challenge=6, response=12, disprove=6, refund=10)
-DEPOSIT = 100_000_000
-STAKE = 20_000_000
-CHALLENGE_FEE = 100_000
 
-
-def drill_key(seed: bytes, role: str, index: int = 0) -> RoleKey:
+def drill_key(seed: bytes, who: str, role: Role, index: int = 0) -> RoleKey:
     """Deterministic drill keys: the same drill always builds the same graph."""
-    secret = tagged_hash("ocp/drill-key", seed + f"{role}/{index}".encode())
-    return RoleKey(role if role != "faucet" else "challenger", f"{role}-{index}", secret)
+    secret = tagged_hash("ocp/drill-key", seed + f"{who}/{index}".encode())
+    return RoleKey(role, f"{who}-{index}", secret)
 
 
 @dataclass
 class Actors:
     committee: list[RoleKey]
-    operator: RoleKey
+    operators: list[RoleKey]
     depositor: RoleKey
     challenger: RoleKey
     faucet: RoleKey
 
     @classmethod
-    def make(cls, seed: bytes, n_committee: int) -> Actors:
+    def make(cls, seed: bytes, n_committee: int, n_operators: int = 1) -> Actors:
         return cls(
-            [drill_key(seed, "committee", i) for i in range(n_committee)],
-            drill_key(seed, "operator"),
-            drill_key(seed, "depositor"),
-            drill_key(seed, "challenger"),
-            drill_key(seed, "faucet"),
+            [drill_key(seed, "committee", Role.COMMITTEE, i) for i in range(n_committee)],
+            [drill_key(seed, "operator", Role.OPERATOR, i) for i in range(n_operators)],
+            drill_key(seed, "depositor", Role.DEPOSITOR),
+            drill_key(seed, "challenger", Role.CHALLENGER),
+            drill_key(seed, "faucet", Role.CHALLENGER),
         )
 
-    def spk(self, role: str) -> bytes:
-        return TaprootOutput(getattr(self, role).pubkey).script_pubkey
+    @property
+    def operator(self) -> RoleKey:
+        """The first operator (the only one in most drills)."""
+        return self.operators[0]
+
+    def spk(self, role: Role, operator: int = 0) -> bytes:
+        key = {Role.OPERATOR: self.operators[operator], Role.DEPOSITOR: self.depositor,
+               Role.CHALLENGER: self.challenger}[role]  # fmt: skip
+        return TaprootOutput(key.pubkey).script_pubkey
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,13 @@ class Event:
     expected: bool  # what the drill expected: True = should be accepted
     reason: str = ""
     txid: str = ""
+    refusal: Refusal | None = None  # for a forbidden move: the reason it must be refused for
 
     @property
     def as_expected(self) -> bool:
-        return self.accepted == self.expected
+        if self.expected:
+            return self.accepted
+        return not self.accepted and (self.refusal is None or self.refusal.matches(self.reason))
 
 
 @dataclass
@@ -77,20 +84,31 @@ class World:
     faucet: Faucet
     params: Params
     graph: Graph
-    signer: ValueSigner
-    funding: dict[str, OutPoint]
-    funded: list[tuple[str, OutPoint, int]] = field(default_factory=list)
+    signers: list[ValueSigner]  # each operator's one-time signer
+    funding: dict[tuple[Role, int], OutPoint]  # (role, operator index or 0) -> coin
+    funded: list[tuple[bytes, OutPoint, int]] = field(default_factory=list)  # (pays to, coin, sat)
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     broadcast: list[Tx] = field(default_factory=list)  # accepted, in order
     spent_by_tx: dict[str, list[TxOut]] = field(default_factory=dict)
 
-    def submit(self, label: str, who: str, tx: Tx, spent: list[TxOut], expect: bool) -> bool:
-        """Submit ``tx`` and record what the chain said against what was expected."""
+    @property
+    def signer(self) -> ValueSigner:
+        return self.signers[0]
+
+    def name(self, kind: TxKind, index: int | None = None, operator: int = 0) -> TxName:
+        """The graph's name of a transaction of operator ``operator`` (0-based)."""
+        several = len(self.params.operators) > 1 and kind not in SHARED_KINDS
+        return TxName(kind, index, operator + 1 if several else None)
+
+    def submit(self, label: str, who: str, tx: Tx, spent: list[TxOut], expect: bool | Refusal) -> bool:
+        """Submit ``tx`` and record what the chain said against what was expected:
+        ``True`` (accepted) or the :class:`Refusal` a forbidden move must get."""
         result = self.chain.submit(tx)
-        self.events.append(
-            Event(self.chain.height(), label, who, result.accepted, expect, result.reason, tx.txid)
-        )
+        refusal = expect if isinstance(expect, Refusal) else None
+        self.events.append(Event(
+            self.chain.height(), label, who, result.accepted, expect is True, result.reason, tx.txid, refusal,
+        ))  # fmt: skip
         if result.accepted:
             self.broadcast.append(tx)
             self.spent_by_tx[tx.txid] = list(spent)
@@ -102,56 +120,68 @@ class World:
     def new_deposit(self) -> None:
         """A second deposit by the same depositor: fund a new coin, rebuild the graph
         for it and pre-sign it again (the old graph's transactions stay on chain)."""
-        amount = DEPOSIT + 100_000
-        coin = self.faucet.fund(self.actors.spk("depositor"), amount)
-        self.funded.append(("depositor", coin, amount))
-        self.funding["depositor"] = coin
+        amount = defaults.FUNDING["depositor"]
+        coin = self.faucet.fund(self.actors.spk(Role.DEPOSITOR), amount)
+        self.funded.append((self.actors.spk(Role.DEPOSITOR), coin, amount))
+        self.funding[(Role.DEPOSITOR, 0)] = coin
         params = replace(self.params, depositor_funding=Funding(coin, amount))
-        self.params, self.graph, self.signer = _signed_graph(self.actors, params)
+        self.params, self.graph, self.signers = _signed_graph(self.actors, params)
 
 
 def setup_world(
     chain: Chain,
     *,
-    seed: bytes = b"ocp drill",
-    n_committee: int = 3,
-    program: Program | None = None,
-    windows: Windows = DRILL_WINDOWS,
+    seed: bytes = defaults.SEED,
+    n_committee: int = defaults.COMMITTEE,
+    n_operators: int = 1,
+    program: U32Program | None = None,
+    windows: Windows | None = None,
+    faucet_feerate: int | None = None,
 ) -> World:
-    actors = Actors.make(seed, n_committee)
-    faucet = Faucet(chain, actors.faucet.secret)
+    actors = Actors.make(seed, n_committee, n_operators)
+    faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
-    program = program or Program.sample(8)
-    amounts = {"depositor": DEPOSIT + 100_000, "operator": STAKE + 500_000, "challenger": 1_000_000}
-    outpoints = faucet.fund_many([(actors.spk(r), a) for r, a in amounts.items()])
-    funding = dict(zip(amounts, outpoints, strict=True))
-    funded = [(role, outpoints[i], amounts[role]) for i, role in enumerate(amounts)]
+    program = program or U32Program.sample(defaults.STEPS)
+    wants = [(Role.DEPOSITOR, 0), *((Role.OPERATOR, k) for k in range(n_operators)), (Role.CHALLENGER, 0)]
+    amounts = [defaults.FUNDING[role.value] for role, _ in wants]
+    spks = [actors.spk(r, k) for r, k in wants]
+    outpoints = faucet.fund_many(list(zip(spks, amounts, strict=True)))
+    funding = dict(zip(wants, outpoints, strict=True))
+    funded = list(zip(spks, outpoints, amounts, strict=True))
     params = Params(
         network="regtest",
         committee=tuple(k.pubkey for k in actors.committee),
-        operator=actors.operator.pubkey,
+        operators=tuple(k.pubkey for k in actors.operators),
         depositor=actors.depositor.pubkey,
-        deposit_amount=DEPOSIT,
-        operator_stake=STAKE,
-        challenge_fee=CHALLENGE_FEE,
-        fee_rate=2.0,
-        windows=windows,
+        deposit_amount=defaults.DEPOSIT,
+        operator_stake=defaults.STAKE,
+        challenge_fee=defaults.CHALLENGE_FEE,
+        fee_rate=defaults.FEE_RATE,
+        windows=windows or defaults.drill_windows(program),
         computation=program,
-        depositor_funding=Funding(funding["depositor"], amounts["depositor"]),
-        operator_funding=Funding(funding["operator"], amounts["operator"]),
+        depositor_funding=Funding(funding[(Role.DEPOSITOR, 0)], defaults.FUNDING["depositor"]),
+        operator_funding=tuple(
+            Funding(funding[(Role.OPERATOR, k)], defaults.FUNDING["operator"]) for k in range(n_operators)
+        ),
     )
-    params, graph, signer = _signed_graph(actors, params)
-    return World(chain, actors, faucet, params, graph, signer, funding, funded)
+    params, graph, signers = _signed_graph(actors, params)
+    return World(chain, actors, faucet, params, graph, signers, funding, funded)
 
 
-def _signed_graph(actors: Actors, params: Params) -> tuple[Params, Graph, ValueSigner]:
-    """Build the graph and run the whole ceremony: every committee member, the
+def _signed_graph(actors: Actors, params: Params) -> tuple[Params, Graph, list[ValueSigner]]:
+    """Build the graph and run the whole ceremony: every committee member, each
     operator, then the depositor (who signs Confirm only on a complete graph)."""
-    signer = ValueSigner(actors.operator.secret, graph_id_of(params), params.computation.n_steps)
-    graph = build_graph(params, signer.public())
-    for key in [*actors.committee, actors.operator, actors.depositor]:
+    signers = [ValueSigner(op.secret, params_id(params), params.computation.n_steps) for op in actors.operators]
+    ots = [s.public() for s in signers]
+    need = minimum_challenge_fee(params, ots)
+    if params.challenge_fee < need:  # long programs: the honest response costs more
+        params = replace(params, challenge_fee=need)
+        signers = [ValueSigner(op.secret, params_id(params), params.computation.n_steps) for op in actors.operators]
+        ots = [s.public() for s in signers]
+    graph = build_graph(params, ots)
+    for key in [*actors.committee, *actors.operators, actors.depositor]:
         graph, _ = presign(graph, key)
     problems = missing_signatures(graph) + invalid_signatures(graph)
     if problems:
         raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")
-    return params, graph, signer
+    return params, graph, signers

@@ -40,7 +40,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     state = sub.add_parser("state", help="the machine after a step, and that step's record")
     common(state)
     state.add_argument("--step", type=int, required=True, help="step number (0 = state 0)")
-    state.add_argument("--addr", type=lambda s: int(s, 0), help="also show this word and its last writer")
+    state.add_argument("--addr", type=_address,
+                       help="also show the word at this address and its last writer "
+                            "(0x-hex or decimal, 4-byte aligned, < 2^32)")
     state.set_defaults(func=cmd_state)
 
     commit = sub.add_parser("commit", help="run and write the operator's claim")
@@ -62,6 +64,42 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     dispute.set_defaults(func=cmd_dispute)
 
 
+#: The Go linker writes this build-information header into every binary, even a
+#: stripped one (``-ldflags "-s -w"`` removes only the symbol table and DWARF).
+GO_BUILDINFO_MAGIC = b"\xff Go buildinf:"
+
+
+def _address(text: str) -> int:
+    """A memory address for ``--addr``: 0x-hex or decimal, word-aligned, 32-bit."""
+    body = text.strip().lower()
+    digits = body[2:] if body.startswith("0x") else body
+    base = 16 if body.startswith("0x") else 10
+    if not digits or any(c not in "0123456789abcdef"[:base] for c in digits):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address (0x-hex or decimal)")
+    addr = int(digits, base)
+    if addr > 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"{text} is beyond the 32-bit address space")
+    if addr % 4:
+        raise argparse.ArgumentTypeError(f"{text} is not word-aligned (a multiple of 4)")
+    return addr
+
+
+def _refuse_stripped_go(path: str, program) -> None:
+    """A Go binary without its symbol table cannot be patched by symbol name
+    (docs/zkvm.md), and unpatched it would not run as a Go guest should."""
+    if "runtime.main" in program.symbols:
+        return
+    try:
+        blob = Path(path).read_bytes()
+    except OSError:
+        return
+    if GO_BUILDINFO_MAGIC in blob:
+        raise UserError(
+            f"{path}: a Go binary without its symbol table (built with -ldflags \"-s -w\" "
+            "or stripped); the zkVM patches the Go runtime by symbol name: rebuild without -s -w"
+        )
+
+
 def _tape(args: argparse.Namespace) -> bytes:
     if not args.input:
         return b""
@@ -73,6 +111,7 @@ def _tape(args: argparse.Namespace) -> bytes:
 
 def _trace(args: argparse.Namespace, *, for_search: bool = False) -> ExecutionTrace:
     program = load_elf(args.elf)
+    _refuse_stripped_go(args.elf, program)
     if args.max_steps <= 0:
         raise UserError("--max-steps must be positive")
     if for_search and args.max_steps != DEFAULT_MAX_STEPS and args.max_steps & (args.max_steps - 1):

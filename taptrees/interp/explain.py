@@ -15,7 +15,11 @@ from taptrees.errors import InputError
 from taptrees.hashes import tagged_hash
 from taptrees.interp.locktime import LockContext
 from taptrees.interp.machine import run_tapscript
-from taptrees.interp.signatures import VALIDATION_WEIGHT_OFFSET, SigChecker
+from taptrees.interp.signatures import (
+    VALIDATION_WEIGHT_OFFSET,
+    SigChecker,
+    schnorr_sig_format_error,
+)
 from taptrees.keys import schnorr_verify, tweak_pubkey
 from taptrees.sighash import ScriptPath, taproot_sighash
 from taptrees.tree import TAPSCRIPT_LEAF_VERSION
@@ -41,22 +45,33 @@ def _checker(tx: Tx, index: int, spent: Sequence[TxOut], leaf_hash: bytes | None
 def explain_input(tx: Tx, index: int, spent: Sequence[TxOut]) -> str:
     """One line saying why input ``index`` of ``tx`` is invalid (or that the
     interpreter finds it valid).  Only segwit v1 (taproot) inputs are analysed."""
+    return explain_failure(tx, index, spent)[1]
+
+
+def explain_failure(
+    tx: Tx, index: int, spent: Sequence[TxOut], *, policy: bool = False
+) -> tuple[str | None, str]:
+    """Core's error name for input ``index`` (None when the interpreter finds it
+    valid or cannot analyse it) and the one line of :func:`explain_input`.
+
+    ``policy=True`` also applies Core's standardness rules for tapscript, as a
+    mempool does (``STANDARD_SCRIPT_VERIFY_FLAGS``): the first rule broken names
+    the error, as in Core's ``PolicyScriptChecks``."""
     spk = spent[index].script_pubkey
     if len(spk) != 34 or spk[:2] != b"\x51\x20":
-        return "not a taproot input; no analysis"
+        return None, "not a taproot input; no analysis"
     witness = list(tx.inputs[index].witness)
     annex = None
     if len(witness) >= 2 and witness[-1][:1] == bytes([ANNEX_TAG]):
         annex = witness.pop()
     if not witness:
-        return "WITNESS_PROGRAM_WITNESS_EMPTY"
+        return "WITNESS_PROGRAM_WITNESS_EMPTY", "WITNESS_PROGRAM_WITNESS_EMPTY"
     if len(witness) == 1:
-        sig = witness[0]
-        check = _checker(tx, index, spent, None, annex)
-        return "ok" if check(spk[2:], sig, 0xFFFFFFFF) else "SCHNORR_SIG: key-path signature invalid"
+        return _explain_key_path(tx, index, spent, witness[0], annex)
     script, control = witness[-2], witness[-1]
     if len(control) < 33 or (len(control) - 33) % 32 or len(control) > 33 + 128 * 32:
-        return f"TAPROOT_WRONG_CONTROL_SIZE ({len(control)} bytes)"
+        return ("TAPROOT_WRONG_CONTROL_SIZE",
+                f"TAPROOT_WRONG_CONTROL_SIZE ({len(control)} bytes)")
     version = control[0] & 0xFE
     leaf_hash = tagged_hash("TapLeaf", bytes([version]) + ser_bytes(script))
     node = leaf_hash
@@ -66,11 +81,15 @@ def explain_input(tx: Tx, index: int, spent: Sequence[TxOut]) -> str:
     try:
         parity, key = tweak_pubkey(control[1:33], node)
     except InputError as exc:
-        return f"WITNESS_PROGRAM_MISMATCH ({exc})"
+        return "WITNESS_PROGRAM_MISMATCH", f"WITNESS_PROGRAM_MISMATCH ({exc})"
     if key != spk[2:] or parity != control[0] & 1:
-        return "WITNESS_PROGRAM_MISMATCH: control block does not commit to this output"
+        return ("WITNESS_PROGRAM_MISMATCH",
+                "WITNESS_PROGRAM_MISMATCH: control block does not commit to this output")
     if version != TAPSCRIPT_LEAF_VERSION:
-        return f"unknown leaf version 0x{version:02x} (valid by BIP341)"
+        if policy:
+            return ("DISCOURAGE_UPGRADABLE_TAPROOT_VERSION",
+                    f"DISCOURAGE_UPGRADABLE_TAPROOT_VERSION: leaf version 0x{version:02x}")
+        return None, f"unknown leaf version 0x{version:02x} (valid by BIP341)"
     size = len(compact_size(len(tx.inputs[index].witness))) + sum(
         len(ser_bytes(w)) for w in tx.inputs[index].witness
     )
@@ -80,5 +99,23 @@ def explain_input(tx: Tx, index: int, spent: Sequence[TxOut]) -> str:
         checksig=_checker(tx, index, spent, leaf_hash, annex),
         lock=LockContext.of_input(tx, index),
         validation_budget=size + VALIDATION_WEIGHT_OFFSET,
+        policy=policy,
     )
-    return result.describe()
+    return result.error, result.describe()
+
+
+def _explain_key_path(
+    tx: Tx, index: int, spent: Sequence[TxOut], sig: bytes, annex: bytes | None
+) -> tuple[str | None, str]:
+    """BIP341 key path, in the order of Core's ``CheckSchnorrSignature``."""
+    error = schnorr_sig_format_error(sig)
+    if error is not None:
+        return error, f"{error}: malformed {len(sig)}-byte key-path signature"
+    hash_type = sig[64] if len(sig) == 65 else 0
+    try:
+        msg = taproot_sighash(tx, index, spent, hash_type, None, annex)
+    except InputError as exc:
+        return "SCHNORR_SIG_HASHTYPE", f"SCHNORR_SIG_HASHTYPE: {exc}"
+    if not schnorr_verify(spent[index].script_pubkey[2:], msg, sig[:64]):
+        return "SCHNORR_SIG", "SCHNORR_SIG: key-path signature invalid"
+    return None, "ok"

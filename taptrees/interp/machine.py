@@ -70,17 +70,19 @@ def cast_to_bool(value: bytes) -> bool:
 
 
 def _num(data: bytes, minimal: bool, max_size: int = 4) -> int:
-    """CScriptNum(data, fRequireMinimal, nMaxNumSize); its exceptions are UNKNOWN_ERROR."""
+    """CScriptNum(data, fRequireMinimal, nMaxNumSize); its exceptions are SCRIPTNUM
+    (``SCRIPT_ERR_SCRIPTNUM`` in the Core the pinned kernel vendors; older Core said
+    UNKNOWN_ERROR)."""
     n = len(data)
     if n > max_size:
         raise ScriptFailure(
-            "UNKNOWN_ERROR", f"script number overflow: {n}-byte operand, at most {max_size}"
+            "SCRIPTNUM", f"script number overflow: {n}-byte operand, at most {max_size}"
         )
     if n == 0:
         return 0
     last = data[-1]
     if minimal and last & 0x7F == 0 and (n == 1 or not data[-2] & 0x80):
-        raise ScriptFailure("UNKNOWN_ERROR", f"non-minimally encoded script number {data.hex()}")
+        raise ScriptFailure("SCRIPTNUM", f"non-minimally encoded script number {data.hex()}")
     value = int.from_bytes(data, "little")
     if last & 0x80:
         return -(value & ~(0x80 << (8 * (n - 1))))
@@ -365,7 +367,7 @@ class _Machine:
                 raise ScriptFailure(
                     "TAPSCRIPT_VALIDATION_WEIGHT", "more signatures than the witness size pays for")
         if not pubkey:
-            raise ScriptFailure("PUBKEYTYPE", "empty public key")
+            raise ScriptFailure("TAPSCRIPT_EMPTY_PUBKEY", "empty public key")
         if len(pubkey) == 32:
             if success:
                 error = schnorr_sig_format_error(sig)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 #: Core's error names this interpreter can produce (consensus rules of BIP342).
 CONSENSUS_ERRORS = frozenset(
     {
-        "UNKNOWN_ERROR",  # CScriptNum overflow or non-minimal number (scriptnum_error)
+        "SCRIPTNUM",  # CScriptNum overflow or non-minimal number (scriptnum_error)
         "EVAL_FALSE",
         "OP_RETURN",
         "PUSH_SIZE",
@@ -29,7 +29,7 @@ CONSENSUS_ERRORS = frozenset(
         "UNBALANCED_CONDITIONAL",
         "NEGATIVE_LOCKTIME",
         "UNSATISFIED_LOCKTIME",
-        "PUBKEYTYPE",
+        "TAPSCRIPT_EMPTY_PUBKEY",
         "SCHNORR_SIG_SIZE",
         "SCHNORR_SIG_HASHTYPE",
         "SCHNORR_SIG",

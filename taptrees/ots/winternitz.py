@@ -239,7 +239,9 @@ def witness_digits(pubkey: WinternitzPublicKey, witness: tuple[bytes, ...] | lis
     tuple[int, ...] | None
 ):
     """Digits by position that ``witness`` signs under ``pubkey``, or None if it is not a
-    valid signature (either strategy's layout; minimal digit encodings only)."""
+    valid signature (either strategy's layout).  Digits are read as consensus reads
+    them: any script number of up to 4 bytes, minimal or not (MINIMALDATA is only
+    policy), so a miner's non-minimal encoding cannot hide a revealed value."""
     params = pubkey.params
     n, d = params.total_digits, params.max_digit
     items = list(witness)
@@ -259,7 +261,7 @@ def witness_digits(pubkey: WinternitzPublicKey, witness: tuple[bytes, ...] | lis
                 return None
         else:
             try:
-                v = decode_num(raw_digit)
+                v = decode_num(raw_digit, 4, minimal=False)
             except InputError:
                 return None
             if not 0 <= v <= d or chain(sig, d - v) != pubkey.chain_ends[p]:

@@ -18,6 +18,7 @@ from taptrees.psbt.model import (
     TapTreeLeaf,
 )
 from taptrees.psbt.roles import (
+    add_tap_key_sig,
     add_tap_script_sig,
     extract,
     finalize_input,
@@ -34,6 +35,7 @@ __all__ = [
     "TapLeafScript",
     "TapScriptSig",
     "TapTreeLeaf",
+    "add_tap_key_sig",
     "add_tap_script_sig",
     "decode_psbt",
     "encode_psbt",

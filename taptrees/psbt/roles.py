@@ -4,7 +4,9 @@
   spends into a PSBT carrying witness UTXOs and, per input, the leaf script being
   spent (PSBT_IN_TAP_LEAF_SCRIPT, PSBT_IN_TAP_INTERNAL_KEY, PSBT_IN_TAP_MERKLE_ROOT).
 - Signer: :func:`add_tap_script_sig` adds one BIP342 signature
-  (PSBT_IN_TAP_SCRIPT_SIG), checked against the input's signature hash.
+  (PSBT_IN_TAP_SCRIPT_SIG) and :func:`add_tap_key_sig` a key-path one
+  (PSBT_IN_TAP_KEY_SIG, with PSBT_IN_TAP_INTERNAL_KEY), each checked against the
+  input's signature hash.
 - Input Finalizer: :func:`finalize_input` sets PSBT_IN_FINAL_SCRIPTWITNESS and
   clears what BIP174 says to clear; :func:`script_path_witness` assembles the
   witness of a script-path spend from the PSBT's own fields.
@@ -155,6 +157,30 @@ def add_tap_script_sig(
             f"{where} already has a different signature by {entry.xonly.hex()} for this leaf"
         )
     return _with_input(psbt, input_index, replace(inp, tap_script_sigs=(*inp.tap_script_sigs, entry)))
+
+
+def add_tap_key_sig(psbt: Psbt, input_index: int, internal_key: bytes, sig: bytes) -> Psbt:
+    """Add PSBT_IN_TAP_KEY_SIG (and PSBT_IN_TAP_INTERNAL_KEY) to a key-path input
+    whose output key is ``internal_key`` tweaked with no script tree (BIP86).  The
+    signature is verified against the input's BIP341 signature hash."""
+    inp = _input(psbt, input_index)
+    where = f"input {input_index}"
+    check_xonly(internal_key, "internal key")
+    if inp.is_final:
+        raise InputError(f"{where} is already finalized")
+    spk = psbt.spent_outputs[input_index].script_pubkey
+    _, output_key = tweak_pubkey(internal_key, None)
+    if spk != SEGWIT_V1_PREFIX + output_key:
+        raise InputError(f"{where}: the spent output is not the BIP86 output of that internal key")
+    if len(sig) not in (64, 65) or (len(sig) == 65 and sig[64] == 0):
+        raise InputError(f"{where}: a key-path signature is 64 bytes, or 65 with a hash type")
+    hash_type = sig[64] if len(sig) == 65 else 0
+    if hash_type not in VALID_TAPROOT_HASH_TYPES:
+        raise InputError(f"{where}: hash type 0x{hash_type:02x} is not a taproot hash type")
+    msg = taproot_sighash(psbt.tx, input_index, psbt.spent_outputs, hash_type)
+    if not schnorr_verify(output_key, msg, sig[:64]):
+        raise InputError(f"{where}: the key-path signature does not verify")
+    return _with_input(psbt, input_index, replace(inp, tap_key_sig=bytes(sig), tap_internal_key=bytes(internal_key)))
 
 
 def script_path_witness(

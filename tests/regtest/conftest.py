@@ -1,22 +1,21 @@
 """One test suite, two backends: every test taking ``chain`` runs on the embedded
-KernelChain and on a real bitcoind (skipped, with the reason, when none is found)."""
+KernelChain and on a real bitcoind (``scripts/test.sh`` provides one; skipped, with
+the reason, only where none is found or OCP_NO_BITCOIND=1)."""
 
 from __future__ import annotations
 
 import pytest
+from bitcoind_node import require_bitcoind
 
-from regtest.bitcoind import BitcoindChain, find_bitcoind
+from regtest.bitcoind import BitcoindChain
 from regtest.faucet import Faucet
 from regtest.kernel import KernelChain
 from taptrees.hashes import sha256
 
-NO_BITCOIND = "no bitcoind binary: set $BITCOIND or put bitcoind on PATH to run this backend"
-
 
 @pytest.fixture(scope="session")
 def bitcoind_chain():
-    if find_bitcoind() is None:
-        pytest.skip(NO_BITCOIND)
+    require_bitcoind()
     with BitcoindChain() as chain:
         yield chain
 

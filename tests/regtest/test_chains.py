@@ -1,4 +1,8 @@
-"""The Chain protocol's behaviour, identical on KernelChain and bitcoind."""
+"""The Chain protocol's behaviour, identical on KernelChain and bitcoind.
+
+Reject reasons are compared exactly, as the Bitcoin Core version that the pinned
+kernel vendors (31.99) words them; the embedded mempool must say what the node says.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ from taptrees.opcodes import (
     OP_CHECKSIG,
     OP_DROP,
     OP_EQUALVERIFY,
+    OP_RETURN,
     OP_SHA256,
 )
 from taptrees.script import Script
+from taptrees.sighash import taproot_sighash
 from taptrees.tree import NUMS_INTERNAL_KEY, TapLeaf, TaprootOutput, TapTree
-from taptrees.tx import OutPoint, Tx, TxOut
+from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
 ALICE = sha256(b"alice")
 BOB = sha256(b"bob")
@@ -46,7 +52,10 @@ def spend_key(chain: Chain, outpoint: OutPoint, seckey: bytes, **fields) -> Tx:
 
 
 def rejected(result: Submission, reason: str) -> bool:
-    return not result.accepted and result.reason.startswith(reason)
+    return not result.accepted and result.reason == reason
+
+
+SCRIPT_FAILED = "mempool-script-verify-flag-failed ({})"
 
 
 def test_is_a_chain(chain):
@@ -106,11 +115,17 @@ def test_script_path_spend_and_bad_signature(chain, faucet):
     wrong_key = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(ALICE, m), b"open sesame"], outputs
     )
-    assert rejected(chain.submit(wrong_key), "mandatory-script-verify-flag-failed")
+    refused = chain.submit(wrong_key)
+    assert rejected(refused, SCRIPT_FAILED.format("Invalid Schnorr signature"))
+    prevout_txt = f"{funded.txid}:{funded.vout}"
+    assert refused.detail.startswith(
+        f"input 0 of {wrong_key.txid} (wtxid {wrong_key.wtxid}), spending {prevout_txt}"
+    )
     wrong_preimage = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame!"], outputs
     )
-    assert rejected(chain.test_accept(wrong_preimage), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.test_accept(wrong_preimage),
+                    SCRIPT_FAILED.format("Script failed an OP_EQUALVERIFY operation"))
     good = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame"], outputs
     )
@@ -145,12 +160,114 @@ def test_double_spend(chain, faucet):
     first = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 69_000)])
     second = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(ALICE, 69_000)])
     assert chain.submit(first).accepted
+    # Full RBF: the same fee does not pay for relaying the replacement (rule 4).
     conflict = chain.submit(second)
-    # No replacement here; a full-RBF bitcoind says why the replacement fails.
-    assert not conflict.accepted
-    assert conflict.reason in ("txn-mempool-conflict", "insufficient fee")
+    assert rejected(conflict, "insufficient fee")
+    relay = -(-second.vsize * 100 // 1000)  # incremental relay fee, 100 sat/kvB
+    assert conflict.detail == (
+        f"rejecting replacement {second.txid}, not enough additional fees to relay; "
+        f"0.00 < 0.{relay:08d}"
+    )
     chain.mine(1, faucet.script_pubkey)
     assert rejected(chain.submit(second), "bad-txns-inputs-missingorspent")
+
+
+def test_replacement_by_fee(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 70_000)
+    prevout = chain.get_output(funded).txout
+
+    def pay(value: int) -> Tx:
+        return key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, value)])
+
+    first, cheaper, richer = pay(69_000), pay(69_500), pay(68_000)
+    assert chain.submit(first).accepted
+    less = chain.test_accept(cheaper)
+    assert rejected(less, "insufficient fee")
+    assert less.detail == (f"rejecting replacement {cheaper.txid}, less fees than conflicting "
+                           "txs; 0.000005 < 0.00001")
+    assert chain.submit(richer).accepted  # 1,000 sat more: rules 3, 4 and the diagram hold
+    assert chain.mempool() == [richer.txid]
+    chain.mine(1, faucet.script_pubkey)
+    assert chain.confirmations(richer.txid) == 1 and chain.confirmations(first.txid) is None
+
+
+def test_replacement_must_improve_the_feerate_diagram(chain, faucet):
+    """A parent with a high-fee child forms one chunk of high feerate.  A replacement
+    paying more than both (rules 3 and 4) but at a lower feerate would lower the
+    mempool's feerate diagram where that chunk was: refused.  One paying more at a
+    higher feerate evicts parent and child."""
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 100_000)
+    prevout = chain.get_output(funded).txout
+    parent = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(ALICE, 99_800)])
+    child = key_path_spend(OutPoint(parent.txid, 0), parent.outputs[0], key_output(ALICE),
+                           ALICE, [pay_to(BOB, 79_800)])
+    assert chain.submit(parent).accepted and chain.submit(child).accepted
+    wide = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 1_000)] * 40)
+    result = chain.test_accept(wide)  # 60,000 sat fee, ~33 sat/vB against ~91 sat/vB
+    assert rejected(result, "replacement-failed")
+    assert result.detail == "insufficient feerate: does not improve feerate diagram"
+    narrow = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 10_000)])
+    assert chain.submit(narrow).accepted
+    assert chain.mempool() == [narrow.txid]
+
+
+def test_replacement_cannot_spend_what_it_replaces(chain, faucet):
+    a = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    b = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prev_a, prev_b = chain.get_output(a).txout, chain.get_output(b).txout
+    first = key_path_spend(a, prev_a, key_output(ALICE), ALICE, [pay_to(ALICE, 49_000)])
+    assert chain.submit(first).accepted
+    # spends `a` again (conflict with `first`) and `first`'s output: self-contradictory
+    both = Tx(2, (TxIn(b), TxIn(a), TxIn(OutPoint(first.txid, 0))), (pay_to(BOB, 60_000),), 0)
+    spent = [prev_b, prev_a, first.outputs[0]]
+    for i in range(3):
+        both = both.with_witness(i, [key_output(ALICE).key_path_sign(
+            ALICE, taproot_sighash(both, i, spent))])
+    result = chain.test_accept(both)
+    assert rejected(result, "bad-txns-spends-conflicting-tx")
+    assert result.detail == f"{both.txid} spends conflicting transaction {first.txid}"
+
+
+def test_resubmission_and_known_transactions(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    spend = spend_key(chain, funded, ALICE)
+    assert chain.submit(spend).accepted
+    assert chain.submit(spend).accepted  # sendrawtransaction: already there is fine
+    assert rejected(chain.test_accept(spend), "txn-already-in-mempool")
+    chain.mine(1, faucet.script_pubkey)
+    assert rejected(chain.submit(spend), "txn-already-known")
+
+
+def test_fee_and_dust_policy(chain, faucet):
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prevout = chain.get_output(funded).txout
+
+    def pay(*values: int) -> Tx:
+        return key_path_spend(funded, prevout, key_output(ALICE), ALICE,
+                              [pay_to(BOB, v) for v in values])
+
+    free = pay(50_000)
+    need = -(-free.vsize * 100 // 1000)  # -minrelaytxfee 100 sat/kvB, rounded up
+    result = chain.submit(free)
+    assert rejected(result, "min relay fee not met") and result.detail == f"0 < {need}"
+    one_dust = pay(40_000, 329)  # P2TR dust threshold is 330 sat
+    result = chain.test_accept(one_dust)
+    assert rejected(result, "dust") and result.detail == "tx with dust output must be 0-fee"
+    assert rejected(chain.test_accept(pay(40_000, 329, 329)), "dust")
+    assert chain.submit(pay(40_000, 330)).accepted
+
+
+def test_burn_is_relayed(chain, faucet):
+    """An OP_RETURN output with value (what Slash and Disprove burn) is standard and
+    relayed; several OP_RETURN outputs are too (Core 30 on)."""
+    funded = faucet.fund(key_output(ALICE).script_pubkey, 50_000)
+    prevout = chain.get_output(funded).txout
+    burns = [TxOut(10_000, Script([OP_RETURN, b"burn"]).raw), TxOut(5_000, bytes([OP_RETURN]))]
+    tx = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 34_000), *burns])
+    assert chain.submit(tx).accepted
+    chain.mine(1, faucet.script_pubkey)
+    assert chain.confirmations(tx.txid) == 1
+    assert chain.get_output(OutPoint(tx.txid, 1)) is None  # provably unspendable
 
 
 def csv_output(blocks: int) -> TaprootOutput:
@@ -171,7 +288,8 @@ def test_csv_not_yet_then_met(chain, faucet):
     chain.mine(8, faucet.script_pubkey)  # funding has 9 confirmations: one short
     assert rejected(chain.test_accept(spend(10)), "non-BIP68-final")
     # A sequence lock of 9 is met now, but the leaf demands 10.
-    assert rejected(chain.submit(spend(9)), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.submit(spend(9)),
+                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(1, faucet.script_pubkey)
     assert chain.submit(spend(10)).accepted
 
@@ -189,7 +307,8 @@ def test_cltv(chain, faucet):
 
     assert rejected(chain.submit(spend(unlock)), "non-final")
     # Final for the next block, but below what the leaf demands.
-    assert rejected(chain.submit(spend(chain.height())), "mandatory-script-verify-flag-failed")
+    assert rejected(chain.submit(spend(chain.height())),
+                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(unlock - chain.height() - 1, faucet.script_pubkey)  # next block is `unlock`
     assert rejected(chain.test_accept(spend(unlock)), "non-final")
     chain.mine(1, faucet.script_pubkey)
@@ -279,3 +398,46 @@ def test_faucet_funds_several_roles_in_one_transaction(chain, faucet: Faucet):
     assert [chain.get_output(o).txout.value for o in outs] == [10_000, 20_000]
     assert len({o.txid for o in outs}) == 1
     assert faucet.balance() < before - 30_000 + (50 * 10**8)  # fee paid; new coinbase matures later
+
+
+# --- packages (submitpackage) --------------------------------------------------------------
+
+
+def low_fee_parent(chain: Chain, faucet: Faucet, fee: int) -> tuple[Tx, OutPoint]:
+    """A confirmed coin of ALICE's spent to ALICE (two outputs) paying only ``fee``."""
+    coin = faucet.fund(key_output(ALICE).script_pubkey, 100_000)
+    utxo = chain.get_output(coin)
+    half = (utxo.txout.value - fee) // 2
+    outs = [pay_to(ALICE, half), pay_to(ALICE, utxo.txout.value - fee - half)]
+    parent = key_path_spend(coin, utxo.txout, key_output(ALICE), ALICE, outs)
+    return parent, OutPoint(parent.txid, 0)
+
+
+def test_package_child_pays_for_a_parent_below_the_relay_fee(chain, faucet):
+    """A parent paying 0 sat is refused alone ("min relay fee not met"); with a child
+    paying for both (CPFP) the package gets in and both are mined."""
+    parent, out = low_fee_parent(chain, faucet, 0)
+    assert rejected(chain.submit(parent), "min relay fee not met")
+    value = parent.outputs[0].value
+    child = key_path_spend(out, parent.outputs[0], key_output(ALICE), ALICE, [pay_to(BOB, value - 2_000)])
+    result = chain.submit_package([parent, child])
+    assert result.accepted and result.message == "success", result
+    assert [r.accepted for r in result.results] == [True, True]
+    chain.mine(1, key_output(BOB).script_pubkey)
+    assert chain.confirmations(parent.txid) == 1 and chain.confirmations(child.txid) == 1
+
+
+def test_package_whose_child_pays_too_little_is_refused(chain, faucet):
+    parent, out = low_fee_parent(chain, faucet, 0)
+    value = parent.outputs[0].value
+    child = key_path_spend(out, parent.outputs[0], key_output(ALICE), ALICE, [pay_to(BOB, value - 1)])
+    result = chain.submit_package([parent, child])
+    assert not result.accepted and result.message == "transaction failed"
+    assert chain.get_output(OutPoint(parent.txid, 1)) is None  # nothing stayed in the mempool
+
+
+def test_package_not_child_with_parents_is_refused(chain, faucet):
+    parent, _ = low_fee_parent(chain, faucet, 1_000)
+    other, _ = low_fee_parent(chain, faucet, 1_000)
+    result = chain.submit_package([parent, other])
+    assert not result.accepted

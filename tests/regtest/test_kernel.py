@@ -110,20 +110,30 @@ def test_time_based_sequence_lock():
 
 
 def test_standardness_switch():
+    """Core 31's defaults relay an 84-byte OP_RETURN script; ``-datacarriersize=83``
+    refuses it ("datacarrier"), a nonstandard output script is "scriptpubkey", and
+    ``-acceptnonstdtxn=1`` takes both (the kernel mines them: they are consensus-valid)."""
     big_data = TxOut(0, bytes([OP_RETURN, 76, 81]) + bytes(81))  # 84-byte OP_RETURN script
+    bare = TxOut(1_000, bytes([OP_CHECKSIG]))
     assert output_type(big_data.script_pubkey) == "nulldata"
-    for policy, accepted in ((Policy(), False), (Policy(require_standard=False), True)):
+    cases = [
+        (Policy(), big_data, ""),
+        (Policy(max_datacarrier_bytes=83), big_data, "datacarrier"),
+        (Policy(max_datacarrier_bytes=None), big_data, "datacarrier"),
+        (Policy(), bare, "scriptpubkey"),
+        (Policy(require_standard=False, max_datacarrier_bytes=83), big_data, ""),
+        (Policy(require_standard=False), bare, ""),
+    ]
+    for policy, extra, reason in cases:
         with KernelChain(policy=policy) as chain:
             faucet = Faucet(chain, KEY)
             faucet.mine_coins(1)
             funded = faucet.fund(SPK, 30_000)
             tx = key_path_spend(funded, TxOut(30_000, SPK), TaprootOutput(xonly_pubkey(KEY)), KEY,
-                                [TxOut(29_000, SPK), big_data])
+                                [TxOut(28_000, SPK), extra])
             result = chain.submit(tx)
-            assert result.accepted == accepted
-            if not accepted:
-                assert result.reason == "scriptpubkey"
-            else:
+            assert result.accepted == (not reason) and result.reason == reason, (policy, result)
+            if result.accepted:
                 chain.mine(1, SPK)  # the kernel takes it in a block
                 assert chain.confirmations(tx.txid) == 1
 

@@ -1,7 +1,12 @@
-"""Output descriptors for mining to a raw script: ``raw(<hex>)#<checksum>`` (BIP380,
-BIP385)."""
+"""Output descriptors (BIP380): the checksum, ``raw(<hex>)`` (BIP385) for mining
+to a raw script, and ``tr(KEY,{...})`` (BIP386) for taproot outputs whose leaves
+are all miniscript (BIP379)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from taptrees.tree import TapBranch, TapLeaf, TapNode, TaprootOutput
 
 _INPUT_CHARSET = (
     "0123456789()[],'/*abcdefgh@:$%{}"
@@ -46,5 +51,27 @@ def descriptor_checksum(descriptor: str) -> str:
 
 def raw_descriptor(script_pubkey: bytes) -> str:
     """``raw(<hex>)#checksum``: pays exactly ``script_pubkey`` (BIP385)."""
-    body = f"raw({script_pubkey.hex()})"
+    return with_checksum(f"raw({script_pubkey.hex()})")
+
+
+def with_checksum(body: str) -> str:
     return f"{body}#{descriptor_checksum(body)}"
+
+
+def tr_descriptor(output: TaprootOutput, leaf_expr: Callable[[TapLeaf], str | None]) -> str | None:
+    """``tr(KEY,TREE)#checksum`` of ``output`` (BIP386), the tree written in its real
+    shape, each leaf as ``leaf_expr`` gives it (its miniscript); None as soon as one
+    leaf has no expression (that output has no descriptor)."""
+
+    def tree(node: TapNode) -> str | None:
+        if isinstance(node, TapLeaf):
+            return leaf_expr(node)
+        assert isinstance(node, TapBranch)
+        left, right = tree(node.left), tree(node.right)
+        return None if left is None or right is None else f"{{{left},{right}}}"
+
+    key = output.internal_key.hex()
+    if output.tree is None:
+        return with_checksum(f"tr({key})")
+    body = tree(output.tree.root)
+    return None if body is None else with_checksum(f"tr({key},{body})")

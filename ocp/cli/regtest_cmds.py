@@ -1,0 +1,224 @@
+"""``ocp regtest fund|send|mine|coins``: the embedded regtest chain (blocks
+validated by libbitcoinkernel, kept in ``--chain-dir`` between commands), for
+trying a ceremony end to end without a node.
+
+* ``fund`` mines coins to a throwaway faucet key and pays each role's BIP86
+  address (``ocp params addresses``) its minimum amount plus ``--extra``, in one
+  confirmed transaction, then writes the params with their ``[funding]`` coins;
+* ``send`` submits a transaction (``ocp graph tx`` hex) and mines it in a block;
+* ``mine`` lets blocks pass (timelocks);
+* ``coins`` checks the params' ``[funding]`` coins against the chain.
+
+The embedded chain keeps no mempool between commands: ``send`` mines at once.
+With a bitcoind instead, docs/ceremony.md shows the ``bitcoin-cli`` equivalents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.output import emit, field, markup, progress
+from ocp.errors import UserError
+from ocp.fileio import check_output, names_a_file, read_text
+from ocp.params import DEFAULT_NETWORK, Funding, Params, load_params, save_params
+from taptrees.errors import InputError
+from taptrees.tree import NUMS_INTERNAL_KEY, TaprootOutput
+from taptrees.tx import Tx
+
+CHAIN_DIR_HELP = "folder of the embedded regtest chain (made on first use)"
+#: Blocks mined by ``mine`` pay an output nobody can spend (BIP341's NUMS key, no tree).
+MINE_TO = TaprootOutput(NUMS_INTERNAL_KEY).script_pubkey
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    reg = sub.add_parser("regtest", help="the embedded regtest chain: fund roles, send transactions, mine")
+    rsub = reg.add_subparsers(dest="regtest_command", metavar="ACTION")
+    rsub.required = True
+
+    fund = rsub.add_parser("fund", help="fund the depositor and operator; write params with their [funding]")
+    fund.add_argument("params", help="params file (.toml or .json)")
+    fund.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
+    fund.add_argument("--extra", type=int, default=100_000,
+                      help="satoshis paid to each role above its minimum (comes back as change)")
+    fund.add_argument("-o", "--output",
+                      help="params file to write with the [funding] coins (not the input; "
+                           "without -o the coins are only printed)")  # fmt: skip
+    fund.add_argument("--force", action="store_true",
+                      help="replace an existing output file (never an input or a key file)")
+    fund.add_argument("--json", action="store_true", help="machine-readable output")
+    fund.set_defaults(func=cmd_fund)
+
+    send = rsub.add_parser("send", help="submit a transaction and mine it (exit 1 if the chain refuses it)")
+    send.add_argument("tx", metavar="HEX|FILE|-", help="transaction hex, a file holding it, or - for stdin")
+    send.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
+    send.add_argument("--json", action="store_true", help="machine-readable output")
+    send.set_defaults(func=cmd_send)
+
+    mine = rsub.add_parser("mine", help="mine empty blocks (to pass a timelock)")
+    mine.add_argument("blocks", type=int, help="how many blocks")
+    mine.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
+    mine.add_argument("--json", action="store_true", help="machine-readable output")
+    mine.set_defaults(func=cmd_mine)
+
+    coins = rsub.add_parser("coins", help="check the params' [funding] coins on the chain (exit 1 if wrong)")
+    coins.add_argument("params", help="params file (.toml or .json)")
+    coins.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
+    coins.add_argument("--json", action="store_true", help="machine-readable output")
+    coins.set_defaults(func=cmd_coins)
+
+
+def open_chain(chain_dir: str, create: bool = True):
+    from regtest.kernel import KernelChain
+
+    folder = Path(chain_dir)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--chain-dir {folder} is not a folder")
+    if not folder.exists() and not create:
+        raise UserError(f"--chain-dir {folder} does not exist (ocp regtest fund makes it)")
+    return KernelChain(folder)
+
+
+def _require_regtest(params: Params, path: str) -> None:
+    if params.network != DEFAULT_NETWORK:
+        raise UserError(f"{path} is for {params.network}; the embedded chain is regtest")
+
+
+def cmd_fund(args: argparse.Namespace) -> int:
+    from ocp.funding import role_funding
+    from regtest.faucet import Faucet
+
+    if not 0 <= args.extra <= 10**12:
+        raise UserError("--extra must be between 0 and 10^12 satoshis")
+    out = None
+    if args.output:
+        out = check_output(args.output, force=args.force, inputs=(args.params,))
+    params = load_params(args.params)
+    _require_regtest(params, args.params)
+    with progress(args, phases=2) as bar:
+        bar.phase("computing minimum amounts")
+        roles = role_funding(params)
+        bar.phase(f"mining and paying on the chain in {args.chain_dir}")
+        with open_chain(args.chain_dir) as chain:
+            faucet = Faucet(chain, secrets.token_bytes(32))  # throwaway: only regtest coins
+            amounts = [r.minimum + args.extra for r in roles]
+            outpoints = faucet.fund_many([(r.script_pubkey, a) for r, a in zip(roles, amounts, strict=True)])
+            height = chain.height()
+    coins = {_coin_name(r.role, r.operator): Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
+    funded = replace(
+        params,
+        depositor_funding=coins["depositor"],
+        operator_funding=tuple(c for name, c in coins.items() if name != "depositor"),
+    )
+    if out is not None:
+        save_params(funded, out)
+    info = {
+        "chain_dir": args.chain_dir,
+        "height": height,
+        "funding": {role: coin.to_str() for role, coin in coins.items()},
+        "output": None if out is None else str(out),
+    }
+
+    def render(console) -> None:
+        console.print(f"funded on the embedded chain in {markup(args.chain_dir)} (height {height}):")
+        for role, coin in info["funding"].items():
+            field(console, role, coin, indent=2)
+        if out is not None:
+            console.print(f"wrote {markup(out)} with these [funding] coins", highlight=False)
+        else:
+            console.print("add them to the params file's \\[funding] section (or give -o)")
+
+    emit(args, info, render)
+    return EXIT_OK
+
+
+def _read_tx(arg: str) -> Tx:
+    if arg == "-":
+        text = sys.stdin.read()
+    elif names_a_file(arg):
+        text = read_text(arg, "transaction file")
+    else:
+        text = arg
+    if not text.strip():
+        raise UserError("no transaction given")
+    try:
+        return Tx.from_hex(text)
+    except InputError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    tx = _read_tx(args.tx)
+    with open_chain(args.chain_dir, create=False) as chain:
+        result = chain.submit(tx)
+        if result.accepted:
+            chain.mine(1, MINE_TO)
+        height = chain.height()
+    info = {
+        "txid": tx.txid,
+        "accepted": result.accepted,
+        "reason": result.reason,
+        "detail": result.detail,
+        "height": height,
+    }
+
+    def render(console) -> None:
+        field(console, "txid", tx.txid)
+        if result.accepted:
+            console.print(f"[green]accepted[/], mined at height {height}")
+        else:
+            console.print("[red]refused[/]")
+            field(console, "reason", f"{result.reason} {result.detail}".strip(), indent=2)
+
+    emit(args, info, render)
+    return EXIT_OK if result.accepted else EXIT_CHECK_FAILED
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    if not 1 <= args.blocks <= 10_000:
+        raise UserError("blocks must be between 1 and 10000")
+    with progress(args) as bar:
+        bar.phase(f"mining {args.blocks} blocks")
+        with open_chain(args.chain_dir, create=False) as chain:
+            chain.mine(args.blocks, MINE_TO)
+            height = chain.height()
+    emit(args, {"mined": args.blocks, "height": height})
+    return EXIT_OK
+
+
+def _coin_name(role, operator: int | None) -> str:
+    return role.value if operator is None else f"{role.value} {operator}"
+
+
+def cmd_coins(args: argparse.Namespace) -> int:
+    from ocp.funding import funded_by, key_path_output
+
+    params = load_params(args.params)
+    _require_regtest(params, args.params)
+    given = [params.depositor_funding, *(params.operator_funding or [None] * len(params.operators))]
+    coins = {_coin_name(role, number): (coin, key)
+             for (role, number, key, _), coin in zip(funded_by(params), given, strict=True)}  # fmt: skip
+    results = {}
+    with open_chain(args.chain_dir, create=False) as chain:
+        for role, (coin, pubkey) in coins.items():
+            if coin is None:
+                results[role] = {"coin": None, "ok": False, "problem": "no [funding] coin given"}
+                continue
+            utxo = chain.get_output(coin.outpoint)
+            want = key_path_output(pubkey).script_pubkey
+            if utxo is None:
+                problem = "not an unspent output on this chain"
+            elif utxo.txout.value != coin.amount:
+                problem = f"holds {utxo.txout.value} sat, params say {coin.amount}"
+            elif utxo.txout.script_pubkey != want:
+                problem = f"does not pay the {role}'s key (its BIP86 address)"
+            else:
+                problem = ""
+            results[role] = {"coin": coin.to_str(), "ok": not problem, "problem": problem}
+    ok = all(r["ok"] for r in results.values())
+    emit(args, {"ok": ok, "coins": results})
+    return EXIT_OK if ok else EXIT_CHECK_FAILED
