@@ -12,7 +12,7 @@ from ocp.zkvm.fastgen import numba_twin
 from taptrees.hashcore.blake3_kernels import compress_scalars
 
 S = numba_twin()
-SOURCE_DIGEST = "e1978e929242406df6741883765b488c6009d79454c80eab2079502d533b7c16"
+SOURCE_DIGEST = "aabc9c46ab9a7e451571f364eb6ae48be146b520d80bbf037da93a36af939da4"
 MNEMONICS = ('add', 'addi', 'addiu', 'addu', 'and', 'andi', 'badpc', 'beq', 'bgez', 'bgezal', 'bgtz', 'blez', 'bltz', 'bltzal', 'bne', 'break', 'clo', 'clz', 'div', 'divu', 'ext', 'ins', 'invalid', 'j', 'jal', 'jalr', 'jr', 'lb', 'lbu', 'lh', 'lhu', 'll', 'lui', 'lw', 'lwl', 'lwr', 'madd', 'maddu', 'mfhi', 'mflo', 'movn', 'movz', 'msub', 'msubu', 'mthi', 'mtlo', 'mul', 'mult', 'multu', 'nor', 'or', 'ori', 'pref', 'rotr', 'rotrv', 'sb', 'sc', 'seb', 'seh', 'sh', 'sll', 'sllv', 'slt', 'slti', 'sltiu', 'sltu', 'sra', 'srav', 'srl', 'srlv', 'sub', 'subu', 'sw', 'swl', 'swr', 'sync', 'syscall', 'teq', 'tge', 'tgeu', 'tlt', 'tltu', 'tne', 'wsbh', 'xor', 'xori')
 N_KINDS = 255
 WRITE_KIND = 144
@@ -23,764 +23,512 @@ FAULT_KINDS = np.array([200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 2
 
 @njit(cache=True, nogil=True)
 def read1(k, w, pc, npc, m, L):
-    if k < 127:
-        if k < 63:
-            if k < 31:
-                if k < 15:
-                    if k < 7:
-                        if k < 3:
-                            if k == 0:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 1:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 2:
-                                return S.r_rs(w, pc, npc, m, L)
-                            return -1
-                        if k < 5:
-                            if k == 3:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 4:
-                                return S.r_rs(w, pc, npc, m, L)
-                            return -1
-                        if k == 5:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 6:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k < 11:
-                        if k < 9:
-                            if k == 7:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 8:
-                                return S.r_rs(w, pc, npc, m, L)
-                            return -1
-                        if k == 9:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 10:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k < 13:
-                        if k == 11:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 12:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k == 13:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 14:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 23:
-                    if k < 19:
-                        if k < 17:
-                            if k == 15:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 16:
-                                return S.r_rs(w, pc, npc, m, L)
-                            return -1
-                        if k == 17:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 18:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k < 21:
-                        if k == 19:
-                            return S.r_rt(w, pc, npc, m, L)
-                        if k == 20:
-                            return S.r_rt(w, pc, npc, m, L)
-                        return -1
-                    if k == 21:
-                        return S.r_rt(w, pc, npc, m, L)
-                    if k == 22:
-                        return S.r_rt(w, pc, npc, m, L)
-                    return -1
-                if k < 27:
-                    if k < 25:
-                        if k == 23:
-                            return S.r_rt(w, pc, npc, m, L)
-                        if k == 24:
-                            return S.r_rt(w, pc, npc, m, L)
-                        return -1
-                    if k == 25:
-                        return S.r_rt(w, pc, npc, m, L)
-                    if k == 26:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 29:
-                    if k == 27:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 28:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 29:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 30:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 47:
-                if k < 39:
-                    if k < 35:
-                        if k < 33:
-                            if k == 31:
-                                return S.r_rs(w, pc, npc, m, L)
-                            if k == 32:
-                                return S.r_rs(w, pc, npc, m, L)
-                            return -1
-                        if k == 33:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 34:
-                            return S.r_none(w, pc, npc, m, L)
-                        return -1
-                    if k < 37:
-                        if k == 35:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 36:
-                            return S.r_hi(w, pc, npc, m, L)
-                        return -1
-                    if k == 37:
-                        return S.r_lo(w, pc, npc, m, L)
-                    if k == 38:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 43:
-                    if k < 41:
-                        if k == 39:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 40:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k == 41:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 42:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 45:
-                    if k == 43:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 44:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 45:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 46:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 55:
-                if k < 51:
-                    if k < 49:
-                        if k == 47:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 48:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k == 49:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 50:
-                        return S.r_lo(w, pc, npc, m, L)
-                    return -1
-                if k < 53:
-                    if k == 51:
-                        return S.r_t1(w, pc, npc, m, L)
-                    if k == 52:
-                        return S.r_lo(w, pc, npc, m, L)
-                    return -1
-                if k == 53:
-                    return S.r_hi(w, pc, npc, m, L)
-                if k == 54:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 59:
-                if k < 57:
-                    if k == 55:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 56:
-                        return S.r_lo(w, pc, npc, m, L)
-                    return -1
-                if k == 57:
-                    return S.r_t1(w, pc, npc, m, L)
-                if k == 58:
-                    return S.r_lo(w, pc, npc, m, L)
-                return -1
-            if k < 61:
-                if k == 59:
-                    return S.r_hi(w, pc, npc, m, L)
-                if k == 60:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k == 61:
-                return S.r_rs(w, pc, npc, m, L)
-            if k == 62:
-                return S.r_lo(w, pc, npc, m, L)
-            return -1
-        if k < 95:
-            if k < 79:
-                if k < 71:
-                    if k < 67:
-                        if k < 65:
-                            if k == 63:
-                                return S.r_t1(w, pc, npc, m, L)
-                            if k == 64:
-                                return S.r_lo(w, pc, npc, m, L)
-                            return -1
-                        if k == 65:
-                            return S.r_hi(w, pc, npc, m, L)
-                        if k == 66:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k < 69:
-                        if k == 67:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 68:
-                            return S.r_lo(w, pc, npc, m, L)
-                        return -1
-                    if k == 69:
-                        return S.r_t1(w, pc, npc, m, L)
-                    if k == 70:
-                        return S.r_lo(w, pc, npc, m, L)
-                    return -1
-                if k < 75:
-                    if k < 73:
-                        if k == 71:
-                            return S.r_hi(w, pc, npc, m, L)
-                        if k == 72:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k == 73:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 74:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 77:
-                    if k == 75:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 76:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 77:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 78:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 87:
-                if k < 83:
-                    if k < 81:
-                        if k == 79:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 80:
-                            return S.r_none(w, pc, npc, m, L)
-                        return -1
-                    if k == 81:
-                        return S.r_none(w, pc, npc, m, L)
-                    if k == 82:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 85:
-                    if k == 83:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 84:
-                        return S.r_none(w, pc, npc, m, L)
-                    return -1
-                if k == 85:
-                    return S.r_none(w, pc, npc, m, L)
-                if k == 86:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 91:
-                if k < 89:
-                    if k == 87:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 88:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 89:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 90:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 93:
-                if k == 91:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 92:
-                    return S.r_none(w, pc, npc, m, L)
-                return -1
-            if k == 93:
-                return S.r_none(w, pc, npc, m, L)
-            if k == 94:
-                return S.r_none(w, pc, npc, m, L)
-            return -1
-        if k < 111:
-            if k < 103:
-                if k < 99:
-                    if k < 97:
-                        if k == 95:
-                            return S.r_rs(w, pc, npc, m, L)
-                        if k == 96:
-                            return S.r_rs(w, pc, npc, m, L)
-                        return -1
-                    if k == 97:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 98:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k < 101:
-                    if k == 99:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 100:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 101:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 102:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 107:
-                if k < 105:
-                    if k == 103:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 104:
-                        return S.r_rs(w, pc, npc, m, L)
-                    return -1
-                if k == 105:
-                    return S.r_t0(w, pc, npc, m, L)
-                if k == 106:
-                    return S.r_t0(w, pc, npc, m, L)
-                return -1
-            if k < 109:
-                if k == 107:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 108:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k == 109:
-                return S.r_none(w, pc, npc, m, L)
-            if k == 110:
-                return S.r_rs(w, pc, npc, m, L)
-            return -1
-        if k < 119:
-            if k < 115:
-                if k < 113:
-                    if k == 111:
-                        return S.r_rs(w, pc, npc, m, L)
-                    if k == 112:
-                        return S.r_rt(w, pc, npc, m, L)
-                    return -1
-                if k == 113:
-                    return S.r_rt(w, pc, npc, m, L)
-                if k == 114:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k < 117:
-                if k == 115:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 116:
-                    return S.r_rs(w, pc, npc, m, L)
-                return -1
-            if k == 117:
-                return S.r_rs(w, pc, npc, m, L)
-            if k == 118:
-                return S.r_rs(w, pc, npc, m, L)
-            return -1
-        if k < 123:
-            if k < 121:
-                if k == 119:
-                    return S.r_rs(w, pc, npc, m, L)
-                if k == 120:
-                    return S.r_t0(w, pc, npc, m, L)
-                return -1
-            if k == 121:
-                return S.r_t0(w, pc, npc, m, L)
-            if k == 122:
-                return S.r_rs(w, pc, npc, m, L)
-            return -1
-        if k < 125:
-            if k == 123:
-                return S.r_rs(w, pc, npc, m, L)
-            if k == 124:
-                return S.r_v0(w, pc, npc, m, L)
-            return -1
-        if k == 125:
-            return S.r_t0(w, pc, npc, m, L)
-        if k == 126:
-            return S.r_t0(w, pc, npc, m, L)
-        return -1
-    if k < 191:
-        if k < 159:
-            if k < 143:
-                if k < 135:
-                    if k < 131:
-                        if k < 129:
-                            if k == 127:
-                                return S.r_a1(w, pc, npc, m, L)
-                            if k == 128:
-                                return S.r_a2(w, pc, npc, m, L)
-                            return -1
-                        if k == 129:
-                            return S.r_a0(w, pc, npc, m, L)
-                        if k == 130:
-                            return S.r_input_len(w, pc, npc, m, L)
-                        return -1
-                    if k < 133:
-                        if k == 131:
-                            return S.r_t1(w, pc, npc, m, L)
-                        if k == 132:
-                            return S.r_a1(w, pc, npc, m, L)
-                        return -1
-                    if k == 133:
-                        return S.r_a1(w, pc, npc, m, L)
-                    if k == 134:
-                        return S.r_input_off(w, pc, npc, m, L)
-                    return -1
-                if k < 139:
-                    if k < 137:
-                        if k == 135:
-                            return S.r_t2(w, pc, npc, m, L)
-                        if k == 136:
-                            return S.r_t3(w, pc, npc, m, L)
-                        return -1
-                    if k == 137:
-                        return S.r_t5(w, pc, npc, m, L)
-                    if k == 138:
-                        return S.r_t3(w, pc, npc, m, L)
-                    return -1
-                if k < 141:
-                    if k == 139:
-                        return S.r_t2(w, pc, npc, m, L)
-                    if k == 140:
-                        return S.r_t3(w, pc, npc, m, L)
-                    return -1
-                if k == 141:
-                    return S.r_t2(w, pc, npc, m, L)
-                if k == 142:
-                    return S.r_t2(w, pc, npc, m, L)
-                return -1
-            if k < 151:
-                if k < 147:
-                    if k < 145:
-                        if k == 143:
-                            return S.r_t3(w, pc, npc, m, L)
-                        if k == 144:
-                            return S.r_a0(w, pc, npc, m, L)
-                        return -1
-                    if k == 145:
-                        return S.r_brk(w, pc, npc, m, L)
-                    if k == 146:
-                        return S.r_a3(w, pc, npc, m, L)
-                    return -1
-                if k < 149:
-                    if k == 147:
-                        return S.r_a0(w, pc, npc, m, L)
-                    if k == 148:
-                        return S.r_t1(w, pc, npc, m, L)
-                    return -1
-                if k == 149:
-                    return S.r_t1(w, pc, npc, m, L)
-                if k == 150:
-                    return S.r_t1(w, pc, npc, m, L)
-                return -1
-            if k < 155:
-                if k < 153:
-                    if k == 151:
-                        return S.r_t2(w, pc, npc, m, L)
-                    if k == 152:
-                        return S.r_a1(w, pc, npc, m, L)
-                    return -1
-                if k == 153:
-                    return S.r_a1(w, pc, npc, m, L)
-                if k == 154:
-                    return S.r_a0(w, pc, npc, m, L)
-                return -1
-            if k < 157:
-                if k == 155:
-                    return S.r_a0(w, pc, npc, m, L)
-                if k == 156:
-                    return S.r_a0(w, pc, npc, m, L)
-                return -1
-            if k == 157:
-                return S.r_a2(w, pc, npc, m, L)
-            if k == 158:
-                return S.r_a0(w, pc, npc, m, L)
-            return -1
-        if k < 175:
-            if k < 167:
-                if k < 163:
-                    if k < 161:
-                        if k == 159:
-                            return S.r_t1(w, pc, npc, m, L)
-                        if k == 160:
-                            return S.r_t1(w, pc, npc, m, L)
-                        return -1
-                    if k == 161:
-                        return S.r_a0(w, pc, npc, m, L)
-                    if k == 162:
-                        return S.r_t1(w, pc, npc, m, L)
-                    return -1
-                if k < 165:
-                    if k == 163:
-                        return S.r_t1(w, pc, npc, m, L)
-                    if k == 164:
-                        return S.r_t1(w, pc, npc, m, L)
-                    return -1
-                if k == 165:
-                    return S.r_sp(w, pc, npc, m, L)
-                if k == 166:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 171:
-                if k < 169:
-                    if k == 167:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 168:
-                        return S.r_frame(w, pc, npc, m, L)
-                    return -1
-                if k == 169:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 170:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 173:
-                if k == 171:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 172:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 173:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 174:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 183:
-            if k < 179:
-                if k < 177:
-                    if k == 175:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 176:
-                        return S.r_frame(w, pc, npc, m, L)
-                    return -1
-                if k == 177:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 178:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 181:
-                if k == 179:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 180:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 181:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 182:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 187:
-            if k < 185:
-                if k == 183:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 184:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 185:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 186:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 189:
-            if k == 187:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 188:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k == 189:
-            return S.r_frame(w, pc, npc, m, L)
-        if k == 190:
-            return S.r_frame(w, pc, npc, m, L)
-        return -1
-    if k < 223:
-        if k < 207:
-            if k < 199:
-                if k < 195:
-                    if k < 193:
-                        if k == 191:
-                            return S.r_frame(w, pc, npc, m, L)
-                        if k == 192:
-                            return S.r_frame(w, pc, npc, m, L)
-                        return -1
-                    if k == 193:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 194:
-                        return S.r_frame(w, pc, npc, m, L)
-                    return -1
-                if k < 197:
-                    if k == 195:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 196:
-                        return S.r_frame(w, pc, npc, m, L)
-                    return -1
-                if k == 197:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 198:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 203:
-                if k < 201:
-                    if k == 199:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 200:
-                        return S.r_none(w, pc, npc, m, L)
-                    return -1
-                if k == 201:
-                    return S.r_none(w, pc, npc, m, L)
-                if k == 202:
-                    return S.r_segv_handler(w, pc, npc, m, L)
-                return -1
-            if k < 205:
-                if k == 203:
-                    return S.r_usealt(w, pc, npc, m, L)
-                if k == 204:
-                    return S.r_sp(w, pc, npc, m, L)
-                return -1
-            if k == 205:
-                return S.r_onalt(w, pc, npc, m, L)
-            if k == 206:
-                return S.r_usealt(w, pc, npc, m, L)
-            return -1
-        if k < 215:
-            if k < 211:
-                if k < 209:
-                    if k == 207:
-                        return S.r_alt_sp(w, pc, npc, m, L)
-                    if k == 208:
-                        return S.r_usealt(w, pc, npc, m, L)
-                    return -1
-                if k == 209:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 210:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 213:
-                if k == 211:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 212:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 213:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 214:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 219:
-            if k < 217:
-                if k == 215:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 216:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 217:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 218:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 221:
-            if k == 219:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 220:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k == 221:
-            return S.r_frame(w, pc, npc, m, L)
-        if k == 222:
-            return S.r_frame(w, pc, npc, m, L)
-        return -1
-    if k < 239:
-        if k < 231:
-            if k < 227:
-                if k < 225:
-                    if k == 223:
-                        return S.r_frame(w, pc, npc, m, L)
-                    if k == 224:
-                        return S.r_frame(w, pc, npc, m, L)
-                    return -1
-                if k == 225:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 226:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k < 229:
-                if k == 227:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 228:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 229:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 230:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 235:
-            if k < 233:
-                if k == 231:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 232:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 233:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 234:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 237:
-            if k == 235:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 236:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k == 237:
-            return S.r_frame(w, pc, npc, m, L)
-        if k == 238:
-            return S.r_frame(w, pc, npc, m, L)
-        return -1
-    if k < 247:
-        if k < 243:
-            if k < 241:
-                if k == 239:
-                    return S.r_frame(w, pc, npc, m, L)
-                if k == 240:
-                    return S.r_frame(w, pc, npc, m, L)
-                return -1
-            if k == 241:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 242:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k < 245:
-            if k == 243:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 244:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k == 245:
-            return S.r_frame(w, pc, npc, m, L)
-        if k == 246:
-            return S.r_frame(w, pc, npc, m, L)
-        return -1
-    if k < 251:
-        if k < 249:
-            if k == 247:
-                return S.r_frame(w, pc, npc, m, L)
-            if k == 248:
-                return S.r_frame(w, pc, npc, m, L)
-            return -1
-        if k == 249:
-            return S.r_none(w, pc, npc, m, L)
-        if k == 250:
-            return S.r_frame(w, pc, npc, m, L)
-        return -1
-    if k < 253:
-        if k == 251:
-            return S.r_frame(w, pc, npc, m, L)
-        if k == 252:
-            return S.r_none(w, pc, npc, m, L)
-        return -1
+    if k == 0:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 1:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 2:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 3:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 4:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 5:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 6:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 7:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 8:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 9:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 10:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 11:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 12:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 13:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 14:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 15:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 16:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 17:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 18:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 19:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 20:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 21:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 22:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 23:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 24:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 25:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 26:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 27:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 28:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 29:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 30:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 31:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 32:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 33:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 34:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 35:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 36:
+        return S.r_hi(w, pc, npc, m, L)
+    if k == 37:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 38:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 39:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 40:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 41:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 42:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 43:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 44:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 45:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 46:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 47:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 48:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 49:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 50:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 51:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 52:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 53:
+        return S.r_hi(w, pc, npc, m, L)
+    if k == 54:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 55:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 56:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 57:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 58:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 59:
+        return S.r_hi(w, pc, npc, m, L)
+    if k == 60:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 61:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 62:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 63:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 64:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 65:
+        return S.r_hi(w, pc, npc, m, L)
+    if k == 66:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 67:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 68:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 69:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 70:
+        return S.r_lo(w, pc, npc, m, L)
+    if k == 71:
+        return S.r_hi(w, pc, npc, m, L)
+    if k == 72:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 73:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 74:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 75:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 76:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 77:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 78:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 79:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 80:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 81:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 82:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 83:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 84:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 85:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 86:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 87:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 88:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 89:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 90:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 91:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 92:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 93:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 94:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 95:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 96:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 97:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 98:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 99:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 100:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 101:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 102:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 103:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 104:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 105:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 106:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 107:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 108:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 109:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 110:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 111:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 112:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 113:
+        return S.r_rt(w, pc, npc, m, L)
+    if k == 114:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 115:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 116:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 117:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 118:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 119:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 120:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 121:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 122:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 123:
+        return S.r_rs(w, pc, npc, m, L)
+    if k == 124:
+        return S.r_v0(w, pc, npc, m, L)
+    if k == 125:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 126:
+        return S.r_t0(w, pc, npc, m, L)
+    if k == 127:
+        return S.r_a1(w, pc, npc, m, L)
+    if k == 128:
+        return S.r_a2(w, pc, npc, m, L)
+    if k == 129:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 130:
+        return S.r_input_len(w, pc, npc, m, L)
+    if k == 131:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 132:
+        return S.r_a1(w, pc, npc, m, L)
+    if k == 133:
+        return S.r_a1(w, pc, npc, m, L)
+    if k == 134:
+        return S.r_input_off(w, pc, npc, m, L)
+    if k == 135:
+        return S.r_t2(w, pc, npc, m, L)
+    if k == 136:
+        return S.r_t3(w, pc, npc, m, L)
+    if k == 137:
+        return S.r_t5(w, pc, npc, m, L)
+    if k == 138:
+        return S.r_t3(w, pc, npc, m, L)
+    if k == 139:
+        return S.r_t2(w, pc, npc, m, L)
+    if k == 140:
+        return S.r_t3(w, pc, npc, m, L)
+    if k == 141:
+        return S.r_t2(w, pc, npc, m, L)
+    if k == 142:
+        return S.r_t2(w, pc, npc, m, L)
+    if k == 143:
+        return S.r_t3(w, pc, npc, m, L)
+    if k == 144:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 145:
+        return S.r_brk(w, pc, npc, m, L)
+    if k == 146:
+        return S.r_a3(w, pc, npc, m, L)
+    if k == 147:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 148:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 149:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 150:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 151:
+        return S.r_t2(w, pc, npc, m, L)
+    if k == 152:
+        return S.r_a1(w, pc, npc, m, L)
+    if k == 153:
+        return S.r_a1(w, pc, npc, m, L)
+    if k == 154:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 155:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 156:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 157:
+        return S.r_a2(w, pc, npc, m, L)
+    if k == 158:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 159:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 160:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 161:
+        return S.r_a0(w, pc, npc, m, L)
+    if k == 162:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 163:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 164:
+        return S.r_t1(w, pc, npc, m, L)
+    if k == 165:
+        return S.r_sp(w, pc, npc, m, L)
+    if k == 166:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 167:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 168:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 169:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 170:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 171:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 172:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 173:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 174:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 175:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 176:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 177:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 178:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 179:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 180:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 181:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 182:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 183:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 184:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 185:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 186:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 187:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 188:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 189:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 190:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 191:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 192:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 193:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 194:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 195:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 196:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 197:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 198:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 199:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 200:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 201:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 202:
+        return S.r_segv_handler(w, pc, npc, m, L)
+    if k == 203:
+        return S.r_usealt(w, pc, npc, m, L)
+    if k == 204:
+        return S.r_sp(w, pc, npc, m, L)
+    if k == 205:
+        return S.r_onalt(w, pc, npc, m, L)
+    if k == 206:
+        return S.r_usealt(w, pc, npc, m, L)
+    if k == 207:
+        return S.r_alt_sp(w, pc, npc, m, L)
+    if k == 208:
+        return S.r_usealt(w, pc, npc, m, L)
+    if k == 209:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 210:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 211:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 212:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 213:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 214:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 215:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 216:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 217:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 218:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 219:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 220:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 221:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 222:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 223:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 224:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 225:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 226:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 227:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 228:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 229:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 230:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 231:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 232:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 233:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 234:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 235:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 236:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 237:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 238:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 239:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 240:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 241:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 242:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 243:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 244:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 245:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 246:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 247:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 248:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 249:
+        return S.r_none(w, pc, npc, m, L)
+    if k == 250:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 251:
+        return S.r_frame(w, pc, npc, m, L)
+    if k == 252:
+        return S.r_none(w, pc, npc, m, L)
     if k == 253:
         return S.r_segv_handler(w, pc, npc, m, L)
     if k == 254:
@@ -790,764 +538,512 @@ def read1(k, w, pc, npc, m, L):
 
 @njit(cache=True, nogil=True)
 def read2(k, w, pc, npc, m, v1, L):
-    if k < 127:
-        if k < 63:
-            if k < 31:
-                if k < 15:
-                    if k < 7:
-                        if k < 3:
-                            if k == 0:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            if k == 1:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            if k == 2:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            return -1
-                        if k < 5:
-                            if k == 3:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            if k == 4:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 5:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 6:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 11:
-                        if k < 9:
-                            if k == 7:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            if k == 8:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 9:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 10:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 13:
-                        if k == 11:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 12:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 13:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 14:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 23:
-                    if k < 19:
-                        if k < 17:
-                            if k == 15:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            if k == 16:
-                                return S.r2_rt(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 17:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 18:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 21:
-                        if k == 19:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 20:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 21:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 22:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 27:
-                    if k < 25:
-                        if k == 23:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 24:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 25:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 26:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 29:
-                    if k == 27:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 28:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 29:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 30:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k < 47:
-                if k < 39:
-                    if k < 35:
-                        if k < 33:
-                            if k == 31:
-                                return S.r2_none(w, pc, npc, m, v1, L)
-                            if k == 32:
-                                return S.r2_none(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 33:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 34:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 37:
-                        if k == 35:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 36:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 37:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 38:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 43:
-                    if k < 41:
-                        if k == 39:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 40:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 41:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 42:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 45:
-                    if k == 43:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 44:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 45:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                if k == 46:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k < 55:
-                if k < 51:
-                    if k < 49:
-                        if k == 47:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 48:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 49:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 50:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 53:
-                    if k == 51:
-                        return S.r2_t2(w, pc, npc, m, v1, L)
-                    if k == 52:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 53:
-                    return S.r2_t1(w, pc, npc, m, v1, L)
-                if k == 54:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k < 59:
-                if k < 57:
-                    if k == 55:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 56:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 57:
-                    return S.r2_t2(w, pc, npc, m, v1, L)
-                if k == 58:
-                    return S.r2_t0(w, pc, npc, m, v1, L)
-                return -1
-            if k < 61:
-                if k == 59:
-                    return S.r2_t1(w, pc, npc, m, v1, L)
-                if k == 60:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k == 61:
-                return S.r2_rt(w, pc, npc, m, v1, L)
-            if k == 62:
-                return S.r2_t0(w, pc, npc, m, v1, L)
-            return -1
-        if k < 95:
-            if k < 79:
-                if k < 71:
-                    if k < 67:
-                        if k < 65:
-                            if k == 63:
-                                return S.r2_t2(w, pc, npc, m, v1, L)
-                            if k == 64:
-                                return S.r2_t0(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 65:
-                            return S.r2_t1(w, pc, npc, m, v1, L)
-                        if k == 66:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 69:
-                        if k == 67:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        if k == 68:
-                            return S.r2_t0(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 69:
-                        return S.r2_t2(w, pc, npc, m, v1, L)
-                    if k == 70:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 75:
-                    if k < 73:
-                        if k == 71:
-                            return S.r2_t1(w, pc, npc, m, v1, L)
-                        if k == 72:
-                            return S.r2_rt(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 73:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 74:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 77:
-                    if k == 75:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 76:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 77:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 78:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k < 87:
-                if k < 83:
-                    if k < 81:
-                        if k == 79:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        if k == 80:
-                            return S.r2_none(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 81:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 82:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 85:
-                    if k == 83:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 84:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 85:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 86:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k < 91:
-                if k < 89:
-                    if k == 87:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 88:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 89:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                if k == 90:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k < 93:
-                if k == 91:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                if k == 92:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k == 93:
-                return S.r2_none(w, pc, npc, m, v1, L)
-            if k == 94:
-                return S.r2_none(w, pc, npc, m, v1, L)
-            return -1
-        if k < 111:
-            if k < 103:
-                if k < 99:
-                    if k < 97:
-                        if k == 95:
-                            return S.r2_load_word(w, pc, npc, m, v1, L)
-                        if k == 96:
-                            return S.r2_load_word(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 97:
-                        return S.r2_load_byte(w, pc, npc, m, v1, L)
-                    if k == 98:
-                        return S.r2_load_byte(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 101:
-                    if k == 99:
-                        return S.r2_load_half(w, pc, npc, m, v1, L)
-                    if k == 100:
-                        return S.r2_load_half(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 101:
-                    return S.r2_load_byte(w, pc, npc, m, v1, L)
-                if k == 102:
-                    return S.r2_load_byte(w, pc, npc, m, v1, L)
-                return -1
-            if k < 107:
-                if k < 105:
-                    if k == 103:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    if k == 104:
-                        return S.r2_rt(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 105:
-                    return S.r2_t1(w, pc, npc, m, v1, L)
-                if k == 106:
-                    return S.r2_t1(w, pc, npc, m, v1, L)
-                return -1
-            if k < 109:
-                if k == 107:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                if k == 108:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k == 109:
-                return S.r2_none(w, pc, npc, m, v1, L)
-            if k == 110:
-                return S.r2_store_byte(w, pc, npc, m, v1, L)
-            return -1
-        if k < 119:
-            if k < 115:
-                if k < 113:
-                    if k == 111:
-                        return S.r2_store_half(w, pc, npc, m, v1, L)
-                    if k == 112:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 113:
-                    return S.r2_t0(w, pc, npc, m, v1, L)
-                if k == 114:
-                    return S.r2_t0(w, pc, npc, m, v1, L)
-                return -1
-            if k < 117:
-                if k == 115:
-                    return S.r2_t0(w, pc, npc, m, v1, L)
-                if k == 116:
-                    return S.r2_rt(w, pc, npc, m, v1, L)
-                return -1
-            if k == 117:
-                return S.r2_rt(w, pc, npc, m, v1, L)
-            if k == 118:
-                return S.r2_store_byte(w, pc, npc, m, v1, L)
-            return -1
-        if k < 123:
-            if k < 121:
-                if k == 119:
-                    return S.r2_store_byte(w, pc, npc, m, v1, L)
-                if k == 120:
-                    return S.r2_t1(w, pc, npc, m, v1, L)
-                return -1
-            if k == 121:
-                return S.r2_t1(w, pc, npc, m, v1, L)
-            if k == 122:
-                return S.r2_t0(w, pc, npc, m, v1, L)
-            return -1
-        if k < 125:
-            if k == 123:
-                return S.r2_t0(w, pc, npc, m, v1, L)
-            if k == 124:
-                return S.r2_a0(w, pc, npc, m, v1, L)
-            return -1
-        if k == 125:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        if k == 126:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        return -1
-    if k < 191:
-        if k < 159:
-            if k < 143:
-                if k < 135:
-                    if k < 131:
-                        if k < 129:
-                            if k == 127:
-                                return S.r2_none(w, pc, npc, m, v1, L)
-                            if k == 128:
-                                return S.r2_none(w, pc, npc, m, v1, L)
-                            return -1
-                        if k == 129:
-                            return S.r2_a2(w, pc, npc, m, v1, L)
-                        if k == 130:
-                            return S.r2_input_off(w, pc, npc, m, v1, L)
-                        return -1
-                    if k < 133:
-                        if k == 131:
-                            return S.r2_t2(w, pc, npc, m, v1, L)
-                        if k == 132:
-                            return S.r2_t0(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 133:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 134:
-                        return S.r2_t0(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 139:
-                    if k < 137:
-                        if k == 135:
-                            return S.r2_input_word(w, pc, npc, m, v1, L)
-                        if k == 136:
-                            return S.r2_dst_word(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 137:
-                        return S.r2_t6(w, pc, npc, m, v1, L)
-                    if k == 138:
-                        return S.r2_t6(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 141:
-                    if k == 139:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 140:
-                        return S.r2_t4(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 141:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 142:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k < 151:
-                if k < 147:
-                    if k < 145:
-                        if k == 143:
-                            return S.r2_a1(w, pc, npc, m, v1, L)
-                        if k == 144:
-                            return S.r2_a2(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 145:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 146:
-                        return S.r2_a1(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 149:
-                    if k == 147:
-                        return S.r2_heap(w, pc, npc, m, v1, L)
-                    if k == 148:
-                        return S.r2_a0(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 149:
-                    return S.r2_t2(w, pc, npc, m, v1, L)
-                if k == 150:
-                    return S.r2_heap(w, pc, npc, m, v1, L)
-                return -1
-            if k < 155:
-                if k < 153:
-                    if k == 151:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 152:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 153:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 154:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k < 157:
-                if k == 155:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 156:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                return -1
-            if k == 157:
-                return S.r2_none(w, pc, npc, m, v1, L)
-            if k == 158:
-                return S.r2_a1(w, pc, npc, m, v1, L)
-            return -1
-        if k < 175:
-            if k < 167:
-                if k < 163:
-                    if k < 161:
-                        if k == 159:
-                            return S.r2_at_t1(w, pc, npc, m, v1, L)
-                        if k == 160:
-                            return S.r2_at_t1_4(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 161:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    if k == 162:
-                        return S.r2_at_t1_8(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 165:
-                    if k == 163:
-                        return S.r2_at_t1(w, pc, npc, m, v1, L)
-                    if k == 164:
-                        return S.r2_at_t1_4(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 165:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 166:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k < 171:
-                if k < 169:
-                    if k == 167:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    if k == 168:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 169:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 170:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k < 173:
-                if k == 171:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 172:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k == 173:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            if k == 174:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            return -1
-        if k < 183:
-            if k < 179:
-                if k < 177:
-                    if k == 175:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    if k == 176:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 177:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 178:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k < 181:
-                if k == 179:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 180:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k == 181:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            if k == 182:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            return -1
-        if k < 187:
-            if k < 185:
-                if k == 183:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 184:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k == 185:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            if k == 186:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            return -1
-        if k < 189:
-            if k == 187:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            if k == 188:
-                return S.r2_sigret(w, pc, npc, m, v1, L)
-            return -1
-        if k == 189:
-            return S.r2_sigret(w, pc, npc, m, v1, L)
-        if k == 190:
-            return S.r2_sigret(w, pc, npc, m, v1, L)
-        return -1
-    if k < 223:
-        if k < 207:
-            if k < 199:
-                if k < 195:
-                    if k < 193:
-                        if k == 191:
-                            return S.r2_sigret(w, pc, npc, m, v1, L)
-                        if k == 192:
-                            return S.r2_sigret(w, pc, npc, m, v1, L)
-                        return -1
-                    if k == 193:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    if k == 194:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    return -1
-                if k < 197:
-                    if k == 195:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    if k == 196:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 197:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                if k == 198:
-                    return S.r2_sigret(w, pc, npc, m, v1, L)
-                return -1
-            if k < 203:
-                if k < 201:
-                    if k == 199:
-                        return S.r2_sigret(w, pc, npc, m, v1, L)
-                    if k == 200:
-                        return S.r2_none(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 201:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 202:
-                    return S.r2_segv_flags(w, pc, npc, m, v1, L)
-                return -1
-            if k < 205:
-                if k == 203:
-                    return S.r2_alt_size(w, pc, npc, m, v1, L)
-                if k == 204:
-                    return S.r2_alt_sp(w, pc, npc, m, v1, L)
-                return -1
-            if k == 205:
-                return S.r2_alt_size(w, pc, npc, m, v1, L)
-            if k == 206:
-                return S.r2_onalt(w, pc, npc, m, v1, L)
-            return -1
-        if k < 215:
-            if k < 211:
-                if k < 209:
-                    if k == 207:
-                        return S.r2_alt_size(w, pc, npc, m, v1, L)
-                    if k == 208:
-                        return S.r2_sp(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 209:
-                    return S.r2_none(w, pc, npc, m, v1, L)
-                if k == 210:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k < 213:
-                if k == 211:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 212:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k == 213:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 214:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k < 219:
-            if k < 217:
-                if k == 215:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 216:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k == 217:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 218:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k < 221:
-            if k == 219:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 220:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k == 221:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        if k == 222:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        return -1
-    if k < 239:
-        if k < 231:
-            if k < 227:
-                if k < 225:
-                    if k == 223:
-                        return S.r2_fstore(w, pc, npc, m, v1, L)
-                    if k == 224:
-                        return S.r2_fstore(w, pc, npc, m, v1, L)
-                    return -1
-                if k == 225:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 226:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k < 229:
-                if k == 227:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 228:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k == 229:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 230:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k < 235:
-            if k < 233:
-                if k == 231:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 232:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k == 233:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 234:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k < 237:
-            if k == 235:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 236:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k == 237:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        if k == 238:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        return -1
-    if k < 247:
-        if k < 243:
-            if k < 241:
-                if k == 239:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                if k == 240:
-                    return S.r2_fstore(w, pc, npc, m, v1, L)
-                return -1
-            if k == 241:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 242:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k < 245:
-            if k == 243:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 244:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k == 245:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        if k == 246:
-            return S.r2_fstore(w, pc, npc, m, v1, L)
-        return -1
-    if k < 251:
-        if k < 249:
-            if k == 247:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            if k == 248:
-                return S.r2_fstore(w, pc, npc, m, v1, L)
-            return -1
-        if k == 249:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        if k == 250:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        return -1
-    if k < 253:
-        if k == 251:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        if k == 252:
-            return S.r2_none(w, pc, npc, m, v1, L)
-        return -1
+    if k == 0:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 1:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 2:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 3:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 4:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 5:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 6:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 7:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 8:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 9:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 10:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 11:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 12:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 13:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 14:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 15:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 16:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 17:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 18:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 19:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 20:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 21:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 22:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 23:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 24:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 25:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 26:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 27:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 28:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 29:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 30:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 31:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 32:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 33:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 34:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 35:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 36:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 37:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 38:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 39:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 40:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 41:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 42:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 43:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 44:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 45:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 46:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 47:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 48:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 49:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 50:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 51:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 52:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 53:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 54:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 55:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 56:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 57:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 58:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 59:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 60:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 61:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 62:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 63:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 64:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 65:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 66:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 67:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 68:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 69:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 70:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 71:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 72:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 73:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 74:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 75:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 76:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 77:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 78:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 79:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 80:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 81:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 82:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 83:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 84:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 85:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 86:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 87:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 88:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 89:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 90:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 91:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 92:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 93:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 94:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 95:
+        return S.r2_load_word(w, pc, npc, m, v1, L)
+    if k == 96:
+        return S.r2_load_word(w, pc, npc, m, v1, L)
+    if k == 97:
+        return S.r2_load_byte(w, pc, npc, m, v1, L)
+    if k == 98:
+        return S.r2_load_byte(w, pc, npc, m, v1, L)
+    if k == 99:
+        return S.r2_load_half(w, pc, npc, m, v1, L)
+    if k == 100:
+        return S.r2_load_half(w, pc, npc, m, v1, L)
+    if k == 101:
+        return S.r2_load_byte(w, pc, npc, m, v1, L)
+    if k == 102:
+        return S.r2_load_byte(w, pc, npc, m, v1, L)
+    if k == 103:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 104:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 105:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 106:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 107:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 108:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 109:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 110:
+        return S.r2_store_byte(w, pc, npc, m, v1, L)
+    if k == 111:
+        return S.r2_store_half(w, pc, npc, m, v1, L)
+    if k == 112:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 113:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 114:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 115:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 116:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 117:
+        return S.r2_rt(w, pc, npc, m, v1, L)
+    if k == 118:
+        return S.r2_store_byte(w, pc, npc, m, v1, L)
+    if k == 119:
+        return S.r2_store_byte(w, pc, npc, m, v1, L)
+    if k == 120:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 121:
+        return S.r2_t1(w, pc, npc, m, v1, L)
+    if k == 122:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 123:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 124:
+        return S.r2_a0(w, pc, npc, m, v1, L)
+    if k == 125:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 126:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 127:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 128:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 129:
+        return S.r2_a2(w, pc, npc, m, v1, L)
+    if k == 130:
+        return S.r2_input_off(w, pc, npc, m, v1, L)
+    if k == 131:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 132:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 133:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 134:
+        return S.r2_t0(w, pc, npc, m, v1, L)
+    if k == 135:
+        return S.r2_input_word(w, pc, npc, m, v1, L)
+    if k == 136:
+        return S.r2_dst_word(w, pc, npc, m, v1, L)
+    if k == 137:
+        return S.r2_t6(w, pc, npc, m, v1, L)
+    if k == 138:
+        return S.r2_t6(w, pc, npc, m, v1, L)
+    if k == 139:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 140:
+        return S.r2_t4(w, pc, npc, m, v1, L)
+    if k == 141:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 142:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 143:
+        return S.r2_a1(w, pc, npc, m, v1, L)
+    if k == 144:
+        return S.r2_a2(w, pc, npc, m, v1, L)
+    if k == 145:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 146:
+        return S.r2_a1(w, pc, npc, m, v1, L)
+    if k == 147:
+        return S.r2_heap(w, pc, npc, m, v1, L)
+    if k == 148:
+        return S.r2_a0(w, pc, npc, m, v1, L)
+    if k == 149:
+        return S.r2_t2(w, pc, npc, m, v1, L)
+    if k == 150:
+        return S.r2_heap(w, pc, npc, m, v1, L)
+    if k == 151:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 152:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 153:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 154:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 155:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 156:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 157:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 158:
+        return S.r2_a1(w, pc, npc, m, v1, L)
+    if k == 159:
+        return S.r2_at_t1(w, pc, npc, m, v1, L)
+    if k == 160:
+        return S.r2_at_t1_4(w, pc, npc, m, v1, L)
+    if k == 161:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 162:
+        return S.r2_at_t1_8(w, pc, npc, m, v1, L)
+    if k == 163:
+        return S.r2_at_t1(w, pc, npc, m, v1, L)
+    if k == 164:
+        return S.r2_at_t1_4(w, pc, npc, m, v1, L)
+    if k == 165:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 166:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 167:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 168:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 169:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 170:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 171:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 172:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 173:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 174:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 175:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 176:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 177:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 178:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 179:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 180:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 181:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 182:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 183:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 184:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 185:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 186:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 187:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 188:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 189:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 190:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 191:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 192:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 193:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 194:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 195:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 196:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 197:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 198:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 199:
+        return S.r2_sigret(w, pc, npc, m, v1, L)
+    if k == 200:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 201:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 202:
+        return S.r2_segv_flags(w, pc, npc, m, v1, L)
+    if k == 203:
+        return S.r2_alt_size(w, pc, npc, m, v1, L)
+    if k == 204:
+        return S.r2_alt_sp(w, pc, npc, m, v1, L)
+    if k == 205:
+        return S.r2_alt_size(w, pc, npc, m, v1, L)
+    if k == 206:
+        return S.r2_onalt(w, pc, npc, m, v1, L)
+    if k == 207:
+        return S.r2_alt_size(w, pc, npc, m, v1, L)
+    if k == 208:
+        return S.r2_sp(w, pc, npc, m, v1, L)
+    if k == 209:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 210:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 211:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 212:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 213:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 214:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 215:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 216:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 217:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 218:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 219:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 220:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 221:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 222:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 223:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 224:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 225:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 226:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 227:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 228:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 229:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 230:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 231:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 232:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 233:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 234:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 235:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 236:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 237:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 238:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 239:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 240:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 241:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 242:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 243:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 244:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 245:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 246:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 247:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 248:
+        return S.r2_fstore(w, pc, npc, m, v1, L)
+    if k == 249:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 250:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 251:
+        return S.r2_none(w, pc, npc, m, v1, L)
+    if k == 252:
+        return S.r2_none(w, pc, npc, m, v1, L)
     if k == 253:
         return S.r2_none(w, pc, npc, m, v1, L)
     if k == 254:
@@ -1557,764 +1053,512 @@ def read2(k, w, pc, npc, m, v1, L):
 
 @njit(cache=True, nogil=True)
 def run(k, w, pc, npc, m, v1, v2, L):
-    if k < 127:
-        if k < 63:
-            if k < 31:
-                if k < 15:
-                    if k < 7:
-                        if k < 3:
-                            if k == 0:
-                                return S.x_addu(w, pc, npc, m, v1, v2, L)
-                            if k == 1:
-                                return S.x_subu(w, pc, npc, m, v1, v2, L)
-                            if k == 2:
-                                return S.x_add(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k < 5:
-                            if k == 3:
-                                return S.x_sub(w, pc, npc, m, v1, v2, L)
-                            if k == 4:
-                                return S.x_and(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 5:
-                            return S.x_or(w, pc, npc, m, v1, v2, L)
-                        if k == 6:
-                            return S.x_xor(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 11:
-                        if k < 9:
-                            if k == 7:
-                                return S.x_nor(w, pc, npc, m, v1, v2, L)
-                            if k == 8:
-                                return S.x_slt(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 9:
-                            return S.x_sltu(w, pc, npc, m, v1, v2, L)
-                        if k == 10:
-                            return S.x_movz(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 13:
-                        if k == 11:
-                            return S.x_movn(w, pc, npc, m, v1, v2, L)
-                        if k == 12:
-                            return S.x_mul(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 13:
-                        return S.x_sllv(w, pc, npc, m, v1, v2, L)
-                    if k == 14:
-                        return S.x_srlv(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 23:
-                    if k < 19:
-                        if k < 17:
-                            if k == 15:
-                                return S.x_srav(w, pc, npc, m, v1, v2, L)
-                            if k == 16:
-                                return S.x_rotrv(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 17:
-                            return S.x_clz(w, pc, npc, m, v1, v2, L)
-                        if k == 18:
-                            return S.x_clo(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 21:
-                        if k == 19:
-                            return S.x_sll(w, pc, npc, m, v1, v2, L)
-                        if k == 20:
-                            return S.x_srl(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 21:
-                        return S.x_sra(w, pc, npc, m, v1, v2, L)
-                    if k == 22:
-                        return S.x_rotr(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 27:
-                    if k < 25:
-                        if k == 23:
-                            return S.x_wsbh(w, pc, npc, m, v1, v2, L)
-                        if k == 24:
-                            return S.x_seb(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 25:
-                        return S.x_seh(w, pc, npc, m, v1, v2, L)
-                    if k == 26:
-                        return S.x_addiu(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 29:
-                    if k == 27:
-                        return S.x_addi(w, pc, npc, m, v1, v2, L)
-                    if k == 28:
-                        return S.x_slti(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 29:
-                    return S.x_sltiu(w, pc, npc, m, v1, v2, L)
-                if k == 30:
-                    return S.x_andi(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 47:
-                if k < 39:
-                    if k < 35:
-                        if k < 33:
-                            if k == 31:
-                                return S.x_ori(w, pc, npc, m, v1, v2, L)
-                            if k == 32:
-                                return S.x_xori(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 33:
-                            return S.x_ext(w, pc, npc, m, v1, v2, L)
-                        if k == 34:
-                            return S.x_lui(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 37:
-                        if k == 35:
-                            return S.x_ins(w, pc, npc, m, v1, v2, L)
-                        if k == 36:
-                            return S.x_mfhilo(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 37:
-                        return S.x_mfhilo(w, pc, npc, m, v1, v2, L)
-                    if k == 38:
-                        return S.x_mthi(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 43:
-                    if k < 41:
-                        if k == 39:
-                            return S.x_mtlo(w, pc, npc, m, v1, v2, L)
-                        if k == 40:
-                            return S.x_mult0(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 41:
-                        return S.x_mult1(w, pc, npc, m, v1, v2, L)
-                    if k == 42:
-                        return S.x_multu0(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 45:
-                    if k == 43:
-                        return S.x_multu1(w, pc, npc, m, v1, v2, L)
-                    if k == 44:
-                        return S.x_div0(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 45:
-                    return S.x_div1(w, pc, npc, m, v1, v2, L)
-                if k == 46:
-                    return S.x_divu0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 55:
-                if k < 51:
-                    if k < 49:
-                        if k == 47:
-                            return S.x_divu1(w, pc, npc, m, v1, v2, L)
-                        if k == 48:
-                            return S.x_madd0(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 49:
-                        return S.x_madd1(w, pc, npc, m, v1, v2, L)
-                    if k == 50:
-                        return S.x_acc_carry(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 53:
-                    if k == 51:
-                        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
-                    if k == 52:
-                        return S.x_acc_lo_add(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 53:
-                    return S.x_acc_hi_add(w, pc, npc, m, v1, v2, L)
-                if k == 54:
-                    return S.x_maddu0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 59:
-                if k < 57:
-                    if k == 55:
-                        return S.x_maddu1(w, pc, npc, m, v1, v2, L)
-                    if k == 56:
-                        return S.x_acc_carry(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 57:
-                    return S.x_acc_high(w, pc, npc, m, v1, v2, L)
-                if k == 58:
-                    return S.x_acc_lo_add(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 61:
-                if k == 59:
-                    return S.x_acc_hi_add(w, pc, npc, m, v1, v2, L)
-                if k == 60:
-                    return S.x_madd0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 61:
-                return S.x_madd1(w, pc, npc, m, v1, v2, L)
-            if k == 62:
-                return S.x_acc_borrow(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 95:
-            if k < 79:
-                if k < 71:
-                    if k < 67:
-                        if k < 65:
-                            if k == 63:
-                                return S.x_acc_high(w, pc, npc, m, v1, v2, L)
-                            if k == 64:
-                                return S.x_acc_lo_sub(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 65:
-                            return S.x_acc_hi_sub(w, pc, npc, m, v1, v2, L)
-                        if k == 66:
-                            return S.x_maddu0(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 69:
-                        if k == 67:
-                            return S.x_maddu1(w, pc, npc, m, v1, v2, L)
-                        if k == 68:
-                            return S.x_acc_borrow(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 69:
-                        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
-                    if k == 70:
-                        return S.x_acc_lo_sub(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 75:
-                    if k < 73:
-                        if k == 71:
-                            return S.x_acc_hi_sub(w, pc, npc, m, v1, v2, L)
-                        if k == 72:
-                            return S.x_beq(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 73:
-                        return S.x_bne(w, pc, npc, m, v1, v2, L)
-                    if k == 74:
-                        return S.x_blez(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 77:
-                    if k == 75:
-                        return S.x_bgtz(w, pc, npc, m, v1, v2, L)
-                    if k == 76:
-                        return S.x_bltz(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 77:
-                    return S.x_bgez(w, pc, npc, m, v1, v2, L)
-                if k == 78:
-                    return S.x_bltzal(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 87:
-                if k < 83:
-                    if k < 81:
-                        if k == 79:
-                            return S.x_bgezal(w, pc, npc, m, v1, v2, L)
-                        if k == 80:
-                            return S.x_j(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 81:
-                        return S.x_jal(w, pc, npc, m, v1, v2, L)
-                    if k == 82:
-                        return S.x_jr(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 85:
-                    if k == 83:
-                        return S.x_jalr(w, pc, npc, m, v1, v2, L)
-                    if k == 84:
-                        return S.x_nop(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 85:
-                    return S.x_nop(w, pc, npc, m, v1, v2, L)
-                if k == 86:
-                    return S.x_trap(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 91:
-                if k < 89:
-                    if k == 87:
-                        return S.x_trap(w, pc, npc, m, v1, v2, L)
-                    if k == 88:
-                        return S.x_trap(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 89:
-                    return S.x_trap(w, pc, npc, m, v1, v2, L)
-                if k == 90:
-                    return S.x_trap(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 93:
-                if k == 91:
-                    return S.x_trap(w, pc, npc, m, v1, v2, L)
-                if k == 92:
-                    return S.x_break(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 93:
-                return S.x_invalid(w, pc, npc, m, v1, v2, L)
-            if k == 94:
-                return S.x_badpc(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 111:
-            if k < 103:
-                if k < 99:
-                    if k < 97:
-                        if k == 95:
-                            return S.x_lw(w, pc, npc, m, v1, v2, L)
-                        if k == 96:
-                            return S.x_lw(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 97:
-                        return S.x_lb(w, pc, npc, m, v1, v2, L)
-                    if k == 98:
-                        return S.x_lbu(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 101:
-                    if k == 99:
-                        return S.x_lh(w, pc, npc, m, v1, v2, L)
-                    if k == 100:
-                        return S.x_lhu(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 101:
-                    return S.x_lwl0(w, pc, npc, m, v1, v2, L)
-                if k == 102:
-                    return S.x_lwr0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 107:
-                if k < 105:
-                    if k == 103:
-                        return S.x_lwl1(w, pc, npc, m, v1, v2, L)
-                    if k == 104:
-                        return S.x_lwr1(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 105:
-                    return S.x_lwlr2(w, pc, npc, m, v1, v2, L)
-                if k == 106:
-                    return S.x_lwlr2(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 109:
-                if k == 107:
-                    return S.x_sw(w, pc, npc, m, v1, v2, L)
-                if k == 108:
-                    return S.x_sc0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 109:
-                return S.x_sc1(w, pc, npc, m, v1, v2, L)
-            if k == 110:
-                return S.x_sb0(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 119:
-            if k < 115:
-                if k < 113:
-                    if k == 111:
-                        return S.x_sh0(w, pc, npc, m, v1, v2, L)
-                    if k == 112:
-                        return S.x_sb1(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 113:
-                    return S.x_sh1(w, pc, npc, m, v1, v2, L)
-                if k == 114:
-                    return S.x_sb2(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 117:
-                if k == 115:
-                    return S.x_sh2(w, pc, npc, m, v1, v2, L)
-                if k == 116:
-                    return S.x_swl0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 117:
-                return S.x_swr0(w, pc, npc, m, v1, v2, L)
-            if k == 118:
-                return S.x_swl1(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 123:
-            if k < 121:
-                if k == 119:
-                    return S.x_swr1(w, pc, npc, m, v1, v2, L)
-                if k == 120:
-                    return S.x_swlr2(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 121:
-                return S.x_swlr2(w, pc, npc, m, v1, v2, L)
-            if k == 122:
-                return S.x_swlr3(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 125:
-            if k == 123:
-                return S.x_swlr3(w, pc, npc, m, v1, v2, L)
-            if k == 124:
-                return S.x_sys0(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 125:
-            return S.x_ret0(w, pc, npc, m, v1, v2, L)
-        if k == 126:
-            return S.x_ret1(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 191:
-        if k < 159:
-            if k < 143:
-                if k < 135:
-                    if k < 131:
-                        if k < 129:
-                            if k == 127:
-                                return S.x_kill(w, pc, npc, m, v1, v2, L)
-                            if k == 128:
-                                return S.x_kill(w, pc, npc, m, v1, v2, L)
-                            return -1, 0, 0, 0, 0, 0
-                        if k == 129:
-                            return S.x_read0(w, pc, npc, m, v1, v2, L)
-                        if k == 130:
-                            return S.x_read1(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k < 133:
-                        if k == 131:
-                            return S.x_read2(w, pc, npc, m, v1, v2, L)
-                        if k == 132:
-                            return S.x_read3(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 133:
-                        return S.x_read4(w, pc, npc, m, v1, v2, L)
-                    if k == 134:
-                        return S.x_read5(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 139:
-                    if k < 137:
-                        if k == 135:
-                            return S.x_rdloop0(w, pc, npc, m, v1, v2, L)
-                        if k == 136:
-                            return S.x_rdloop1(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 137:
-                        return S.x_rdloop2(w, pc, npc, m, v1, v2, L)
-                    if k == 138:
-                        return S.x_rdloop3(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 141:
-                    if k == 139:
-                        return S.x_rdloop4(w, pc, npc, m, v1, v2, L)
-                    if k == 140:
-                        return S.x_rdloop5(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 141:
-                    return S.x_rdend(w, pc, npc, m, v1, v2, L)
-                if k == 142:
-                    return S.x_rdfault0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 151:
-                if k < 147:
-                    if k < 145:
-                        if k == 143:
-                            return S.x_rdfault1(w, pc, npc, m, v1, v2, L)
-                        if k == 144:
-                            return S.x_write(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 145:
-                        return S.x_brk(w, pc, npc, m, v1, v2, L)
-                    if k == 146:
-                        return S.x_mmap0(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 149:
-                    if k == 147:
-                        return S.x_mmap1(w, pc, npc, m, v1, v2, L)
-                    if k == 148:
-                        return S.x_mmap2(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 149:
-                    return S.x_mmap3(w, pc, npc, m, v1, v2, L)
-                if k == 150:
-                    return S.x_mmap4(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 155:
-                if k < 153:
-                    if k == 151:
-                        return S.x_mmap5(w, pc, npc, m, v1, v2, L)
-                    if k == 152:
-                        return S.x_clock0(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 153:
-                    return S.x_clock1(w, pc, npc, m, v1, v2, L)
-                if k == 154:
-                    return S.x_tod0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 157:
-                if k == 155:
-                    return S.x_tod1(w, pc, npc, m, v1, v2, L)
-                if k == 156:
-                    return S.x_time(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 157:
-                return S.x_affinity(w, pc, npc, m, v1, v2, L)
-            if k == 158:
-                return S.x_sigaction0(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 175:
-            if k < 167:
-                if k < 163:
-                    if k < 161:
-                        if k == 159:
-                            return S.x_sigaction1(w, pc, npc, m, v1, v2, L)
-                        if k == 160:
-                            return S.x_sigaction2(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 161:
-                        return S.x_altstack0(w, pc, npc, m, v1, v2, L)
-                    if k == 162:
-                        return S.x_altstack1(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 165:
-                    if k == 163:
-                        return S.x_altstack2(w, pc, npc, m, v1, v2, L)
-                    if k == 164:
-                        return S.x_altstack3(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 165:
-                    return S.x_sigret0(w, pc, npc, m, v1, v2, L)
-                if k == 166:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 171:
-                if k < 169:
-                    if k == 167:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    if k == 168:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 169:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 170:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 173:
-                if k == 171:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 172:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 173:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            if k == 174:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 183:
-            if k < 179:
-                if k < 177:
-                    if k == 175:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    if k == 176:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 177:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 178:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 181:
-                if k == 179:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 180:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 181:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            if k == 182:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 187:
-            if k < 185:
-                if k == 183:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 184:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 185:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            if k == 186:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 189:
-            if k == 187:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            if k == 188:
-                return S.x_sigret(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 189:
-            return S.x_sigret(w, pc, npc, m, v1, v2, L)
-        if k == 190:
-            return S.x_sigret(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 223:
-        if k < 207:
-            if k < 199:
-                if k < 195:
-                    if k < 193:
-                        if k == 191:
-                            return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                        if k == 192:
-                            return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                        return -1, 0, 0, 0, 0, 0
-                    if k == 193:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    if k == 194:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k < 197:
-                    if k == 195:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    if k == 196:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 197:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                if k == 198:
-                    return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 203:
-                if k < 201:
-                    if k == 199:
-                        return S.x_sigret(w, pc, npc, m, v1, v2, L)
-                    if k == 200:
-                        return S.x_f_maperr(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 201:
-                    return S.x_f_accerr(w, pc, npc, m, v1, v2, L)
-                if k == 202:
-                    return S.x_f0(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 205:
-                if k == 203:
-                    return S.x_f1(w, pc, npc, m, v1, v2, L)
-                if k == 204:
-                    return S.x_f2(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 205:
-                return S.x_f3(w, pc, npc, m, v1, v2, L)
-            if k == 206:
-                return S.x_f4(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 215:
-            if k < 211:
-                if k < 209:
-                    if k == 207:
-                        return S.x_f5(w, pc, npc, m, v1, v2, L)
-                    if k == 208:
-                        return S.x_f6(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 209:
-                    return S.x_f7(w, pc, npc, m, v1, v2, L)
-                if k == 210:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 213:
-                if k == 211:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 212:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 213:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 214:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 219:
-            if k < 217:
-                if k == 215:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 216:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 217:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 218:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 221:
-            if k == 219:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 220:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 221:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        if k == 222:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 239:
-        if k < 231:
-            if k < 227:
-                if k < 225:
-                    if k == 223:
-                        return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                    if k == 224:
-                        return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                    return -1, 0, 0, 0, 0, 0
-                if k == 225:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 226:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k < 229:
-                if k == 227:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 228:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 229:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 230:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 235:
-            if k < 233:
-                if k == 231:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 232:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 233:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 234:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 237:
-            if k == 235:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 236:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 237:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        if k == 238:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 247:
-        if k < 243:
-            if k < 241:
-                if k == 239:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                if k == 240:
-                    return S.x_fstore(w, pc, npc, m, v1, v2, L)
-                return -1, 0, 0, 0, 0, 0
-            if k == 241:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 242:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k < 245:
-            if k == 243:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 244:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 245:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        if k == 246:
-            return S.x_fstore(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 251:
-        if k < 249:
-            if k == 247:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            if k == 248:
-                return S.x_fstore(w, pc, npc, m, v1, v2, L)
-            return -1, 0, 0, 0, 0, 0
-        if k == 249:
-            return S.x_fe0(w, pc, npc, m, v1, v2, L)
-        if k == 250:
-            return S.x_fe1(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
-    if k < 253:
-        if k == 251:
-            return S.x_fe2(w, pc, npc, m, v1, v2, L)
-        if k == 252:
-            return S.x_fe3(w, pc, npc, m, v1, v2, L)
-        return -1, 0, 0, 0, 0, 0
+    if k == 0:
+        return S.x_addu(w, pc, npc, m, v1, v2, L)
+    if k == 1:
+        return S.x_subu(w, pc, npc, m, v1, v2, L)
+    if k == 2:
+        return S.x_add(w, pc, npc, m, v1, v2, L)
+    if k == 3:
+        return S.x_sub(w, pc, npc, m, v1, v2, L)
+    if k == 4:
+        return S.x_and(w, pc, npc, m, v1, v2, L)
+    if k == 5:
+        return S.x_or(w, pc, npc, m, v1, v2, L)
+    if k == 6:
+        return S.x_xor(w, pc, npc, m, v1, v2, L)
+    if k == 7:
+        return S.x_nor(w, pc, npc, m, v1, v2, L)
+    if k == 8:
+        return S.x_slt(w, pc, npc, m, v1, v2, L)
+    if k == 9:
+        return S.x_sltu(w, pc, npc, m, v1, v2, L)
+    if k == 10:
+        return S.x_movz(w, pc, npc, m, v1, v2, L)
+    if k == 11:
+        return S.x_movn(w, pc, npc, m, v1, v2, L)
+    if k == 12:
+        return S.x_mul(w, pc, npc, m, v1, v2, L)
+    if k == 13:
+        return S.x_sllv(w, pc, npc, m, v1, v2, L)
+    if k == 14:
+        return S.x_srlv(w, pc, npc, m, v1, v2, L)
+    if k == 15:
+        return S.x_srav(w, pc, npc, m, v1, v2, L)
+    if k == 16:
+        return S.x_rotrv(w, pc, npc, m, v1, v2, L)
+    if k == 17:
+        return S.x_clz(w, pc, npc, m, v1, v2, L)
+    if k == 18:
+        return S.x_clo(w, pc, npc, m, v1, v2, L)
+    if k == 19:
+        return S.x_sll(w, pc, npc, m, v1, v2, L)
+    if k == 20:
+        return S.x_srl(w, pc, npc, m, v1, v2, L)
+    if k == 21:
+        return S.x_sra(w, pc, npc, m, v1, v2, L)
+    if k == 22:
+        return S.x_rotr(w, pc, npc, m, v1, v2, L)
+    if k == 23:
+        return S.x_wsbh(w, pc, npc, m, v1, v2, L)
+    if k == 24:
+        return S.x_seb(w, pc, npc, m, v1, v2, L)
+    if k == 25:
+        return S.x_seh(w, pc, npc, m, v1, v2, L)
+    if k == 26:
+        return S.x_addiu(w, pc, npc, m, v1, v2, L)
+    if k == 27:
+        return S.x_addi(w, pc, npc, m, v1, v2, L)
+    if k == 28:
+        return S.x_slti(w, pc, npc, m, v1, v2, L)
+    if k == 29:
+        return S.x_sltiu(w, pc, npc, m, v1, v2, L)
+    if k == 30:
+        return S.x_andi(w, pc, npc, m, v1, v2, L)
+    if k == 31:
+        return S.x_ori(w, pc, npc, m, v1, v2, L)
+    if k == 32:
+        return S.x_xori(w, pc, npc, m, v1, v2, L)
+    if k == 33:
+        return S.x_ext(w, pc, npc, m, v1, v2, L)
+    if k == 34:
+        return S.x_lui(w, pc, npc, m, v1, v2, L)
+    if k == 35:
+        return S.x_ins(w, pc, npc, m, v1, v2, L)
+    if k == 36:
+        return S.x_mfhilo(w, pc, npc, m, v1, v2, L)
+    if k == 37:
+        return S.x_mfhilo(w, pc, npc, m, v1, v2, L)
+    if k == 38:
+        return S.x_mthi(w, pc, npc, m, v1, v2, L)
+    if k == 39:
+        return S.x_mtlo(w, pc, npc, m, v1, v2, L)
+    if k == 40:
+        return S.x_mult0(w, pc, npc, m, v1, v2, L)
+    if k == 41:
+        return S.x_mult1(w, pc, npc, m, v1, v2, L)
+    if k == 42:
+        return S.x_multu0(w, pc, npc, m, v1, v2, L)
+    if k == 43:
+        return S.x_multu1(w, pc, npc, m, v1, v2, L)
+    if k == 44:
+        return S.x_div0(w, pc, npc, m, v1, v2, L)
+    if k == 45:
+        return S.x_div1(w, pc, npc, m, v1, v2, L)
+    if k == 46:
+        return S.x_divu0(w, pc, npc, m, v1, v2, L)
+    if k == 47:
+        return S.x_divu1(w, pc, npc, m, v1, v2, L)
+    if k == 48:
+        return S.x_madd0(w, pc, npc, m, v1, v2, L)
+    if k == 49:
+        return S.x_madd1(w, pc, npc, m, v1, v2, L)
+    if k == 50:
+        return S.x_acc_carry(w, pc, npc, m, v1, v2, L)
+    if k == 51:
+        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
+    if k == 52:
+        return S.x_acc_lo_add(w, pc, npc, m, v1, v2, L)
+    if k == 53:
+        return S.x_acc_hi_add(w, pc, npc, m, v1, v2, L)
+    if k == 54:
+        return S.x_maddu0(w, pc, npc, m, v1, v2, L)
+    if k == 55:
+        return S.x_maddu1(w, pc, npc, m, v1, v2, L)
+    if k == 56:
+        return S.x_acc_carry(w, pc, npc, m, v1, v2, L)
+    if k == 57:
+        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
+    if k == 58:
+        return S.x_acc_lo_add(w, pc, npc, m, v1, v2, L)
+    if k == 59:
+        return S.x_acc_hi_add(w, pc, npc, m, v1, v2, L)
+    if k == 60:
+        return S.x_madd0(w, pc, npc, m, v1, v2, L)
+    if k == 61:
+        return S.x_madd1(w, pc, npc, m, v1, v2, L)
+    if k == 62:
+        return S.x_acc_borrow(w, pc, npc, m, v1, v2, L)
+    if k == 63:
+        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
+    if k == 64:
+        return S.x_acc_lo_sub(w, pc, npc, m, v1, v2, L)
+    if k == 65:
+        return S.x_acc_hi_sub(w, pc, npc, m, v1, v2, L)
+    if k == 66:
+        return S.x_maddu0(w, pc, npc, m, v1, v2, L)
+    if k == 67:
+        return S.x_maddu1(w, pc, npc, m, v1, v2, L)
+    if k == 68:
+        return S.x_acc_borrow(w, pc, npc, m, v1, v2, L)
+    if k == 69:
+        return S.x_acc_high(w, pc, npc, m, v1, v2, L)
+    if k == 70:
+        return S.x_acc_lo_sub(w, pc, npc, m, v1, v2, L)
+    if k == 71:
+        return S.x_acc_hi_sub(w, pc, npc, m, v1, v2, L)
+    if k == 72:
+        return S.x_beq(w, pc, npc, m, v1, v2, L)
+    if k == 73:
+        return S.x_bne(w, pc, npc, m, v1, v2, L)
+    if k == 74:
+        return S.x_blez(w, pc, npc, m, v1, v2, L)
+    if k == 75:
+        return S.x_bgtz(w, pc, npc, m, v1, v2, L)
+    if k == 76:
+        return S.x_bltz(w, pc, npc, m, v1, v2, L)
+    if k == 77:
+        return S.x_bgez(w, pc, npc, m, v1, v2, L)
+    if k == 78:
+        return S.x_bltzal(w, pc, npc, m, v1, v2, L)
+    if k == 79:
+        return S.x_bgezal(w, pc, npc, m, v1, v2, L)
+    if k == 80:
+        return S.x_j(w, pc, npc, m, v1, v2, L)
+    if k == 81:
+        return S.x_jal(w, pc, npc, m, v1, v2, L)
+    if k == 82:
+        return S.x_jr(w, pc, npc, m, v1, v2, L)
+    if k == 83:
+        return S.x_jalr(w, pc, npc, m, v1, v2, L)
+    if k == 84:
+        return S.x_nop(w, pc, npc, m, v1, v2, L)
+    if k == 85:
+        return S.x_nop(w, pc, npc, m, v1, v2, L)
+    if k == 86:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 87:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 88:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 89:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 90:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 91:
+        return S.x_trap(w, pc, npc, m, v1, v2, L)
+    if k == 92:
+        return S.x_break(w, pc, npc, m, v1, v2, L)
+    if k == 93:
+        return S.x_invalid(w, pc, npc, m, v1, v2, L)
+    if k == 94:
+        return S.x_badpc(w, pc, npc, m, v1, v2, L)
+    if k == 95:
+        return S.x_lw(w, pc, npc, m, v1, v2, L)
+    if k == 96:
+        return S.x_lw(w, pc, npc, m, v1, v2, L)
+    if k == 97:
+        return S.x_lb(w, pc, npc, m, v1, v2, L)
+    if k == 98:
+        return S.x_lbu(w, pc, npc, m, v1, v2, L)
+    if k == 99:
+        return S.x_lh(w, pc, npc, m, v1, v2, L)
+    if k == 100:
+        return S.x_lhu(w, pc, npc, m, v1, v2, L)
+    if k == 101:
+        return S.x_lwl0(w, pc, npc, m, v1, v2, L)
+    if k == 102:
+        return S.x_lwr0(w, pc, npc, m, v1, v2, L)
+    if k == 103:
+        return S.x_lwl1(w, pc, npc, m, v1, v2, L)
+    if k == 104:
+        return S.x_lwr1(w, pc, npc, m, v1, v2, L)
+    if k == 105:
+        return S.x_lwlr2(w, pc, npc, m, v1, v2, L)
+    if k == 106:
+        return S.x_lwlr2(w, pc, npc, m, v1, v2, L)
+    if k == 107:
+        return S.x_sw(w, pc, npc, m, v1, v2, L)
+    if k == 108:
+        return S.x_sc0(w, pc, npc, m, v1, v2, L)
+    if k == 109:
+        return S.x_sc1(w, pc, npc, m, v1, v2, L)
+    if k == 110:
+        return S.x_sb0(w, pc, npc, m, v1, v2, L)
+    if k == 111:
+        return S.x_sh0(w, pc, npc, m, v1, v2, L)
+    if k == 112:
+        return S.x_sb1(w, pc, npc, m, v1, v2, L)
+    if k == 113:
+        return S.x_sh1(w, pc, npc, m, v1, v2, L)
+    if k == 114:
+        return S.x_sb2(w, pc, npc, m, v1, v2, L)
+    if k == 115:
+        return S.x_sh2(w, pc, npc, m, v1, v2, L)
+    if k == 116:
+        return S.x_swl0(w, pc, npc, m, v1, v2, L)
+    if k == 117:
+        return S.x_swr0(w, pc, npc, m, v1, v2, L)
+    if k == 118:
+        return S.x_swl1(w, pc, npc, m, v1, v2, L)
+    if k == 119:
+        return S.x_swr1(w, pc, npc, m, v1, v2, L)
+    if k == 120:
+        return S.x_swlr2(w, pc, npc, m, v1, v2, L)
+    if k == 121:
+        return S.x_swlr2(w, pc, npc, m, v1, v2, L)
+    if k == 122:
+        return S.x_swlr3(w, pc, npc, m, v1, v2, L)
+    if k == 123:
+        return S.x_swlr3(w, pc, npc, m, v1, v2, L)
+    if k == 124:
+        return S.x_sys0(w, pc, npc, m, v1, v2, L)
+    if k == 125:
+        return S.x_ret0(w, pc, npc, m, v1, v2, L)
+    if k == 126:
+        return S.x_ret1(w, pc, npc, m, v1, v2, L)
+    if k == 127:
+        return S.x_kill(w, pc, npc, m, v1, v2, L)
+    if k == 128:
+        return S.x_kill(w, pc, npc, m, v1, v2, L)
+    if k == 129:
+        return S.x_read0(w, pc, npc, m, v1, v2, L)
+    if k == 130:
+        return S.x_read1(w, pc, npc, m, v1, v2, L)
+    if k == 131:
+        return S.x_read2(w, pc, npc, m, v1, v2, L)
+    if k == 132:
+        return S.x_read3(w, pc, npc, m, v1, v2, L)
+    if k == 133:
+        return S.x_read4(w, pc, npc, m, v1, v2, L)
+    if k == 134:
+        return S.x_read5(w, pc, npc, m, v1, v2, L)
+    if k == 135:
+        return S.x_rdloop0(w, pc, npc, m, v1, v2, L)
+    if k == 136:
+        return S.x_rdloop1(w, pc, npc, m, v1, v2, L)
+    if k == 137:
+        return S.x_rdloop2(w, pc, npc, m, v1, v2, L)
+    if k == 138:
+        return S.x_rdloop3(w, pc, npc, m, v1, v2, L)
+    if k == 139:
+        return S.x_rdloop4(w, pc, npc, m, v1, v2, L)
+    if k == 140:
+        return S.x_rdloop5(w, pc, npc, m, v1, v2, L)
+    if k == 141:
+        return S.x_rdend(w, pc, npc, m, v1, v2, L)
+    if k == 142:
+        return S.x_rdfault0(w, pc, npc, m, v1, v2, L)
+    if k == 143:
+        return S.x_rdfault1(w, pc, npc, m, v1, v2, L)
+    if k == 144:
+        return S.x_write(w, pc, npc, m, v1, v2, L)
+    if k == 145:
+        return S.x_brk(w, pc, npc, m, v1, v2, L)
+    if k == 146:
+        return S.x_mmap0(w, pc, npc, m, v1, v2, L)
+    if k == 147:
+        return S.x_mmap1(w, pc, npc, m, v1, v2, L)
+    if k == 148:
+        return S.x_mmap2(w, pc, npc, m, v1, v2, L)
+    if k == 149:
+        return S.x_mmap3(w, pc, npc, m, v1, v2, L)
+    if k == 150:
+        return S.x_mmap4(w, pc, npc, m, v1, v2, L)
+    if k == 151:
+        return S.x_mmap5(w, pc, npc, m, v1, v2, L)
+    if k == 152:
+        return S.x_clock0(w, pc, npc, m, v1, v2, L)
+    if k == 153:
+        return S.x_clock1(w, pc, npc, m, v1, v2, L)
+    if k == 154:
+        return S.x_tod0(w, pc, npc, m, v1, v2, L)
+    if k == 155:
+        return S.x_tod1(w, pc, npc, m, v1, v2, L)
+    if k == 156:
+        return S.x_time(w, pc, npc, m, v1, v2, L)
+    if k == 157:
+        return S.x_affinity(w, pc, npc, m, v1, v2, L)
+    if k == 158:
+        return S.x_sigaction0(w, pc, npc, m, v1, v2, L)
+    if k == 159:
+        return S.x_sigaction1(w, pc, npc, m, v1, v2, L)
+    if k == 160:
+        return S.x_sigaction2(w, pc, npc, m, v1, v2, L)
+    if k == 161:
+        return S.x_altstack0(w, pc, npc, m, v1, v2, L)
+    if k == 162:
+        return S.x_altstack1(w, pc, npc, m, v1, v2, L)
+    if k == 163:
+        return S.x_altstack2(w, pc, npc, m, v1, v2, L)
+    if k == 164:
+        return S.x_altstack3(w, pc, npc, m, v1, v2, L)
+    if k == 165:
+        return S.x_sigret0(w, pc, npc, m, v1, v2, L)
+    if k == 166:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 167:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 168:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 169:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 170:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 171:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 172:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 173:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 174:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 175:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 176:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 177:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 178:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 179:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 180:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 181:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 182:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 183:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 184:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 185:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 186:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 187:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 188:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 189:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 190:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 191:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 192:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 193:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 194:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 195:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 196:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 197:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 198:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 199:
+        return S.x_sigret(w, pc, npc, m, v1, v2, L)
+    if k == 200:
+        return S.x_f_maperr(w, pc, npc, m, v1, v2, L)
+    if k == 201:
+        return S.x_f_accerr(w, pc, npc, m, v1, v2, L)
+    if k == 202:
+        return S.x_f0(w, pc, npc, m, v1, v2, L)
+    if k == 203:
+        return S.x_f1(w, pc, npc, m, v1, v2, L)
+    if k == 204:
+        return S.x_f2(w, pc, npc, m, v1, v2, L)
+    if k == 205:
+        return S.x_f3(w, pc, npc, m, v1, v2, L)
+    if k == 206:
+        return S.x_f4(w, pc, npc, m, v1, v2, L)
+    if k == 207:
+        return S.x_f5(w, pc, npc, m, v1, v2, L)
+    if k == 208:
+        return S.x_f6(w, pc, npc, m, v1, v2, L)
+    if k == 209:
+        return S.x_f7(w, pc, npc, m, v1, v2, L)
+    if k == 210:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 211:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 212:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 213:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 214:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 215:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 216:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 217:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 218:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 219:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 220:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 221:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 222:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 223:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 224:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 225:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 226:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 227:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 228:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 229:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 230:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 231:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 232:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 233:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 234:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 235:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 236:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 237:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 238:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 239:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 240:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 241:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 242:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 243:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 244:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 245:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 246:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 247:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 248:
+        return S.x_fstore(w, pc, npc, m, v1, v2, L)
+    if k == 249:
+        return S.x_fe0(w, pc, npc, m, v1, v2, L)
+    if k == 250:
+        return S.x_fe1(w, pc, npc, m, v1, v2, L)
+    if k == 251:
+        return S.x_fe2(w, pc, npc, m, v1, v2, L)
+    if k == 252:
+        return S.x_fe3(w, pc, npc, m, v1, v2, L)
     if k == 253:
         return S.x_fe4(w, pc, npc, m, v1, v2, L)
     if k == 254:

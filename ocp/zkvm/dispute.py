@@ -46,11 +46,9 @@ from ocp.zkvm.record import (
     K_INPUT_LEN,
     MAX_INPUT,
     NO_READ,
-    NO_WRITE_ADDRESS,
     Read,
     StepRecord,
     Write,
-    link,
     record_link,
 )
 from ocp.zkvm.search import NArySearch
@@ -548,10 +546,5 @@ def play(operator: HonestOperator, challenger: HonestChallenger) -> Outcome:
                    detail="the read search found nothing wrong")
 
 
-def check_link(h_prev: bytes, rec: StepRecord) -> bytes:  # pragma: no cover - convenience
-    return link(h_prev, *rec.link_fields())
-
-
 __all__ = ["CHALLENGER_STRATEGIES", "EXPECTED", "FAULT_KINDS", "FaultyChallenger", "expected_challenge",
-           "FaultyOperator", "HonestChallenger", "HonestOperator", "Outcome", "play",
-           "NO_WRITE_ADDRESS"]
+           "FaultyOperator", "HonestChallenger", "HonestOperator", "Outcome", "play"]

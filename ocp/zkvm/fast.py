@@ -12,6 +12,7 @@ stepper's.  The numba code is ``_fastengine.py``, generated from ``micro.py``
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,6 @@ from ocp.zkvm.record import (
     H0,
     HALT_PC,
     K_EXIT,
-    MAX_MICRO,
     Read,
     Status,
     StepRecord,
@@ -34,7 +34,9 @@ R_LIMIT, R_HALT, R_PAGES, R_OUTPUT, R_BADKIND = 0, 1, 2, 3, 4
 MAX_CAPTURE = 1 << 24
 
 
+@functools.cache
 def _engine():  # noqa: ANN202
+    """The generated engine module, checked once per process against today's sources."""
     from ocp.zkvm import _fastengine, fastgen
 
     fastgen.check_current()
@@ -267,7 +269,3 @@ class FastEngine:
         eng.st[4] = used
         eng.dirty[:] = 0
         return eng
-
-
-def check_micro_fits() -> None:  # pragma: no cover - a table invariant
-    assert MAX_MICRO < 256

@@ -10,8 +10,6 @@ building records.  Bytes written to fd 1 and 2 are captured in :attr:`Stepper.ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ocp.zkvm import isa
 from ocp.zkvm.initial import InitialState
 from ocp.zkvm.micro import (
@@ -45,19 +43,6 @@ _OPS: dict[str, tuple[MicroOp, ...]] = {
 }
 _FAULT_OPS = {m: op for (name, m), op in MICRO_OPS.items() if name == "fault"}
 _WRITE_OP = MICRO_OPS["syscall", SYS_WRITE]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything :class:`Stepper` needs to resume (copies of its dicts)."""
-
-    step: int
-    pc: int
-    npc: int
-    micro: int
-    mem: dict[int, int]
-    last: dict[int, int]
-    output: tuple[tuple[int, bytes], ...]
 
 
 class Stepper:
@@ -110,17 +95,6 @@ class Stepper:
 
     def stderr(self) -> bytes:
         return b"".join(d for fd, d in self.output if fd == 2)
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(self.step, self.pc, self.npc, self.micro, dict(self.mem),
-                        dict(self.last), tuple(self.output))
-
-    @classmethod
-    def restore(cls, init: InitialState, snap: Snapshot) -> Stepper:
-        s = cls(init)
-        s.step, s.pc, s.npc, s.micro = snap.step, snap.pc, snap.npc, snap.micro
-        s.mem, s.last, s.output = dict(snap.mem), dict(snap.last), list(snap.output)
-        return s
 
     def read_bytes(self, addr: int, n: int) -> bytes:
         """Guest bytes ``[addr, addr + n)`` as the program sees them."""

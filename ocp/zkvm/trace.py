@@ -3,10 +3,12 @@
 :meth:`ExecutionTrace.run` executes from state 0 to the halt (or ``max_steps``), hashing
 the chain, and keeps a :class:`Checkpoint` every ``spacing`` steps (a power of two, so
 the first search rounds land on checkpoints): ``h_step`` and the pages written since
-the previous checkpoint (:class:`~ocp.zkvm.fast.Delta`), never the trace itself.
-:meth:`hashes_at` and :meth:`records` restore the checkpoint at or before the first
-step asked for and replay from there; steps past the halting step N have hash ``h_N``
-(the padding).  Memory: the deltas (pages dirtied per interval) plus one live machine.
+the previous checkpoint (:class:`~ocp.zkvm.fast.Delta`), never the trace itself; and
+the hash at every multiple of ``sample_every`` steps (20 bytes each: the search rounds
+whose points are such multiples are answered without replay).  :meth:`hashes_at` and
+:meth:`records` restore the checkpoint at or before the first step asked for and replay
+from there; steps past the halting step N have hash ``h_N`` (the padding).  Memory: the
+deltas (pages dirtied per interval), the samples, and one live machine.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from ocp.zkvm.fast import Delta, FastEngine, words_hash
 from ocp.zkvm.initial import InitialState, build_initial_state
 from ocp.zkvm.record import H0, HALT_PC, Status, StepRecord
 
-DEFAULT_SPACING = 1 << 22
+DEFAULT_SPACING = 1 << 20
+DEFAULT_SAMPLE_EVERY = 1 << 12
 DEFAULT_MAX_STEPS = 1 << 32
 
 
@@ -42,7 +45,9 @@ class ExecutionTrace:
     init: InitialState
     spacing: int = DEFAULT_SPACING
     max_steps: int = DEFAULT_MAX_STEPS
+    sample_every: int = DEFAULT_SAMPLE_EVERY
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    samples: dict[int, bytes] = field(default_factory=dict)
     seconds: float = 0.0
     _live: FastEngine | None = None
     _final: FastEngine | None = None
@@ -56,15 +61,22 @@ class ExecutionTrace:
             raise UserError(f"checkpoint spacing must be a power of two, got {self.spacing}")
         if self.max_steps <= 0:
             raise UserError("max steps must be positive")
+        if self.sample_every <= 0 or self.sample_every & (self.sample_every - 1):
+            raise UserError(f"hash sampling must be a power of two, got {self.sample_every}")
 
     # -- the run ------------------------------------------------------------
     def run(self) -> ExecutionTrace:
         eng = FastEngine(self.init)
         self.checkpoints = [Checkpoint(0, H0, eng.take_delta())]
         t0 = time.perf_counter()
+        self.samples = {}
+        every = self.sample_every
         while not eng.halted and eng.step < self.max_steps:
             target = min((eng.step // self.spacing + 1) * self.spacing, self.max_steps)
-            eng.run(target)
+            want = np.arange((eng.step // every + 1) * every, target + 1, every, dtype=np.int64)
+            sout, _ = eng.run(target, samples=want)
+            for k in range(int(np.searchsorted(want, eng.step, side="right"))):
+                self.samples[int(want[k])] = words_hash(sout[k])
             self.checkpoints.append(Checkpoint(eng.step, eng.hash, eng.take_delta()))
         self.seconds = time.perf_counter() - t0
         self._final = eng
@@ -105,7 +117,8 @@ class ExecutionTrace:
 
     @property
     def checkpoint_bytes(self) -> int:
-        return sum(c.delta.nbytes for c in self.checkpoints)
+        """Bytes held by the checkpoints' pages and the hash samples."""
+        return sum(c.delta.nbytes for c in self.checkpoints) + 20 * len(self.samples)
 
     # -- replay ---------------------------------------------------------------
     def engine_at(self, step: int) -> FastEngine:
@@ -139,7 +152,7 @@ class ExecutionTrace:
         final = self._need_run()
         n = final.step
         out: dict[int, bytes] = {0: H0}
-        by_cp = {c.step: c.hash for c in self.checkpoints}
+        by_cp = {**self.samples, **{c.step: c.hash for c in self.checkpoints}}
         todo = sorted({s for s in steps if 0 < s <= n and s not in by_cp})
         out.update({s: by_cp[s] for s in steps if s in by_cp})
         i = 0

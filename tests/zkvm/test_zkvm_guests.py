@@ -27,6 +27,7 @@ CASES = [
     ("nilderef", b"", 0),  # nil dereferences recovered by recover()
     ("nilderef", b"crash", 2),  # ... and one that is not: Go's panic message, exit 2
     ("selfcheck", DIGEST + b"\nhello zkvm\n", 0), ("selfcheck", b"00" * 32 + b"\nhello\n", 1),
+    ("divzero", b"", 2),  # Go's own divisor check: runtime.panicdivide, recovered, then not
 ]
 
 

@@ -152,3 +152,23 @@ def test_generated_engine_is_current():
 
     assert _fastengine.SOURCE_DIGEST == fastgen.source_digest()
     assert fastgen.OUTPUT.read_text() == fastgen.generate()
+
+
+def test_execute_helper_follows_the_stepper(go_guest):
+    """``micro.execute`` (the documented use of the table) gives the stepper's records."""
+    from ocp.zkvm.elf import load_elf
+    from ocp.zkvm.initial import build_initial_state
+    from ocp.zkvm.stepper import Stepper
+
+    init = build_initial_state(load_elf(go_guest("hello", "mipsle")))
+    s = Stepper(init)
+    L = init.layout_array
+    for _ in range(3000):
+        word = init.value(s.pc) if micro.is_code(s.pc, L) else 0
+        op = MICRO_OPS[micro.kind_of(word, s.micro, s.pc, L)]
+        a1, v1, a2, v2, effect = micro.execute(op, word, s.pc, s.npc, s.micro, s.load, L)
+        rec = s.step_record()
+        assert (a1, v1, a2, v2) == (rec.read1.address, rec.read1.value, rec.read2.address,
+                                    rec.read2.value)
+        assert effect == (rec.write.address, rec.write.value, rec.next_pc, rec.next_npc,
+                          rec.next_micro, rec.witness)
