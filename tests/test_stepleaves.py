@@ -210,20 +210,89 @@ def test_witness_parser_names_bad_data() -> None:
 
 
 def test_opcode_chunks() -> None:
+    """Chunks are runs inside 1 KB blocks; a chunk spends exactly on a wrong word at one
+    of its aligned addresses (first, last, middle words; addresses before it, past it,
+    in the next block, unaligned or elsewhere refused)."""
     from ocp.stepleaves.code import OpcodeChunk, opcode_chunks
 
-    code = [(0x00400F00 + 4 * k, u32()) for k in range(60)]  # spans two 256-byte blocks
+    code = [(0x00400F00 + 4 * k, u32()) for k in range(60)]  # the end of one 1 KB block
     chunks = opcode_chunks(code)
-    assert [(c.base, c.first, len(c.words)) for c in chunks] == [(0x00400F00, 0, 60)]
-    code += [(0x00401000 + 4 * k, u32()) for k in range(3, 70)]
+    assert [(c.base, c.first, len(c.words)) for c in chunks] == [(0x00400C00, 192, 60)]
+    code += [(0x00401000 + 4 * k, u32()) for k in range(3, 300)]
     chunks = opcode_chunks(code)
     assert [(c.base, c.first, len(c.words)) for c in chunks] == [
-        (0x00400F00, 0, 60), (0x00401000, 3, 61), (0x00401100, 0, 6)]
-    leaf = chunks[1]
+        (0x00400C00, 192, 60), (0x00401000, 3, 253), (0x00401400, 0, 44)]
     words = dict(code)
-    for pc in (0x0040100C, 0x004010F0, 0x004010FC):
+    leaf = chunks[1]
+    for pc in (0x0040100C, 0x004013FC, 0x00401208, 0x004010F0):
         assert not run(leaf, {"pc": pc, "word": words[pc]})
         assert run(leaf, {"pc": pc, "word": words[pc] ^ (1 << RNG.randrange(32))})
-    for pc in (0x00401008, 0x00401100, 0x0040100E, 0x00501010):  # before first, next block, unaligned, elsewhere
+    for pc in (0x00401008, 0x00401400, 0x0040100E, 0x00501010, 0x00400FF0):
         assert not run(leaf, {"pc": pc, "word": 7})
+    tail = chunks[0]
+    assert run(tail, {"pc": 0x00400FEC, "word": words[0x00400FEC] ^ 1})
+    assert not run(tail, {"pc": 0x00400EFC, "word": 1})
     assert run(OpcodeChunk(0x7FFFF000, 0, (0x24021061, 0x0000000C)), {"pc": 0x7FFFF004, "word": 0})
+
+
+def read_slots(addr1: int, value1: int, writer1: int, addr2: int = 0x80000000, value2: int = 0,
+               writer2: int = 0) -> dict[str, int]:
+    return {"read1_addr": addr1, "read1_value": value1, "read1_writer": writer1,
+            "read2_addr": addr2, "read2_value": value2, "read2_writer": writer2}
+
+
+def test_input_leaf() -> None:
+    """Input word k: either slot, an INIT read of INPUT_BASE + 4k that differs from the
+    claim's word; the length word the same against input_len."""
+    from ocp.stepleaves.init import Input
+    from ocp.zkvm.record import INPUT_BASE, K_INPUT_LEN
+
+    leaf = Input(3)
+    a, claim = INPUT_BASE + 12, 0x61626364
+    assert not run(leaf, {**read_slots(a, claim, 0), "input3": claim})
+    assert run(leaf, {**read_slots(a, claim ^ 1, 0), "input3": claim})
+    assert run(leaf, {**read_slots(0x80000008, 5, 3, a, claim ^ 0x100, 0), "input3": claim})
+    assert not run(leaf, {**read_slots(a, claim ^ 1, 77), "input3": claim})  # not an INIT read
+    assert not run(leaf, {**read_slots(a + 4, claim ^ 1, 0), "input3": claim})  # another word
+    length = Input(None)
+    assert run(length, {**read_slots(K_INPUT_LEN, 9, 0), "input_len": 8})
+    assert not run(length, {**read_slots(K_INPUT_LEN, 8, 0), "input_len": 8})
+
+
+def test_initialized_and_uninitialized_leaves() -> None:
+    from ocp.stepleaves.init import InitializedChunk, Uninitialized
+
+    words = tuple(u32() for _ in range(200))
+    leaf = InitializedChunk(0x00450C00, 40, words)
+    for k in (0, 77, 199):
+        a = 0x00450C00 + 4 * (40 + k)
+        assert not run(leaf, read_slots(a, words[k], 0))
+        assert run(leaf, read_slots(a, words[k] ^ (1 << RNG.randrange(32)), 0))
+        assert run(leaf, read_slots(0x80000010, 1, 9, a, words[k] ^ 1, 0))
+        assert not run(leaf, read_slots(a, words[k] ^ 1, 12))  # written since: the read leaves' case
+    for a in (0x00450C00 + 4 * 39, 0x00450C00 + 4 * 240, 0x00451000, 0x00450C00 + 4 * 41 + 2):
+        assert not run(leaf, read_slots(a, 0xDEADBEEF, 0))
+    gaps = ((0, 0x10000), (0x7FFF0000, 0x7FFFF000), (0x90000100, 1 << 32))
+    zero = Uninitialized(gaps)
+    for a in (0x1000, 0xFFFC, 0x7FFF0000, 0x90000100, 0xFFFFFFFC):
+        assert not run(zero, read_slots(a, 0, 0))
+        assert run(zero, read_slots(a, 1 << RNG.randrange(32), 0))
+    assert not run(zero, read_slots(0x10000, 5, 0))  # a defined word
+    assert not run(zero, read_slots(0x1000, 5, 4))  # written since
+
+
+def test_addresses_sections_leaf() -> None:
+    from ocp.stepleaves.init import AddressesSections
+    from ocp.zkvm.record import HALT_PC
+
+    leaf = AddressesSections(((0x10000, 0xBAFD0), (0x7FFFF000, 0x7FFFF008)))
+    step = {"pc": 0x10010, "micro": 0, "word": 0x24020001, "next_pc": 0x10014}
+    assert not run(leaf, step)
+    assert not run(leaf, {**step, "pc": 0x7FFFF004})
+    assert run(leaf, {**step, "pc": 0x10012})  # unaligned
+    assert run(leaf, {**step, "pc": 0xBAFD0})  # past the code
+    assert run(leaf, {**step, "pc": 0x7FFFF008, "micro": 3})
+    halt = {"pc": 0xBAFD0, "micro": 0, "word": 0, "next_pc": HALT_PC}
+    assert not run(leaf, halt)  # the bad-pc halt itself
+    assert run(leaf, {**halt, "word": 0x0000000D})  # a break claimed at a bad pc
+    assert run(leaf, {**halt, "next_pc": 0xBAFD4})  # a nop claimed at a bad pc

@@ -15,6 +15,12 @@ graph-independent script and its key-dependent part):
    main stack first value deepest, each most significant limb deepest, exactly
    as :mod:`taptrees.arith` and :mod:`taptrees.blake3` expect.
 
+A value the leaf fixes when it is built (``Value(..., constant=c)``: the leaf
+only spends when the signer signed exactly ``c``) is verified against ``c``
+directly (:func:`taptrees.ots.winternitz.known_value_script`: each signature item
+hashed to its chain end, no digit items, no checksum arithmetic, nothing kept):
+about half the script of a full verifier, and a witness of signatures only.
+
 :class:`ValueLayout` also builds the witness from signatures and reads the
 values back out of a witness (what a watcher does with a spend it sees).
 """
@@ -29,6 +35,7 @@ from taptrees.opcodes import OP_0, OP_DUP, OP_TOALTSTACK, OP_VERIFY, OP_WITHIN
 from taptrees.ots.winternitz import (
     WinternitzParams,
     WinternitzPublicKey,
+    known_value_script,
     recover_value,
     verifier_script,
 )
@@ -46,12 +53,19 @@ class Value:
     bits: int
     signed: bool = True
     kept: bool = True  #: False: only its signature is checked, no limbs reach the body
+    constant: int | None = None  #: the value the signature must sign (then nothing is kept)
 
     def __post_init__(self) -> None:
         if not isinstance(self.bits, int) or self.bits <= 0 or self.bits % DIGIT_BITS:
             raise InputError(f"value {self.name!r}: width {self.bits!r} is not a positive multiple of 4")
         if not self.kept and not self.signed:
             raise InputError(f"bare value {self.name!r} must be kept (nothing else checks it)")
+        if self.constant is not None:
+            if not self.signed:
+                raise InputError(f"constant value {self.name!r} must be signed")
+            if self.kept:
+                object.__setattr__(self, "kept", False)
+            self.limb_stack(self.constant)  # range check
 
     @property
     def limbs(self) -> int:
@@ -119,7 +133,9 @@ class ValueLayout:
         """Verify every input (last first) and park its limbs on the altstack."""
         items: list = []
         for v in reversed(self.values):
-            if v.signed and not v.kept:
+            if v.constant is not None:
+                items.append(known_value_script(self._check_key(v, keys), v.constant))
+            elif v.signed and not v.kept:
                 items.append(verifier_script(self._check_key(v, keys), self.strategy, keep="drop"))
             elif v.signed:
                 items.append(verifier_script(self._check_key(v, keys), self.strategy, keep="digits"))
@@ -132,14 +148,21 @@ class ValueLayout:
         self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None
     ) -> list[bytes]:
         """Witness stack (bottom first): each signed value's signature items
-        (:meth:`WinternitzKey.sign` with this layout's strategy), each bare value's limbs."""
+        (:meth:`WinternitzKey.sign` with this layout's strategy; for a constant value
+        the digit items are left out), each bare value's limbs."""
         bare = bare or {}
         out: list[bytes] = []
         for v in self.values:
             if v.signed:
                 if v.name not in signatures:
                     raise InputError(f"no signature for committed value {v.name!r}")
-                out += list(signatures[v.name])
+                items = list(signatures[v.name])
+                if v.constant is not None and self.strategy == "small_script":
+                    if len(items) != 2 * v.params.total_digits:
+                        raise InputError(f"signature of {v.name!r} has {len(items)} items, "
+                                         f"expected {2 * v.params.total_digits}")
+                    items = items[0::2]  # [sig, digit] pairs: keep the signatures
+                out += items
             else:
                 if v.name not in bare:
                     raise InputError(f"no value given for bare input {v.name!r}")
@@ -149,7 +172,7 @@ class ValueLayout:
     def items_of(self, v: Value) -> int:
         if not v.signed:
             return v.limbs
-        per_digit = 2 if self.strategy == "small_script" else 1
+        per_digit = 2 if self.strategy == "small_script" and v.constant is None else 1
         return per_digit * v.params.total_digits
 
     @property
@@ -174,6 +197,8 @@ class ValueLayout:
                 value = recover_value(self._check_key(v, keys), chunk)
                 if value is None:
                     raise InputError(f"witness does not carry a valid signature of {v.name!r}")
+                if v.constant is not None and value != v.constant:
+                    raise InputError(f"witness signs {v.name!r} = {value}, the leaf needs {v.constant}")
             else:
                 try:
                     limbs = [decode_num(x) for x in chunk]

@@ -135,6 +135,21 @@ def checksum_script(params: WinternitzParams, keep: str, normalise: bool) -> Scr
     return Script(items)
 
 
+def known_value(params: WinternitzParams, chain_ends: Sequence[bytes], digits: Sequence[int]) -> Script:
+    """Verify a signature of a value fixed when the script is built (``digits`` by
+    position): each signature item, top first, is hashed to its chain end, nothing
+    is pushed.  The witness is the ``small_witness`` layout (signatures only).
+
+    Checking the checksum digits at their known values is the checksum check: a
+    forger holding a signature of another value can only hash digits forward, and
+    no other value has every message digit and every checksum digit at least the
+    known value's."""
+    items: list = []
+    for p in reversed(params.witness_positions()):
+        items += [[OP_HASH160] * (params.max_digit - digits[p]), chain_ends[p], OP_EQUALVERIFY]
+    return Script(items)
+
+
 def build(
     params: WinternitzParams, chain_ends: Sequence[bytes], strategy: str, keep: str
 ) -> Script:
