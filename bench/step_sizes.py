@@ -71,7 +71,7 @@ def sample_values(leaf) -> dict[str, int]:
     if isinstance(leaf, ProgramCounter):
         v["h_prev"] = LINK.digest(v["c_h_prev"], [v["c_" + f] for f in LINK_FIELDS])
     if isinstance(leaf, (ReadValue, CorrectHash)):
-        prev = v["c_h_prev"] if isinstance(leaf, CorrectHash) else v["w_h_prev"]
+        prev = v["cw_h_prev"] if isinstance(leaf, CorrectHash) else v["w_h_prev"]
         v["w_h"] = LINK.digest(prev, [v["w_" + f] for f in LINK_FIELDS])
     if isinstance(leaf, ReadValue):
         v["step"], v["w_step"] = 900, 700

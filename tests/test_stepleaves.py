@@ -156,23 +156,60 @@ def test_read_value(slot: int) -> None:
 
 def test_correct_hash() -> None:
     leaf = CorrectHash()
-    j = {"c_h_prev": h160(), **link_values("w_")}
-    j["w_h"] = LINK.digest(j["c_h_prev"], fields(j, "w_"))
-    assert not run(leaf, {**j, "w_h_prev": j["c_h_prev"]})
-    assert run(leaf, {**j, "w_h_prev": j["c_h_prev"] ^ 8})
+    j = {"cw_h_prev": h160(), **link_values("w_")}
+    j["w_h"] = LINK.digest(j["cw_h_prev"], fields(j, "w_"))
+    assert not run(leaf, {**j, "w_h_prev": j["cw_h_prev"]})
+    assert run(leaf, {**j, "w_h_prev": j["cw_h_prev"] ^ 8})
     assert not run(leaf, {**j, "w_h_prev": 3, "w_h": 5})
 
 
-@pytest.mark.parametrize("which", ["h_prev", "h"])
-def test_equivocation_resign(which: str) -> None:
-    # round with sub-intervals of width 2**10 among 32 (modulus 2**15): slot 5 sits at 5 * 2**10
-    leaf = EquivocationResign(which, 15, 5 << 10)
-    at = (3 << 15) + (5 << 10) + (1 if which == "h_prev" else 0)
-    h = h160()
-    assert not run(leaf, {"round_hash": h, which: h, "step": at})
-    assert run(leaf, {"round_hash": h, which: h ^ 1, "step": at})
-    assert not run(leaf, {"round_hash": h, which: h ^ 1, "step": at + 1})
-    assert not run(leaf, {"round_hash": h, which: h ^ 1, "step": at + (1 << 10)})
+def test_equivocation_resign() -> None:
+    # a round of 32 sub-intervals of 2**10 steps (an interval of 2**15): slot 5 is 5 * 2**10 in
+    leaf = EquivocationResign("hash1_5", 15, 5 << 10)
+    at = (3 << 15) + (5 << 10)
+    h, other = h160(), h160()
+    base = {"hash1_5": h, "h_prev": other, "h": h, "step": at}
+    assert not run(leaf, base)  # h_i is the slot's hash and was re-signed as revealed
+    assert run(leaf, {**base, "h": h ^ 1})
+    assert not run(leaf, {**base, "h": h ^ 1, "step": at + (1 << 10)})  # another slot
+    assert run(leaf, {**base, "h": h ^ 1, "step": at + (1 << 15)})  # the slot of a later interval
+    assert run(leaf, {**base, "h_prev": h ^ 4, "step": at + 1})  # h_{i-1} is the slot's hash
+    assert not run(leaf, {**base, "h_prev": h, "step": at + 1})
+
+
+def test_search_leaves_follow_the_nary_search() -> None:
+    """Built from NArySearch: Translate gives disputed_step for any choices, and an
+    EquivocationResign leaf applies to h_t exactly when NArySearch.position says round r
+    revealed h_t in slot s (twins for every step of a small search; the kernel for some)."""
+    from ocp.stepleaves.search import equivocation_leaves, search_leaves, translate_leaf
+    from ocp.zkvm.search import NArySearch
+
+    search = NArySearch(1 << 10, 8)  # rounds of 8, 8, 8 and a last of 2
+    tr = translate_leaf(search)
+    leaves = equivocation_leaves(search)
+    assert len(leaves) == search.hashes_revealed()
+    moves = search_leaves(search)
+    assert [type(x).__name__ for x in moves].count("Choice") == search.rounds
+    for i in range(1, search.max_steps + 1):
+        choices = search.choices_for(i)
+        values = {f"choice{r}": c for r, c in enumerate(choices)}
+        assert tr.accepts({**values, "step": i}) and not tr.accepts({**values, "step": i + 1})
+        for t, which in ((i - 1, "h_prev"), (i, "h")):
+            pos = search.position(choices, t)
+            hit = {x.round_key for x in leaves
+                   if x.accepts({x.round_key: 1, "h_prev": 1, "h": 1, which: 2, "step": i})}
+            assert hit == ({f"hash{pos[0] - 1}_{pos[1]}"} if pos else set()), (i, which, pos, hit)
+    for i in (1, 2, 513, 1023, 1024):
+        choices = search.choices_for(i)
+        values = {f"choice{r}": c for r, c in enumerate(choices)}
+        assert run(tr, {**values, "step": i}) and not run(tr, {**values, "step": i - 1})
+        pos = search.position(choices, i)
+        if pos:
+            leaf = next(x for x in leaves if x.round_key == f"hash{pos[0] - 1}_{pos[1]}")
+            assert run(leaf, {leaf.round_key: 7, "h_prev": 7, "h": 8, "step": i})
+    read = search_leaves(search, "w_", shared_first=True)
+    assert not any(isinstance(x, Reveal) and x.round == 0 for x in read)
+    assert {x.round_key for x in equivocation_leaves(search, "w_", True)} >= {"hash0_1", "w_hash1_1"}
 
 
 def test_search_round_leaves() -> None:

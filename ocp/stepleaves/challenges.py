@@ -253,53 +253,56 @@ class ReadValue(CheckLeaf):
 @dataclass(frozen=True)
 class CorrectHash(CheckLeaf):
     """The second search's step j links from a previous hash other than the one the
-    operator re-signed for it: the challenger shows ``h_{j-1}`` (bare) that, with
+    operator re-signed for it: the challenger shows ``h_{j-1}`` (bare, ``cw_h_prev``) that, with
     j's signed fields, hashes to the signed ``h_j``, and differs from the signed
     ``h_{j-1}``."""
 
     purpose = "step j's re-signed h_{j-1} is not what j's hash links from"
 
     def values(self) -> tuple[Value, ...]:
-        return (bare("h_prev", "c_"), signed("h_prev", "w_"), *(signed(f, "w_") for f in LINK_FIELDS),
+        return (bare("h_prev", "cw_"), signed("h_prev", "w_"), *(signed(f, "w_") for f in LINK_FIELDS),
                 signed("h", "w_"))
 
     def build(self, b: Body) -> int:
         d = b.dag
-        digest = LINK.lower(d, b["c_h_prev"], _link_limbs(b, "w_"))
+        digest = LINK.lower(d, b["cw_h_prev"], _link_limbs(b, "w_"))
         d.verify(d.eq_words(digest, b["w_h"]))
-        return d.bnot(d.eq_words(b["c_h_prev"], b["w_h_prev"]))
+        return d.bnot(d.eq_words(b["cw_h_prev"], b["w_h_prev"]))
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        return (LINK.digest(v["c_h_prev"], _link_fields(v, "w_")) == v["w_h"]
-                and v["c_h_prev"] != v["w_h_prev"])
+        return (LINK.digest(v["cw_h_prev"], _link_fields(v, "w_")) == v["w_h"]
+                and v["cw_h_prev"] != v["w_h_prev"])
 
 
 @dataclass(frozen=True)
 class EquivocationResign(CheckLeaf):
-    """A hash re-signed with the record (``h_prev`` = ``h_{i-1}`` or ``h`` = ``h_i``)
-    differs from the hash the operator revealed in a search round at the position
-    the choices imply.  The leaf is for one round slot (key ``round_hash``): it
-    applies when the hash's step ``t`` (``i - 1`` or ``i``) satisfies
-    ``t mod 2**modulus_bits == residue``, the slot's positions in a power-of-two
-    search (computed from the search geometry by the caller)."""
+    """A hash re-signed with the record (``h_prev`` = ``h_{i-1}``, ``h`` = ``h_i``)
+    differs from the hash the operator revealed in a search round at the same step.
 
-    which: str  # "h_prev" or "h"
+    The leaf is for one round slot (the value ``round_key``, e.g. ``hash2_5``): the
+    slot's step is the round's interval start plus ``slot`` sub-intervals, and since
+    the disputed step i lies in the interval the choices lead to, ``h_t`` (t = i - 1
+    or i) is that slot's hash exactly when ``t mod 2**modulus_bits == residue``
+    (modulus: the round's interval length; residue: ``slot`` sub-interval widths).
+    Built from the search geometry by :func:`ocp.stepleaves.search.equivocation_leaves`.
+    Keys of the re-signed hashes and of the step carry ``prefix`` (``w_`` for the
+    read search)."""
+
+    round_key: str
     modulus_bits: int
     residue: int
+    prefix: str = ""
     purpose = "a re-signed hash differs from the one revealed in a round"
 
     def values(self) -> tuple[Value, ...]:
-        return (Value("round_hash", HASH_BITS), signed(self.which), signed("step"))
+        p = self.prefix
+        return (Value(self.round_key, HASH_BITS), signed("h_prev", p), signed("h", p), signed("step", p))
 
-    def _step_residue(self) -> int:
-        shift = 1 if self.which == "h_prev" else 0  # t = i - 1: compare i with residue + 1
-        return (self.residue + shift) % (1 << self.modulus_bits)
-
-    def build(self, b: Body) -> int:
+    def _at(self, b: Body, target: int) -> int:
+        """1 iff step mod 2**modulus_bits == target."""
         d = b.dag
-        step = b["step"]
+        step = b[self.prefix + "step"]
         full, part = divmod(self.modulus_bits, 4)
-        target = self._step_residue()
         at = b.const(target, 8)
         here = d.const(1)
         for k in range(full):
@@ -307,8 +310,19 @@ class EquivocationResign(CheckLeaf):
         if part:
             low = d.op("lowbits", (step[full],), 1, part)[0]
             here = d.band(here, d.eq(low, at[full]))
-        return d.band(here, d.bnot(d.eq_words(b["round_hash"], b[self.which])))
+        return here
+
+    def build(self, b: Body) -> int:
+        d = b.dag
+        p, mask = self.prefix, (1 << self.modulus_bits) - 1
+        round_hash = b[self.round_key]
+        prev = d.band(self._at(b, (self.residue + 1) & mask), d.bnot(d.eq_words(round_hash, b[p + "h_prev"])))
+        cur = d.band(self._at(b, self.residue & mask), d.bnot(d.eq_words(round_hash, b[p + "h"])))
+        return d.bor(prev, cur)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        here = v["step"] % (1 << self.modulus_bits) == self._step_residue()
-        return here and v["round_hash"] != v[self.which]
+        p, mask = self.prefix, (1 << self.modulus_bits) - 1
+        step, round_hash = v[p + "step"], v[self.round_key]
+        prev = (step - 1) & mask == self.residue & mask and round_hash != v[p + "h_prev"]
+        cur = step & mask == self.residue & mask and round_hash != v[p + "h"]
+        return prev or cur

@@ -10,6 +10,7 @@ A pc outside every chunk (unaligned, or not code) is AddressesSections' case
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -60,4 +61,15 @@ def code_words(init) -> list[tuple[int, int]]:
     ranges of the initial state (``ocp.zkvm.initial.InitialState``: the executable
     segments with the Go patches applied, and the signal trampoline), as state 0
     holds them, in the program's byte order."""
-    return [(a, init.value(a)) for lo, hi in init.layout.code for a in range(lo, hi - 3, 4)]
+    order = ">" if init.big_endian else "<"
+    out: list[tuple[int, int]] = []
+    for lo, hi in init.layout.code:
+        a = lo - lo % 4
+        while a + 4 <= hi:
+            end = min(hi - (hi - a) % 4, ((a >> 12) + 1) << 12)  # this page's part
+            n = (end - a) // 4
+            page = init.pages.get(a >> 12, bytes(4096))
+            words = struct.unpack(f"{order}{n}I", page[a & 0xFFF:(a & 0xFFF) + 4 * n])
+            out += zip(range(a, end, 4), words, strict=True)
+            a = end
+    return out

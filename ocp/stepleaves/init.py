@@ -30,6 +30,7 @@ guest access outside its sections to the SIGSEGV micro-steps.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -193,13 +194,16 @@ def defined_words(init) -> dict[int, int]:
     ``InitialState.source`` classifies as ``image`` (every word of an image page --
     segments, patches, trampoline, boot stack, registers and kernel words -- and
     every word of a segment, its bss included), the input length excluded."""
-    addrs: set[int] = set()
-    for pn in init.image_pages:
-        addrs.update(range(pn << 12, (pn + 1) << 12, 4))
+    fmt = ">1024I" if init.big_endian else "<1024I"
+    out: dict[int, int] = {}
+    for pn in sorted(init.image_pages):
+        base = pn << 12
+        out.update(zip(range(base, base + 4096, 4), struct.unpack(fmt, init.pages[pn]), strict=True))
     for lo, hi, _flags in init.segments:
-        addrs.update(range(lo - lo % 4, hi, 4))
-    addrs.discard(K_INPUT_LEN)
-    return {a: init.value(a) for a in sorted(addrs)}
+        for a in range(lo - lo % 4, hi, 4):
+            out.setdefault(a, 0)  # bss beyond the image pages: zero
+    out.pop(K_INPUT_LEN, None)
+    return dict(sorted(out.items()))
 
 
 def zero_gaps(defined: Mapping[int, int], input_words: int) -> tuple[tuple[int, int], ...]:
