@@ -38,7 +38,7 @@ from functools import cache
 
 from ocp.stepleaves.base import OPERATOR, CheckLeaf, arith_body
 from ocp.stepleaves.schema import HASH_BITS, RECORD_FIELDS
-from ocp.stepleaves.semantics import SEMANTICS, C, Ctx, Out
+from ocp.stepleaves.semantics import SEMANTICS, C, Ctx, Out, equals
 from ocp.zkvm import isa
 from ocp.zkvm import micro as mi
 from ocp.zkvm.record import FAULT_MICRO
@@ -46,7 +46,8 @@ from taptrees.arith import And, Const, Eq, Expr, Not, Or, Var
 from taptrees.ots.values import Value
 from taptrees.script import Script
 
-__all__ = ["EXECUTE_FIELDS", "SEMANTICS", "ExecuteLeaf", "RecordRest", "opcode_check", "opcode_matches"]
+__all__ = ["ALWAYS", "EXECUTE_FIELDS", "REST_FIELDS", "SEMANTICS", "ExecuteLeaf", "RecordRest",
+           "opcode_check", "opcode_matches"]
 
 # --- the opcode check ------------------------------------------------------------------
 
@@ -104,6 +105,11 @@ def opcode_check(mnemonic: str, w: Expr) -> Expr:
 #: the record fields every Execute leaf reveals, in witness order
 EXECUTE_FIELDS = ("pc", "npc", "micro", "word", "read1_addr", "read1_value", "read2_addr",
                   "read2_value", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
+#: fields every Execute leaf verifies (the hash link's and the pc triple's but pc)
+ALWAYS = ("npc", "micro", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
+#: fields :class:`RecordRest` reveals: those some kind's leaf does not verify
+REST_FIELDS = ("pc", "word", "read1_addr", "read1_value", "read1_writer", "read2_addr",
+               "read2_value", "read2_writer")
 #: kinds whose witness the leaf checks (division); a halt's witness (its full code) is
 #: informational, neither hashed nor revealed
 WITNESS_KINDS = ("div", "divu")
@@ -191,7 +197,12 @@ class ExecuteLeaf(CheckLeaf):
 
     @property
     def constants(self) -> dict[str, int]:
-        """Record fields the kind fixes: verified against the constant, not kept."""
+        """Revealed record fields the kind fixes: verified against the constant, not kept."""
+        fixed = self._fixed()
+        return {f: fixed[f] for f in self.revealed if f in fixed}
+
+    def _fixed(self) -> dict[str, int]:
+        """Every record field the kind's semantics fix."""
         out, x, _ctx = _outcome(self)
         fixed = {"micro": self.micro}
         for name, e in (("read1_addr", out.read1), ("read2_addr", out.read2),
@@ -203,10 +214,26 @@ class ExecuteLeaf(CheckLeaf):
                 fixed[name] = c
         return fixed
 
+    @property
+    def revealed(self) -> tuple[str, ...]:
+        """The record fields this leaf verifies: npc, micro and the link fields always
+        (``ALWAYS``); pc, the word and a read slot's address and value only where the
+        micro-step uses them (an unused slot reads $0; nothing checks it, and
+        :class:`RecordRest` reveals them all for the challenger's leaves)."""
+        fixed, used = self._fixed(), _used_inputs(self)
+        r1, r2 = self.reads
+        keep = set(ALWAYS) | ({"pc", "word"} & used)
+        for slot, on in ((1, r1), (2, r2)):
+            if on:
+                keep.add(f"read{slot}_addr")
+                if f"read{slot}_value" in used or f"read{slot}_value" in fixed:
+                    keep.add(f"read{slot}_value")
+        return tuple(f for f in EXECUTE_FIELDS if f in keep)
+
     def values(self) -> tuple[Value, ...]:
-        fixed = self.constants
+        fixed = self._fixed()
         used = _used_inputs(self)
-        out = [Value(f, RECORD_FIELDS[f], kept=f in used, constant=fixed.get(f)) for f in EXECUTE_FIELDS]
+        out = [Value(f, RECORD_FIELDS[f], kept=f in used, constant=fixed.get(f)) for f in self.revealed]
         if self.has_witness:
             out.append(Value("witness", RECORD_FIELDS["witness"]))
         return tuple(out)
@@ -231,15 +258,15 @@ class ExecuteLeaf(CheckLeaf):
     def _condition(self) -> Expr:
         """The body's condition: the kind check and every output the leaf checks."""
         out, x, ctx = _outcome(self)
-        fixed = self.constants
+        fixed = self._fixed()
         checks: list[Expr | None] = [self._kind_check(ctx), out.extra]
         for name, e in (("read1_addr", out.read1), ("read2_addr", out.read2),
                         ("write_addr", out.waddr), ("write_value", out.wval),
                         ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):
             if name not in fixed:  # a constant's signature is checked by the prefix
-                checks.append(Eq(x[name], e))
+                checks.append(equals(x[name], e))
         if self.has_witness:
-            checks.append(Eq(x["witness"], out.witness))
+            checks.append(equals(x["witness"], out.witness))
         ok: Expr | None = None
         for e in checks:
             if e is not None:
@@ -251,8 +278,8 @@ class ExecuteLeaf(CheckLeaf):
         return arith_body(self.layout, lambda _words: condition)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        """The table's semantics: the record is what ``MICRO_OPS[kind]`` computes (the
-        read slots a kind does not use read $0: address NO_READ, value 0)."""
+        """The table's semantics: every field the leaf verifies is what
+        ``MICRO_OPS[kind]`` computes from the record (an unused read slot reads 0)."""
         layout = self.layout_array
         if v["micro"] != self.micro:
             return False
@@ -261,27 +288,28 @@ class ExecuteLeaf(CheckLeaf):
                 return False
         elif self.micro < FAULT_MICRO and not opcode_matches(self.mnemonic, v["word"]):
             return False
-        w, pc, npc, m = v["word"], v["pc"], v["npc"], self.micro
-        a1 = self.op.read1(w, pc, npc, m, layout)
-        a2 = self.op.read2(w, pc, npc, m, v["read1_value"], layout)
-        if (v["read1_addr"], v["read2_addr"]) != (a1, a2):
-            return False
         r1, r2 = self.reads
-        if (not r1 and v["read1_value"] != 0) or (not r2 and v["read2_value"] != 0):
-            return False
-        got = self.op.run(w, pc, npc, m, v["read1_value"], v["read2_value"], layout)
-        want = (v["write_addr"], v["write_value"], v["next_pc"], v["next_npc"], v["next_micro"])
-        if tuple(got[:5]) != want:
-            return False
-        return not self.has_witness or got[5] == v["witness"]
+        w, pc, npc, m = v["word"], v["pc"], v["npc"], self.micro
+        v1 = v["read1_value"] if r1 else 0
+        v2 = v["read2_value"] if r2 else 0
+        got = {"read1_addr": self.op.read1(w, pc, npc, m, layout),
+               "read2_addr": self.op.read2(w, pc, npc, m, v1, layout)}
+        run = self.op.run(w, pc, npc, m, v1, v2, layout)
+        got.update(zip(("write_addr", "write_value", "next_pc", "next_npc", "next_micro", "witness"),
+                       run, strict=True))
+        names = self.layout.names
+        return all(v[f] == got[f] for f in got if f in names)
 
 
 @dataclass(frozen=True)
 class RecordRest(CheckLeaf):
-    """The other input of an Execute transaction: the read slots' last writers and the
-    re-signed ``h_{i-1}``, ``h_i`` (keys prefixed ``prefix``: ``w_`` for the read
-    search's step j).  Nothing kind-specific checks them, so every kind shares this
-    one leaf; the challenger's read and hash leaves take the signatures from here."""
+    """The other input of an Execute transaction: the record fields some kind's leaf
+    does not verify (:data:`REST_FIELDS`: pc, word, both read slots with their last
+    writers) and the re-signed ``h_{i-1}``, ``h_i`` (keys prefixed ``prefix``: ``w_``
+    for the read search's step j).  One leaf for every kind: the challenger's leaves
+    take the signatures from here or from the Execute input (same keys, same
+    values: an operator signing a key twice with two values only hands the
+    challenger more to use)."""
 
     prefix: str = ""
     spender = OPERATOR
@@ -289,8 +317,7 @@ class RecordRest(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         p = self.prefix
-        return (Value(p + "read1_writer", RECORD_FIELDS["read1_writer"], kept=False),
-                Value(p + "read2_writer", RECORD_FIELDS["read2_writer"], kept=False),
+        return (*(Value(p + f, RECORD_FIELDS[f], kept=False) for f in REST_FIELDS),
                 Value(p + "h_prev", HASH_BITS, kept=False), Value(p + "h", HASH_BITS, kept=False))
 
     def build(self, b) -> int:  # noqa: ANN001

@@ -43,6 +43,7 @@ from taptrees.arith import (
     Add,
     And,
     BitOf,
+    Bits,
     Const,
     Eq,
     Expr,
@@ -54,18 +55,24 @@ from taptrees.arith import (
     MulS,
     MulU,
     Not,
+    NumConst,
     Or,
+    Rotl,
+    Rotr,
     SarVar,
     Select,
     Shl,
+    ShlNum,
     ShlVar,
     Shr,
     ShrVar,
     SignExt,
     Sub,
+    ToNum,
     Xor,
     ZeroExt,
 )
+from taptrees.arith.expr import Evaluation, Lowering
 
 M32 = 0xFFFFFFFF
 
@@ -79,12 +86,42 @@ def C(x: int) -> Expr:  # noqa: N802 - a constant word
 
 def field_zero(w: Expr, lo: int) -> Expr:
     """The 5-bit register field at bit ``lo`` is 0."""
-    return Eq(And(w, C(31 << lo)), C(0))
+    return Eq(Bits(w, lo, 5), NumConst(0))
+
+
+@dataclass(frozen=True, eq=False)
+class RegAddr(Expr):
+    """Address of the register named by the 5-bit field of ``w`` at bit ``lo``:
+    ``REG_BASE + 4 * field``.  A leaf compares it with a committed address by
+    :func:`equals` (the field as a number against the address's low byte, the
+    other limbs against REG_BASE's), not limb by limb."""
+
+    w: Expr
+    lo: int
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return REG_BASE + 4 * ((ev.value(self.w) >> self.lo) & 31)
+
+    def lower(self, lo: Lowering) -> tuple[int, ...]:
+        return lo.limbs(Or(C(REG_BASE), Shl(And(Shr(self.w, self.lo), C(31)), 2)))
 
 
 def reg_of(w: Expr, lo: int) -> Expr:
     """Address of the register named by the 5-bit field at bit ``lo``."""
-    return Or(C(REG_BASE), And(Shr(w, lo - 2), C(0x7C)))
+    return RegAddr(w, lo)
+
+
+def equals(x: Expr, e: Expr) -> Expr:
+    """``x == e`` for a committed word x, in the cheapest form: a Select is compared
+    branch by branch (``c and x == a or not c and x == b``: no per-limb selection,
+    and a constant branch is a comparison with constants), a register address by
+    its field."""
+    if isinstance(e, Select) and e.kind == "word":
+        return Or(And(e.c, equals(x, e.a)), And(Not(e.c), equals(x, e.b)))
+    if isinstance(e, RegAddr):
+        low = Eq(ToNum(x, 2), ShlNum(Bits(e.w, e.lo, 5), 2))
+        return And(low, Eq(And(x, C(0xFFFFFF00)), C(REG_BASE)))
+    return Eq(x, e)
 
 
 def dest(w: Expr, lo: int) -> Expr:
@@ -97,6 +134,47 @@ def dval(w: Expr, lo: int, v: Expr) -> Expr:
 
 def simm(w: Expr) -> Expr:
     return SignExt(w, 16)
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """A shift by a whole number of bytes, ``8 b0 + 16 b1`` bits (b0, b1 bits; None
+    for 0): two selections between limb moves instead of a barrel shifter."""
+
+    b0: Expr | None
+    b1: Expr | None
+
+    @classmethod
+    def of(cls, a: Expr, flip: bool) -> Lanes:
+        """``8 (a & 3)`` bits, or ``24 - 8 (a & 3)`` with ``flip`` (3 - x is x ^ 3)."""
+        b0, b1 = BitOf(a, 0), BitOf(a, 1)
+        return cls(Not(b0), Not(b1)) if flip else cls(b0, b1)
+
+    def apply(self, x: Expr, move: Callable[[Expr, int], Expr]) -> Expr:
+        for bit, k in ((self.b0, 8), (self.b1, 16)):
+            if bit is not None:
+                x = Select(bit, move(x, k), x)
+        return x
+
+    def shr(self, x: Expr) -> Expr:
+        return self.apply(x, Shr)
+
+    def shl(self, x: Expr) -> Expr:
+        return self.apply(x, Shl)
+
+    def rotr(self, x: Expr) -> Expr:
+        return self.apply(x, Rotr)
+
+    def rotl(self, x: Expr) -> Expr:
+        return self.apply(x, Rotl)
+
+    def mask_low(self) -> Expr:
+        """(1 << k) - 1 for the shift k."""
+        return Not(self.shl(C(M32)))
+
+    def mask_high(self) -> Expr:
+        """M32 ^ (M32 >> k) for the shift k."""
+        return Not(self.shr(C(M32)))
 
 
 def rotr_var(x: Expr, s: Expr) -> Expr:
@@ -187,19 +265,18 @@ class Ctx:
             hit = inside if hit is None else Or(hit, inside)
         return hit if hit is not None else Eq(C(0), C(1))
 
-    def byte_shift(self, a: Expr) -> Expr:
-        """``micro.bshift``: bit position of the byte at ``a`` in its word."""
-        lane = Shl(And(a, C(3)), 3)
-        return Sub(C(24), lane) if self.big_endian else lane
+    def byte_shift(self, a: Expr) -> Lanes:
+        """``micro.bshift``: bit position of the byte at ``a`` in its word
+        (``8 lane``, big-endian ``24 - 8 lane``)."""
+        return Lanes.of(a, flip=self.big_endian)
 
-    def half_shift(self, a: Expr) -> Expr:
-        lane = Shl(And(a, C(2)), 3)
-        return Sub(C(16), lane) if self.big_endian else lane
+    def half_shift(self, a: Expr) -> Lanes:
+        """``micro.hshift``: ``8 (a & 2)``, big-endian ``16 - 8 (a & 2)``."""
+        return Lanes(None, Lanes.of(a, flip=self.big_endian).b1)
 
-    def lr_shift(self, a: Expr, left: bool) -> Expr:
+    def lr_shift(self, a: Expr, left: bool) -> Lanes:
         """``micro.lr_shift``: the byte lanes an lwl/lwr/swl/swr moves, times 8."""
-        lane = Shl(And(a, C(3)), 3)
-        return lane if self.big_endian == left else Sub(C(24), lane)
+        return Lanes.of(a, flip=self.big_endian != left)
 
     def writable(self, a: Expr) -> Expr:
         return And(readable(a), Not(self.in_ro(a)))
@@ -318,7 +395,7 @@ def _load_part(half: bool, signed: bool) -> Semantics:
         aligned = Eq(And(a, C(1)), C(0)) if half else Eq(C(0), C(0))
         ok = And(aligned, readable(a))
         r1, r2 = reg_of(c.w, RS), Select(ok, And(a, C(0xFFFFFFFC)), C(NO_READ))
-        shifted = ShrVar(c.v2, c.half_shift(a) if half else c.byte_shift(a))
+        shifted = (c.half_shift(a) if half else c.byte_shift(a)).shr(c.v2)
         v = SignExt(shifted, 16 if half else 8) if signed else ZeroExt(shifted, 16 if half else 8)
         good = c.step(r1, r2, dest(c.w, RT), dval(c.w, RT, v))
         out = choose(readable(a), good, c.fault(r1, r2, a, C(FAULT_MICRO)))
@@ -351,7 +428,7 @@ def _sb_sh0(half: bool) -> Semantics:
         r1 = reg_of(c.w, RS)
         r2 = Select(And(aligned, c.writable(a)), And(a, C(0xFFFFFFFC)), C(NO_READ))
         shift = c.half_shift(a) if half else c.byte_shift(a)
-        good = c.stay(r1, r2, C(mi.T0), rotr_var(c.v2, shift), 1)
+        good = c.stay(r1, r2, C(mi.T0), shift.rotr(c.v2), 1)
         out = choose(c.writable(a), good, c.access_fault(r1, r2, a))
         return choose(aligned, out, c.halt(r1, r2, mi.ST_ADDRESS_ERROR, a)) if half else out
     return sem
@@ -367,18 +444,8 @@ def _sb_sh2(half: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         a = c.ea()
         shift = c.half_shift(a) if half else c.byte_shift(a)
-        return c.step(reg_of(c.w, RS), C(mi.T0), And(a, C(0xFFFFFFFC)), rotr_var(c.v2, Sub(C(0), shift)))
+        return c.step(reg_of(c.w, RS), C(mi.T0), And(a, C(0xFFFFFFFC)), shift.rotl(c.v2))
     return sem
-
-
-def _mask_low(k: Expr) -> Expr:
-    """(1 << k) - 1 for k < 32."""
-    return Not(ShlVar(C(M32), k))
-
-
-def _mask_high(k: Expr) -> Expr:
-    """M ^ (M >> k) for k < 32."""
-    return Not(ShrVar(C(M32), k))
 
 
 def _lwlr0(left: bool) -> Semantics:
@@ -386,7 +453,7 @@ def _lwlr0(left: bool) -> Semantics:
         a = c.ea()
         r1, r2 = reg_of(c.w, RS), Select(readable(a), And(a, C(0xFFFFFFFC)), C(NO_READ))
         k = c.lr_shift(a, left)
-        part = ShlVar(c.v2, k) if left else ShrVar(c.v2, k)
+        part = k.shl(c.v2) if left else k.shr(c.v2)
         return choose(readable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.fault(r1, r2, a, C(FAULT_MICRO)))
     return sem
 
@@ -395,7 +462,7 @@ def _lwlr1(left: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         k = c.lr_shift(c.ea(), left)
         return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1),
-                      And(c.v2, _mask_low(k) if left else _mask_high(k)), 2)
+                      And(c.v2, k.mask_low() if left else k.mask_high()), 2)
     return sem
 
 
@@ -408,7 +475,7 @@ def _swlr0(left: bool) -> Semantics:
         a = c.ea()
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
         k = c.lr_shift(a, left)
-        part = ShrVar(c.v2, k) if left else ShlVar(c.v2, k)
+        part = k.shr(c.v2) if left else k.shl(c.v2)
         return choose(c.writable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.access_fault(r1, r2, a))
     return sem
 
@@ -418,7 +485,7 @@ def _swlr1(left: bool) -> Semantics:
         a = c.ea()
         r2 = Select(c.writable(a), And(a, C(0xFFFFFFFC)), C(NO_READ))
         k = c.lr_shift(a, left)
-        return c.stay(reg_of(c.w, RS), r2, C(mi.T1), And(c.v2, _mask_high(k) if left else _mask_low(k)), 2)
+        return c.stay(reg_of(c.w, RS), r2, C(mi.T1), And(c.v2, k.mask_high() if left else k.mask_low()), 2)
     return sem
 
 
@@ -632,18 +699,18 @@ def _read5(c: Ctx) -> Out:  # v1 = input offset, v2 = n
 
 def _rdloop0(c: Ctx) -> Out:  # v1 = offset T2, v2 = the input word
     r2 = Add(C(INPUT_BASE), And(c.v1, C(0xFFFFFFFC)))
-    return _stay(C(mi.T2), r2, C(mi.T5), ZeroExt(ShrVar(c.v2, c.byte_shift(c.v1)), 8), mi.RD_LOOP + 1)(c)
+    return _stay(C(mi.T2), r2, C(mi.T5), ZeroExt(c.byte_shift(c.v1).shr(c.v2), 8), mi.RD_LOOP + 1)(c)
 
 
 def _rdloop1(c: Ctx) -> Out:  # v1 = destination T3, v2 = its word
     ok = c.writable(c.v1)
     r1, r2 = C(mi.T3), Select(ok, And(c.v1, C(0xFFFFFFFC)), NONE)
-    good = _stay(r1, r2, C(mi.T6), rotr_var(c.v2, c.byte_shift(c.v1)), mi.RD_LOOP + 2)(c)
+    good = _stay(r1, r2, C(mi.T6), c.byte_shift(c.v1).rotr(c.v2), mi.RD_LOOP + 2)(c)
     return choose(ok, good, _no_write(c, r1, r2, mi.RD_FAULT))
 
 
 def _rdloop3(c: Ctx) -> Out:  # v1 = T3, v2 = T6
-    value = rotr_var(c.v2, Sub(C(0), c.byte_shift(c.v1)))
+    value = c.byte_shift(c.v1).rotl(c.v2)
     return _stay(C(mi.T3), C(mi.T6), And(c.v1, C(0xFFFFFFFC)), value, mi.RD_LOOP + 4)(c)
 
 

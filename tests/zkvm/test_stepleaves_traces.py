@@ -82,14 +82,14 @@ def test_execute_leaves_on_guest_records(go_guest, guest: str, arch: str) -> Non
     for (mnemonic, micro), rec in sampled_records(trace, per_kind, rng):
         seen.add((mnemonic, micro))
         leaf = ExecuteLeaf(mnemonic, micro, layout.big_endian, layout.ro, layout.code)
-        honest = {k: v for k, v in record_values(rec).items() if k in leaf.layout.names}
+        honest = record_values(rec)
         assert leaf.accepts(honest) and verdict(leaf, honest), (leaf.kind, rec)
         for name in EXECUTE_FIELDS if exhaustive else rng.sample(EXECUTE_FIELDS, FIELDS):
             bad = dict(honest)
             bad[name] ^= 1 << rng.randrange(8 if name.endswith("micro") else 32)
             expect = leaf.accepts(bad)
             assert verdict(leaf, bad) == expect, (leaf.kind, name, rec)
-            if name in OUTPUTS:
+            if name in OUTPUTS and name in leaf.layout.names:
                 assert not expect, (leaf.kind, name)
     assert ("syscall", 0) in seen and ("addu", 0) in seen
     if guest == "nilderef":
