@@ -122,7 +122,7 @@ def verdict(leaf: ExecuteLeaf, values: dict[str, int]) -> bool:
     """The leaf's verdict: constants as the prefix checks them, the body through the kernel."""
     if any(values[n] != c for n, c in leaf.constants.items()):
         return False
-    limbs = [x for v in leaf.layout.kept for x in v.limb_stack(values[v.name])]
+    limbs = leaf.layout.kept_limbs(values)
     return execute_leaf(body_script(leaf), [encode_num(x) for x in limbs]).ok
 
 
@@ -191,11 +191,11 @@ def test_full_spend_with_signatures(kind: tuple[str, int]) -> None:
     keys = {v.name: WinternitzKey.derive(b"ocp tests: execute leaves secret", v.name, v.params)
             for v in leaf.layout.signed}
     pub = {n: k.public_key() for n, k in keys.items()}
-    witness = leaf.witness({n: k.sign(values[n]) for n, k in keys.items()})
+    witness = leaf.sign(keys, values)
     assert leaf.parse_witness(witness, pub) == {n: values[n] for n in leaf.layout.names}
     assert execute_leaf(leaf.script(pub), witness).ok
     for name in ("next_npc", "next_micro"):
         bad = dict(values)
         bad[name] ^= 4
-        witness = leaf.witness({n: k.sign(bad[n]) for n, k in keys.items()})
+        witness = leaf.sign(keys, bad)
         assert not execute_leaf(leaf.script(pub), witness).ok, name

@@ -46,10 +46,8 @@ def run(leaf, values: dict[str, int]) -> bool:
     layout = leaf.layout
     keys = {v.name: _key(v.name, v.params) for v in layout.signed}
     pub = {n: k.public_key() for n, k in keys.items()}
-    sigs = {n: k.sign(values[n], layout.strategy) for n, k in keys.items()}
-    bare = {v.name: values[v.name] for v in layout.values if not v.signed}
-    witness = leaf.witness(sigs, bare)
-    assert leaf.parse_witness(witness, pub) == {v.name: values[v.name] for v in layout.values}
+    witness = leaf.sign(keys, values)
+    assert leaf.parse_witness(witness, pub) == {n: values[n] for n in layout.names}
     verdict = execute_leaf(leaf.script(pub), witness).ok
     assert verdict == leaf.accepts(values), (leaf.kind, values)
     return verdict
@@ -115,7 +113,7 @@ def test_halt_and_limits() -> None:
     leaf = Halt(0x80000220, 0x100, 0xFFFFFFFF)
     h = h160()
     v = {"claim_n": 500, "claim_h": h, "step": 500, "write_addr": 0x80000220, "write_value": 0x100,
-         "next_pc": 0xFFFFFFFF, "h": h}
+         "next_pc": 0xFFFFFFFF, "next_npc": 0xFFFFFFFF, "next_micro": 0, "h": h}
     assert not run(leaf, v)
     assert run(leaf, {**v, "write_value": 0x101})  # exit(1)
     assert run(leaf, {**v, "next_pc": 0x400000, "write_addr": 0x80000008})  # not a halt
@@ -323,13 +321,14 @@ def test_addresses_sections_leaf() -> None:
     from ocp.zkvm.record import HALT_PC
 
     leaf = AddressesSections(((0x10000, 0xBAFD0), (0x7FFFF000, 0x7FFFF008)))
-    step = {"pc": 0x10010, "micro": 0, "word": 0x24020001, "next_pc": 0x10014}
+    step = {"pc": 0x10010, "micro": 0, "word": 0x24020001, "next_pc": 0x10014, "next_npc": 0x10018,
+            "next_micro": 0, "write_addr": 0x80000008, "write_value": 1}
     assert not run(leaf, step)
     assert not run(leaf, {**step, "pc": 0x7FFFF004})
     assert run(leaf, {**step, "pc": 0x10012})  # unaligned
     assert run(leaf, {**step, "pc": 0xBAFD0})  # past the code
     assert run(leaf, {**step, "pc": 0x7FFFF008, "micro": 3})
-    halt = {"pc": 0xBAFD0, "micro": 0, "word": 0, "next_pc": HALT_PC}
+    halt = {**step, "pc": 0xBAFD0, "micro": 0, "word": 0, "next_pc": HALT_PC}
     assert not run(leaf, halt)  # the bad-pc halt itself
     assert run(leaf, {**halt, "word": 0x0000000D})  # a break claimed at a bad pc
     assert run(leaf, {**halt, "next_pc": 0xBAFD4})  # a nop claimed at a bad pc

@@ -29,7 +29,7 @@ from taptrees.blake3.dag import LimbDag, Limbs
 from taptrees.blake3.emit import compile_dag
 from taptrees.opcodes import OP_0, OP_FROMALTSTACK
 from taptrees.ots.values import Value, ValueLayout
-from taptrees.ots.winternitz import WinternitzPublicKey
+from taptrees.ots.winternitz import WinternitzKey, WinternitzPublicKey
 from taptrees.script import Script
 
 CHALLENGER = "challenger"
@@ -42,7 +42,7 @@ class Body:
     def __init__(self, layout: ValueLayout) -> None:
         self.dag = LimbDag()
         self.limbs: dict[str, Limbs] = {}
-        for v in layout.kept:  # limbs arrive most significant first
+        for v in layout.kept:  # fields in order, limbs most significant first
             self.limbs[v.name] = tuple(reversed([self.dag.input() for _ in range(v.limbs)]))
 
     def __getitem__(self, name: str) -> Limbs:
@@ -103,6 +103,14 @@ class CheckLeaf:
         self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None
     ) -> list[bytes]:
         return self.layout.witness(signatures, bare)
+
+    def sign(self, keys: Mapping[str, WinternitzKey], values: Mapping[str, int]) -> list[bytes]:
+        """The witness carrying ``values`` (field name -> value): each signed value's
+        message (a group's fields concatenated) signed with its one-time key, each
+        bare value as limbs."""
+        layout = self.layout
+        sigs = {n: keys[n].sign(m, layout.strategy) for n, m in layout.messages(values).items()}
+        return layout.witness(sigs, {v.name: values[v.name] for v in layout.values if not v.signed})
 
     def parse_witness(
         self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]

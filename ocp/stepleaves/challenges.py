@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ocp.stepleaves.base import OPERATOR, Body, CheckLeaf
-from ocp.stepleaves.schema import HASH_BITS, LINK, LINK_FIELDS, WORD_BITS, bare, signed
+from ocp.stepleaves.schema import HASH_BITS, LINK, LINK_FIELDS, WORD_BITS, bare, fields, signed
 from taptrees.ots.values import Value
 
 INIT = 0
 
-LINK_VALUES = tuple(signed(f) for f in LINK_FIELDS)
+LINK_VALUES = fields(LINK_FIELDS)
 
 
 def _link_fields(values: Mapping[str, int], prefix: str = "") -> list[int]:
@@ -135,8 +135,8 @@ class Halt(CheckLeaf):
     purpose = "step N is not exit(0), or h_N is not its hash"
 
     def values(self) -> tuple[Value, ...]:
-        return (signed("claim_n"), signed("claim_h"), signed("step"), signed("write_addr"),
-                signed("write_value"), signed("next_pc"), signed("h"))
+        return (signed("claim_n"), signed("claim_h"), signed("step"),
+                *fields(("write_addr", "write_value", "next_pc")), signed("h"))
 
     def build(self, b: Body) -> int:
         d = b.dag
@@ -220,8 +220,8 @@ class ReadValue(CheckLeaf):
     def values(self) -> tuple[Value, ...]:
         r = f"read{self.slot}_"
         return (
-            signed("step"), signed(r + "addr"), signed(r + "value"), signed(r + "writer"),
-            signed("step", "w_"), signed("h_prev", "w_"), *(signed(f, "w_") for f in LINK_FIELDS),
+            signed("step"), *fields((r + "addr", r + "value", r + "writer")),
+            signed("step", "w_"), signed("h_prev", "w_"), *fields(LINK_FIELDS, "w_"),
             signed("h", "w_"),
         )
 
@@ -260,7 +260,7 @@ class CorrectHash(CheckLeaf):
     purpose = "step j's re-signed h_{j-1} is not what j's hash links from"
 
     def values(self) -> tuple[Value, ...]:
-        return (bare("h_prev", "cw_"), signed("h_prev", "w_"), *(signed(f, "w_") for f in LINK_FIELDS),
+        return (bare("h_prev", "cw_"), signed("h_prev", "w_"), *fields(LINK_FIELDS, "w_"),
                 signed("h", "w_"))
 
     def build(self, b: Body) -> int:

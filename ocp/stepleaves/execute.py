@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ocp.stepleaves.base import OPERATOR, CheckLeaf, arith_body
-from ocp.stepleaves.schema import HASH_BITS, RECORD_FIELDS
+from ocp.stepleaves.schema import HASH_BITS, RECORD_FIELDS, fields
 from ocp.stepleaves.semantics import SEMANTICS, C, Ctx, Out, equals
 from ocp.zkvm import isa
 from ocp.zkvm import micro as mi
@@ -232,8 +232,9 @@ class ExecuteLeaf(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         fixed = self._fixed()
-        used = _used_inputs(self)
-        out = [Value(f, RECORD_FIELDS[f], kept=f in used, constant=fixed.get(f)) for f in self.revealed]
+        revealed = self.revealed
+        out = list(fields(revealed, constants={f: c for f, c in fixed.items() if f in revealed},
+                          kept=_used_inputs(self)))
         if self.has_witness:
             out.append(Value("witness", RECORD_FIELDS["witness"]))
         return tuple(out)
@@ -317,7 +318,7 @@ class RecordRest(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         p = self.prefix
-        return (*(Value(p + f, RECORD_FIELDS[f], kept=False) for f in REST_FIELDS),
+        return (*fields(REST_FIELDS, p, kept=()),
                 Value(p + "h_prev", HASH_BITS, kept=False), Value(p + "h", HASH_BITS, kept=False))
 
     def build(self, b) -> int:  # noqa: ANN001

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ocp.stepleaves.base import Body, CheckLeaf
-from ocp.stepleaves.schema import WORD_BITS, signed
+from ocp.stepleaves.schema import WORD_BITS, fields
 from ocp.stepleaves.tables import BLOCK_WORDS, HALF, check_chunk, differs, halves, lookup_word, runs
 from ocp.zkvm.record import HALT_PC, INIT, INPUT_BASE, K_INPUT_LEN
 from taptrees.ots.values import Value
@@ -47,10 +47,7 @@ GAPS_PER_LEAF = 24
 
 def read_values() -> tuple[Value, ...]:
     """Both read slots of step i: address, value, last writer."""
-    out: list[Value] = []
-    for s in SLOTS:
-        out += [signed(f"read{s}_addr"), signed(f"read{s}_value"), signed(f"read{s}_writer")]
-    return tuple(out)
+    return fields(tuple(f"read{s}_{f}" for s in SLOTS for f in ("addr", "value", "writer")))
 
 
 def _init_read(b: Body, s: int) -> int:
@@ -166,7 +163,7 @@ class AddressesSections(CheckLeaf):
     purpose = "step i runs at a pc that is not code and is not the bad-pc halt"
 
     def values(self) -> tuple[Value, ...]:
-        return (signed("pc"), signed("micro"), signed("word"), signed("next_pc"))
+        return fields(("pc", "micro", "word", "next_pc"))
 
     def build(self, b: Body) -> int:
         d = b.dag

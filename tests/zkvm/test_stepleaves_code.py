@@ -36,7 +36,7 @@ def test_opcode_chunks_cover_a_go_guest(go_guest, arch: str) -> None:
         for value, expect in ((word, False), (word ^ 0x04000000, True)):
             values = {"pc": pc, "word": value}
             assert leaf.accepts(values) is expect
-            witness = leaf.witness({n: keys[n].sign(values[n]) for n in keys})
+            witness = leaf.sign(keys, values)
             assert execute_leaf(leaf.script(pub), witness).ok is expect
 
 

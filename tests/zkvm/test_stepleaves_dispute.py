@@ -153,8 +153,7 @@ def spend(leaf, values) -> bool:
     layout = leaf.layout
     keys = {v.name: _key(v.name, v.params) for v in layout.signed}
     pub = {n: k.public_key() for n, k in keys.items()}
-    witness = leaf.witness({n: k.sign(values[n], layout.strategy) for n, k in keys.items()},
-                           {v.name: values[v.name] for v in layout.values if not v.signed})
+    witness = leaf.sign(keys, values)
     return execute_leaf(leaf.script(pub), witness).ok
 
 
