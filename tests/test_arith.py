@@ -19,6 +19,7 @@ from taptrees.arith import (
     Add,
     And,
     BitOf,
+    Bits,
     Const,
     Eq,
     FromBit,
@@ -30,6 +31,7 @@ from taptrees.arith import (
     MulS,
     MulU,
     Not,
+    NumConst,
     Or,
     Rotl,
     Rotr,
@@ -37,6 +39,7 @@ from taptrees.arith import (
     SarVar,
     Select,
     Shl,
+    ShlNum,
     ShlVar,
     Shr,
     ShrVar,
@@ -94,6 +97,17 @@ STEPS: dict[str, Step] = {
     "from_num": Step((n,), (FromNum(n, 7),)),
     "from_num_2": Step((n,), (FromNum(n, 2),)),
     "with_constants": Step((a,), (Xor(And(a, Const(0x0F0F00FF)), Const(0xF0000001)), Add(a, Const(0x12345678)))),
+    # every limb mask with each of and / or / xor (contiguous masks take the split path)
+    "masks": Step((a,), tuple(op(a, Const(c)) for op in (And, Or, Xor)
+                              for c in (0x76543210, 0xFEDCBA98))),
+    "bits": Step((a,), (Bits(a, 0, 5), Bits(a, 21, 5), Bits(a, 11, 5), Bits(a, 3, 9), Bits(a, 28, 4),
+                        Bits(a, 6, 20), Bits(a, 16, 1))),
+    "num_ops": Step((a, b), (Eq(Bits(a, 16, 5), Bits(b, 16, 5)),
+                             Select(Ltu(a, b), Bits(a, 2, 8), ShlNum(Bits(b, 0, 5), 3)),
+                             Eq(ShlNum(Bits(a, 21, 5), 2), NumConst(0)))),
+    "folded_bits": Step((a, b), (Select(Eq(Const(3), Const(3)), a, b), Select(Ltu(a, b), Const(1), Const(0)),
+                                 Select(Ltu(a, b), Const(0), Const(0x10)), And(Eq(a, a), Ltu(a, b)),
+                                 Or(Eq(Const(1), Const(2)), Not(Eq(b, b))))),
     "same_operand": Step((a,), (Add(a, a), Xor(a, a), Sub(a, a), MulU(a, a))),
 }
 #: Constant shifts and rotates: every amount is covered by these steps together.

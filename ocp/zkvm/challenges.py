@@ -18,7 +18,8 @@ EntryPoint             i = 1 and the record's pc triple is not (entry, entry + 4
 ProgramCounter         the record's pc triple differs from step i-1's next triple, shown by
                        step i-1's link fields and h_{i-2} that hash to the signed h_{i-1}
 Opcode                 the record's word is not the program's word at its pc (0 off code)
-AddressesSections      the record's pc is not code, or a read/write address is unaligned
+AddressesSections      the record's pc is not code (and the record is not the bad-pc halt),
+                       or a read/write address is unaligned
 FutureRead             a read names a last writer that is not before i
 Input/Initialized/     an INIT read's value differs from state 0 (the signed input, the
 Uninitialized          image/boot state, or zero)
@@ -112,7 +113,10 @@ def opcode(rec: StepRecord, init: InitialState) -> bool:
 
 
 def addresses_sections(rec: StepRecord, init: InitialState) -> bool:
-    if rec.pc & 3 or not is_code(rec.pc, init.layout_array):
+    """The pc is not aligned code (and the record is not the bad-pc halt, which the
+    badpc Execute leaf checks), or a read/write address is unaligned."""
+    badpc_halt = (rec.word, rec.micro, rec.next_pc) == (0, 0, HALT_PC)
+    if (rec.pc & 3 or not is_code(rec.pc, init.layout_array)) and not badpc_halt:
         return True
     if rec.read1.address & 3 or rec.read2.address & 3:
         return True

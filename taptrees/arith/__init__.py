@@ -8,6 +8,7 @@ from taptrees.arith.expr import (
     Add,
     And,
     BitOf,
+    Bits,
     Const,
     Eq,
     Expr,
@@ -20,6 +21,7 @@ from taptrees.arith.expr import (
     MulS,
     MulU,
     Not,
+    NumConst,
     Or,
     Rotl,
     Rotr,
@@ -27,6 +29,7 @@ from taptrees.arith.expr import (
     SarVar,
     Select,
     Shl,
+    ShlNum,
     ShlVar,
     Shr,
     ShrVar,
@@ -42,8 +45,9 @@ from taptrees.arith.limbs import from_limbs, limb_witness, to_limbs, to_limbs_st
 from taptrees.arith.step import Step
 
 __all__ = [
-    "BIT", "DWORD", "NUM", "WORD", "Add", "And", "BitOf", "Const", "Eq", "Expr", "FromBit",
-    "FromNum", "Hi", "Lo", "Lts", "Ltu", "MulS", "MulU", "Not", "Or", "Rotl", "Rotr", "Sar",
-    "SarVar", "Select", "Shl", "ShlVar", "Shr", "ShrVar", "SignExt", "Step", "Sub", "ToNum",
+    "BIT", "DWORD", "NUM", "WORD", "Add", "And", "BitOf", "Bits", "Const", "Eq", "Expr", "FromBit",
+    "FromNum", "Hi", "Lo", "Lts", "Ltu", "MulS", "MulU", "Not", "NumConst", "Or", "Rotl", "Rotr",
+    "Sar", "SarVar", "Select", "Shl", "ShlNum", "ShlVar", "Shr", "ShrVar", "SignExt", "Step", "Sub",
+    "ToNum",
     "Var", "Word", "Xor", "ZeroExt", "from_limbs", "limb_witness", "to_limbs", "to_limbs_stack",
 ]

@@ -97,6 +97,14 @@ class _Emitter:
     uses: dict[int, int]
     stack: list = field(default_factory=list)  # bottom..top: value ids or markers
     items: list = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # table name -> index of its entry 0
+
+    def remove(self, i: int) -> None:
+        """Delete stack slot ``i``, keeping the tables' indexes right."""
+        del self.stack[i]
+        for name, at in self.tables.items():
+            if i < at:
+                self.tables[name] = at - 1
 
     def depth_of(self, slot_index: int) -> int:
         return len(self.stack) - 1 - slot_index
@@ -118,7 +126,7 @@ class _Emitter:
         self.uses[v] -= 1
         if self.uses[v] == 0:
             self.items += {0: [], 1: [OP_SWAP], 2: [OP_ROT]}.get(d, [d, OP_ROLL])
-            del self.stack[i]
+            self.remove(i)
         else:
             self.items += {0: [OP_DUP], 1: [OP_OVER]}.get(d, [d, OP_PICK])
         self.stack.append(_TEMP)
@@ -126,7 +134,7 @@ class _Emitter:
     def drop(self, v: int) -> None:
         d = self.depth_of(self.find(v))
         self.items += {0: [OP_DROP], 1: [OP_NIP]}.get(d, [d, OP_ROLL, OP_DROP])
-        del self.stack[self.find(v)]
+        self.remove(self.find(v))
 
     def in_place(self, operands: Sequence[int]) -> bool:
         """True when the operands already lie on top, in order, each at its last use."""
@@ -137,11 +145,7 @@ class _Emitter:
         return top == list(operands) and all(self.uses.get(v) == 1 for v in operands)
 
     def table_depths(self) -> dict[str, int]:
-        depths = {}
-        for i, slot in enumerate(self.stack):
-            if isinstance(slot, tuple) and slot[0] == _TABLE and slot[2] == 0:
-                depths[slot[1]] = self.depth_of(i)
-        return depths
+        return {name: self.depth_of(i) for name, i in self.tables.items()}
 
     def run(self, app: Application) -> None:
         ops = list(app.operands)
@@ -203,6 +207,7 @@ def compile_program(
         table = TABLES[name]
         em.items += table.push_items()
         em.stack += [(_TABLE, name, i) for i in reversed(range(len(table.entries)))]
+        em.tables[name] = len(em.stack) - 1
     for app in apps:
         em.run(app)
     if em.in_place(list(outputs)):

@@ -245,6 +245,28 @@ class Sub(Expr):
 _BITWISE = {"and": lambda x, y: x & y, "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y}
 
 
+def _contiguous(mask: int) -> tuple[int, int] | None:
+    """(lowest, highest) set bit of a limb mask whose set bits are contiguous."""
+    if not 0 < mask < LIMB_MASK:
+        return None
+    low = (mask & -mask).bit_length() - 1
+    high = mask.bit_length() - 1
+    return (low, high) if mask == ((1 << (high + 1)) - 1) ^ ((1 << low) - 1) else None
+
+
+def _and_mask(lo: Lowering, x: int, mask: int) -> int | None:
+    """x & mask for a contiguous constant mask, with splits instead of the bitwise
+    table: ((x >> low) mod 2**width) << low."""
+    bits = _contiguous(mask)
+    if bits is None:
+        return None
+    low, high = bits
+    v = _split(lo, x, low)[0] if low else x
+    if high < LIMB_BITS - 1:
+        v = _split(lo, v, high - low + 1)[1]
+    return _shl_add(lo, v, low, lo.const(0)) if low else v
+
+
 def _bitwise_limb(lo: Lowering, kind: str, x: int, y: int) -> int:
     cx, cy = lo.known(x), lo.known(y)
     if cx is not None and cy is not None:
@@ -258,9 +280,52 @@ def _bitwise_limb(lo: Lowering, kind: str, x: int, y: int) -> int:
             return lo.const(cy)
         if (kind, cy) == ("xor", LIMB_MASK):
             return lo.program.apply1(F.NOT_LIMB, x)
+        if (kind, cy) == ("xor", 8):
+            return lo.program.apply1(F.FLIP_TOP, x)
+        # a contiguous mask: x & c by splits; x | c = (x & ~c) + c; x ^ c = x + c - 2 (x & c)
+        if kind == "and" and _contiguous(cy):
+            return _and_mask(lo, x, cy)
+        if kind == "or" and _contiguous(LIMB_MASK ^ cy):
+            return lo.program.apply1(F.PLUS, _and_mask(lo, x, LIMB_MASK ^ cy), y)
+        if kind == "xor" and _contiguous(cy):
+            both = lo.program.apply1(F.shl(1), _and_mask(lo, x, cy))
+            return lo.program.apply1(F.MINUS, lo.program.apply1(F.PLUS, x, y), both)
     if x == y:
         return lo.const(0) if kind == "xor" else x
     return lo.program.apply1(F.bitwise(kind), x, y)
+
+
+def _bool(lo: Lowering, kind: str, x: int, y: int) -> int:
+    """AND/OR/XOR of two bits, folding constants and repeated operands."""
+    cx, cy = lo.known(x), lo.known(y)
+    if cx is not None and cy is not None:
+        return lo.const(_BITWISE[kind](cx, cy))
+    if cx is not None:
+        x, y, cx, cy = y, x, cy, cx
+    if cy is not None:
+        if (kind, cy) in (("and", 1), ("or", 0), ("xor", 0)):
+            return x
+        if (kind, cy) in (("and", 0), ("or", 1)):
+            return lo.const(cy)
+        return _bool_not(lo, x)  # xor with 1
+    if x == y:
+        return lo.const(0) if kind == "xor" else x
+    fragment = {"and": F.BOOL_AND, "or": F.BOOL_OR, "xor": F.BOOL_XOR}[kind]
+    return lo.program.apply1(fragment, x, y)
+
+
+def _bool_not(lo: Lowering, x: int) -> int:
+    c = lo.known(x)
+    return lo.const(1 - c) if c is not None else lo.program.apply1(F.BOOL_NOT, x)
+
+
+def _equal(lo: Lowering, x: int, y: int) -> int:
+    cx, cy = lo.known(x), lo.known(y)
+    if cx is not None and cy is not None:
+        return lo.const(int(cx == cy))
+    if x == y:
+        return lo.const(1)
+    return lo.program.apply1(F.EQUAL, x, y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,7 +350,7 @@ class _Bitwise(Expr):
     def lower(self, lo: Lowering) -> Limbs:
         a, b = lo.limbs(self.a), lo.limbs(self.b)
         if self.kind == BIT:
-            return (lo.program.apply1(self.bool_fragment, a[0], b[0]),)
+            return (_bool(lo, self.op, a[0], b[0]),)
         return tuple(_bitwise_limb(lo, self.op, x, y) for x, y in zip(a, b, strict=True))
 
 
@@ -332,7 +397,7 @@ class Not(Expr):
     def lower(self, lo: Lowering) -> Limbs:
         a = lo.limbs(self.a)
         if self.kind == BIT:
-            return (lo.program.apply1(F.BOOL_NOT, a[0]),)
+            return (_bool_not(lo, a[0]),)
         out = []
         for x in a:
             c = lo.known(x)
@@ -528,7 +593,7 @@ class Eq(Expr):
     kind: ClassVar[str] = BIT
 
     def __post_init__(self) -> None:
-        _need(self.a, WORD, DWORD, BIT)
+        _need(self.a, WORD, DWORD, BIT, NUM)
         if self.b.kind != self.a.kind:
             raise InputError(f"Eq of a {self.a.kind} and a {self.b.kind}")
 
@@ -536,10 +601,9 @@ class Eq(Expr):
         return int(ev.value(self.a) == ev.value(self.b))
 
     def lower(self, lo: Lowering) -> Limbs:
-        acc = None
+        acc = lo.const(1)
         for x, y in zip(lo.limbs(self.a), lo.limbs(self.b), strict=True):
-            e = lo.program.apply1(F.EQUAL, x, y)
-            acc = e if acc is None else lo.program.apply1(F.BOOL_AND, acc, e)
+            acc = _bool(lo, "and", acc, _equal(lo, x, y))
         return (acc,)
 
 
@@ -609,7 +673,7 @@ class Select(Expr):
 
     def __post_init__(self) -> None:
         _need(self.c, BIT)
-        _need(self.a, WORD, BIT, DWORD)
+        _need(self.a, WORD, BIT, DWORD, NUM)
         if self.b.kind != self.a.kind:
             raise InputError(f"Select between a {self.a.kind} and a {self.b.kind}")
 
@@ -622,9 +686,20 @@ class Select(Expr):
 
     def lower(self, lo: Lowering) -> Limbs:
         (c,) = lo.limbs(self.c)
+        known = lo.known(c)
+        if known is not None:
+            return lo.limbs(self.a if known else self.b)
         out = []
         for x, y in zip(lo.limbs(self.a), lo.limbs(self.b), strict=True):
-            out.append(x if x == y else lo.program.apply1(F.SELECT, x, y, c))
+            cx, cy = lo.known(x), lo.known(y)
+            if x == y or (cx is not None and cx == cy):
+                out.append(x)
+            elif (cx, cy) == (1, 0):
+                out.append(c)  # the bit itself
+            elif (cx, cy) == (0, 1):
+                out.append(_bool_not(lo, c))
+            else:
+                out.append(lo.program.apply1(F.SELECT, x, y, c))
         return tuple(out)
 
 
@@ -895,3 +970,72 @@ class FromNum(Expr):
         stack_order = lo.program.apply(F.num_to_limbs(self.limbs_used), n)
         zeros = (lo.const(0),) * (WORD_LIMBS - self.limbs_used)
         return tuple(reversed(stack_order)) + zeros
+
+
+@dataclass(frozen=True, eq=False)
+class NumConst(Expr):
+    """A small constant as a script number."""
+
+    number: int
+    kind: ClassVar[str] = NUM
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return self.number
+
+    def lower(self, lo: Lowering) -> Limbs:
+        return (lo.const(self.number),)
+
+
+@dataclass(frozen=True, eq=False)
+class Bits(Expr):
+    """Bits ``lo .. lo + width - 1`` of a word as one script number (an instruction
+    field, an address's lane): each limb's part is cut out with the split tables and
+    the parts are joined, so a field costs a few bytes and no bitwise table."""
+
+    a: Expr
+    lo: int
+    width: int
+    kind: ClassVar[str] = NUM
+
+    def __post_init__(self) -> None:
+        _need(self.a, WORD)
+        if not (0 <= self.lo and 1 <= self.width <= 28 and self.lo + self.width <= WORD_BITS):
+            raise InputError(f"bit field {self.lo}+{self.width} is not inside a word (at most 28 bits)")
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return (ev.value(self.a) >> self.lo) & ((1 << self.width) - 1)
+
+    def lower(self, lo: Lowering) -> Limbs:
+        limbs = lo.limbs(self.a)
+        acc: int | None = None
+        at = 0  # bits of the field gathered so far
+        end = self.lo + self.width
+        for i in range(self.lo // LIMB_BITS, (end - 1) // LIMB_BITS + 1):
+            first, last = max(self.lo, LIMB_BITS * i), min(end, LIMB_BITS * (i + 1))
+            part = limbs[i]
+            if first > LIMB_BITS * i:
+                part = _split(lo, part, first - LIMB_BITS * i)[0]
+            if last < LIMB_BITS * (i + 1):
+                part = _split(lo, part, last - first)[1]
+            acc = part if acc is None else _shl_add(lo, part, at, acc)
+            at += last - first
+        return (acc,)
+
+
+@dataclass(frozen=True, eq=False)
+class ShlNum(Expr):
+    """n * 2**k for a script number (no overflow check: the caller keeps it below 2**31)."""
+
+    n: Expr
+    k: int
+    kind: ClassVar[str] = NUM
+
+    def __post_init__(self) -> None:
+        _need(self.n, NUM)
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return ev.value(self.n) << self.k
+
+    def lower(self, lo: Lowering) -> Limbs:
+        (n,) = lo.limbs(self.n)
+        return (_shl_add(lo, n, self.k, lo.const(0)),)

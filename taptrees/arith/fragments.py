@@ -122,6 +122,8 @@ SUB_MOD_2 = _fixed(
 )
 #: a + b (plain script-number addition, for column sums)
 PLUS = _fixed("plus", 2, 1, [OP_ADD], commutative=True)
+#: a - b (plain script-number subtraction; used where it cannot go below 0)
+MINUS = _fixed("minus", 2, 1, [OP_SUB])
 
 # --- comparisons and booleans ---------------------------------------------------------
 

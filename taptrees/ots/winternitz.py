@@ -298,6 +298,15 @@ def verify(pubkey: WinternitzPublicKey, value: int, witness) -> bool:
     return recover_value(pubkey, witness) == value
 
 
+def known_value_script(pubkey: WinternitzPublicKey, value: int) -> Script:
+    """Tapscript that verifies a signature of ``value``, a constant of the script: the
+    witness is the ``small_witness`` layout (one signature item per digit, from
+    :meth:`WinternitzKey.sign` with ``strategy="small_witness"``); nothing is left on
+    the stack.  Cheaper than :func:`verifier_script` (no digit lookups, no checksum
+    arithmetic) for a value the script would only compare with a constant."""
+    return winternitz_script.known_value(pubkey.params, pubkey.chain_ends, pubkey.params.digits(value))
+
+
 def verifier_script(
     pubkey: WinternitzPublicKey, strategy: str = "small_script", keep: str = "digits"
 ) -> Script:

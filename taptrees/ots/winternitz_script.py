@@ -41,7 +41,7 @@ number).  It is removed at the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -127,6 +127,56 @@ def checksum_script(params: WinternitzParams, keep: str, normalise: bool) -> Scr
         if keep == "digits":
             items += [OP_ABS] if normalise else []
             items.append(OP_TUCK)
+        items.append(OP_SUB)
+    items.append(OP_FROMALTSTACK)
+    for _ in range(params.checksum_digits - 1):
+        items += [[OP_DUP, OP_ADD] * w, OP_FROMALTSTACK, OP_ADD]
+    items.append(OP_NUMEQUALVERIFY)
+    return Script(items)
+
+
+def known_value(params: WinternitzParams, chain_ends: Sequence[bytes], digits: Sequence[int]) -> Script:
+    """Verify a signature of a value fixed when the script is built (``digits`` by
+    position): each signature item, top first, is hashed to its chain end, nothing
+    is pushed.  The witness is the ``small_witness`` layout (signatures only).
+
+    Checking the checksum digits at their known values is the checksum check: a
+    forger holding a signature of another value can only hash digits forward, and
+    no other value has every message digit and every checksum digit at least the
+    known value's."""
+    items: list = []
+    for p in reversed(params.witness_positions()):
+        items += [[OP_HASH160] * (params.max_digit - digits[p]), chain_ends[p], OP_EQUALVERIFY]
+    return Script(items)
+
+
+def partial(
+    params: WinternitzParams, chain_ends: Sequence[bytes], known: Mapping[int, int], keep: Collection[int]
+) -> Script:
+    """A ``small_script`` verifier where the digits at positions ``known`` (message
+    positions only) are fixed when the script is built: those are witnessed by their
+    signature item alone and hashed to their chain end (as :func:`known_value`), the
+    others are ``[sig, v]`` pairs checked as in :func:`digit_small_script`.  The
+    checksum check runs over every message digit, the known ones as a constant.
+    The message digits at positions ``keep`` (unknown ones) are left on the main
+    stack, most significant deepest, as ``keep="digits"`` leaves them."""
+    w, d, m = params.digit_bits, params.max_digit, params.message_digits
+    if any(p >= m for p in known) or len(known) == m:
+        raise ValueError("known digits must be message digits, and not all of them (use known_value)")
+    levels = best_levels(w)
+    items: list = []
+    for p in reversed(params.witness_positions()):  # top of the witness first
+        if p in known:
+            items += [[OP_HASH160] * (d - known[p]), chain_ends[p], OP_EQUALVERIFY]
+        else:
+            items.append(digit_small_script(w, chain_ends[p], levels))
+    items.append(d * m - sum(known.values()))
+    for p in reversed(range(m)):  # the altstack holds the unknown digits, m[M-1] on top
+        if p in known:
+            continue
+        items.append(OP_FROMALTSTACK)
+        if p in keep:
+            items += [OP_ABS, OP_TUCK]
         items.append(OP_SUB)
     items.append(OP_FROMALTSTACK)
     for _ in range(params.checksum_digits - 1):
