@@ -48,24 +48,25 @@ from taptrees.arith import (
     Eq,
     Expr,
     FromBit,
+    FromNum,
     Hi,
     Lo,
+    LowMask,
     Lts,
     Ltu,
     MulS,
     MulU,
     Not,
     NumConst,
+    NumLookup,
     Or,
     Rotl,
     Rotr,
-    SarVar,
+    Sar,
     Select,
     Shl,
     ShlNum,
-    ShlVar,
     Shr,
-    ShrVar,
     SignExt,
     Sub,
     ToNum,
@@ -73,6 +74,8 @@ from taptrees.arith import (
     ZeroExt,
 )
 from taptrees.arith.expr import Evaluation, Lowering
+from taptrees.arith.fragments import Fragment
+from taptrees.opcodes import OP_0, OP_MAX, OP_SUB
 
 M32 = 0xFFFFFFFF
 
@@ -121,6 +124,9 @@ def equals(x: Expr, e: Expr) -> Expr:
     if isinstance(e, RegAddr):
         low = Eq(ToNum(x, 2), ShlNum(Bits(e.w, e.lo, 5), 2))
         return And(low, Eq(And(x, C(0xFFFFFF00)), C(REG_BASE)))
+    if isinstance(e, FromNum):  # the number against x's low limbs, the rest zero
+        k = e.limbs_used
+        return And(Eq(ToNum(x, k), e.n), Eq(And(x, C((M32 << (4 * k)) & M32)), C(0)))
     return Eq(x, e)
 
 
@@ -177,9 +183,13 @@ class Lanes:
         return Not(self.shr(C(M32)))
 
 
-def rotr_var(x: Expr, s: Expr) -> Expr:
-    """x rotated right by s mod 32 (a shift by 32 - s is a shift by -s mod 32)."""
-    return Or(ShrVar(x, s), ShlVar(x, Sub(C(0), s)))
+def barrel(x: Expr, amount: Expr, lo: int, stage: Callable[[Expr, int], Expr]) -> Expr:
+    """x shifted (``stage``: Shl, Shr, Sar or Rotr) by bits ``lo .. lo + 4`` of
+    ``amount`` (a shift field of the word, or a register's low five bits): five
+    selections, each bit read straight from ``amount``'s limbs."""
+    for k in range(5):
+        x = Select(BitOf(amount, lo + k), stage(x, 1 << k), x)
+    return x
 
 
 def readable(a: Expr) -> Expr:
@@ -610,17 +620,36 @@ def _div(second: bool) -> Semantics:
 def _ext(c: Ctx) -> Out:
     """ext: rt = (rs >> pos) & mask(size); pos = sa, size - 1 = the rd field.  The
     mask (1 << (rd + 1)) - 1 is M32 >> (31 - rd)."""
-    mask = ShrVar(C(M32), Sub(C(31), Shr(c.w, 11)))
-    value = And(ShrVar(c.v1, Shr(c.w, 6)), mask)
+    value = And(barrel(c.v1, c.w, 6, Shr), LowMask(Bits(c.w, 11, 5), 1))
     return c.step(reg_of(c.w, RS), C(NO_READ), dest(c.w, RT), dval(c.w, RT, value))
+
+
+@dataclass(frozen=True, eq=False)
+class MaskBetween(Expr):
+    """``hi & ~lo`` for two low masks (``LowMask``): limb by limb ``max(0, hi - lo)``,
+    since a low mask's limb is ``2**t - 1`` and t grows with the mask."""
+
+    hi: Expr
+    lo: Expr
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return ev.value(self.hi) & ~ev.value(self.lo) & M32
+
+    def lower(self, lo: Lowering) -> tuple[int, ...]:
+        return tuple(lo.program.apply1(_SUB_SAT, x, y) for x, y in
+                     zip(lo.limbs(self.hi), lo.limbs(self.lo), strict=True))
+
+
+_SUB_SAT = Fragment("sub_sat", 2, 1, lambda _depths: [OP_SUB, OP_0, OP_MAX])
 
 
 def _ins(c: Ctx) -> Out:
     """ins: rt = rt with bits lsb..msb replaced by rs's low bits; lsb = sa, msb = the rd
-    field; the insert mask (M32 >> (31 - msb)) & (M32 << lsb) is empty when msb < lsb."""
-    lsb = Shr(c.w, 6)
-    imask = And(ShrVar(C(M32), Sub(C(31), Shr(c.w, 11))), ShlVar(C(M32), lsb))
-    value = Or(And(c.v2, Not(imask)), And(ShlVar(c.v1, lsb), imask))
+    field; the insert mask is bits lsb..msb (empty when msb < lsb)."""
+    lsb = Bits(c.w, 6, 5)
+    imask = MaskBetween(LowMask(Bits(c.w, 11, 5), 1), LowMask(lsb))
+    # the two parts are disjoint, so their sum is their OR (and cheaper in Script)
+    value = Add(And(c.v2, Not(imask)), And(barrel(c.v1, c.w, 6, Shl), imask))
     return c.step(reg_of(c.w, RS), reg_of(c.w, RT), dest(c.w, RT), dval(c.w, RT, value))
 
 
@@ -657,16 +686,30 @@ def _is(x: Expr, value: int) -> Expr:
     return Eq(x, C(value))
 
 
+#: the dispatch table's initial T0 values, and each call's index among them
+T0_VALUES = tuple(sorted(set(mi.DISPATCH_T0)))
+_T0_INDEX = tuple((n, T0_VALUES.index(t) + 1) for n, t in zip(mi.DISPATCH_NUM, mi.DISPATCH_T0, strict=True))
+_ENTRIES = tuple((n, e) for n, e in zip(mi.DISPATCH_NUM, mi.DISPATCH_ENTRY, strict=True) if e != mi.SYS_RET0)
+
+
 def _sys0(c: Ctx) -> Out:
     """Dispatch on $v0 (v1); $a0 is v2: exit halts with its code, a known call sets T0
-    and enters its program, anything else halts UNKNOWN_SYSCALL."""
+    and enters its program, anything else halts UNKNOWN_SYSCALL.  The number's low
+    16 bits index two build-time tables (``NumLookup``): which initial T0 (0: not a
+    known call) and which entry micro-step."""
     r1, r2 = reg(2), reg(4)
-    out = c.halt(r1, r2, mi.ST_UNKNOWN_SYSCALL, c.v1)
-    for num, entry, t0 in reversed(list(zip(mi.DISPATCH_NUM, mi.DISPATCH_ENTRY, mi.DISPATCH_T0, strict=True))):
-        enter = Out(r1, r2, C(mi.T0), C(t0), c.pc, c.npc, C(entry), C(0))
-        out = choose(_is(c.v1, num), enter, out)
-    is_exit = Or(_is(c.v1, 4001), _is(c.v1, 4246))
-    return choose(is_exit, c.halt(r1, r2, mi.ST_EXITED, c.v2), out)
+    small = Eq(And(c.v1, C(0xFFFF0000)), C(0))
+    n = ToNum(c.v1, 4)
+    t0 = NumLookup(n, _T0_INDEX, 0)
+    found = And(small, Not(Eq(t0, NumConst(0))))
+    entry = FromNum(NumLookup(n, _ENTRIES, mi.SYS_RET0), 2)
+    value: Expr = C(T0_VALUES[-1])
+    for k in reversed(range(len(T0_VALUES) - 1)):
+        value = Select(Eq(t0, NumConst(k + 1)), C(T0_VALUES[k]), value)
+    enter = Out(r1, r2, C(mi.T0), value, c.pc, c.npc, entry, C(0))
+    is_exit = And(small, Or(Eq(n, NumConst(4001)), Eq(n, NumConst(4246))))
+    halt = choose(is_exit, c.halt(r1, r2, mi.ST_EXITED, c.v2), c.halt(r1, r2, mi.ST_UNKNOWN_SYSCALL, c.v1))
+    return choose(found, enter, halt)
 
 
 def _is_error(x: Expr) -> Expr:
@@ -971,14 +1014,14 @@ SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("movz", 0): _mov(zero=True),
     ("movn", 0): _mov(zero=False),
     ("mul", 0): _rd_rs_rt(lambda c: Lo(MulU(c.v1, c.v2))),
-    ("sllv", 0): _rd_rs_rt(lambda c: ShlVar(c.v2, c.v1)),
-    ("srlv", 0): _rd_rs_rt(lambda c: ShrVar(c.v2, c.v1)),
-    ("srav", 0): _rd_rs_rt(lambda c: SarVar(c.v2, c.v1)),
-    ("rotrv", 0): _rd_rs_rt(lambda c: rotr_var(c.v2, c.v1)),
-    ("sll", 0): _rd_rt(lambda c: ShlVar(c.v1, Shr(c.w, 6))),
-    ("srl", 0): _rd_rt(lambda c: ShrVar(c.v1, Shr(c.w, 6))),
-    ("sra", 0): _rd_rt(lambda c: SarVar(c.v1, Shr(c.w, 6))),
-    ("rotr", 0): _rd_rt(lambda c: rotr_var(c.v1, Shr(c.w, 6))),
+    ("sllv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shl)),
+    ("srlv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shr)),
+    ("srav", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Sar)),
+    ("rotrv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Rotr)),
+    ("sll", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Shl)),
+    ("srl", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Shr)),
+    ("sra", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Sar)),
+    ("rotr", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Rotr)),
     ("wsbh", 0): _rd_rt(lambda c: Or(Shl(And(c.v1, C(0x00FF00FF)), 8), And(Shr(c.v1, 8), C(0x00FF00FF)))),
     ("seb", 0): _rd_rt(lambda c: SignExt(c.v1, 8)),
     ("seh", 0): _rd_rt(lambda c: SignExt(c.v1, 16)),

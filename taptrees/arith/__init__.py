@@ -16,12 +16,14 @@ from taptrees.arith.expr import (
     FromNum,
     Hi,
     Lo,
+    LowMask,
     Lts,
     Ltu,
     MulS,
     MulU,
     Not,
     NumConst,
+    NumLookup,
     Or,
     Rotl,
     Rotr,
@@ -46,7 +48,7 @@ from taptrees.arith.step import Step
 
 __all__ = [
     "BIT", "DWORD", "NUM", "WORD", "Add", "And", "BitOf", "Bits", "Const", "Eq", "Expr", "FromBit",
-    "FromNum", "Hi", "Lo", "Lts", "Ltu", "MulS", "MulU", "Not", "NumConst", "Or", "Rotl", "Rotr",
+    "FromNum", "Hi", "Lo", "LowMask", "Lts", "Ltu", "MulS", "MulU", "Not", "NumConst", "NumLookup", "Or", "Rotl", "Rotr",
     "Sar", "SarVar", "Select", "Shl", "ShlNum", "ShlVar", "Shr", "ShrVar", "SignExt", "Step", "Sub",
     "ToNum",
     "Var", "Word", "Xor", "ZeroExt", "from_limbs", "limb_witness", "to_limbs", "to_limbs_stack",

@@ -1039,3 +1039,80 @@ class ShlNum(Expr):
     def lower(self, lo: Lowering) -> Limbs:
         (n,) = lo.limbs(self.n)
         return (_shl_add(lo, n, self.k, lo.const(0)),)
+
+
+def _lookup_fragment(pairs: tuple[tuple[int, int], ...], default: int) -> F.Fragment:
+    """n -> value of n in ``pairs`` (default otherwise): ``default`` plus, for the key n
+    equals, that key's value minus the default (keys distinct; zero deltas skipped)."""
+    from taptrees.opcodes import OP_ADD, OP_ENDIF, OP_IF, OP_NIP, OP_NUMEQUAL, OP_OVER
+
+    items: list = [default]
+    for key, value in pairs:
+        if value != default:
+            items += [OP_OVER, key, OP_NUMEQUAL, OP_IF, value - default, OP_ADD, OP_ENDIF]
+    items.append(OP_NIP)
+    name = "lookup_" + "_".join(f"{k}:{v}" for k, v in pairs) + f"_{default}"
+    return F.Fragment(name, 1, 1, lambda _depths: list(items))
+
+
+@dataclass(frozen=True, eq=False)
+class NumLookup(Expr):
+    """A script number's image under a build-time table: ``dict(pairs).get(n, default)``
+    (a syscall number's entry micro-step, say): one comparison per key whose value
+    is not the default."""
+
+    n: Expr
+    pairs: tuple[tuple[int, int], ...]
+    default: int = 0
+    kind: ClassVar[str] = NUM
+
+    def __post_init__(self) -> None:
+        _need(self.n, NUM)
+        keys = [k for k, _v in self.pairs]
+        if len(set(keys)) != len(keys):
+            raise InputError("lookup keys must be distinct")
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return dict(self.pairs).get(ev.value(self.n), self.default)
+
+    def lower(self, lo: Lowering) -> Limbs:
+        (n,) = lo.limbs(self.n)
+        c = lo.known(n)
+        if c is not None:
+            return (lo.const(dict(self.pairs).get(c, self.default)),)
+        return (lo.program.apply1(_lookup_fragment(self.pairs, self.default), n),)
+
+
+def _low_mask_fragment(i: int, offset: int) -> F.Fragment:
+    """n -> limb i of the mask of the low ``n + offset`` bits: ``2**t - 1`` with
+    ``t = n + offset - 4 i`` clamped to 0..4 (a five-entry table picked by t)."""
+    from taptrees.opcodes import OP_0, OP_ADD, OP_MAX, OP_MIN, OP_NIP, OP_PICK, OP_SUB
+
+    shift = 4 * i - offset
+    items: list = [shift, OP_SUB] if shift > 0 else ([-shift, OP_ADD] if shift < 0 else [])
+    items += [OP_0, OP_MAX, 4, OP_MIN, 15, 7, 3, 1, OP_0, 5, OP_PICK, OP_PICK, OP_NIP]
+    items += [OP_NIP] * 5  # the table and t
+    return F.Fragment(f"low_mask_{i}_{offset}", 1, 1, lambda _depths: list(items))
+
+
+@dataclass(frozen=True, eq=False)
+class LowMask(Expr):
+    """The word whose low ``n + offset`` bits are set (n a script number; all 32 from
+    32 up, none at 0 or below): each limb from the number alone, no shifting."""
+
+    n: Expr
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        _need(self.n, NUM)
+
+    def evaluate(self, ev: Evaluation) -> int:
+        k = max(0, min(WORD_BITS, ev.value(self.n) + self.offset))
+        return (1 << k) - 1
+
+    def lower(self, lo: Lowering) -> Limbs:
+        (n,) = lo.limbs(self.n)
+        c = lo.known(n)
+        if c is not None:
+            return lo.limbs(Const((1 << max(0, min(WORD_BITS, c + self.offset))) - 1))
+        return tuple(lo.program.apply1(_low_mask_fragment(i, self.offset), n) for i in range(WORD_LIMBS))
