@@ -25,10 +25,12 @@ from taptrees.arith import (
     FromBit,
     FromNum,
     Hi,
+    Join,
     Lo,
     LowMask,
     Lts,
     Ltu,
+    MulEq,
     MulS,
     MulU,
     Not,
@@ -55,6 +57,7 @@ from taptrees.arith import (
     ZeroExt,
     from_limbs,
     limb_witness,
+    product_carries,
     to_limbs,
     to_limbs_stack,
 )
@@ -274,3 +277,28 @@ def test_limb_helpers_round_trip() -> None:
 def test_bad_input_is_named(build) -> None:
     with pytest.raises(InputError):
         build()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(words, min_size=2, max_size=2), st.integers(0, 63))
+def test_product_check_with_carries_through_kernel(xs: list[int], flip: int) -> None:
+    """MulEq accepts the right product (whole, and low word) with the honest carries and
+    refuses a product with one bit flipped, whatever carries come with it (its own
+    floor-division carries, or the right product's); the kernel agrees with the twin."""
+    x, y = xs
+    c = [Var(f"c{k}", NUM) for k in range(14)]
+    hi, lo = Word("hi"), Word("lo")
+    steps = {True: Step((a, b, lo, hi, *c), (MulEq(a, b, Join(lo, hi), tuple(c)),)),
+             False: Step((a, b, lo, *c[:8]), (MulEq(a, b, lo, tuple(c[:8])),))}
+    for full, step in steps.items():
+        right = x * y if full else (x * y) & 0xFFFFFFFF
+        wrong = right ^ (1 << (flip % (64 if full else 32)))
+        for product, carries, expect in ((right, product_carries(x, y, right, full), 1),
+                                         (wrong, product_carries(x, y, wrong, full), 0),
+                                         (wrong, product_carries(x, y, right, full), 0)):
+            values = {"a": x, "b": y, "lo": product & 0xFFFFFFFF, "hi": product >> 32,
+                      **{f"c{k}": v for k, v in enumerate(carries)}}
+            if not full:
+                del values["hi"]
+            assert step.evaluate(values) == (expect,)
+            check_case(step, step.script(), values, flip)

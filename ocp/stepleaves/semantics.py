@@ -14,7 +14,7 @@ constants of the leaf.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocp.zkvm import micro as mi
 from ocp.zkvm.record import (
@@ -49,13 +49,11 @@ from taptrees.arith import (
     Expr,
     FromBit,
     FromNum,
-    Hi,
-    Lo,
+    Join,
     LowMask,
     Lts,
     Ltu,
-    MulS,
-    MulU,
+    MulEq,
     Not,
     NumConst,
     NumLookup,
@@ -70,10 +68,11 @@ from taptrees.arith import (
     SignExt,
     Sub,
     ToNum,
+    Var,
     Xor,
     ZeroExt,
 )
-from taptrees.arith.expr import Evaluation, Lowering
+from taptrees.arith.expr import NUM, Evaluation, Lowering, product_carries
 from taptrees.arith.fragments import Fragment
 from taptrees.opcodes import OP_0, OP_MAX, OP_SUB
 
@@ -226,6 +225,21 @@ def choose(c: Expr, a: Out, b: Out) -> Out:
     return Out(*(sel(getattr(a, f), getattr(b, f)) for f in fields))
 
 
+#: carries of a product check fit in 12 bits (a column is at most 8 * 225 plus a carry)
+CARRY_BITS = 12
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A bare witness value of an execute leaf: name, width, one number or limbs, and
+    how the operator computes it from the record (``env``: field -> value)."""
+
+    name: str
+    bits: int
+    number: bool
+    compute: Callable[[dict[str, int]], int]
+
+
 @dataclass(frozen=True)
 class Ctx:
     """The step's inputs as expressions."""
@@ -240,6 +254,45 @@ class Ctx:
     ro: tuple[tuple[int, int], ...]
     code: tuple[tuple[int, int], ...] = ()
     wval: Expr | None = None  #: the committed write value (division checks it)
+    hints: list[Hint] = field(default_factory=list)  #: operator-supplied values the body checks
+    checks: list[Expr] = field(default_factory=list)  #: conditions the hints must meet
+
+    def hint(self, name: str, bits: int, number: bool, compute: Callable[[dict[str, int]], int]) -> Expr:
+        """A value the operator supplies bare in the witness (computed by ``compute``
+        from the record and the hints before it); the leaf's checks decide whether
+        it is right, so it needs no signature."""
+        self.hints.append(Hint(name, bits, number, compute))
+        return Var(name, NUM if number else "word")
+
+    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool) -> tuple[Expr, ...]:
+        def carry(k: int) -> Callable[[dict[str, int]], int]:
+            def compute(env: dict[str, int]) -> int:
+                # the honest carries when the product is right (always in range); else
+                # anything in range (no carries can make a wrong product pass)
+                ev = Evaluation(env)
+                c = product_carries(ev.value(a), ev.value(b), ev.value(product), full)[k]
+                return c if 0 <= c < 1 << CARRY_BITS else 0
+            return compute
+        return tuple(self.hint(f"carry{k}", CARRY_BITS, True, carry(k)) for k in range(14 if full else 8))
+
+    def product_low(self, a: Expr, b: Expr) -> Expr:
+        """``a * b mod 2**32``: a hint word, checked by :class:`MulEq` with carries."""
+        low = self.hint("product_lo", 32, False,
+                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        self.checks.append(MulEq(a, b, low, self._carries(a, b, low, False)))
+        return low
+
+    def product_is(self, a: Expr, b: Expr, product: Expr) -> Expr:
+        """``a * b == product`` (a dword, or a word for the low half) as a bit, checked
+        with hinted carries (and, for a dword whose low half is not given, a hinted
+        low word)."""
+        return MulEq(a, b, product, self._carries(a, b, product, product.kind == "dword"))
+
+    def product_high_is(self, a: Expr, b: Expr, high: Expr) -> Expr:
+        """``a * b >> 32 == high`` as a bit: the low word hinted, the whole product checked."""
+        low = self.hint("product_lo", 32, False,
+                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        return self.product_is(a, b, Join(low, high))
 
     @property
     def nxt(self) -> Expr:
@@ -378,14 +431,31 @@ def _trap(cond: Callable[[Ctx], Expr]) -> Semantics:
     return sem
 
 
+def _signed_high_fix(a: Expr, b: Expr) -> Expr:
+    """What the unsigned high word of a * b exceeds the signed one by (mod 2**32):
+    ``(a < 0 ? b : 0) + (b < 0 ? a : 0)``."""
+    return Add(Select(BitOf(a, 31), b, C(0)), Select(BitOf(b, 31), a, C(0)))
+
+
+def _product_check(c: Ctx, hi: bool, signed: bool) -> Expr:
+    """The committed write value is the low (any signedness) or high word of v1 * v2."""
+    if not hi:
+        return c.product_is(c.v1, c.v2, c.wval)
+    high = Add(c.wval, _signed_high_fix(c.v1, c.v2)) if signed else c.wval
+    return c.product_high_is(c.v1, c.v2, high)
+
+
 def _mul_step(hi: bool, signed: bool, micro2: int | None) -> Semantics:
+    """mult/multu: LO = low(rs * rt), then HI = high: the written word is checked as
+    the product's (:class:`MulEq`, hinted carries), not computed."""
     def sem(c: Ctx) -> Out:
-        p = MulS(c.v1, c.v2) if signed else MulU(c.v1, c.v2)
-        value = Hi(p) if hi else Lo(p)
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
+        check = _product_check(c, hi, signed)
         if micro2 is None:
-            return c.step(r1, r2, C(HI if hi else LO), value)
-        return c.stay(r1, r2, C(HI if hi else LO), value, micro2)
+            o = c.step(r1, r2, C(HI if hi else LO), c.wval)
+        else:
+            o = c.stay(r1, r2, C(HI if hi else LO), c.wval, micro2)
+        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness, check)
     return sem
 
 
@@ -513,9 +583,8 @@ def _divu(second: bool) -> Semantics:
     without overflow and ``r < v2`` (v2 = 0: q = v1, r = 0)."""
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
-        p = MulU(q, c.v2)
-        total = Add(Lo(p), r)
-        exact = And(And(Eq(Hi(p), C(0)), Not(Ltu(total, r))), Eq(total, c.v1))
+        # q * v2 == v1 - r as a 64-bit product (high word 0), with v1 >= r
+        exact = And(Not(Ltu(c.v1, r)), c.product_is(q, c.v2, Join(Sub(c.v1, r), C(0))))
         by_zero = And(Eq(q, c.v1), Eq(r, C(0)))
         ok = Select(Eq(c.v2, C(0)), by_zero, And(exact, Ltu(r, c.v2)))
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
@@ -550,9 +619,9 @@ def _acc(dst: int, r1: int, r2: int, micro2: int | None, f: Callable[[Ctx], Expr
 
 def _madd_mul(hi: bool, signed: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
-        p = MulS(c.v1, c.v2) if signed else MulU(c.v1, c.v2)
-        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), Hi(p) if hi else Lo(p),
-                      2 if hi else 1)
+        o = c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), c.wval, 2 if hi else 1)
+        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness,
+                   _product_check(c, hi, signed))
     return sem
 
 
@@ -591,20 +660,20 @@ def _abs(x: Expr) -> Expr:
 
 def _div(second: bool) -> Semantics:
     """div: micro 0 writes LO = q with witness r, micro 1 HI = r with witness q.  The
-    leaf checks the operator's q and r: ``|v1| = |q| |v2| + |r|`` without overflow,
-    ``|r| < |v2|``, q negative exactly when the signs differ and q != 0, r negative
-    exactly when v1 is and r != 0 (division toward zero); ``v2 = 0`` or
-    ``INT_MIN / -1``: q = v1, r = 0 (the table's pinned result)."""
+    leaf checks the operator's q and r: ``|v1| - |r| == |q| |v2|`` (a 64-bit product
+    with high word 0, :class:`MulEq` with hinted carries), ``|r| < |v2|``, q negative
+    exactly when the signs differ and q != 0, r negative exactly when v1 is and
+    r != 0 (division toward zero); ``v2 = 0`` or ``INT_MIN / -1``: q = v1, r = 0
+    (the table's pinned result)."""
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
         a, b = c.v1, c.v2
-        p = MulU(_abs(q), _abs(b))
-        total = Add(Lo(p), _abs(r))
-        exact = And(And(Eq(Hi(p), C(0)), Not(Ltu(total, _abs(r)))), Eq(total, _abs(a)))
+        abs_a, abs_r = _abs(a), _abs(r)
+        exact = And(Not(Ltu(abs_a, abs_r)), c.product_is(_abs(q), _abs(b), Join(Sub(abs_a, abs_r), C(0))))
         q_sign = And(Not(Eq(q, C(0))), Xor(BitOf(a, 31), BitOf(b, 31)))
         r_sign = And(Not(Eq(r, C(0))), BitOf(a, 31))
         signs = And(Eq(BitOf(q, 31), q_sign), Eq(BitOf(r, 31), r_sign))
-        ok = And(And(exact, Ltu(_abs(r), _abs(b))), signs)
+        ok = And(And(exact, Ltu(abs_r, _abs(b))), signs)
         special = Or(Eq(b, C(0)), And(Eq(a, C(0x80000000)), Eq(b, C(M32))))
         pinned = And(Eq(q, a), Eq(r, C(0)))
         check = Select(special, pinned, ok)
@@ -1013,7 +1082,7 @@ SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("sltu", 0): _rd_rs_rt(lambda c: FromBit(Ltu(c.v1, c.v2))),
     ("movz", 0): _mov(zero=True),
     ("movn", 0): _mov(zero=False),
-    ("mul", 0): _rd_rs_rt(lambda c: Lo(MulU(c.v1, c.v2))),
+    ("mul", 0): _rd_rs_rt(lambda c: c.product_low(c.v1, c.v2)),
     ("sllv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shl)),
     ("srlv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shr)),
     ("srav", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Sar)),
