@@ -25,13 +25,17 @@ from taptrees.arith import (
     FromBit,
     FromNum,
     Hi,
+    Join,
     Lo,
+    LowMask,
     Lts,
     Ltu,
+    MulEq,
     MulS,
     MulU,
     Not,
     NumConst,
+    NumLookup,
     Or,
     Rotl,
     Rotr,
@@ -53,6 +57,7 @@ from taptrees.arith import (
     ZeroExt,
     from_limbs,
     limb_witness,
+    product_carries,
     to_limbs,
     to_limbs_stack,
 )
@@ -105,6 +110,9 @@ STEPS: dict[str, Step] = {
     "num_ops": Step((a, b), (Eq(Bits(a, 16, 5), Bits(b, 16, 5)),
                              Select(Ltu(a, b), Bits(a, 2, 8), ShlNum(Bits(b, 0, 5), 3)),
                              Eq(ShlNum(Bits(a, 21, 5), 2), NumConst(0)))),
+    "lookup": Step((a,), (NumLookup(Bits(a, 0, 4), ((0, 7), (1, 0), (15, 3), (9, 7)), 7),
+                          NumLookup(ToNum(a, 3), ((4001, 1), (0xFFF, 2), (0, 3))))),
+    "low_mask": Step((a,), (LowMask(Bits(a, 0, 5)), LowMask(Bits(a, 5, 5), 1), LowMask(Bits(a, 10, 6), -3))),
     "folded_bits": Step((a, b), (Select(Eq(Const(3), Const(3)), a, b), Select(Ltu(a, b), Const(1), Const(0)),
                                  Select(Ltu(a, b), Const(0), Const(0x10)), And(Eq(a, a), Ltu(a, b)),
                                  Or(Eq(Const(1), Const(2)), Not(Eq(b, b))))),
@@ -269,3 +277,28 @@ def test_limb_helpers_round_trip() -> None:
 def test_bad_input_is_named(build) -> None:
     with pytest.raises(InputError):
         build()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(words, min_size=2, max_size=2), st.integers(0, 63))
+def test_product_check_with_carries_through_kernel(xs: list[int], flip: int) -> None:
+    """MulEq accepts the right product (whole, and low word) with the honest carries and
+    refuses a product with one bit flipped, whatever carries come with it (its own
+    floor-division carries, or the right product's); the kernel agrees with the twin."""
+    x, y = xs
+    c = [Var(f"c{k}", NUM) for k in range(14)]
+    hi, lo = Word("hi"), Word("lo")
+    steps = {True: Step((a, b, lo, hi, *c), (MulEq(a, b, Join(lo, hi), tuple(c)),)),
+             False: Step((a, b, lo, *c[:8]), (MulEq(a, b, lo, tuple(c[:8])),))}
+    for full, step in steps.items():
+        right = x * y if full else (x * y) & 0xFFFFFFFF
+        wrong = right ^ (1 << (flip % (64 if full else 32)))
+        for product, carries, expect in ((right, product_carries(x, y, right, full), 1),
+                                         (wrong, product_carries(x, y, wrong, full), 0),
+                                         (wrong, product_carries(x, y, right, full), 0)):
+            values = {"a": x, "b": y, "lo": product & 0xFFFFFFFF, "hi": product >> 32,
+                      **{f"c{k}": v for k, v in enumerate(carries)}}
+            if not full:
+                del values["hi"]
+            assert step.evaluate(values) == (expect,)
+            check_case(step, step.script(), values, flip)

@@ -321,7 +321,7 @@ def test_addresses_sections_leaf() -> None:
     from ocp.zkvm.record import HALT_PC
 
     leaf = AddressesSections(((0x10000, 0xBAFD0), (0x7FFFF000, 0x7FFFF008)))
-    step = {"pc": 0x10010, "micro": 0, "word": 0x24020001, "next_pc": 0x10014, "next_npc": 0x10018,
+    step = {"pc": 0x10010, "npc": 0x10014, "micro": 0, "word": 0x24020001, "next_pc": 0x10014, "next_npc": 0x10018,
             "next_micro": 0, "write_addr": 0x80000008, "write_value": 1}
     assert not run(leaf, step)
     assert not run(leaf, {**step, "pc": 0x7FFFF004})

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from taptrees.arith import Step, Var
+from taptrees.arith import NUM, WORD, Step, Var
 from taptrees.arith.expr import Expr
 from taptrees.blake3.dag import LimbDag, Limbs
 from taptrees.blake3.emit import compile_dag
@@ -126,10 +126,13 @@ def _body(leaf: CheckLeaf) -> Script:
 def arith_body(layout: ValueLayout, condition: Callable[[dict[str, Expr]], Expr]) -> Script:
     """A body written with :mod:`taptrees.arith`: every kept input (at most 32 bits)
     becomes a u32 word, narrower ones padded with zero limbs."""
-    words = {v.name: Var(v.name) for v in layout.kept}
+    words = {v.name: Var(v.name, NUM if v.number else WORD) for v in layout.kept}
     step = Step(tuple(words.values()), (condition(words),))
     items: list = []
     for v in layout.kept:
+        if v.number:
+            items.append(OP_FROMALTSTACK)
+            continue
         if v.limbs > 8:
             raise ValueError(f"{v.name!r} is wider than a word")
         items += [OP_0] * (8 - v.limbs) + [OP_FROMALTSTACK] * v.limbs

@@ -85,7 +85,7 @@ class ProgramCounter(CheckLeaf):
     def values(self) -> tuple[Value, ...]:
         return (
             bare("h_prev", "c_"), *(bare(f, "c_") for f in LINK_FIELDS),
-            signed("h_prev"), signed("pc"), signed("npc"), signed("micro"),
+            signed("h_prev"), *fields(("pc", "npc", "micro")),
         )
 
     def build(self, b: Body) -> int:
@@ -112,7 +112,7 @@ class EntryPoint(CheckLeaf):
     purpose = "step 1's pc triple is not the entry point"
 
     def values(self) -> tuple[Value, ...]:
-        return (signed("step"), signed("pc"), signed("npc"), signed("micro"))
+        return (signed("step"), *fields(("pc", "npc", "micro")))
 
     def build(self, b: Body) -> int:
         d = b.dag

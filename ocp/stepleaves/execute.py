@@ -237,7 +237,16 @@ class ExecuteLeaf(CheckLeaf):
                           kept=_used_inputs(self)))
         if self.has_witness:
             out.append(Value("witness", RECORD_FIELDS["witness"]))
+        out += [Value(h.name, h.bits, signed=False, number=h.number) for h in _outcome(self)[2].hints]
         return tuple(out)
+
+    def hints(self, values: Mapping[str, int]) -> dict[str, int]:
+        """The bare values the operator adds to the witness for the record ``values``
+        (a product's carries, its low word: see :class:`taptrees.arith.MulEq`)."""
+        env = dict(values)
+        for h in _outcome(self)[2].hints:
+            env[h.name] = h.compute(env)
+        return {h.name: env[h.name] for h in _outcome(self)[2].hints}
 
     def _kind_check(self, c: Ctx) -> Expr | None:
         """The word is of this kind: its opcode fields (``invalid``: of none of the
@@ -260,7 +269,7 @@ class ExecuteLeaf(CheckLeaf):
         """The body's condition: the kind check and every output the leaf checks."""
         out, x, ctx = _outcome(self)
         fixed = self._fixed()
-        checks: list[Expr | None] = [self._kind_check(ctx), out.extra]
+        checks: list[Expr | None] = [self._kind_check(ctx), out.extra, *ctx.checks]
         for name, e in (("read1_addr", out.read1), ("read2_addr", out.read2),
                         ("write_addr", out.waddr), ("write_value", out.wval),
                         ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):

@@ -8,9 +8,9 @@ key that signs it.  Hashes are 160-bit values, ``int.from_bytes(h, "little")``;
 micro-step numbers are bytes; everything else is a u32 (step numbers included).
 
 Some fields are signed together under one key (:data:`GROUPS`, one Winternitz
-checksum for all of them): the hash link's fields (``link``: write address and
-value, next pc triple) and each read slot's address and value (``read1``,
-``read2``).  A leaf that needs one field of a group verifies the whole group's
+checksum for all of them): npc and micro (``at``), the hash link's fields
+(``link``: write address and value, next pc triple) and each read slot's address
+and value (``read1``, ``read2``).  A leaf that needs one field of a group verifies the whole group's
 signature (:func:`fields` builds the inputs).
 """
 
@@ -48,6 +48,7 @@ OTHER_FIELDS: dict[str, int] = {
 
 #: fields signed under one key (the group's name -> its fields, most significant first)
 GROUPS: dict[str, tuple[str, ...]] = {
+    "at": ("npc", "micro"),
     "link": LINK_FIELDS,
     "read1": ("read1_addr", "read1_value"),
     "read2": ("read2_addr", "read2_value"),

@@ -14,7 +14,7 @@ constants of the leaf.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocp.zkvm import micro as mi
 from ocp.zkvm.record import (
@@ -48,31 +48,33 @@ from taptrees.arith import (
     Eq,
     Expr,
     FromBit,
-    Hi,
-    Lo,
+    FromNum,
+    Join,
+    LowMask,
     Lts,
     Ltu,
-    MulS,
-    MulU,
+    MulEq,
     Not,
     NumConst,
+    NumLookup,
     Or,
     Rotl,
     Rotr,
-    SarVar,
+    Sar,
     Select,
     Shl,
     ShlNum,
-    ShlVar,
     Shr,
-    ShrVar,
     SignExt,
     Sub,
     ToNum,
+    Var,
     Xor,
     ZeroExt,
 )
-from taptrees.arith.expr import Evaluation, Lowering
+from taptrees.arith.expr import NUM, Evaluation, Lowering, product_carries
+from taptrees.arith.fragments import Fragment
+from taptrees.opcodes import OP_0, OP_MAX, OP_SUB
 
 M32 = 0xFFFFFFFF
 
@@ -121,6 +123,9 @@ def equals(x: Expr, e: Expr) -> Expr:
     if isinstance(e, RegAddr):
         low = Eq(ToNum(x, 2), ShlNum(Bits(e.w, e.lo, 5), 2))
         return And(low, Eq(And(x, C(0xFFFFFF00)), C(REG_BASE)))
+    if isinstance(e, FromNum):  # the number against x's low limbs, the rest zero
+        k = e.limbs_used
+        return And(Eq(ToNum(x, k), e.n), Eq(And(x, C((M32 << (4 * k)) & M32)), C(0)))
     return Eq(x, e)
 
 
@@ -177,9 +182,13 @@ class Lanes:
         return Not(self.shr(C(M32)))
 
 
-def rotr_var(x: Expr, s: Expr) -> Expr:
-    """x rotated right by s mod 32 (a shift by 32 - s is a shift by -s mod 32)."""
-    return Or(ShrVar(x, s), ShlVar(x, Sub(C(0), s)))
+def barrel(x: Expr, amount: Expr, lo: int, stage: Callable[[Expr, int], Expr]) -> Expr:
+    """x shifted (``stage``: Shl, Shr, Sar or Rotr) by bits ``lo .. lo + 4`` of
+    ``amount`` (a shift field of the word, or a register's low five bits): five
+    selections, each bit read straight from ``amount``'s limbs."""
+    for k in range(5):
+        x = Select(BitOf(amount, lo + k), stage(x, 1 << k), x)
+    return x
 
 
 def readable(a: Expr) -> Expr:
@@ -216,6 +225,21 @@ def choose(c: Expr, a: Out, b: Out) -> Out:
     return Out(*(sel(getattr(a, f), getattr(b, f)) for f in fields))
 
 
+#: carries of a product check fit in 12 bits (a column is at most 8 * 225 plus a carry)
+CARRY_BITS = 12
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A bare witness value of an execute leaf: name, width, one number or limbs, and
+    how the operator computes it from the record (``env``: field -> value)."""
+
+    name: str
+    bits: int
+    number: bool
+    compute: Callable[[dict[str, int]], int]
+
+
 @dataclass(frozen=True)
 class Ctx:
     """The step's inputs as expressions."""
@@ -230,6 +254,45 @@ class Ctx:
     ro: tuple[tuple[int, int], ...]
     code: tuple[tuple[int, int], ...] = ()
     wval: Expr | None = None  #: the committed write value (division checks it)
+    hints: list[Hint] = field(default_factory=list)  #: operator-supplied values the body checks
+    checks: list[Expr] = field(default_factory=list)  #: conditions the hints must meet
+
+    def hint(self, name: str, bits: int, number: bool, compute: Callable[[dict[str, int]], int]) -> Expr:
+        """A value the operator supplies bare in the witness (computed by ``compute``
+        from the record and the hints before it); the leaf's checks decide whether
+        it is right, so it needs no signature."""
+        self.hints.append(Hint(name, bits, number, compute))
+        return Var(name, NUM if number else "word")
+
+    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool) -> tuple[Expr, ...]:
+        def carry(k: int) -> Callable[[dict[str, int]], int]:
+            def compute(env: dict[str, int]) -> int:
+                # the honest carries when the product is right (always in range); else
+                # anything in range (no carries can make a wrong product pass)
+                ev = Evaluation(env)
+                c = product_carries(ev.value(a), ev.value(b), ev.value(product), full)[k]
+                return c if 0 <= c < 1 << CARRY_BITS else 0
+            return compute
+        return tuple(self.hint(f"carry{k}", CARRY_BITS, True, carry(k)) for k in range(14 if full else 8))
+
+    def product_low(self, a: Expr, b: Expr) -> Expr:
+        """``a * b mod 2**32``: a hint word, checked by :class:`MulEq` with carries."""
+        low = self.hint("product_lo", 32, False,
+                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        self.checks.append(MulEq(a, b, low, self._carries(a, b, low, False)))
+        return low
+
+    def product_is(self, a: Expr, b: Expr, product: Expr) -> Expr:
+        """``a * b == product`` (a dword, or a word for the low half) as a bit, checked
+        with hinted carries (and, for a dword whose low half is not given, a hinted
+        low word)."""
+        return MulEq(a, b, product, self._carries(a, b, product, product.kind == "dword"))
+
+    def product_high_is(self, a: Expr, b: Expr, high: Expr) -> Expr:
+        """``a * b >> 32 == high`` as a bit: the low word hinted, the whole product checked."""
+        low = self.hint("product_lo", 32, False,
+                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        return self.product_is(a, b, Join(low, high))
 
     @property
     def nxt(self) -> Expr:
@@ -368,14 +431,31 @@ def _trap(cond: Callable[[Ctx], Expr]) -> Semantics:
     return sem
 
 
+def _signed_high_fix(a: Expr, b: Expr) -> Expr:
+    """What the unsigned high word of a * b exceeds the signed one by (mod 2**32):
+    ``(a < 0 ? b : 0) + (b < 0 ? a : 0)``."""
+    return Add(Select(BitOf(a, 31), b, C(0)), Select(BitOf(b, 31), a, C(0)))
+
+
+def _product_check(c: Ctx, hi: bool, signed: bool) -> Expr:
+    """The committed write value is the low (any signedness) or high word of v1 * v2."""
+    if not hi:
+        return c.product_is(c.v1, c.v2, c.wval)
+    high = Add(c.wval, _signed_high_fix(c.v1, c.v2)) if signed else c.wval
+    return c.product_high_is(c.v1, c.v2, high)
+
+
 def _mul_step(hi: bool, signed: bool, micro2: int | None) -> Semantics:
+    """mult/multu: LO = low(rs * rt), then HI = high: the written word is checked as
+    the product's (:class:`MulEq`, hinted carries), not computed."""
     def sem(c: Ctx) -> Out:
-        p = MulS(c.v1, c.v2) if signed else MulU(c.v1, c.v2)
-        value = Hi(p) if hi else Lo(p)
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
+        check = _product_check(c, hi, signed)
         if micro2 is None:
-            return c.step(r1, r2, C(HI if hi else LO), value)
-        return c.stay(r1, r2, C(HI if hi else LO), value, micro2)
+            o = c.step(r1, r2, C(HI if hi else LO), c.wval)
+        else:
+            o = c.stay(r1, r2, C(HI if hi else LO), c.wval, micro2)
+        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness, check)
     return sem
 
 
@@ -503,9 +583,8 @@ def _divu(second: bool) -> Semantics:
     without overflow and ``r < v2`` (v2 = 0: q = v1, r = 0)."""
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
-        p = MulU(q, c.v2)
-        total = Add(Lo(p), r)
-        exact = And(And(Eq(Hi(p), C(0)), Not(Ltu(total, r))), Eq(total, c.v1))
+        # q * v2 == v1 - r as a 64-bit product (high word 0), with v1 >= r
+        exact = And(Not(Ltu(c.v1, r)), c.product_is(q, c.v2, Join(Sub(c.v1, r), C(0))))
         by_zero = And(Eq(q, c.v1), Eq(r, C(0)))
         ok = Select(Eq(c.v2, C(0)), by_zero, And(exact, Ltu(r, c.v2)))
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
@@ -540,9 +619,9 @@ def _acc(dst: int, r1: int, r2: int, micro2: int | None, f: Callable[[Ctx], Expr
 
 def _madd_mul(hi: bool, signed: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
-        p = MulS(c.v1, c.v2) if signed else MulU(c.v1, c.v2)
-        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), Hi(p) if hi else Lo(p),
-                      2 if hi else 1)
+        o = c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), c.wval, 2 if hi else 1)
+        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness,
+                   _product_check(c, hi, signed))
     return sem
 
 
@@ -581,20 +660,20 @@ def _abs(x: Expr) -> Expr:
 
 def _div(second: bool) -> Semantics:
     """div: micro 0 writes LO = q with witness r, micro 1 HI = r with witness q.  The
-    leaf checks the operator's q and r: ``|v1| = |q| |v2| + |r|`` without overflow,
-    ``|r| < |v2|``, q negative exactly when the signs differ and q != 0, r negative
-    exactly when v1 is and r != 0 (division toward zero); ``v2 = 0`` or
-    ``INT_MIN / -1``: q = v1, r = 0 (the table's pinned result)."""
+    leaf checks the operator's q and r: ``|v1| - |r| == |q| |v2|`` (a 64-bit product
+    with high word 0, :class:`MulEq` with hinted carries), ``|r| < |v2|``, q negative
+    exactly when the signs differ and q != 0, r negative exactly when v1 is and
+    r != 0 (division toward zero); ``v2 = 0`` or ``INT_MIN / -1``: q = v1, r = 0
+    (the table's pinned result)."""
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
         a, b = c.v1, c.v2
-        p = MulU(_abs(q), _abs(b))
-        total = Add(Lo(p), _abs(r))
-        exact = And(And(Eq(Hi(p), C(0)), Not(Ltu(total, _abs(r)))), Eq(total, _abs(a)))
+        abs_a, abs_r = _abs(a), _abs(r)
+        exact = And(Not(Ltu(abs_a, abs_r)), c.product_is(_abs(q), _abs(b), Join(Sub(abs_a, abs_r), C(0))))
         q_sign = And(Not(Eq(q, C(0))), Xor(BitOf(a, 31), BitOf(b, 31)))
         r_sign = And(Not(Eq(r, C(0))), BitOf(a, 31))
         signs = And(Eq(BitOf(q, 31), q_sign), Eq(BitOf(r, 31), r_sign))
-        ok = And(And(exact, Ltu(_abs(r), _abs(b))), signs)
+        ok = And(And(exact, Ltu(abs_r, _abs(b))), signs)
         special = Or(Eq(b, C(0)), And(Eq(a, C(0x80000000)), Eq(b, C(M32))))
         pinned = And(Eq(q, a), Eq(r, C(0)))
         check = Select(special, pinned, ok)
@@ -610,17 +689,36 @@ def _div(second: bool) -> Semantics:
 def _ext(c: Ctx) -> Out:
     """ext: rt = (rs >> pos) & mask(size); pos = sa, size - 1 = the rd field.  The
     mask (1 << (rd + 1)) - 1 is M32 >> (31 - rd)."""
-    mask = ShrVar(C(M32), Sub(C(31), Shr(c.w, 11)))
-    value = And(ShrVar(c.v1, Shr(c.w, 6)), mask)
+    value = And(barrel(c.v1, c.w, 6, Shr), LowMask(Bits(c.w, 11, 5), 1))
     return c.step(reg_of(c.w, RS), C(NO_READ), dest(c.w, RT), dval(c.w, RT, value))
+
+
+@dataclass(frozen=True, eq=False)
+class MaskBetween(Expr):
+    """``hi & ~lo`` for two low masks (``LowMask``): limb by limb ``max(0, hi - lo)``,
+    since a low mask's limb is ``2**t - 1`` and t grows with the mask."""
+
+    hi: Expr
+    lo: Expr
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return ev.value(self.hi) & ~ev.value(self.lo) & M32
+
+    def lower(self, lo: Lowering) -> tuple[int, ...]:
+        return tuple(lo.program.apply1(_SUB_SAT, x, y) for x, y in
+                     zip(lo.limbs(self.hi), lo.limbs(self.lo), strict=True))
+
+
+_SUB_SAT = Fragment("sub_sat", 2, 1, lambda _depths: [OP_SUB, OP_0, OP_MAX])
 
 
 def _ins(c: Ctx) -> Out:
     """ins: rt = rt with bits lsb..msb replaced by rs's low bits; lsb = sa, msb = the rd
-    field; the insert mask (M32 >> (31 - msb)) & (M32 << lsb) is empty when msb < lsb."""
-    lsb = Shr(c.w, 6)
-    imask = And(ShrVar(C(M32), Sub(C(31), Shr(c.w, 11))), ShlVar(C(M32), lsb))
-    value = Or(And(c.v2, Not(imask)), And(ShlVar(c.v1, lsb), imask))
+    field; the insert mask is bits lsb..msb (empty when msb < lsb)."""
+    lsb = Bits(c.w, 6, 5)
+    imask = MaskBetween(LowMask(Bits(c.w, 11, 5), 1), LowMask(lsb))
+    # the two parts are disjoint, so their sum is their OR (and cheaper in Script)
+    value = Add(And(c.v2, Not(imask)), And(barrel(c.v1, c.w, 6, Shl), imask))
     return c.step(reg_of(c.w, RS), reg_of(c.w, RT), dest(c.w, RT), dval(c.w, RT, value))
 
 
@@ -657,16 +755,30 @@ def _is(x: Expr, value: int) -> Expr:
     return Eq(x, C(value))
 
 
+#: the dispatch table's initial T0 values, and each call's index among them
+T0_VALUES = tuple(sorted(set(mi.DISPATCH_T0)))
+_T0_INDEX = tuple((n, T0_VALUES.index(t) + 1) for n, t in zip(mi.DISPATCH_NUM, mi.DISPATCH_T0, strict=True))
+_ENTRIES = tuple((n, e) for n, e in zip(mi.DISPATCH_NUM, mi.DISPATCH_ENTRY, strict=True) if e != mi.SYS_RET0)
+
+
 def _sys0(c: Ctx) -> Out:
     """Dispatch on $v0 (v1); $a0 is v2: exit halts with its code, a known call sets T0
-    and enters its program, anything else halts UNKNOWN_SYSCALL."""
+    and enters its program, anything else halts UNKNOWN_SYSCALL.  The number's low
+    16 bits index two build-time tables (``NumLookup``): which initial T0 (0: not a
+    known call) and which entry micro-step."""
     r1, r2 = reg(2), reg(4)
-    out = c.halt(r1, r2, mi.ST_UNKNOWN_SYSCALL, c.v1)
-    for num, entry, t0 in reversed(list(zip(mi.DISPATCH_NUM, mi.DISPATCH_ENTRY, mi.DISPATCH_T0, strict=True))):
-        enter = Out(r1, r2, C(mi.T0), C(t0), c.pc, c.npc, C(entry), C(0))
-        out = choose(_is(c.v1, num), enter, out)
-    is_exit = Or(_is(c.v1, 4001), _is(c.v1, 4246))
-    return choose(is_exit, c.halt(r1, r2, mi.ST_EXITED, c.v2), out)
+    small = Eq(And(c.v1, C(0xFFFF0000)), C(0))
+    n = ToNum(c.v1, 4)
+    t0 = NumLookup(n, _T0_INDEX, 0)
+    found = And(small, Not(Eq(t0, NumConst(0))))
+    entry = FromNum(NumLookup(n, _ENTRIES, mi.SYS_RET0), 2)
+    value: Expr = C(T0_VALUES[-1])
+    for k in reversed(range(len(T0_VALUES) - 1)):
+        value = Select(Eq(t0, NumConst(k + 1)), C(T0_VALUES[k]), value)
+    enter = Out(r1, r2, C(mi.T0), value, c.pc, c.npc, entry, C(0))
+    is_exit = And(small, Or(Eq(n, NumConst(4001)), Eq(n, NumConst(4246))))
+    halt = choose(is_exit, c.halt(r1, r2, mi.ST_EXITED, c.v2), c.halt(r1, r2, mi.ST_UNKNOWN_SYSCALL, c.v1))
+    return choose(found, enter, halt)
 
 
 def _is_error(x: Expr) -> Expr:
@@ -970,15 +1082,15 @@ SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("sltu", 0): _rd_rs_rt(lambda c: FromBit(Ltu(c.v1, c.v2))),
     ("movz", 0): _mov(zero=True),
     ("movn", 0): _mov(zero=False),
-    ("mul", 0): _rd_rs_rt(lambda c: Lo(MulU(c.v1, c.v2))),
-    ("sllv", 0): _rd_rs_rt(lambda c: ShlVar(c.v2, c.v1)),
-    ("srlv", 0): _rd_rs_rt(lambda c: ShrVar(c.v2, c.v1)),
-    ("srav", 0): _rd_rs_rt(lambda c: SarVar(c.v2, c.v1)),
-    ("rotrv", 0): _rd_rs_rt(lambda c: rotr_var(c.v2, c.v1)),
-    ("sll", 0): _rd_rt(lambda c: ShlVar(c.v1, Shr(c.w, 6))),
-    ("srl", 0): _rd_rt(lambda c: ShrVar(c.v1, Shr(c.w, 6))),
-    ("sra", 0): _rd_rt(lambda c: SarVar(c.v1, Shr(c.w, 6))),
-    ("rotr", 0): _rd_rt(lambda c: rotr_var(c.v1, Shr(c.w, 6))),
+    ("mul", 0): _rd_rs_rt(lambda c: c.product_low(c.v1, c.v2)),
+    ("sllv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shl)),
+    ("srlv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Shr)),
+    ("srav", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Sar)),
+    ("rotrv", 0): _rd_rs_rt(lambda c: barrel(c.v2, c.v1, 0, Rotr)),
+    ("sll", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Shl)),
+    ("srl", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Shr)),
+    ("sra", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Sar)),
+    ("rotr", 0): _rd_rt(lambda c: barrel(c.v1, c.w, 6, Rotr)),
     ("wsbh", 0): _rd_rt(lambda c: Or(Shl(And(c.v1, C(0x00FF00FF)), 8), And(Shr(c.v1, 8), C(0x00FF00FF)))),
     ("seb", 0): _rd_rt(lambda c: SignExt(c.v1, 8)),
     ("seh", 0): _rd_rt(lambda c: SignExt(c.v1, 16)),

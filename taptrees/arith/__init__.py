@@ -15,13 +15,17 @@ from taptrees.arith.expr import (
     FromBit,
     FromNum,
     Hi,
+    Join,
     Lo,
+    LowMask,
     Lts,
     Ltu,
+    MulEq,
     MulS,
     MulU,
     Not,
     NumConst,
+    NumLookup,
     Or,
     Rotl,
     Rotr,
@@ -40,14 +44,15 @@ from taptrees.arith.expr import (
     Word,
     Xor,
     ZeroExt,
+    product_carries,
 )
 from taptrees.arith.limbs import from_limbs, limb_witness, to_limbs, to_limbs_stack
 from taptrees.arith.step import Step
 
 __all__ = [
     "BIT", "DWORD", "NUM", "WORD", "Add", "And", "BitOf", "Bits", "Const", "Eq", "Expr", "FromBit",
-    "FromNum", "Hi", "Lo", "Lts", "Ltu", "MulS", "MulU", "Not", "NumConst", "Or", "Rotl", "Rotr",
-    "Sar", "SarVar", "Select", "Shl", "ShlNum", "ShlVar", "Shr", "ShrVar", "SignExt", "Step", "Sub",
-    "ToNum",
-    "Var", "Word", "Xor", "ZeroExt", "from_limbs", "limb_witness", "to_limbs", "to_limbs_stack",
+    "FromNum", "Hi", "Join", "Lo", "LowMask", "Lts", "Ltu", "MulEq", "MulS", "MulU", "Not", "NumConst",
+    "NumLookup", "Or", "Rotl", "Rotr", "Sar", "SarVar", "Select", "Shl", "ShlNum", "ShlVar", "Shr",
+    "ShrVar", "SignExt", "Step", "Sub", "ToNum", "Var", "Word", "Xor", "ZeroExt", "from_limbs",
+    "limb_witness", "product_carries", "to_limbs", "to_limbs_stack",
 ]

@@ -15,6 +15,7 @@ from typing import ClassVar
 from taptrees.arith import fragments as F
 from taptrees.arith.compiler import LimbProgram
 from taptrees.arith.limbs import (
+    LIMB_BASE,
     LIMB_BITS,
     LIMB_MASK,
     WORD_BITS,
@@ -1039,3 +1040,184 @@ class ShlNum(Expr):
     def lower(self, lo: Lowering) -> Limbs:
         (n,) = lo.limbs(self.n)
         return (_shl_add(lo, n, self.k, lo.const(0)),)
+
+
+def _lookup_fragment(pairs: tuple[tuple[int, int], ...], default: int) -> F.Fragment:
+    """n -> value of n in ``pairs`` (default otherwise): ``default`` plus, for the key n
+    equals, that key's value minus the default (keys distinct; zero deltas skipped)."""
+    from taptrees.opcodes import OP_ADD, OP_ENDIF, OP_IF, OP_NIP, OP_NUMEQUAL, OP_OVER
+
+    items: list = [default]
+    for key, value in pairs:
+        if value != default:
+            items += [OP_OVER, key, OP_NUMEQUAL, OP_IF, value - default, OP_ADD, OP_ENDIF]
+    items.append(OP_NIP)
+    name = "lookup_" + "_".join(f"{k}:{v}" for k, v in pairs) + f"_{default}"
+    return F.Fragment(name, 1, 1, lambda _depths: list(items))
+
+
+@dataclass(frozen=True, eq=False)
+class NumLookup(Expr):
+    """A script number's image under a build-time table: ``dict(pairs).get(n, default)``
+    (a syscall number's entry micro-step, say): one comparison per key whose value
+    is not the default."""
+
+    n: Expr
+    pairs: tuple[tuple[int, int], ...]
+    default: int = 0
+    kind: ClassVar[str] = NUM
+
+    def __post_init__(self) -> None:
+        _need(self.n, NUM)
+        keys = [k for k, _v in self.pairs]
+        if len(set(keys)) != len(keys):
+            raise InputError("lookup keys must be distinct")
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return dict(self.pairs).get(ev.value(self.n), self.default)
+
+    def lower(self, lo: Lowering) -> Limbs:
+        (n,) = lo.limbs(self.n)
+        c = lo.known(n)
+        if c is not None:
+            return (lo.const(dict(self.pairs).get(c, self.default)),)
+        return (lo.program.apply1(_lookup_fragment(self.pairs, self.default), n),)
+
+
+def _low_mask_fragment(i: int, offset: int) -> F.Fragment:
+    """n -> limb i of the mask of the low ``n + offset`` bits: ``2**t - 1`` with
+    ``t = n + offset - 4 i`` clamped to 0..4 (a five-entry table picked by t)."""
+    from taptrees.opcodes import OP_0, OP_ADD, OP_MAX, OP_MIN, OP_NIP, OP_PICK, OP_SUB
+
+    shift = 4 * i - offset
+    items: list = [shift, OP_SUB] if shift > 0 else ([-shift, OP_ADD] if shift < 0 else [])
+    items += [OP_0, OP_MAX, 4, OP_MIN, 15, 7, 3, 1, OP_0, 5, OP_PICK, OP_PICK, OP_NIP]
+    items += [OP_NIP] * 5  # the table and t
+    return F.Fragment(f"low_mask_{i}_{offset}", 1, 1, lambda _depths: list(items))
+
+
+@dataclass(frozen=True, eq=False)
+class LowMask(Expr):
+    """The word whose low ``n + offset`` bits are set (n a script number; all 32 from
+    32 up, none at 0 or below): each limb from the number alone, no shifting."""
+
+    n: Expr
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        _need(self.n, NUM)
+
+    def evaluate(self, ev: Evaluation) -> int:
+        k = max(0, min(WORD_BITS, ev.value(self.n) + self.offset))
+        return (1 << k) - 1
+
+    def lower(self, lo: Lowering) -> Limbs:
+        (n,) = lo.limbs(self.n)
+        c = lo.known(n)
+        if c is not None:
+            return lo.limbs(Const((1 << max(0, min(WORD_BITS, c + self.offset))) - 1))
+        return tuple(lo.program.apply1(_low_mask_fragment(i, self.offset), n) for i in range(WORD_LIMBS))
+
+
+@dataclass(frozen=True, eq=False)
+class Join(Expr):
+    """The dword ``hi * 2**32 + lo``."""
+
+    lo: Expr
+    hi: Expr
+    kind: ClassVar[str] = DWORD
+
+    def __post_init__(self) -> None:
+        _need(self.lo, WORD)
+        _need(self.hi, WORD)
+
+    def evaluate(self, ev: Evaluation) -> int:
+        return ev.value(self.lo) | ev.value(self.hi) << WORD_BITS
+
+    def lower(self, lo: Lowering) -> Limbs:
+        return lo.limbs(self.lo) + lo.limbs(self.hi)
+
+
+def _columns(a: int, b: int) -> list[int]:
+    """Column sums of the schoolbook product of two words' limbs (15 columns)."""
+    x = [(a >> (4 * i)) & LIMB_MASK for i in range(WORD_LIMBS)]
+    y = [(b >> (4 * i)) & LIMB_MASK for i in range(WORD_LIMBS)]
+    return [sum(x[i] * y[k - i] for i in range(max(0, k - 7), min(k, 7) + 1)) for k in range(15)]
+
+
+def product_carries(a: int, b: int, product: int, full: bool) -> list[int]:
+    """The carries that make :class:`MulEq`'s column equations hold when ``product``
+    is ``a * b`` (``full``) or its low word: ``carry_k = (c_k + carry_{k-1} - r_k) // 16``."""
+    cols = _columns(a, b)[: 14 if full else 8]
+    out, carry = [], 0
+    for k, c in enumerate(cols):
+        carry = (c + carry - ((product >> (4 * k)) & LIMB_MASK)) // LIMB_BASE
+        out.append(carry)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class MulEq(Expr):
+    """``a * b == product`` (a dword: the whole product; a word: its low 32 bits), as
+    a bit, checked against operator-supplied carries instead of computing digits:
+    with the product's limbs r_k and the columns' sums c_k of limb products,
+    ``c_k + carry_{k-1} == r_k + 16 carry_k`` for every column (the full product's
+    last carry is its top limb).  Summed with weights 16**k the carries cancel, so
+    the equations hold for some integers exactly when the product is right (low
+    word: when it is right modulo 2**32, the last carry free): no division by 16 in
+    Script, the step that dominates computing a product.  ``carries``: script
+    numbers, 14 for a whole product, 8 for a low word (:func:`product_carries`)."""
+
+    a: Expr
+    b: Expr
+    product: Expr
+    carries: tuple[Expr, ...]
+    kind: ClassVar[str] = BIT
+
+    def __post_init__(self) -> None:
+        _need(self.a, WORD)
+        _need(self.b, WORD)
+        _need(self.product, WORD, DWORD)
+        want = 14 if self.product.kind == DWORD else 8
+        if len(self.carries) != want:
+            raise InputError(f"MulEq of a {self.product.kind} takes {want} carries, got {len(self.carries)}")
+        for c in self.carries:
+            _need(c, NUM)
+
+    def evaluate(self, ev: Evaluation) -> int:
+        cols = _columns(ev.value(self.a), ev.value(self.b))
+        product = ev.value(self.product)
+        carries = [ev.value(c) for c in self.carries]
+        full = self.product.kind == DWORD
+        if full:
+            carries.append(product >> 60)
+        prev = 0
+        for k, c in enumerate(cols[: 15 if full else 8]):
+            if c + prev != ((product >> (4 * k)) & LIMB_MASK) + LIMB_BASE * carries[k]:
+                return 0
+            prev = carries[k]
+        return 1
+
+    def lower(self, lo: Lowering) -> Limbs:
+        x, y, r = lo.limbs(self.a), lo.limbs(self.b), lo.limbs(self.product)
+        full = self.product.kind == DWORD
+        carries = [lo.limbs(c)[0] for c in self.carries] + ([r[15]] if full else [])
+        ok = lo.const(1)
+        prev = None
+        for k in range(15 if full else 8):
+            total = prev
+            for i in range(max(0, k - 7), min(k, 7) + 1):
+                cx, cy = lo.known(x[i]), lo.known(y[k - i])
+                if cx == 0 or cy == 0:
+                    continue
+                if cx is not None and cy is not None:
+                    term = lo.const(cx * cy)
+                else:
+                    term = lo.program.apply1(F.limb_product(), x[i], y[k - i])
+                total = term if total is None else lo.program.apply1(F.PLUS, total, term)
+            if total is None:
+                total = lo.const(0)
+            rhs = _shl_add(lo, carries[k], LIMB_BITS, r[k])
+            ok = _bool(lo, "and", ok, _equal(lo, total, rhs))
+            prev = carries[k]
+        return (ok,)

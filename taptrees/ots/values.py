@@ -72,6 +72,7 @@ class Part:
     bits: int
     constant: int | None = None
     kept: bool = True
+    number: bool = False  #: one script number 0 <= n < 2**bits instead of limbs (bare values)
 
     def __post_init__(self) -> None:
         _check_bits(self.name, self.bits)
@@ -81,7 +82,16 @@ class Part:
 
     @property
     def limbs(self) -> int:
-        return self.bits // DIGIT_BITS
+        """Stack items of the field: its limbs, or one number."""
+        return 1 if self.number else self.bits // DIGIT_BITS
+
+    def items(self, value: int) -> list[int]:
+        """The field's stack items, most significant limb first (or the number)."""
+        if self.number:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << self.bits:
+                raise InputError(f"value {self.name!r} = {value!r} is not a number in 0..2**{self.bits}")
+            return [value]
+        return _limb_stack(self.name, self.bits, value)
 
 
 @dataclass(frozen=True)
@@ -97,9 +107,14 @@ class Value:
     kept: bool = True  #: False: only its signature is checked, no limbs reach the body
     constant: int | None = None  #: the value the signature must sign (then nothing is kept)
     parts: tuple[Part, ...] = ()
+    #: a bare value given as one script number, not range-checked: a computation hint
+    #: (a product's carry) that the body's checks hold right whatever its value
+    number: bool = False
 
     def __post_init__(self) -> None:
         _check_bits(self.name, self.bits)
+        if self.number and self.signed:
+            raise InputError(f"value {self.name!r}: only bare values can be numbers")
         if self.parts:
             object.__setattr__(self, "parts", tuple(self.parts))
             if sum(p.bits for p in self.parts) != self.bits:
@@ -123,11 +138,12 @@ class Value:
     @property
     def fields(self) -> tuple[Part, ...]:
         """The value's fields: its parts, or the value itself as one field."""
-        return self.parts or (Part(self.name, self.bits, self.constant, self.kept),)
+        return self.parts or (Part(self.name, self.bits, self.constant, self.kept, self.number),)
 
     @property
     def limbs(self) -> int:
-        return self.bits // DIGIT_BITS
+        """Stack items of a bare value (its limbs, or one number)."""
+        return 1 if self.number else self.bits // DIGIT_BITS
 
     @property
     def params(self) -> WinternitzParams:
@@ -210,11 +226,11 @@ class ValueLayout:
 
     @property
     def total_limbs(self) -> int:
-        return sum(p.bits // DIGIT_BITS for p in self.kept)
+        return sum(p.limbs for p in self.kept)
 
     def kept_limbs(self, values: Mapping[str, int]) -> list[int]:
-        """The limbs the body finds (what the prefix leaves), first field's MS limb first."""
-        return [x for p in self.kept for x in _limb_stack(p.name, p.bits, values[p.name])]
+        """The items the body finds (what the prefix leaves), first field's MS limb first."""
+        return [x for p in self.kept for x in p.items(values[p.name])]
 
     def messages(self, values: Mapping[str, int]) -> dict[str, int]:
         """Value name -> the integer its one-time key signs."""
@@ -252,6 +268,8 @@ class ValueLayout:
             if v.signed:
                 items.append(self._verifier(v, self._check_key(v, keys)))
                 items += [OP_TOALTSTACK] * len(v.kept_digits)
+            elif v.number:  # any script number: the body's own checks decide (a hint)
+                items.append(OP_TOALTSTACK)
             else:
                 items += [OP_DUP, OP_0, 16, OP_WITHIN, OP_VERIFY, OP_TOALTSTACK] * v.limbs
         return Script(items)
@@ -288,7 +306,7 @@ class ValueLayout:
             else:
                 if v.name not in bare:
                     raise InputError(f"no value given for bare input {v.name!r}")
-                out += [encode_num(x) for x in v.limb_stack(bare[v.name])]
+                out += [encode_num(x) for x in v.fields[0].items(bare[v.name])]
         return out
 
     def items_of(self, v: Value) -> int:
@@ -339,6 +357,11 @@ class ValueLayout:
                     limbs = [decode_num(x) for x in chunk]
                 except InputError:
                     raise InputError(f"bare input {v.name!r} has a malformed limb") from None
+                if v.number:
+                    if not 0 <= limbs[0] < 1 << v.bits:
+                        raise InputError(f"bare input {v.name!r} is outside 0..2**{v.bits}")
+                    out[v.name] = limbs[0]
+                    continue
                 if any(not 0 <= x < 16 for x in limbs):
                     raise InputError(f"bare input {v.name!r} has a limb outside 0..15")
                 value = 0

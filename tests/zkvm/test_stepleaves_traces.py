@@ -28,6 +28,7 @@ from ocp.zkvm.elf import load_elf
 from ocp.zkvm.fast import FastEngine
 from ocp.zkvm.micro import kind_of
 from ocp.zkvm.trace import ExecutionTrace
+from taptrees.errors import InputError
 from taptrees.opcodes import OP_TOALTSTACK
 from taptrees.script import Script, encode_num
 from taptrees.verify import execute_leaf
@@ -51,7 +52,10 @@ def verdict(leaf: ExecuteLeaf, values: dict[str, int]) -> bool:
     """Constants as the prefix checks them, the keyless body through the kernel."""
     if any(values[n] != c for n, c in leaf.constants.items()):
         return False
-    limbs = [x for v in leaf.layout.kept for x in v.limb_stack(values[v.name])]
+    try:  # the operator's hints for this record (a product's carries): out of range -> refused
+        limbs = leaf.layout.kept_limbs({**values, **leaf.hints(values)})
+    except InputError:
+        return False
     return execute_leaf(_body(leaf), [encode_num(x) for x in limbs]).ok
 
 
