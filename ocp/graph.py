@@ -92,6 +92,9 @@ class InputSpend:
     signers: tuple[Signer, ...]  # every key whose signature the witness needs
     hash_type: int = SIGHASH_DEFAULT
     presigned: bool = False  # every signer signs in the ceremony, before Confirm
+    #: a data output of a game: the mover spends whichever of its leaves it needs
+    #: (``leaf`` names the first), signing when it moves
+    any_leaf: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ class Graph:
     outputs: Mapping[OutputRef, GraphOutput]
     chunks: tuple[tuple[int, ...], ...]  # value indices revealed by each Assert_j
     signatures: Signatures = field(default_factory=dict)
+    #: version 2: every party's one-time public keys, and the games' layout
+    game_keys: object = None  # ocp.game.keys.GameKeys
+    layout: object = None  # ocp.game.layout.GameLayout
 
     def tx(self, name: TxName) -> GraphTx:
         try:
@@ -153,13 +159,17 @@ def params_id(params: Params) -> bytes:
     return tagged_hash("ocp/graph-id", canonical.encode())
 
 
-def graph_id(params: Params, ots: Sequence[ValueKeys], txs: Mapping[TxName, GraphTx]) -> bytes:
+def graph_id(
+    params: Params, ots: Sequence[ValueKeys], txs: Mapping[TxName, GraphTx], game_keys: object = None
+) -> bytes:
     """The one digest every party compares out of band before signing: it commits
     to the params, every operator's one-time public keys and every txid, so a
     relayer who swaps a key or a transaction changes it."""
     data = bytearray(params_id(params))
     for keys in ots:
         data += tagged_hash("ocp/ots-keys", json.dumps(keys.to_json(), sort_keys=True).encode())
+    if game_keys is not None:
+        data += tagged_hash("ocp/game-keys", json.dumps(game_keys.to_json(), sort_keys=True).encode())
     for name, gtx in txs.items():
         data += str(name).encode() + b"\0" + bytes.fromhex(gtx.txid)
     return tagged_hash("ocp/graph-id/2", bytes(data))

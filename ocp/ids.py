@@ -30,6 +30,16 @@ class TxKind(StrEnum):
     STAKEBACK1 = "StakeBack1"
     STAKEBACK2 = "StakeBack2"
     REFUND = "Refund"
+    # version 2: a game between an operator and a registered challenger
+    OPEN = "Open"  # the challenger opens its game with its bond
+    REVEAL = "Reveal"  # the operator reveals a search round's hashes
+    CHOOSE = "Choose"  # the challenger's choice
+    EXECUTE = "Execute"  # the operator reveals the disputed step's record
+    BEYOND_N = "BeyondN"  # the operator shows the search ended past N (it wins the game)
+    START_READ = "StartRead"  # the challenger starts the read search
+    CATCH = "Catch"  # the challenger spends a challenger leaf: it takes the stake
+    OPERATOR_SILENT = "OperatorSilent"  # the operator missed its move: the challenger wins
+    CHALLENGER_SILENT = "ChallengerSilent"  # the challenger missed its move: the bond to the operator
 
 
 #: Transactions of the deposit, shared by every operator (never carry an operator number).
@@ -39,16 +49,20 @@ SHARED_KINDS = frozenset({TxKind.DEPOSIT, TxKind.CONFIRM, TxKind.REFUND})
 @dataclass(frozen=True, order=True)
 class TxName:
     """A transaction of the graph: its kind, for numbered families (Assert_j,
-    Slash_j, Disprove_i) its index, and in a graph with several operators the
-    operator's number (1-based; None when the deposit has one operator)."""
+    Slash_j, Disprove_i; a game's state) its index, in a graph with several
+    operators the operator's number (1-based; None when the deposit has one
+    operator), and in a game the challenger's number (1-based)."""
 
     kind: TxKind
     index: int | None = None
     operator: int | None = None
+    game: int | None = None
 
     def __str__(self) -> str:
         text = self.kind.value if self.index is None else f"{self.kind.value}_{self.index}"
-        return text if self.operator is None else f"{text}@{self.operator}"
+        if self.operator is not None:
+            text += f"@{self.operator}"
+        return text if self.game is None else f"{text}/c{self.game}"
 
 
 @dataclass(frozen=True, order=True)

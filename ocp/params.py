@@ -60,11 +60,11 @@ DEFAULT_NETWORK = "regtest"
 #: Every key a params file may hold, per section ("" is the top level).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": ("format", "network", "allow_network", "keys", "amounts", "windows", "computation", "funding"),
-    "keys": ("committee", "committee_form", "operator", "operators", "depositor"),
-    "amounts": ("deposit", "operator_stake", "challenge_fee", "fee_rate", "dispute_fee_rate"),
-    "windows": ("challenge_window", "response_window", "disprove_window", "refund_timeout"),
-    "computation": ("input", "steps"),
-    "funding": ("depositor", "operator", "operators"),
+    "keys": ("committee", "committee_form", "operator", "operators", "depositor", "challengers"),
+    "amounts": ("deposit", "operator_stake", "challenge_fee", "fee_rate", "dispute_fee_rate", "bond"),
+    "windows": ("challenge_window", "response_window", "disprove_window", "refund_timeout", "move_window"),
+    "computation": ("input", "steps", "kind", "program", "digest", "max_steps", "nary", "input_words"),
+    "funding": ("depositor", "operator", "operators", "challengers"),
 }
 MAX_CSV_BLOCKS = 0xFFFF
 MAX_MONEY = 21_000_000 * 100_000_000
@@ -75,28 +75,50 @@ RESPONSE_MARGIN = 6
 MIN_DISPROVE_WINDOW = 6
 #: Without amounts.dispute_fee_rate: this many times amounts.fee_rate.
 DISPUTE_FEE_FACTOR = 10
+#: Blocks each party has at least for a move of a version-2 game.
+MIN_MOVE_WINDOW = 6
 
 
 @dataclass(frozen=True)
 class Windows:
-    challenge: int
-    response: int
-    disprove: int
-    refund: int
+    """Relative timelocks in blocks.  Version 1 (the u32 program) uses challenge,
+    response, disprove and refund; version 2 (a zkVM program's games) uses
+    challenge, move and refund (``response``/``disprove`` may then be absent)."""
 
-    def check(self) -> None:
-        names = {
-            "challenge": "windows.challenge_window",
-            "response": "windows.response_window",
-            "disprove": "windows.disprove_window",
-            "refund": "windows.refund_timeout",
-        }
-        for attr, name in names.items():
-            value = getattr(self, attr)
+    challenge: int
+    response: int | None
+    disprove: int | None
+    refund: int
+    move: int | None = None
+
+    _NAMES = {
+        "challenge": "windows.challenge_window",
+        "response": "windows.response_window",
+        "disprove": "windows.disprove_window",
+        "refund": "windows.refund_timeout",
+        "move": "windows.move_window",
+    }
+
+    def _check_blocks(self, attrs: tuple[str, ...]) -> None:
+        for attr in attrs:
+            name, value = self._NAMES[attr], getattr(self, attr)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise UserError(f"{name} must be a whole number of blocks")
             if not 1 <= value <= MAX_CSV_BLOCKS:
                 raise UserError(f"{name} = {value} must be between 1 and {MAX_CSV_BLOCKS} blocks")
+
+    def check_games(self) -> None:
+        """Version 2: every move of a game has ``move_window`` blocks, at least
+        :data:`MIN_MOVE_WINDOW` (to see the opponent's move and get one's own mined)."""
+        self._check_blocks(("challenge", "move", "refund"))
+        if self.move < MIN_MOVE_WINDOW:
+            raise UserError(
+                f"windows.move_window = {self.move} is below the minimum {MIN_MOVE_WINDOW} blocks a "
+                "party needs to see its opponent's move and get its answer mined"
+            )
+
+    def check(self) -> None:
+        self._check_blocks(("challenge", "response", "disprove", "refund"))
         self.check_response_gap(1)
         if self.disprove < MIN_DISPROVE_WINDOW:
             raise UserError(
@@ -167,6 +189,18 @@ class Params:
     allow_network: str | None = None
     #: How the committee's n-of-n is written in the leaves (:mod:`ocp.committee`).
     committee_form: CommitteeForm = CommitteeForm.CHAIN
+    #: Version 2: the registered challengers' keys, their bond coins (one each) and
+    #: the bond each locks when it opens a game.
+    challengers: tuple[bytes, ...] = ()
+    challenger_bonds: tuple[Funding, ...] = ()
+    bond: int = 0
+
+    @property
+    def games(self) -> bool:
+        """Version 2: the claim is about a zkVM program, disputed by games."""
+        from ocp.game.computation import ZkvmComputation
+
+        return isinstance(self.computation, ZkvmComputation)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "committee_form", committee_form_of(self.committee_form))
@@ -184,6 +218,12 @@ class Params:
                  for k, f in enumerate(self.operator_funding)]  # fmt: skip
         if self.depositor_funding:
             named.insert(0, ("funding.depositor", self.depositor_funding.outpoint))
+        named += [(f"funding.challengers[{k}]", f.outpoint) for k, f in enumerate(self.challenger_bonds)]
+        if self.challenger_bonds and len(self.challenger_bonds) != len(self.challengers):
+            raise UserError(f"funding.challengers has {len(self.challenger_bonds)} bond coins for "
+                            f"{len(self.challengers)} challengers: give one coin per challenger")
+        if len(set(self.challengers)) != len(self.challengers):
+            raise UserError("keys.challengers lists the same key twice")
         seen: dict = {}
         for field, outpoint in named:
             if outpoint in seen:
@@ -211,6 +251,8 @@ class Params:
             return self.operators
         if role is Role.DEPOSITOR:
             return (self.depositor,)
+        if role is Role.CHALLENGER and self.challengers:
+            return self.challengers
         raise UserError(f"the {role} has no key in the params (anyone may challenge)")
 
     def require_funding(self) -> tuple[Funding, tuple[Funding, ...]]:
@@ -232,6 +274,7 @@ class Params:
                    if self.committee_form is not CommitteeForm.CHAIN else {}),
                 **_one_or_many("operator", [k.hex() for k in self.operators]),
                 "depositor": self.depositor.hex(),
+                **({"challengers": [k.hex() for k in self.challengers]} if self.challengers else {}),
             },
             "amounts": {
                 "deposit": self.deposit_amount,
@@ -239,12 +282,14 @@ class Params:
                 "challenge_fee": self.challenge_fee,
                 "fee_rate": self.fee_rate,
                 **({"dispute_fee_rate": self.dispute_fee_rate} if self.dispute_fee_rate is not None else {}),
+                **({"bond": self.bond} if self.bond else {}),
             },
             "windows": {
                 "challenge_window": self.windows.challenge,
-                "response_window": self.windows.response,
-                "disprove_window": self.windows.disprove,
+                **({"response_window": self.windows.response} if self.windows.response is not None else {}),
+                **({"disprove_window": self.windows.disprove} if self.windows.disprove is not None else {}),
                 "refund_timeout": self.windows.refund,
+                **({"move_window": self.windows.move} if self.windows.move is not None else {}),
             },
             "computation": self.computation.to_json(),
         }
@@ -253,6 +298,8 @@ class Params:
             funding["depositor"] = self.depositor_funding.to_str()
         if self.operator_funding:
             funding.update(_one_or_many("operator", [f.to_str() for f in self.operator_funding]))
+        if self.challenger_bonds:
+            funding["challengers"] = [f.to_str() for f in self.challenger_bonds]
         if funding:
             out["funding"] = funding
         return out
@@ -370,12 +417,24 @@ def parse_params(obj: dict) -> Params:
         raise UserError("keys.operator is missing: the operator's x-only public key")
     operator_list, where = found
     operators = tuple(_key(k, f"{where}[{i}]" if len(operator_list) > 1 else where) for i, k in enumerate(operator_list))
+    computation_obj = obj.get("computation")
+    games = isinstance(computation_obj, dict) and computation_obj.get("kind") == "zkvm"
     w = _table(obj, "windows")
     windows = Windows(
         w.get("challenge_window"), w.get("response_window"),
-        w.get("disprove_window"), w.get("refund_timeout"),
+        w.get("disprove_window"), w.get("refund_timeout"), w.get("move_window"),
     )  # fmt: skip
-    windows.check()
+    if games:
+        windows.check_games()
+    else:
+        windows.check()
+    challengers: tuple[bytes, ...] = ()
+    raw = keys.get("challengers", [])
+    if not isinstance(raw, list):
+        raise UserError("keys.challengers must be a list of the registered challengers' public keys")
+    challengers = tuple(_key(k, f"keys.challengers[{i}]") for i, k in enumerate(raw))
+    if games and not challengers:
+        raise UserError("keys.challengers is empty: a zkVM graph needs at least one registered challenger")
     funding = obj.get("funding", {})
     if not isinstance(funding, dict):
         raise UserError("params: [funding] must be a table")
@@ -386,6 +445,16 @@ def parse_params(obj: dict) -> Params:
         operator_funding = tuple(
             Funding.parse(c, f"{where}[{i}]" if len(coins) > 1 else where) for i, c in enumerate(coins)
         )
+    bonds = funding.get("challengers", [])
+    if not isinstance(bonds, list):
+        raise UserError("funding.challengers must list each challenger's bond coin 'txid:vout:amount'")
+    challenger_bonds = tuple(Funding.parse(c, f"funding.challengers[{i}]") for i, c in enumerate(bonds))
+    if games:
+        from ocp.game.computation import ZkvmComputation
+
+        computation = ZkvmComputation.from_json(computation_obj)
+    else:
+        computation = U32Program.from_json(computation_obj)
     params = Params(
         network=network,
         committee=committee,
@@ -397,7 +466,7 @@ def parse_params(obj: dict) -> Params:
         fee_rate=fee_rate,
         dispute_fee_rate=dispute_rate,
         windows=windows,
-        computation=U32Program.from_json(obj.get("computation")),
+        computation=computation,
         depositor_funding=(
             Funding.parse(funding["depositor"], "funding.depositor")
             if "depositor" in funding else None
@@ -405,6 +474,9 @@ def parse_params(obj: dict) -> Params:
         operator_funding=operator_funding,
         allow_network=allowed,
         committee_form=committee_form,
+        challengers=challengers,
+        challenger_bonds=challenger_bonds,
+        bond=_sats(amounts, "bond", "amounts.bond", 10_000) if games else 0,
     )  # fmt: skip
     return params
 

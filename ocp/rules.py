@@ -210,9 +210,25 @@ def amount_findings(txs: Mapping[TxName, GraphTx]) -> list[Finding]:
     return out
 
 
+def game_window_findings(params: Params) -> list[Finding]:
+    """Version 2: every move of a game has at least :data:`MIN_MOVE_WINDOW` blocks."""
+    from ocp.params import MIN_MOVE_WINDOW
+
+    w = params.windows
+    return [Finding(w.move >= MIN_MOVE_WINDOW, "windows", "move_window",
+                    f"{w.move} blocks (minimum {MIN_MOVE_WINDOW})")]  # fmt: skip
+
+
 def graph_rules(
     params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput], n_asserts: int
 ) -> list[Finding]:
+    if params.games:
+        return [
+            *amount_findings(txs),
+            *stack_findings(params, outputs),
+            *game_window_findings(params),
+            *covenant_findings(params, txs, outputs),
+        ]
     return [
         *amount_findings(txs),
         *stack_findings(params, outputs),

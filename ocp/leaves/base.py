@@ -39,6 +39,13 @@ class LeafKind(StrEnum):
     SLASH = "slash"
     TAKE2 = "take2"
     DISPROVE = "disprove"
+    # version 2 (games)
+    CLAIM = "claim"  # the Kickoff's claim
+    OPEN = "open"  # a challenger opens its game
+    MOVE = "move"  # the next mover's move, committee pre-signed
+    TIMEOUT = "timeout"  # the mover was silent: its opponent wins the game
+    WIN = "win"  # a challenger's win takes the stake
+    CHECK = "check"  # one check leaf of a data output (ocp.stepleaves)
 
 
 @dataclass(frozen=True, order=True)
