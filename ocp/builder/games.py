@@ -36,7 +36,7 @@ from ocp.builder.deposit import PAYOUT, build_confirm, build_deposit, build_refu
 from ocp.errors import UserError
 from ocp.fees import fee_for, key_spend_weight, leaf_spend_weight, sweep, tx_weight
 from ocp.game.keys import GameKeys
-from ocp.game.layout import GameLayout, MoveKind, State
+from ocp.game.layout import GameLayout, MoveKind, State, move_kind, silent_kind
 from ocp.graph import (
     ANCHOR_AMOUNT,
     P2TR_DUST,
@@ -212,15 +212,6 @@ class GameBuilder:
                     self._catch(state, move)
             self._timeout(state)
 
-    def _move_kind(self, state: State, move) -> TxKind:
-        if move.kind is MoveKind.READ:
-            return TxKind.START_READ
-        if "reveal" in state.label:
-            return TxKind.REVEAL
-        if "choice" in state.label:
-            return TxKind.CHOOSE
-        return TxKind.EXECUTE
-
     def _next(self, state: State, move) -> None:
         g = self.g
         token, data = self.created[state.index]
@@ -232,7 +223,7 @@ class GameBuilder:
         outs, attach = self._outputs_of(nxt, 0)
         mover = g.mover(state)
         anchor = TxOut(ANCHOR_AMOUNT, pays(mover[1]))
-        name = g.name(self._move_kind(state, move), state.index)
+        name = g.name(move_kind(state, move), state.index)
         fixed = self._with_fee(name, inputs, spent, witness, P2TR_DUST, [*outs[1:], anchor], state.label)
         fixed[0] = TxOut(fixed[0].value, outs[0].script_pubkey)
         tx = Tx(2, tuple(inputs), tuple(fixed))
@@ -248,7 +239,7 @@ class GameBuilder:
         inputs, spends, witness = _move_weight_and_inputs(ins)
         spent = [token.txout] + [data[j].txout for j in move.data]
         tx = sweep(inputs, spent, pays(g.op.key), witness, g.params.fee_rate)
-        g_tx = GraphTx(g.name(TxKind.BEYOND_N, state.index), Role.OPERATOR,
+        g_tx = GraphTx(g.name(move_kind(state, move), state.index), Role.OPERATOR,
                        "the search ended past the claimed N: the game closes, the bond to the operator",
                        tx, tuple(spends), tuple(spent))  # fmt: skip
         self.asm.add(g_tx)
@@ -269,7 +260,7 @@ class GameBuilder:
                (t_in, t_spend, leaf_spend_weight(token.output, WIN))] + [_data_input(data[j]) for j in move.data]
         inputs, spends, witness = _move_weight_and_inputs(ins)
         spent = [self.stake.txout, token.txout] + [data[j].txout for j in move.data]
-        name = g.name(TxKind.CATCH, state.index)
+        name = g.name(move_kind(state, move), state.index)
         tx = Tx(2, tuple(inputs), tuple(self._win_outputs(name, inputs, spent, witness)))
         self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: a challenger leaf holds: the stake is taken",
                              tx, tuple(spends), tuple(spent)))  # fmt: skip
@@ -284,14 +275,14 @@ class GameBuilder:
             s_in, s_spend = leaf_input(self.stake, WIN, presigned=True)
             inputs = [s_in, t_in]
             spent = [self.stake.txout, token.txout]
-            name = g.name(TxKind.OPERATOR_SILENT, state.index)
+            name = g.name(silent_kind(state), state.index)
             weight = leaf_spend_weight(self.stake.output, WIN) + t_weight
             tx = Tx(2, tuple(inputs), tuple(self._win_outputs(name, inputs, spent, weight)))
             self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: the operator was silent: the stake is taken",
                                  tx, (s_spend, t_spend), tuple(spent)))  # fmt: skip
             return
         tx = sweep([t_in], [token.txout], pays(g.op.key), t_weight, g.params.fee_rate)
-        self.asm.add(GraphTx(g.name(TxKind.CHALLENGER_SILENT, state.index), Role.OPERATOR,
+        self.asm.add(GraphTx(g.name(silent_kind(state), state.index), Role.OPERATOR,
                              f"{state.label}: the challenger was silent: its bond to the operator",
                              tx, (t_spend,), (token.txout,)))  # fmt: skip
 

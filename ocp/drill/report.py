@@ -21,6 +21,7 @@ def parties(world: World) -> dict[bytes, str]:
     for k, op in enumerate(world.actors.operators):
         out[TaprootOutput(op.pubkey).script_pubkey] = f"operator {k + 1}" if several else "operator"
     out[world.actors.spk(Role.CHALLENGER)] = "challenger"
+    out.update(world.extra_parties)
     return out
 
 
@@ -75,7 +76,7 @@ def report_json(name: str, backend: str, world: World) -> dict:
         "drill": name,
         "backend": backend,
         "graph_id": world.graph.graph_id.hex(),
-        "steps": world.params.computation.n_steps,
+        "steps": getattr(world.params.computation, "n_steps", None),
         "committee": len(world.params.committee),
         "committee_form": world.params.committee_form.value,
         "operators": len(world.params.operators),
@@ -105,7 +106,8 @@ def report_json(name: str, backend: str, world: World) -> dict:
             "forbidden_refused": all(not e.accepted for e in forbidden),
             "refused_for_their_reason": all(e.as_expected for e in forbidden),
             "allowed_accepted": all(e.accepted for e in world.events if e.expected),
+            **world.checks,
         },
-        "unexpected": [e.label for e in unexpected],
-        "passed": b.conserved and not unexpected,
+        "unexpected": [e.label for e in unexpected] + [what for what, ok in world.checks.items() if not ok],
+        "passed": b.conserved and not unexpected and all(world.checks.values()),
     }

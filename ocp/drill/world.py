@@ -124,6 +124,10 @@ class World:
     broadcast: list[Tx] = field(default_factory=list)  # accepted, in order
     spent_by_tx: dict[str, list[TxOut]] = field(default_factory=dict)
     sign: GraphSigner = sign_in_process
+    #: outcomes the drill checks besides the chain's answers (who won a game, ...)
+    checks: dict[str, bool] = field(default_factory=dict)
+    #: scriptPubKey -> party, for parties the actors do not name (v2's challengers)
+    extra_parties: dict[bytes, str] = field(default_factory=dict)
 
     @property
     def signer(self) -> ValueSigner:

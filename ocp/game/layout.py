@@ -39,7 +39,7 @@ from functools import cached_property
 from ocp.errors import UserError
 from ocp.game.claimleaf import ClaimReveal, TranslateBeyondN
 from ocp.game.computation import ZkvmComputation
-from ocp.ids import Role
+from ocp.ids import Role, TxKind
 from ocp.stepleaves.base import CheckLeaf
 from ocp.stepleaves.challenges import CorrectHash, ReadValue
 from ocp.stepleaves.coverage import required_kinds
@@ -85,6 +85,15 @@ class Move:
     next_state: int | None  # None: the game ends
 
 
+class Phase(StrEnum):
+    """What the mover does in a state."""
+
+    REVEAL = "reveal"  # the operator reveals a round's hashes
+    CHOICE = "choice"  # the challenger chooses a part
+    EXECUTE = "execute"  # the operator reveals the disputed step
+    CATCH = "catch"  # the challenger spends a leaf that catches the operator
+
+
 @dataclass(frozen=True)
 class State:
     index: int
@@ -92,11 +101,32 @@ class State:
     mover: Role
     data: tuple[DataOutput, ...]
     moves: tuple[Move, ...]
+    phase: Phase
+    prefix: str = ""  # ``w_`` in the read search
+    round: int | None = None  # a search round (REVEAL, CHOICE)
 
     @property
     def catching(self) -> bool:
         """A challenger state whose move ends the game with the stake."""
         return any(m.kind is MoveKind.CATCH for m in self.moves)
+
+
+def move_kind(state: State, move: Move) -> TxKind:
+    """The transaction kind of ``move`` out of ``state`` (named ``<kind>_<state>``)."""
+    if move.kind is MoveKind.READ:
+        return TxKind.START_READ
+    if move.kind is MoveKind.BEYOND_N:
+        return TxKind.BEYOND_N
+    if move.kind is MoveKind.CATCH:
+        return TxKind.CATCH
+    if state.phase is Phase.CHOICE:
+        return TxKind.CHOOSE
+    return TxKind.EXECUTE if state.phase is Phase.EXECUTE else TxKind.REVEAL
+
+
+def silent_kind(state: State) -> TxKind:
+    """The transaction that ends a game whose mover let ``state``'s window pass."""
+    return TxKind.OPERATOR_SILENT if state.mover is Role.OPERATOR else TxKind.CHALLENGER_SILENT
 
 
 def owner(name: str) -> Role:
@@ -132,8 +162,9 @@ class GameLayout:
         counts = search.branching
         states: list[State] = []
 
-        def add(label: str, mover: Role, data: list[DataOutput], moves: list[Move]) -> None:
-            states.append(State(len(states), label, mover, tuple(data), tuple(moves)))
+        def add(label: str, mover: Role, data: list[DataOutput], moves: list[Move], phase: Phase,
+                prefix: str = "", round: int | None = None) -> None:  # fmt: skip
+            states.append(State(len(states), label, mover, tuple(data), tuple(moves), phase, prefix, round))
 
         def next_move(n_data: int) -> list[Move]:
             return [Move(MoveKind.NEXT, tuple(range(n_data)), len(states) + 1)]
@@ -143,38 +174,42 @@ class GameLayout:
         for r, b in enumerate(counts):
             chunks = reveal_chunks(r, b - 1, counts[r - 1] if r else 0)
             add(f"reveal {r}", Role.OPERATOR, [DataOutput(f"reveal {r}.{c}", (leaf,)) for c, leaf in enumerate(chunks)],
-                next_move(len(chunks)))
-            add(f"choice {r}", Role.CHALLENGER, [DataOutput(f"choice {r}", (Choice(r, b),))], next_move(1))
+                next_move(len(chunks)), Phase.REVEAL, "", r)
+            add(f"choice {r}", Role.CHALLENGER, [DataOutput(f"choice {r}", (Choice(r, b),))], next_move(1),
+                Phase.CHOICE, "", r)
         translate = translate_leaf(search)
         add("execute", Role.OPERATOR, [
             DataOutput("translate", (translate, TranslateBeyondN.of(translate))),
             DataOutput("execute", execute),
             DataOutput("record", (RecordRest(),)),
-        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1), Move(MoveKind.BEYOND_N, (0,), None)])
+        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1), Move(MoveKind.BEYOND_N, (0,), None)], Phase.EXECUTE)
         catch = tuple(search_challenges(self.comp.initial, search)) + tuple(
             program_leaves(self.comp.initial, self.comp.input_words))
         catch = tuple(leaf for leaf in catch if leaf.spender == "challenger" and not _read_leaf(leaf))
         add("catch", Role.CHALLENGER, [
             DataOutput("catch", catch),
             DataOutput("w choice 0", (Choice(0, counts[0], READ),)),
-        ], [Move(MoveKind.CATCH, (0,), None), Move(MoveKind.READ, (1,), len(states) + 1)])
+        ], [Move(MoveKind.CATCH, (0,), None), Move(MoveKind.READ, (1,), len(states) + 1)], Phase.CATCH)
         # the read search: round 0 is the first search's
         for r, b in enumerate(counts):
             if r == 0:
                 continue
             chunks = reveal_chunks(r, b - 1, counts[r - 1], prefix=READ)
             add(f"w reveal {r}", Role.OPERATOR,
-                [DataOutput(f"w reveal {r}.{c}", (leaf,)) for c, leaf in enumerate(chunks)], next_move(len(chunks)))
-            add(f"w choice {r}", Role.CHALLENGER, [DataOutput(f"w choice {r}", (Choice(r, b, READ),))], next_move(1))
+                [DataOutput(f"w reveal {r}.{c}", (leaf,)) for c, leaf in enumerate(chunks)], next_move(len(chunks)),
+                Phase.REVEAL, READ, r)
+            add(f"w choice {r}", Role.CHALLENGER, [DataOutput(f"w choice {r}", (Choice(r, b, READ),))], next_move(1),
+                Phase.CHOICE, READ, r)
         w_translate = translate_leaf(search, READ)
         add("w execute", Role.OPERATOR, [
             DataOutput("w translate", (w_translate,)),
             DataOutput("w execute", execute, key_prefix=READ),
             DataOutput("w record", (RecordRest(READ),)),
-        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1)])
+        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1)], Phase.EXECUTE, READ)
         read_catch = (ReadValue(1), ReadValue(2), CorrectHash(),
                       *equivocation_leaves(search, READ, shared_first=True))
-        add("w catch", Role.CHALLENGER, [DataOutput("w catch", read_catch)], [Move(MoveKind.CATCH, (0,), None)])
+        add("w catch", Role.CHALLENGER, [DataOutput("w catch", read_catch)], [Move(MoveKind.CATCH, (0,), None)],
+            Phase.CATCH, READ)
         return tuple(states)
 
     @cached_property

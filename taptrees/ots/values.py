@@ -320,6 +320,34 @@ class ValueLayout:
     def witness_items(self) -> int:
         return sum(self.items_of(v) for v in self.values)
 
+    def _full_signature(self, v: Value, chunk: Sequence[bytes]) -> list[bytes]:
+        """``v``'s witness items with the digit items of its known digits put back: the
+        whole signature :meth:`WinternitzKey.sign` made."""
+        dropped = self._known_items(v)
+        if not dropped or self.strategy != "small_script":
+            return list(chunk)
+        full, it = [], iter(chunk)
+        digits = v.params.digits(v.message({p.name: 0 for p in v.fields if p.constant is None}))
+        order = v.params.witness_positions()
+        for k in range(2 * v.params.total_digits):
+            full.append(encode_num(digits[order[k // 2]]) if k in dropped else next(it))
+        return full
+
+    def signatures(self, items: Sequence[bytes]) -> dict[str, list[bytes]]:
+        """Each signed value's whole one-time signature in a witness stack (bottom
+        first, the leaf's inputs only), unchecked (:meth:`parse_witness` checks them):
+        what another leaf verifying the same key takes again."""
+        items = list(items)
+        if len(items) != self.witness_items:
+            raise InputError(f"witness has {len(items)} items, the leaf takes {self.witness_items}")
+        out, at = {}, 0
+        for v in self.values:
+            n = self.items_of(v)
+            if v.signed:
+                out[v.name] = self._full_signature(v, items[at: at + n])
+            at += n
+        return out
+
     def parse_witness(
         self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]
     ) -> dict[str, int]:
@@ -335,14 +363,7 @@ class ValueLayout:
             chunk = items[at: at + n]
             at += n
             if v.signed:
-                dropped = self._known_items(v)
-                if dropped and self.strategy == "small_script":
-                    full, it = [], iter(chunk)
-                    digits = v.params.digits(v.message({p.name: 0 for p in v.fields if p.constant is None}))
-                    order = v.params.witness_positions()
-                    for k in range(2 * v.params.total_digits):
-                        full.append(encode_num(digits[order[k // 2]]) if k in dropped else next(it))
-                    chunk = full
+                chunk = self._full_signature(v, chunk)
                 value = recover_value(self._check_key(v, keys), chunk)
                 if value is None:
                     raise InputError(f"witness does not carry a valid signature of {v.name!r}")
