@@ -28,6 +28,7 @@ given (``--program``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -143,6 +144,14 @@ def games_graph_to_json(graph: Graph) -> dict:
     }
 
 
+def _which_tx(expected: dict, path: str) -> str:
+    """`` (transaction Reveal_0/c1)`` when ``path`` is inside ``transactions[i]``."""
+    match = re.match(r"transactions\[(\d+)\]", path)
+    if match is None or int(match.group(1)) >= len(expected["transactions"]):
+        return ""
+    return f" (transaction {expected['transactions'][int(match.group(1))]['name']})"
+
+
 def games_graph_from_json(obj: dict, source: str, program: str | Path | None = None,
                           beside: str | Path | None = None) -> Graph:  # fmt: skip
     """Regenerate the version-2 graph ``obj`` describes and refuse any difference."""
@@ -164,11 +173,12 @@ def games_graph_from_json(obj: dict, source: str, program: str | Path | None = N
     except UserError as exc:
         raise UserError(f"{source}: {str(exc).removeprefix('graph: ')}") from None
     graph = replace(graph, signatures=parse_signatures(graph, obj.get("signatures", {}), source))
-    difference = _first_difference(games_graph_to_json(graph), obj, "")
+    expected = games_graph_to_json(graph)
+    difference = _first_difference(expected, obj, "")
     if difference is not None:
         raise UserError(
-            f"{source}: {difference} differs from the graph its params, program, one-time keys and "
-            "signatures build (tampered or corrupted?)"
+            f"{source}: {difference}{_which_tx(expected, difference)} differs from the graph its params, "
+            "program, one-time keys and signatures build (tampered or corrupted?)"
         )
     bad = invalid_signatures(graph)
     if bad:
