@@ -33,13 +33,18 @@ LEAVES_LISTED = 12
 ASM_PREVIEW = 200
 
 
+def a_role(role: Role) -> str:
+    """``an operator``, ``a challenger``."""
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"
+
+
 def key_files(paths: list[str], role: Role, flag: str) -> list[tuple[RoleKey, str]]:
     """Key files given with ``flag``, each refused unless it is ``role``'s."""
     out = []
     for path in paths:
         key = load_key(path)
         if key.role is not role:
-            raise UserError(f"{flag} {path} is a {key.role} key, not a {role} key")
+            raise UserError(f"{flag} {path} is {a_role(key.role)} key, not {a_role(role)} key")
         out.append((key, path))
     return out
 

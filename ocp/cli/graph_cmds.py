@@ -371,7 +371,7 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
 # --- graph build -------------------------------------------------------------------------
 
 def cmd_ots_keys(args: argparse.Namespace) -> int:
-    from ocp.cli.games_cmds import write_party_keys
+    from ocp.cli.games_cmds import a_role, write_party_keys
 
     path = args.operator_key or args.challenger_key
     out = check_output(args.output, force=args.force, inputs=(args.params, path))
@@ -379,7 +379,7 @@ def cmd_ots_keys(args: argparse.Namespace) -> int:
     key = load_key(path)
     flag, role = ("--operator-key", Role.OPERATOR) if args.operator_key else ("--challenger-key", Role.CHALLENGER)
     if key.role is not role:
-        raise UserError(f"{flag} {path} is a {key.role} key, not a {role} key")
+        raise UserError(f"{flag} {path} is {a_role(key.role)} key, not {a_role(role)} key")
     if params.games:
         info = write_party_keys(args, params, key, path, out)
         emit(args, info, lambda c: c.print(
