@@ -201,13 +201,13 @@ def presign(
     (:func:`ocp.otsfile.check_own_ots`): the CLI does.
     """
     role = key.role
+    if key.pubkey not in graph.params.keys_of(role):
+        raise UserError(f"{key} is not the graph's {role} key")
     if role is Role.CHALLENGER:
         raise UserError(
             "a challenger signs nothing in the ceremony: it signs its bond coin when it opens its game "
             "(a signature made now would let anyone open the game with its bond)"
         )
-    if key.pubkey not in graph.params.keys_of(role):
-        raise UserError(f"{key} is not the graph's {role} key")
     if role is Role.COMMITTEE and graph.params.committee_form is CommitteeForm.MUSIG2:
         raise UserError(
             "this committee signs as one MuSig2 key: its members sign together in nonce "
