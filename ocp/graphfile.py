@@ -2,7 +2,8 @@
 
 The file holds the params, each operator's Winternitz public keys, every
 transaction (hex, PSBT, role, purpose, fee, what each input spends and by which
-leaf, each output's leaves with ASM, size and purpose) and the signatures
+leaf, each output's leaves with ASM, size and purpose), the committee (its
+form and, for MuSig2, the aggregate key and how it is formed) and the signatures
 collected so far.  Loading *rebuilds* the graph from the params and keys, adds
 the file's signatures, writes the whole file again in memory and refuses any
 difference, naming the first field that differs: a tampered transaction, PSBT,
@@ -133,13 +134,11 @@ def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
         "format": GRAPH_FORMAT,
         "graph_id": graph.graph_id.hex(),
         "params": graph.params.to_json(),
+        "committee": graph.params.n_of_n.to_json(),
         "ots": [keys.to_json() for keys in graph.ots],
         "chunks": [list(c) for c in graph.chunks],
         "transactions": txs,
-        "signatures": {
-            str(tx): {str(i): {pk.hex(): sig.hex() for pk, sig in s.items()} for i, s in per.items()}
-            for tx, per in graph.signatures.items()
-        },
+        "signatures": signatures_to_json(graph),
     }
 
 
@@ -159,7 +158,7 @@ def graph_from_json(obj: object, source: str = "graph") -> Graph:
     if not isinstance(ots, list) or len(ots) != len(params.operators):
         raise UserError(f"{source}: 'ots' must list one set of one-time keys per operator")
     graph = build_graph(params, [ValueKeys.from_json(keys) for keys in ots])
-    graph = replace(graph, signatures=_signatures(graph, obj.get("signatures", {}), source))
+    graph = replace(graph, signatures=parse_signatures(graph, obj.get("signatures", {}), source))
     difference = _first_difference(graph_to_json(graph, with_asm=_has_asm(obj)), obj, "")
     if difference is not None:
         raise UserError(
@@ -181,7 +180,17 @@ def _has_asm(obj: dict) -> bool:
     return True
 
 
-def _signatures(graph: Graph, sigs: object, source: str) -> dict[TxName, dict[int, dict[bytes, bytes]]]:
+def signatures_to_json(graph: Graph) -> dict:
+    """The ``signatures`` object of graph.json: tx -> input -> x-only key -> signature."""
+    return {
+        str(tx): {str(i): {pk.hex(): sig.hex() for pk, sig in s.items()} for i, s in per.items()}
+        for tx, per in graph.signatures.items()
+    }
+
+
+def parse_signatures(graph: Graph, sigs: object, source: str) -> dict[TxName, dict[int, dict[bytes, bytes]]]:
+    """Read a ``signatures`` object for ``graph`` (well-formed; whether each verifies
+    is :func:`ocp.signing.outstanding_signatures`' question)."""
     if not isinstance(sigs, dict):
         raise UserError(f"{source}: 'signatures' must be an object")
     by_label = {str(name): name for name in graph.txs}

@@ -16,6 +16,9 @@ so that every honest party always has blocks to act:
 * ``refund_timeout`` >= 1.
 * Every window fits a BIP68 height lock (<= 65535 blocks).
 
+``keys.committee_form`` is ``"chain"`` (the default: a CHECKSIGVERIFY chain of every
+member's key) or ``"musig2"`` (one BIP327 aggregate key); :mod:`ocp.committee`.
+
 Several operators may claim against the same deposit (``keys.operators``, one
 funding coin each in ``funding.operators``); one operator may be written
 ``keys.operator`` / ``funding.operator``.
@@ -40,6 +43,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocp.committee import Committee, CommitteeForm, committee_form_of
 from ocp.errors import UserError
 from ocp.fileio import read_structured, write_atomic
 from ocp.ids import Role
@@ -56,7 +60,7 @@ DEFAULT_NETWORK = "regtest"
 #: Every key a params file may hold, per section ("" is the top level).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": ("format", "network", "allow_network", "keys", "amounts", "windows", "computation", "funding"),
-    "keys": ("committee", "operator", "operators", "depositor"),
+    "keys": ("committee", "committee_form", "operator", "operators", "depositor"),
     "amounts": ("deposit", "operator_stake", "challenge_fee", "fee_rate", "dispute_fee_rate"),
     "windows": ("challenge_window", "response_window", "disprove_window", "refund_timeout"),
     "computation": ("input", "steps"),
@@ -161,8 +165,11 @@ class Params:
     dispute_fee_rate: float | None = None
     #: Set (to ``network``) when a params file allows a network other than regtest.
     allow_network: str | None = None
+    #: How the committee's n-of-n is written in the leaves (:mod:`ocp.committee`).
+    committee_form: CommitteeForm = CommitteeForm.CHAIN
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "committee_form", committee_form_of(self.committee_form))
         if not self.operators:
             raise UserError("keys.operators must name at least one operator")
         if len(set(self.operators)) != len(self.operators):
@@ -185,6 +192,12 @@ class Params:
                     "transactions would conflict (only one could ever confirm); each funds with its own coin"
                 )
             seen[outpoint] = field
+
+    @property
+    def n_of_n(self) -> Committee:
+        """The committee as its leaves see it: its keys (every member's, or one
+        MuSig2 aggregate) and who signs for them."""
+        return Committee(self.committee, self.committee_form)
 
     @property
     def punish_fee_rate(self) -> float:
@@ -214,6 +227,9 @@ class Params:
             **({"allow_network": self.allow_network} if self.allow_network else {}),
             "keys": {
                 "committee": [k.hex() for k in self.committee],
+                # the default form is left out: params ids of chain graphs stay as they were
+                **({"committee_form": self.committee_form.value}
+                   if self.committee_form is not CommitteeForm.CHAIN else {}),
                 **_one_or_many("operator", [k.hex() for k in self.operators]),
                 "depositor": self.depositor.hex(),
             },
@@ -343,6 +359,7 @@ def parse_params(obj: dict) -> Params:
     committee = tuple(_key(k, f"keys.committee[{i}]") for i, k in enumerate(committee_raw))
     if len(set(committee)) != len(committee):
         raise UserError("keys.committee lists the same key twice")
+    committee_form = committee_form_of(keys.get("committee_form", CommitteeForm.CHAIN.value))
     amounts = _table(obj, "amounts")
     fee_rate = _rate(amounts, "fee_rate", "amounts.fee_rate")
     dispute_rate = None
@@ -387,6 +404,7 @@ def parse_params(obj: dict) -> Params:
         ),
         operator_funding=operator_funding,
         allow_network=allowed,
+        committee_form=committee_form,
     )  # fmt: skip
     return params
 

@@ -8,17 +8,19 @@ returns :class:`Finding` values: data, never prose to be parsed back.
 check             rule
 ================  ==================================================================
 covenant          every leaf of a value-carrying protocol output carries the
-                  committee's n-of-n unconditionally, so the value moves only by a
-                  pre-signed transaction (ARCHITECTURE.md section 4); the one
-                  exception is the Deposit's refund (the depositor's own coins,
-                  before Confirm)
+                  committee's n-of-n unconditionally (its key chain, or its one
+                  MuSig2 aggregate key recomputed from the members), so the value
+                  moves only by a pre-signed transaction (ARCHITECTURE.md section
+                  4); the one exception is the Deposit's refund (the depositor's
+                  own coins, before Confirm)
 windows           ``response - challenge`` >= Asserts + margin; ``disprove`` >= minimum
 punish fee        every Slash/Disprove is SINGLE|ANYONECANPAY and keeps, after its
                   burn, its fee at the dispute fee rate plus a reward output
 challenge fee     the challenge fee covers the honest operator's whole response
                   (every Assert's fee and Take2's extra fee over Take1) twice over
 stack             every leaf's largest witness fits the 1,000-item stack with room
-                  for what its script pushes
+                  for what its script pushes; with a key chain this bounds the
+                  committee's size, with MuSig2 the committee is one signature
 amounts           outputs above dust; no pre-signed transaction pays more than it spends
 ================  ==================================================================
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ocp.committee import CommitteeForm
 from ocp.errors import UserError
 from ocp.fees import fee_for, leaf_spend_weight, punish_weight
 from ocp.graph import (
@@ -61,7 +64,8 @@ class Finding:
 def requires_all(script_raw: bytes, keys: tuple[bytes, ...]) -> bool:
     """Does the script check a signature of every key in ``keys``, in order, as a
     contiguous ``<k> OP_CHECKSIGVERIFY`` chain outside any conditional (the last key
-    may use ``OP_CHECKSIG`` only as the script's final op)?"""
+    may use ``OP_CHECKSIG`` only as the script's final op)?  A MuSig2 committee is
+    ``keys = (agg,)``: ``<agg> OP_CHECKSIG(VERIFY)``."""
     ops = list(iter_ops(script_raw))
     depth = 0
     for start, op in enumerate(ops):
@@ -93,6 +97,8 @@ def is_deposit_refund(ref: OutputRef, leaf: GraphLeaf) -> bool:
 def covenant_findings(
     params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput]
 ) -> list[Finding]:
+    committee = params.n_of_n
+    how = " (one MuSig2 key of every member)" if committee.form is CommitteeForm.MUSIG2 else ""
     out = []
     for ref, gout in outputs.items():
         value = txs[ref.tx].tx.outputs[ref.vout].value
@@ -103,8 +109,8 @@ def covenant_findings(
                                    "the depositor alone, after refund_timeout: its own coins before Confirm"))  # fmt: skip
             elif value <= P2TR_DUST:
                 out.append(Finding(True, "covenant", subject, f"data output ({value} sat): may be spent by its mover"))
-            elif requires_all(gout.tapleaf(leaf.name).script.raw, params.committee):
-                out.append(Finding(True, "covenant", subject, "moves only with the committee's n-of-n"))
+            elif requires_all(gout.tapleaf(leaf.name).script.raw, committee.keys):
+                out.append(Finding(True, "covenant", subject, f"moves only with the committee's n-of-n{how}"))
             else:
                 who = " + ".join(r.value for r in leaf.signers) or "anyone"
                 out.append(Finding(False, "covenant", subject,
@@ -184,11 +190,13 @@ def stack_findings(params: Params, outputs: Mapping[OutputRef, GraphOutput]) -> 
         return []
     items, gout, leaf = worst
     limit = MAX_STACK_ITEMS - STACK_HEADROOM
-    others = items - sum(1 for r, _ in leaf.signing_keys if r is Role.COMMITTEE)
-    most = limit - others
-    return [Finding(items <= limit, "stack", f"{gout.label} {leaf.name}",
-                    f"largest witness {items} items (limit {limit} with {STACK_HEADROOM} of room); "
-                    f"keys.committee may have at most {most} members")]  # fmt: skip
+    message = f"largest witness {items} items (limit {limit} with {STACK_HEADROOM} of room); "
+    if params.committee_form is CommitteeForm.MUSIG2:
+        message += f"the committee ({len(params.committee)} members) signs as one MuSig2 key: one item"
+    else:
+        others = items - sum(1 for r, _ in leaf.signing_keys if r is Role.COMMITTEE)
+        message += f"keys.committee may have at most {limit - others} members"
+    return [Finding(items <= limit, "stack", f"{gout.label} {leaf.name}", message)]
 
 
 def amount_findings(txs: Mapping[TxName, GraphTx]) -> list[Finding]:

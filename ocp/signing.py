@@ -6,7 +6,10 @@ its leaf needs; a pre-signed input is signed by all of them in the ceremony):
 * committee members sign every pre-signed input: Confirm, Kickoff, Assert_j,
   Take1, Take2, StakeBack1/2 (SIGHASH_DEFAULT), and the templates Challenge,
   Slash_j and Disprove_i (SIGHASH_SINGLE|ANYONECANPAY: the output paired with
-  the input is fixed, a challenger adds inputs and outputs);
+  the input is fixed, a challenger adds inputs and outputs) -- each alone here
+  with a key chain, or together with MuSig2 (``keys.committee_form = "musig2"``:
+  the duty is one signature of the aggregate key, made in nonce rounds by
+  :mod:`ocp.ceremony.session`, never by :func:`presign`);
 * each operator signs its own Kickoff and Asserts (beside the committee), the
   Challenge connector (SINGLE|ANYONECANPAY: the challenge fee is fixed), and its
   funding (Prepare) -- and only for a graph whose one-time keys derive from its
@@ -18,10 +21,11 @@ its leaf needs; a pre-signed input is signed by all of them in the ceremony):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from ocp.committee import CommitteeForm
 from ocp.errors import UserError
 from ocp.graph import Graph, GraphTx, InputSpend
 from ocp.ids import Role, TxName
@@ -133,9 +137,20 @@ def missing_signatures(graph: Graph, roles=(Role.COMMITTEE, Role.OPERATOR)) -> l
     return gaps
 
 
+def signing_keys(graph: Graph) -> dict[bytes, Role]:
+    """Every key whose signature a graph may hold, with its role: the committee's
+    leaf keys (its members', or its MuSig2 aggregate key), operators, depositor."""
+    keys = {pk: r for r in CEREMONY_ROLES for pk in graph.params.keys_of(r)}
+    if graph.params.committee_form is CommitteeForm.MUSIG2:
+        for pk in graph.params.committee:  # members sign only as the aggregate
+            keys.pop(pk, None)
+    keys.update({pk: Role.COMMITTEE for pk in graph.params.n_of_n.keys})
+    return keys
+
+
 def invalid_signatures(graph: Graph) -> list[SignatureGap]:
     """Every stored signature that does not verify or comes from an unknown key."""
-    role_of_key = {pk: r for r in CEREMONY_ROLES for pk in graph.params.keys_of(r)}
+    role_of_key = signing_keys(graph)
     gaps = []
     for tx, per_input in graph.signatures.items():
         for index, sigs in per_input.items():
@@ -158,6 +173,15 @@ def own_duties(graph: Graph, key: RoleKey) -> list[Duty]:
     ]  # fmt: skip
 
 
+def with_signatures(graph: Graph, sigs: Iterable[tuple[TxName, int, bytes, bytes]]) -> Graph:
+    """``graph`` with ``(tx, input, x-only key, signature)`` added (a new graph; the
+    old one and its signature maps are left as they were)."""
+    merged = {tx: {i: dict(s) for i, s in per.items()} for tx, per in graph.signatures.items()}
+    for tx, index, pubkey, sig in sigs:
+        merged.setdefault(tx, {}).setdefault(index, {})[pubkey] = sig
+    return replace(graph, signatures=merged)
+
+
 def presign(
     graph: Graph, key: RoleKey, on_progress: Callable[[int, int], None] | None = None
 ) -> tuple[Graph, int]:
@@ -172,6 +196,11 @@ def presign(
     role = key.role
     if key.pubkey not in graph.params.keys_of(role):
         raise UserError(f"{key} is not the graph's {role} key")
+    if role is Role.COMMITTEE and graph.params.committee_form is CommitteeForm.MUSIG2:
+        raise UserError(
+            "this committee signs as one MuSig2 key: its members sign together in nonce "
+            "rounds (ocp ceremony serve / ocp ceremony join), not one at a time with presign"
+        )
     if role is Role.DEPOSITOR:
         gaps = missing_signatures(graph)
         if gaps:

@@ -253,6 +253,12 @@ class BitcoindChain:
                 "ever touch a regtest chain"
             )
 
+    @property
+    def cookie_path(self) -> Path | None:
+        """The cookie file of a node started here (None when attached by URL):
+        other processes attach to it with ``BitcoindChain(url, cookie_path=...)``."""
+        return self._node.cookie_path if self._node is not None else None
+
     def rpc(self, method: str, *params):
         """Any JSON-RPC call on the node (for tools and tests that talk to Core
         directly: finalizepsbt, deriveaddresses, ...)."""

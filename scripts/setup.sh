@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES=(golang-go qemu-user binutils-mips-linux-gnu)
+APT_PACKAGES=(golang-go qemu-user binutils-mips-linux-gnu graphviz openssl)
 # a minimal Debian may lack Python; Debian splits venv/ensurepip out of python3
 if ! command -v "$PY" >/dev/null 2>&1; then
     APT_PACKAGES+=(python3 python3-venv)

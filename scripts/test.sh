@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
+# numba's compiled kernels live beside the bitcoind cache, so a fresh clone reuses them
+export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ocp/numba}"
 node=$(bash scripts/bitcoind.sh)
 if [ -n "$node" ]; then
     export BITCOIND="$node"
 fi
 .venv/bin/ruff check taptrees regtest ocp tests bench
-exec .venv/bin/python -m pytest "$@"
+# both cores: pytest-xdist runs the suite in OCP_TEST_WORKERS processes (default: one per core)
+exec .venv/bin/python -m pytest -n "${OCP_TEST_WORKERS:-auto}" "$@"

@@ -206,13 +206,24 @@ ATTACKS["challenge-on-an-unconfirmed-kickoff"] = Attack(
 )
 
 
+#: The attacks on what the committee signed, replayed with the committee as one
+#: MuSig2 key (issue 17): a key-path spend with a member's key, and changes to
+#: what its SIGHASH_SINGLE|ANYONECANPAY and SIGHASH_ALL signatures fix.
+MUSIG2_ATTACKS = ["deposit-by-key-path", "vault-by-key-path", "disprove-redirects-the-burn",
+                  "challenge-fee-lowered", "take2-after-disprove"]  # fmt: skip
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("name", list(ATTACKS))
-def test_attack(name, backend):
-    """Both chains refuse every attack with the same reason (issue 13)."""
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [(name, "chain") for name in ATTACKS] + [(name, "musig2") for name in MUSIG2_ATTACKS],
+)
+def test_attack(name, form, backend):
+    """Both chains refuse every attack with the same reason (issue 13), with either
+    committee form where the committee's signatures are what is attacked."""
     attack = ATTACKS[name]
     with open_chain(backend) as chain:
-        world = setup_world(chain)
+        world = setup_world(chain, committee_form=form)
         attack.setup(world)
         move = attack.move(world)
         tx, spent = attack.change(world, move) if attack.change else move
@@ -265,14 +276,15 @@ def refuse_every_sweep(world: World, refs: list[OutputRef]) -> int:
     return tried
 
 
+@pytest.mark.parametrize("form", ["chain", "musig2"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_attack_stake_sweep(backend):
+def test_attack_stake_sweep(backend, form):
     """Item 1: no spend of P, C, any S_j, A or V without the committee's signatures
     is accepted, by any leaf, once its timelock has passed: the operator's own
     signature and one-time signatures are not enough, and the committee's
     pre-signatures sign other transactions."""
     with open_chain(backend) as chain:
-        world = setup_world(chain, program=U32Program.sample(48))
+        world = setup_world(chain, program=U32Program.sample(48), committee_form=form)
         assert world.graph.n_chunks == 2
         opened(world)
         p = OutputRef(PREPARE, 0)
@@ -371,12 +383,13 @@ def test_attack_windows_too_close_refused():
     assert defaults.disprove >= 10 * MIN_DISPROVE_WINDOW
 
 
+@pytest.mark.parametrize("form", ["chain", "musig2"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_attack_disprove_too_poor_gets_a_fee_input(backend):
+def test_attack_disprove_too_poor_gets_a_fee_input(backend, form):
     """Item 4: the committee signs Disprove SINGLE|ANYONECANPAY, so a challenger can
     add its own coin to pay a fee the template's remainder alone would not."""
     with open_chain(backend) as chain:
-        world = setup_world(chain)
+        world = setup_world(chain, committee_form=form)
         asserted(world, wrong_step=3)
         name = TxName(K.DISPROVE, 3)
         revealed = moves.revealed_values(world)
@@ -450,22 +463,23 @@ def test_attack_graph_file_paying_a_thief(tmp_path, monkeypatch, capsys):
     assert ".psbt differs from the graph" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("form", ["chain", "musig2"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_attack_annex_and_non_minimal_digits_do_not_fool_the_challenger(backend):
+def test_attack_annex_and_non_minimal_digits_do_not_fool_the_challenger(backend, form):
     """Item 9: a cheating operator's Assert, mined with a non-minimal one-time
     signature digit (consensus-valid, not standard), is read right: the challenger
     finds the wrong step and its Disprove is accepted.  An annex cannot appear on a
     reveal any more (the committee's SIGHASH_ALL signature commits to its absence,
     BIP341), but the reader strips one as consensus does (checked below)."""
     with open_chain(backend) as chain:
-        world = setup_world(chain)
+        world = setup_world(chain, committee_form=form)
         wrong = 5
         trace = moves.operator_trace(world, wrong_step=wrong)
         challenged(world, trace)
         tx, spent = moves.assert_move(world, 0, trace)
         items = list(tx.inputs[0].witness)
         stack = parse_script_path_witness(items).stack
-        n_sigs = len(world.params.committee) + 1
+        n_sigs = len(world.params.n_of_n.keys) + 1  # the committee's signatures (one with MuSig2), the operator's
         digit = n_sigs + 1  # the first value's first digit item (small_script: sig, digit, ...)
         value = int.from_bytes(stack[digit] or b"\x00", "little")
         items[digit] = encode_num(value) + b"\x00"  # same number, one byte longer
@@ -487,7 +501,8 @@ def test_attack_annex_and_non_minimal_digits_do_not_fool_the_challenger(backend)
 
 
 def test_attack_committee_too_large_for_the_stack():
-    """Item 10: params bound the committee by the real leaf stack needs."""
+    """Item 10: params bound the committee by the real leaf stack needs (a key
+    chain's; one MuSig2 key has no such bound: test_committee_musig2.py)."""
     from ocp.builder import build_graph
     from ocp.drill.world import Actors
 

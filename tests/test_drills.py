@@ -37,11 +37,15 @@ def events(world, label: str):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", ["chain", "musig2"])
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
-def test_drill_passes(backend, name):
+def test_drill_passes(backend, name, form):
+    """Every drill with either committee form (issue 17): a CHECKSIGVERIFY chain, or
+    one MuSig2 key signed in nonce rounds."""
     with open_chain(backend) as chain:
-        world = scenarios.run_scenario(name, chain)
+        world = scenarios.run_scenario(name, chain, committee_form=form)
         report = report_json(name, backend, world)
+    assert report["committee_form"] == form
     assert report["checks"]["value_conserved"]
     assert report["checks"]["forbidden_refused"], report["unexpected"]
     assert report["checks"]["allowed_accepted"], report["unexpected"]

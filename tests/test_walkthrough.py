@@ -48,6 +48,7 @@ def test_first_hour_walkthrough_runs_to_the_end(tmp_path):
     assert "asm: 144 OP_CHECKSEQUENCEVERIFY" in out.splitlines()
     assert "drill.fraud.passed: true" in out.splitlines()
     for name in ("signer-1.key", "signer-2.key", "operator.key", "depositor.key", "params.toml",
-                 "funded.toml", "graph.json"):  # fmt: skip
+                 "funded.toml", "graph.json", "graph.svg", "fraud.svg"):  # fmt: skip
         assert (tmp_path / name).exists(), name
+    assert "accepted at height" in (tmp_path / "fraud.svg").read_text()  # the drill's timeline
     assert "[funding]" not in (tmp_path / "params.toml").read_text().replace("# [funding]", "")

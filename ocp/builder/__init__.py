@@ -59,7 +59,7 @@ def build_graph(params: Params, ots: Sequence[ValueKeys]) -> Graph:
     asm = GraphAssembler()
     d = build_deposit(ctx, asm)
     v = build_confirm(ctx, asm, d)
-    n_sigs = len(params.committee) + 1
+    n_sigs = len(params.n_of_n.keys) + 1  # the committee's signatures and the operator's
     chunks = chunk_values(list(range(n - 1)), ots[0], n_sigs)  # value n-1 (the claim) is revealed by Kickoff
     several = len(params.operators) > 1
     for k, (key, keys, coin) in enumerate(zip(params.operators, ots, funding, strict=True)):

@@ -31,7 +31,7 @@ from ocp.builder.context import BuildContext, OperatorContext, pays
 from ocp.fees import fee_for, leaf_spend_weight, tx_weight
 from ocp.graph import ANCHOR_AMOUNT, CONNECTOR_AMOUNT, GraphOutput, GraphTx, params_id
 from ocp.ids import Role, TxKind
-from ocp.leaves import DisproveLeaf, KeysLeaf, LeafKind, LeafName, RevealLeaf, committee_signers
+from ocp.leaves import DisproveLeaf, KeysLeaf, LeafKind, LeafName, RevealLeaf
 from taptrees.hashes import sha256
 from taptrees.opcodes import OP_RETURN
 from taptrees.script import Script
@@ -64,7 +64,7 @@ class DisputeOutputs:
 
 def dispute_outputs(ctx: BuildContext, op: OperatorContext, chunks: Sequence[Sequence[int]]) -> DisputeOutputs:
     p, w = ctx.params, ctx.params.windows
-    committee = committee_signers(p.committee)
+    committee = p.n_of_n.signers
     operator = ((Role.OPERATOR, op.key),)
     c = GraphOutput.build(f"C{op.label}", [
         KeysLeaf(CHALLENGE, (*committee, *operator), CHALLENGE_CSV, "Challenge, pre-signed SINGLE|ANYONECANPAY"),
@@ -73,14 +73,14 @@ def dispute_outputs(ctx: BuildContext, op: OperatorContext, chunks: Sequence[Seq
     s = []
     for j, chunk in enumerate(chunks):
         revealed = ", ".join(f"x{i + 1}" for i in chunk) or "(none)"
-        leaves = [RevealLeaf(ASSERT, op.ots, tuple(chunk), p.committee, op.key, f"trace values {revealed}")]
+        leaves = [RevealLeaf(ASSERT, op.ots, tuple(chunk), p.n_of_n.keys, op.key, f"trace values {revealed}")]
         if j == 0:
             leaves.append(KeysLeaf(TAKE1, committee, w.challenge, "Take1 or StakeBack1"))
         leaves.append(KeysLeaf(SLASH, committee, w.response, f"Slash_{j}"))
         s.append(GraphOutput.build(f"S{j}{op.label}", leaves))
     n = ctx.computation.n_steps
     a_leaves = [KeysLeaf(TAKE2, committee, w.disprove, "Take2 or StakeBack2")]
-    a_leaves += [DisproveLeaf(disprove_name(i), p.committee, op.ots, ctx.computation, i) for i in range(n)]
+    a_leaves += [DisproveLeaf(disprove_name(i), p.n_of_n.keys, op.ots, ctx.computation, i) for i in range(n)]
     # Take2 is the expected spend, each disprove rare: Huffman keeps Take2 shallow
     a = GraphOutput.build(f"A{op.label}", a_leaves, [n] + [1] * n)
     return DisputeOutputs(c, tuple(s), a)
@@ -94,7 +94,7 @@ def build_claim(
     p = ctx.params
     claim_index = ctx.computation.n_steps - 1  # value i is x[i+1]; value n-1 is the claim x[n]
     p_out = GraphOutput.build(f"P{op.label}", [
-        RevealLeaf(KICKOFF, op.ots, (claim_index,), p.committee, op.key, "the claim"),
+        RevealLeaf(KICKOFF, op.ots, (claim_index,), p.n_of_n.keys, op.key, "the claim"),
     ])  # fmt: skip
     claim_digest = sha256(op.ots.public_json_bytes(claim_index))
     kickoff_outs = (

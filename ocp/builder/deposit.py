@@ -16,7 +16,7 @@ from ocp.builder.context import BuildContext, pays
 from ocp.fees import fee_for, leaf_spend_weight, tx_weight
 from ocp.graph import ANCHOR_AMOUNT, GraphOutput, GraphTx
 from ocp.ids import FundingRef, Role, TxKind, TxName
-from ocp.leaves import KeysLeaf, LeafKind, LeafName, committee_signers
+from ocp.leaves import KeysLeaf, LeafKind, LeafName
 from taptrees.tx import Tx, TxOut
 
 CONFIRM = LeafName(LeafKind.CONFIRM)
@@ -29,7 +29,7 @@ def build_deposit(ctx: BuildContext, asm: GraphAssembler) -> Created:
     p = ctx.params
     depositor = ((Role.DEPOSITOR, p.depositor),)
     d_out = GraphOutput.build("D", [
-        KeysLeaf(CONFIRM, (*committee_signers(p.committee), *depositor), None, "Confirm"),
+        KeysLeaf(CONFIRM, (*p.n_of_n.signers, *depositor), None, "Confirm"),
         KeysLeaf(REFUND, depositor, p.windows.refund, "Refund, only before Confirm"),
     ])  # fmt: skip
     funding, _ = p.require_funding()
@@ -45,7 +45,7 @@ def build_confirm(ctx: BuildContext, asm: GraphAssembler, d: Created) -> Created
     """Confirm: D -> V (the vault) + the depositor's anchor; returns V."""
     p = ctx.params
     v_out = GraphOutput.build("V", [
-        KeysLeaf(PAYOUT, committee_signers(p.committee), None, "vault payout: Take1/Take2"),
+        KeysLeaf(PAYOUT, p.n_of_n.signers, None, "vault payout: Take1/Take2"),
     ])  # fmt: skip
     anchor = TxOut(ANCHOR_AMOUNT, pays(p.depositor))
     txin, spend = leaf_input(d, CONFIRM, presigned=True)

@@ -12,8 +12,11 @@ code  name                     meaning
                                verify`` (graph incomplete or a signature
                                invalid), ``graph audit`` (a finding), ``drill
                                run`` (a drill went otherwise than expected),
+                               ``ceremony serve`` (gave up before the graph
+                               was complete),
                                ``tree demo`` (a spend refused), ``regtest send``
-                               (the chain refused the transaction)
+                               (the chain refused the transaction), ``watch
+                               --exit-when-done`` (the operator lost its stake)
 2     ``EXIT_BAD_INPUT``       bad input: usage, a file, a parameter, a key, a
                                witness, an output that would overwrite
                                something, a chain that cannot be opened or
@@ -57,6 +60,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ocp.cli.graph_cmds",
     "ocp.cli.regtest_cmds",
     "ocp.cli.drill_cmds",
+    "ocp.cli.ceremony_cmds",
+    "ocp.cli.watch_cmds",
     "ocp.cli.psbt_cmds",
     "ocp.zkvm.cli",
 )

@@ -4,7 +4,10 @@
 
     {"format": "ocp-drill-run/1", "passed": true, "drills": [<report>, ...]}
 
-each ``<report>`` being what ``drill-reports/<drill>.json`` holds.
+each ``<report>`` being what ``drill-reports/<drill>.json`` holds.  The graph a
+drill ran (fully pre-signed; for ``refund``, its second deposit's) is written
+beside it, ``drill-reports/<drill>.graph.json``, to draw its timeline on
+(``ocp graph draw drill-reports/fraud.graph.json --report drill-reports/fraud.json``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from pathlib import Path
 
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
 from ocp.cli.drill_render import render
-from ocp.cli.output import plain_value, progress, stdout_console
+from ocp.cli.output import plain_value, print_plain, progress, stdout_console
+from ocp.committee import CommitteeForm
+from ocp.drill.ceremony import VARIANTS as CEREMONY_DRILLS
+from ocp.drill.ceremony import run_ceremony_drill
 from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
 from ocp.fileio import check_output, write_atomic
+from ocp.graph import GRAPH_FORMAT
+from ocp.graphfile import save_graph
 from ocp.program import U32Program
 from regtest.chain import ChainError
 
@@ -32,7 +40,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dsub = drill.add_subparsers(dest="drill_command", metavar="ACTION")
     dsub.required = True
     run = dsub.add_parser("run", help="run one drill or all of them (exit 1 if one goes wrong)")
-    run.add_argument("scenario", choices=[*SCENARIOS, "all"], help="which drill")
+    run.add_argument("scenario", choices=[*SCENARIOS, *CEREMONY_DRILLS, "all"],
+                     help="which drill (ceremony*: a coordinator and signer processes sign the graph, "
+                     "then happy and fraud run on it)")
     run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel",
                      help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
                      "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url")
@@ -45,6 +55,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      "$OCP_RPC_PASSWORD, never on the command line)")
     run.add_argument("--steps", type=int, default=8, help="steps of the claimed program")
     run.add_argument("--committee", type=int, default=3, help="committee size")
+    run.add_argument("--committee-form", choices=[f.value for f in CommitteeForm], default=CommitteeForm.CHAIN.value,
+                     help="chain: a CHECKSIGVERIFY chain of every member's key; musig2: one BIP327 aggregate "
+                     "key, signed in nonce rounds")
     run.add_argument("--report-dir", default="drill-reports",
                      help="folder for the JSON reports, made if missing; earlier reports are replaced")
     run.add_argument("--force", action="store_true",
@@ -115,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not 1 <= args.committee <= 100:
         raise UserError("--committee must be between 1 and 100")
     check_backend(args)
-    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    names = [*SCENARIOS, *CEREMONY_DRILLS] if args.scenario == "all" else [args.scenario]
     report_dir = Path(args.report_dir)
     if report_dir.exists() and not report_dir.is_dir():
         raise UserError(f"--report-dir {report_dir} is not a folder")
@@ -124,20 +137,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         name: check_output(report_dir / f"{name}.json", force=args.force, replaces_format=REPORT_FORMAT)
         for name in names
     }
+    graph_paths = {
+        name: check_output(report_dir / f"{name}.graph.json", force=args.force, replaces_format=GRAPH_FORMAT)
+        for name in names
+    }
     console = stdout_console()
     terminal = console.is_terminal and not args.json
     reports = []
     with progress(args, phases=len(names)) as bar:
         for name in names:
-            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee})")
+            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee}, {args.committee_form})")
+            form = CommitteeForm(args.committee_form)
             try:
-                with open_chain(args) as chain:
-                    world = run_scenario(
-                        name, chain, n_committee=args.committee, program=U32Program.sample(args.steps)
-                    )
-                    report = report_json(name, args.backend, world)
+                if name in CEREMONY_DRILLS:
+                    report, graph = run_ceremony_drill(
+                        name, lambda: open_chain(args), args.backend, n_committee=args.committee,
+                        program=U32Program.sample(args.steps), committee_form=form,
+                    )  # fmt: skip
+                else:
+                    with open_chain(args) as chain:
+                        world = run_scenario(
+                            name, chain, n_committee=args.committee, program=U32Program.sample(args.steps),
+                            committee_form=form,
+                        )
+                        report = report_json(name, args.backend, world)
+                        graph = world.graph
             except ChainError as exc:  # the node would not start, or stopped answering
                 raise UserError(str(exc)) from None
+            save_graph(graph, graph_paths[name])
+            report["graph_file"] = str(graph_paths[name])
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
             report["report_file"] = str(paths[name])
             reports.append(report)
@@ -159,9 +187,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def print_report_plain(report: dict) -> None:
     """A drill as ``key: value`` lines (for a pipe or a log): every value whole."""
+    if "parts" in report:  # a ceremony drill: what the processes did, then each drill on its graph
+        print(f"drill: {report['drill']}")
+        print_plain({"ceremony": report["ceremony"]})
+        for part in report["parts"]:
+            print_report_plain({**part, "report_file": report["report_file"], "graph_file": report["graph_file"]})
+        for key, value in report["checks"].items():
+            print(f"checks.{key}: {plain_value(value)}")
+        print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")
+        return
     print(f"drill: {report['drill']}")
     print(f"backend: {report['backend']}")
     print(f"graph_id: {report['graph_id']}")
+    print(f"committee: {report['committee']} ({report['committee_form']})")
     for i, e in enumerate(report["timeline"]):
         outcome = e["result"] if e["result"] == e["expected"] else f"{e['result']} (UNEXPECTED)"
         reason = f": {e['reason']}" if e["reason"] else ""
@@ -179,5 +217,6 @@ def print_report_plain(report: dict) -> None:
             print(f"balances.{key}: {value}")
     for key, value in report["checks"].items():
         print(f"checks.{key}: {plain_value(value)}")
+    print(f"graph_file: {report['graph_file']}")
     print(f"report_file: {report['report_file']}")
     print(f"drill.{report['drill']}.passed: {plain_value(report['passed'])}")

@@ -19,6 +19,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
         "ocp params init -o params.toml --keys-dir keys --committee 3",
         "ocp params init -o params.toml --committee-pubkey <hex> --committee-pubkey <hex> "
         "--operator-pubkey <hex> --depositor-pubkey <hex>",
+        "ocp params init -o params.toml --keys-dir keys --committee 15 --committee-form musig2",
     ),
     ("params", "addresses"): ("ocp params addresses params.toml",),
     ("graph", "build"): (
@@ -37,14 +38,34 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("graph", "show"): ("ocp graph show graph.json --tx Take1",),
     ("graph", "psbt"): ("ocp graph psbt graph.json Take1 -o take1.psbt",),
+    ("graph", "draw"): (
+        "ocp graph draw graph.json -o graph.svg",
+        "ocp graph draw drill-reports/fraud.graph.json --report drill-reports/fraud.json -o fraud.png",
+    ),
     ("regtest", "fund"): ("ocp regtest fund params.toml --chain-dir regtest-chain -o funded.toml",),
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),
     ("regtest", "coins"): ("ocp regtest coins params.toml --chain-dir regtest-chain",),
-    ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json"),
+    ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json",
+                       "ocp drill run ceremony-crash --committee-form musig2"),
+    ("ceremony", "serve"): ("ocp ceremony serve graph.json --port 8717 --transcript ceremony.jsonl",),
+    ("ceremony", "join"): ("ocp ceremony join http://127.0.0.1:8717 --key signer-1.key --graph graph.json "
+                           "--graph-id <id from ocp graph id>",),
+    ("ceremony", "status"): ("ocp ceremony status http://127.0.0.1:8717",),
+    ("regtest", "serve"): ("ocp regtest serve --chain-dir regtest-chain --port 18450 --mine-every 10",),
+    ("watch",): (
+        "ocp watch --role challenger --graph graph.json --key challenger.key --state ch-state --coin <txid>:0",
+        "ocp watch --role operator --graph graph.json --key operator.key --state op-state",
+        "ocp watch claim --role operator --graph graph.json --key operator.key --state op-state",
+    ),
     ("psbt", "decode"): ("ocp psbt decode take1.psbt", "ocp graph psbt graph.json Take1 | ocp psbt decode -"),
     ("zkvm", "run"): ("ocp zkvm run prog.elf --input input.bin",),
     ("zkvm", "state"): ("ocp zkvm state prog.elf --step 1000 --addr 0x10000",),
+    ("zkvm", "commit"): ("ocp zkvm commit prog.elf --input input.bin --nary 32 -o claim.json",),
+    ("zkvm", "dispute"): (
+        "ocp zkvm dispute prog.elf --input input.bin --fault stale-read --at 250000",
+        "ocp zkvm dispute prog.elf --input input.bin --challenger past-n",
+    ),
 }
 
 

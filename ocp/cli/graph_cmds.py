@@ -1,4 +1,5 @@
-"""``ocp params init|addresses`` and ``ocp graph build|ots-keys|id|presign|verify|audit|tx|show|psbt``."""
+"""``ocp params init|addresses`` and ``ocp graph build|ots-keys|id|presign|verify|audit|tx|show|psbt``
+(``ocp graph draw`` is in :mod:`ocp.cli.draw_cmds`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 from ocp.builder import build_graph, minimum_challenge_fee
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.draw_cmds import add_draw_command
 from ocp.cli.output import emit, field, markup, print_plain, progress, table
+from ocp.committee import CommitteeForm
 from ocp.errors import UserError
 from ocp.fileio import check_output, same_file, write_atomic
 from ocp.graph import params_id
@@ -57,6 +60,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="a committee member's x-only public key (repeat for each member)")
     init.add_argument("--operator-pubkey", metavar="HEX", help="the operator's x-only public key")
     init.add_argument("--depositor-pubkey", metavar="HEX", help="the depositor's x-only public key")
+    init.add_argument("--committee-form", choices=[f.value for f in CommitteeForm], default=CommitteeForm.CHAIN.value,
+                      help="chain: a CHECKSIGVERIFY chain of every member's key (each presigns alone); "
+                      "musig2: one BIP327 aggregate key (members sign together: ocp ceremony)")
     init.add_argument("--steps", type=int, default=8, help="steps of the sample program")
     init.add_argument("--network", default=DEFAULT_NETWORK, choices=sorted(HRP), help="network of the graph")
     init.add_argument("--allow-network", action="store_true",
@@ -155,6 +161,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     psbt.add_argument("--json", action="store_true", help=JSON_HELP)
     psbt.set_defaults(func=cmd_psbt)
 
+    add_draw_command(gsub)
+
 
 # --- params ------------------------------------------------------------------------------
 
@@ -237,6 +245,7 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         windows=Windows(challenge=144, response=432, disprove=144, refund=1008),
         computation=U32Program.sample(args.steps),
         allow_network=args.network if args.network != DEFAULT_NETWORK else None,
+        committee_form=CommitteeForm(args.committee_form),
     )
     # the challenge fee covers the honest response (ocp.rules); its cost depends only
     # on the sizes of the one-time keys, so any key of the right shape measures it
@@ -408,6 +417,7 @@ def _summary(graph) -> dict:
         "assert_chunks": graph.n_chunks,
         "steps": graph.params.computation.n_steps,
         "committee": len(graph.params.committee),
+        "committee_form": graph.params.committee_form.value,
         "total_weight": sum(g.tx.weight for g in graph.txs.values()),
     }
 
@@ -439,9 +449,11 @@ def _render_to_sign(console, to_sign: dict) -> None:
                       f"by {len(entry['signers'])} key(s): {markup(shown)}", highlight=False)  # fmt: skip
 
 
-def _next_step(to_sign: dict) -> str:
+def _next_step(to_sign: dict, graph=None) -> str:
     for role in CEREMONY_ROLES:
         if to_sign[role.value]["signatures"]:
+            if role is Role.COMMITTEE and graph is not None and graph.params.committee_form is CommitteeForm.MUSIG2:
+                return "the committee signs as one MuSig2 key: ocp ceremony serve, and each member ocp ceremony join"
             who = "each committee member" if role is Role.COMMITTEE else f"the {role.value}"
             last = " (last: it signs Confirm only on a fully pre-signed graph)" if role is Role.DEPOSITOR else ""
             return f"{who} runs ocp graph presign{last}"
@@ -467,7 +479,7 @@ def cmd_presign(args: argparse.Namespace) -> int:
         "added": added,
         "still_missing": len(gaps),
         "still_to_sign": to_sign,
-        "next": _next_step(to_sign),
+        "next": _next_step(to_sign, graph),
     }
 
     def render(console) -> None:
@@ -497,7 +509,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "missing": missing,
         "still_to_sign": to_sign,
         "confirm_signed_by_depositor": confirm_signed,
-        "next": _next_step(to_sign) if not invalid else "remove or redo the invalid signatures",
+        "next": _next_step(to_sign, graph) if not invalid else "remove or redo the invalid signatures",
     }
 
     def render(console) -> None:

@@ -12,6 +12,9 @@ from ocp.keyfile import RoleKey, load_key, save_key
 
 #: Roles that sign something of the graph (a challenger needs no key in params).
 PARTY_ROLES = ("committee", "operator", "depositor")
+#: Roles a key file is made for: a challenger's key pays and signs its own coins
+#: (``ocp watch --role challenger``).
+KEY_ROLES = (*PARTY_ROLES, "challenger")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +23,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ksub.required = True
 
     new = ksub.add_parser("new", help="make a fresh secret key file (0600) and print its public key")
-    new.add_argument("--role", required=True, choices=PARTY_ROLES, help="what the key signs for")
+    new.add_argument("--role", required=True, choices=KEY_ROLES,
+                     help="what the key signs for (challenger: its own coins, for ocp watch)")
     new.add_argument("--name", help="a name for the key, e.g. signer-1 (default: the role)")
     new.add_argument("-o", "--output", help="key file to write; never replaces a file (default: NAME.key)")
     new.add_argument("--json", action="store_true", help="machine-readable output")

@@ -7,9 +7,13 @@ trying a ceremony end to end without a node.
   confirmed transaction, then writes the params with their ``[funding]`` coins;
 * ``send`` submits a transaction (``ocp graph tx`` hex) and mines it in a block;
 * ``mine`` lets blocks pass (timelocks);
-* ``coins`` checks the params' ``[funding]`` coins against the chain.
+* ``coins`` checks the params' ``[funding]`` coins against the chain;
+* ``serve`` serves the chain to other processes (``ocp watch``, a miner, a drill
+  harness) over the JSON-RPC subset a bitcoind client uses (:mod:`regtest.served`),
+  until Ctrl-C, SIGTERM or the RPC ``stop``.
 
-The embedded chain keeps no mempool between commands: ``send`` mines at once.
+The embedded chain keeps no mempool between commands: ``send`` mines at once
+(``serve`` keeps one while it runs).
 With a bitcoind instead, docs/ceremony.md shows the ``bitcoin-cli`` equivalents.
 """
 
@@ -70,6 +74,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     coins.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
     coins.add_argument("--json", action="store_true", help="machine-readable output")
     coins.set_defaults(func=cmd_coins)
+
+    serve = rsub.add_parser("serve", help="serve the chain to other processes over JSON-RPC (bitcoind's subset)")
+    serve.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
+    serve.add_argument("--port", type=int, default=18450, help="TCP port (0: any free one, printed)")
+    serve.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--mine-every", type=float, metavar="SECONDS",
+                       help="mine a block (the whole mempool) every SECONDS (default: only on request)")
+    serve.add_argument("--min-relay-feerate", type=float, default=0.1,
+                       help="sat/vB the mempool requires (-minrelaytxfee; raise it to make a fee spike)")
+    serve.add_argument("--json", action="store_true",
+                       help="print {url, cookie, chain_dir, height} as one JSON line once serving")
+    serve.set_defaults(func=cmd_serve)
 
 
 def open_chain(chain_dir: str, create: bool = True):
@@ -222,3 +238,42 @@ def cmd_coins(args: argparse.Namespace) -> int:
     ok = all(r["ok"] for r in results.values())
     emit(args, {"ok": ok, "coins": results})
     return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import json
+    import signal
+
+    from regtest.kernel import KernelChain
+    from regtest.policy import Policy
+    from regtest.served import COOKIE_NAME, ChainServer
+
+    if not 0 <= args.port <= 65535:
+        raise UserError("--port must be between 0 and 65535")
+    if args.mine_every is not None and not 0.01 <= args.mine_every <= 86_400:
+        raise UserError("--mine-every must be between 0.01 and 86400 seconds")
+    if not 0 <= args.min_relay_feerate <= 10_000:
+        raise UserError("--min-relay-feerate must be between 0 and 10000 sat/vB")
+    folder = Path(args.chain_dir)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--chain-dir {folder} is not a folder")
+    policy = Policy(min_relay_feerate=round(args.min_relay_feerate * 1000))
+    with KernelChain(folder, policy=policy) as chain:
+        server = ChainServer(chain, folder / COOKIE_NAME, args.bind, args.port)
+        previous = signal.signal(signal.SIGTERM, lambda *_: server.stop())
+        info = {"url": server.url, "cookie": str(server.cookie_path), "chain_dir": str(folder),
+                "height": chain.height()}  # fmt: skip
+        if args.json:
+            print(json.dumps(info), flush=True)
+        else:
+            print(f"serving the embedded chain in {folder} (height {chain.height()}) at {server.url}, "
+                  f"cookie {server.cookie_path}; Ctrl-C to stop", flush=True)  # fmt: skip
+        if args.mine_every:
+            server.mine_every(args.mine_every, MINE_TO)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return EXIT_OK

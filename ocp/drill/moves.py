@@ -1,28 +1,24 @@
-"""The moves each role makes on chain, built from the signed graph.
+"""The moves each role makes on chain in a drill, built from the signed graph.
 
-Every move returns the transaction and the outputs it spends; the drill submits
-it and records the chain's answer.  The challenger's moves read what an
-operator revealed *from the chain* (Kickoff and Assert witnesses, parsed by the
-leaf each input spends), as a real challenger must.  ``op`` is the operator
-(0-based) whose part of the graph a move belongs to.
+Thin wrappers over :mod:`ocp.moves` (shared with the watcher services) that take
+the pieces from a drill's :class:`World`.  Every move returns the transaction and
+the outputs it spends; the drill submits it and records the chain's answer.  The
+challenger's moves read what an operator revealed *from the chain* (Kickoff and
+Assert witnesses, parsed by the leaf each input spends), as a real challenger
+must.  ``op`` is the operator (0-based) whose part of the graph a move belongs to.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
-
+from ocp import moves as shared
 from ocp.drill.world import World
 from ocp.ids import Role, TxKind, TxName
 from ocp.keyfile import RoleKey
 from ocp.leaves import DisproveLeaf, RevealLeaf
-from ocp.ots import read_value
-from ocp.witness import input_witness, operator_values, signed_tx
-from taptrees.sighash import taproot_sighash
-from taptrees.tree import TaprootOutput, parse_script_path_witness
-from taptrees.tx import OutPoint, Tx, TxIn, TxOut
+from ocp.witness import operator_values, signed_tx
+from taptrees.tx import OutPoint, Tx
 
-Move = tuple[Tx, list[TxOut]]
+Move = shared.Move
 
 
 def graph_move(world: World, name: TxName, values_by_input: dict[int, list[bytes]] | None = None) -> Move:
@@ -38,14 +34,7 @@ def move(world: World, kind: TxKind, index: int | None = None, op: int = 0) -> M
 def operator_trace(world: World, wrong_step: int | None = None) -> tuple[int, ...]:
     """x[0..n]: honest, or with step ``wrong_step`` miscomputed (off by one bit) and
     every later step computed honestly from the wrong value."""
-    program = world.params.computation
-    xs = [program.initial]
-    for i in range(program.n_steps):
-        x = program.step_python(i, xs[-1])
-        if i == wrong_step:
-            x ^= 1
-        xs.append(x)
-    return tuple(xs)
+    return shared.operator_trace(world.params.computation, wrong_step)
 
 
 def reveal(world: World, name: TxName, trace: tuple[int, ...], op: int = 0) -> Move:
@@ -63,35 +52,20 @@ def assert_move(world: World, j: int, trace: tuple[int, ...], op: int = 0) -> Mo
 
 def challenge(world: World, op: int = 0, fee: int = 2_000) -> Move:
     """Complete the Challenge template with the challenger's coin and change."""
-    name = world.name(TxKind.CHALLENGE, None, op)
-    gtx = world.graph.tx(name)
     coin = world.funding[(Role.CHALLENGER, 0)]
     utxo = world.chain.get_output(coin)
     if utxo is None:
         raise RuntimeError("the challenger's coin is gone")
-    change = utxo.txout.value + gtx.spent[0].value - gtx.tx.outputs[0].value - fee
-    tx = replace(
-        gtx.tx,
-        inputs=(*gtx.tx.inputs, TxIn(coin)),
-        outputs=(*gtx.tx.outputs, TxOut(change, world.actors.spk(Role.CHALLENGER))),
-    )
-    spent = [*gtx.spent, utxo.txout]
-    tx = tx.with_witness(0, input_witness(world.graph, name, 0, tx, spent))
-    own = TaprootOutput(world.actors.challenger.pubkey)
-    sig = own.key_path_sign(world.actors.challenger.secret, taproot_sighash(tx, 1, spent))
-    return tx.with_witness(1, [sig]), spent
+    return shared.complete_challenge(world.graph, world.name(TxKind.CHALLENGE, None, op), coin, utxo.txout,
+                                     world.actors.challenger, world.actors.spk(Role.CHALLENGER), fee)  # fmt: skip
 
 
 def with_reward(world: World, name: TxName, values: list[bytes], to: bytes | None = None) -> Move:
     """Complete a Slash/Disprove template: the challenger (or whoever ``to`` pays)
     adds its reward output, paying the fee from what the template leaves."""
-    gtx = world.graph.tx(name)
     fee = 5_000 + sum(len(v) for v in values) // 2
-    reward = gtx.spent[0].value - gtx.tx.outputs[0].value - fee
     payee = to if to is not None else world.actors.spk(Role.CHALLENGER)
-    tx = replace(gtx.tx, outputs=(*gtx.tx.outputs, TxOut(reward, payee)))
-    spent = list(gtx.spent)
-    return tx.with_witness(0, input_witness(world.graph, name, 0, tx, spent, values=values)), spent
+    return shared.complete_punish(world.graph, name, values, payee, fee)
 
 
 def slash(world: World, j: int, op: int = 0) -> Move:
@@ -99,47 +73,21 @@ def slash(world: World, j: int, op: int = 0) -> Move:
 
 
 def revealed_values(world: World, op: int = 0) -> dict[int, tuple[bytes, ...]]:
-    """Value index -> its one-time-signature witness items, read from every confirmed
-    transaction of operator ``op`` that spends a reveal leaf (Kickoff and the
-    Asserts).  Each witness is taken apart as consensus does (an annex is
-    ignored) and read by the leaf it spends."""
-    graph = world.graph
-    found: dict[int, tuple[bytes, ...]] = {}
-    for name, gtx in graph.txs.items():
-        if name.operator != world.name(TxKind.KICKOFF, None, op).operator:
-            continue
-        for index, spend in enumerate(gtx.spends):
-            if spend.leaf is None:
-                continue
-            _, leaf = graph.spend_leaf(spend)
-            if not isinstance(leaf, RevealLeaf):
-                continue
-            tx = world.chain.get_tx(gtx.txid)
-            if tx is None:
-                continue
-            stack = parse_script_path_witness(tx.inputs[index].witness).stack
-            found.update(leaf.revealed(stack))
-    return found
+    """Value index -> its one-time-signature witness items, read from every
+    transaction of operator ``op`` the chain knows that spends a reveal leaf
+    (Kickoff and the Asserts)."""
+    return shared.revealed_on_chain(world.graph, world.chain, world.name(TxKind.KICKOFF, None, op).operator)
 
 
 def find_wrong_step(world: World, revealed: dict[int, tuple[bytes, ...]], op: int = 0) -> int | None:
     """Recompute the trace from the revealed values: the first step whose revealed
     output is not the step applied to its revealed input."""
-    program = world.params.computation
-    prev = program.initial
-    for i in range(program.n_steps):
-        value = read_value(world.graph.ots[op], i, revealed[i])
-        if value is None or program.step_python(i, prev) != value:
-            return i
-        prev = value
-    return None
+    return shared.find_wrong_step(world.params.computation, world.graph.ots[op], revealed)
 
 
 def disprove_values(world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0) -> list[bytes]:
     """The revealed one-time signatures the Disprove of ``step`` replays."""
-    _, leaf = world.graph.spend_leaf(world.graph.tx(world.name(TxKind.DISPROVE, step, op)).spends[0])
-    assert isinstance(leaf, DisproveLeaf)
-    return [item for i in leaf.value_indices for item in revealed[i]]
+    return shared.disprove_values(world.graph, world.name(TxKind.DISPROVE, step, op), revealed)
 
 
 def disprove(world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0,
@@ -156,31 +104,6 @@ def leaf_values(world: World, leaf: RevealLeaf | DisproveLeaf, trace: tuple[int,
 
 def bump(world: World, parent: Tx, owner: RoleKey, vout: int, feerate: float,
          extra: OutPoint | None = None) -> Tx:  # fmt: skip
-    """CPFP: a child of graph transaction ``parent`` spending its output ``vout`` (a
-    keyed anchor, or the owner's change or payout) and, if given, the owner's
-    confirmed coin ``extra``, paying ``owner`` what is left after a fee that lifts
-    the package (parent + child) to ``feerate`` sat/vB.  Only ``owner`` can make
-    it: the output is its key's."""
-    spent = [parent.outputs[vout]]
-    inputs = [TxIn(OutPoint(parent.txid, vout))]
-    if extra is not None:
-        utxo = world.chain.get_output(extra)
-        if utxo is None:
-            raise RuntimeError(f"the fee coin {extra} is gone")
-        spent.append(utxo.txout)
-        inputs.append(TxIn(extra))
-    own = TaprootOutput(owner.pubkey)
-
-    def signed(value: int) -> Tx:
-        tx = Tx(2, tuple(inputs), (TxOut(value, own.script_pubkey),))
-        for i in range(len(inputs)):
-            tx = tx.with_witness(i, [own.key_path_sign(owner.secret, taproot_sighash(tx, i, spent))])
-        return tx
-
-    gtx = next(g for g in world.graph.txs.values() if g.txid == parent.txid)
-    parent_fee = sum(o.value for o in gtx.spent) - sum(o.value for o in parent.outputs)
-    total = sum(o.value for o in spent)
-    fee = math.ceil(feerate * (parent.vsize + signed(total).vsize)) - parent_fee
-    if total - fee < 330:
-        raise RuntimeError(f"the owner's coins ({total} sat) cannot pay a {fee} sat bump")
-    return signed(total - fee)
+    """CPFP: a child of graph transaction ``parent`` spending its output ``vout`` and,
+    if given, the owner's coin ``extra`` (:func:`ocp.moves.bump`)."""
+    return shared.bump(world.chain, world.graph, parent, owner, vout, feerate, () if extra is None else (extra,))

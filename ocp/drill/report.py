@@ -77,6 +77,7 @@ def report_json(name: str, backend: str, world: World) -> dict:
         "graph_id": world.graph.graph_id.hex(),
         "steps": world.params.computation.n_steps,
         "committee": len(world.params.committee),
+        "committee_form": world.params.committee_form.value,
         "operators": len(world.params.operators),
         "timeline": [
             {

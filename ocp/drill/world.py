@@ -1,11 +1,21 @@
 """Everything a drill sets up before its scenario: keys, funding, a fully
-pre-signed graph, and a log of what the chain accepted and refused."""
+pre-signed graph, and a log of what the chain accepted and refused.
+
+The graph is signed by a :data:`GraphSigner`: by default every party in this
+process (:func:`sign_in_process`: each committee member with ``presign`` for a key
+chain, or all of them together in MuSig2 rounds, each with its own nonce store;
+then each operator, and the depositor last); the ``ceremony`` drill signs it with
+a coordinator and signer processes instead (:mod:`ocp.drill.ceremony`).
+"""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ocp.builder import build_graph, minimum_challenge_fee
+from ocp.committee import CommitteeForm
 from ocp.drill import defaults
 from ocp.drill.refusal import Refusal
 from ocp.graph import Graph, params_id
@@ -57,6 +67,28 @@ class Actors:
         return TaprootOutput(key.pubkey).script_pubkey
 
 
+#: Signs a freshly built graph completely: ``sign(actors, graph) -> signed graph``.
+GraphSigner = Callable[[Actors, Graph], Graph]
+
+
+def sign_in_process(actors: Actors, graph: Graph) -> Graph:
+    """The whole ceremony in this process: the committee (each member with
+    ``presign``, or together in MuSig2 rounds, each with its own nonce store in a
+    temporary folder), each operator, then the depositor (who signs Confirm only
+    on a complete graph)."""
+    from ocp.ceremony.session import sign_committee_with_keys
+
+    if graph.params.committee_form is CommitteeForm.MUSIG2:
+        with tempfile.TemporaryDirectory(prefix="ocp-nonces-") as folder:
+            graph = sign_committee_with_keys(graph, actors.committee, folder)
+        parties = [*actors.operators, actors.depositor]
+    else:
+        parties = [*actors.committee, *actors.operators, actors.depositor]
+    for key in parties:
+        graph, _ = presign(graph, key)
+    return graph
+
+
 @dataclass(frozen=True)
 class Event:
     height: int
@@ -91,6 +123,7 @@ class World:
     notes: list[str] = field(default_factory=list)
     broadcast: list[Tx] = field(default_factory=list)  # accepted, in order
     spent_by_tx: dict[str, list[TxOut]] = field(default_factory=dict)
+    sign: GraphSigner = sign_in_process
 
     @property
     def signer(self) -> ValueSigner:
@@ -125,7 +158,7 @@ class World:
         self.funded.append((self.actors.spk(Role.DEPOSITOR), coin, amount))
         self.funding[(Role.DEPOSITOR, 0)] = coin
         params = replace(self.params, depositor_funding=Funding(coin, amount))
-        self.params, self.graph, self.signers = _signed_graph(self.actors, params)
+        self.params, self.graph, self.signers = _signed_graph(self.actors, params, self.sign)
 
 
 def setup_world(
@@ -137,7 +170,11 @@ def setup_world(
     program: U32Program | None = None,
     windows: Windows | None = None,
     faucet_feerate: int | None = None,
+    committee_form: CommitteeForm = CommitteeForm.CHAIN,
+    sign: GraphSigner | None = None,
 ) -> World:
+    """A fresh chain with the roles funded and the graph fully signed by ``sign``
+    (default :func:`sign_in_process`)."""
     actors = Actors.make(seed, n_committee, n_operators)
     faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
@@ -163,14 +200,15 @@ def setup_world(
         operator_funding=tuple(
             Funding(funding[(Role.OPERATOR, k)], defaults.FUNDING["operator"]) for k in range(n_operators)
         ),
+        committee_form=committee_form,
     )
-    params, graph, signers = _signed_graph(actors, params)
-    return World(chain, actors, faucet, params, graph, signers, funding, funded)
+    sign = sign or sign_in_process
+    params, graph, signers = _signed_graph(actors, params, sign)
+    return World(chain, actors, faucet, params, graph, signers, funding, funded, sign=sign)
 
 
-def _signed_graph(actors: Actors, params: Params) -> tuple[Params, Graph, list[ValueSigner]]:
-    """Build the graph and run the whole ceremony: every committee member, each
-    operator, then the depositor (who signs Confirm only on a complete graph)."""
+def _signed_graph(actors: Actors, params: Params, sign: GraphSigner) -> tuple[Params, Graph, list[ValueSigner]]:
+    """Build the graph and have ``sign`` run the whole ceremony."""
     signers = [ValueSigner(op.secret, params_id(params), params.computation.n_steps) for op in actors.operators]
     ots = [s.public() for s in signers]
     need = minimum_challenge_fee(params, ots)
@@ -178,9 +216,7 @@ def _signed_graph(actors: Actors, params: Params) -> tuple[Params, Graph, list[V
         params = replace(params, challenge_fee=need)
         signers = [ValueSigner(op.secret, params_id(params), params.computation.n_steps) for op in actors.operators]
         ots = [s.public() for s in signers]
-    graph = build_graph(params, ots)
-    for key in [*actors.committee, *actors.operators, actors.depositor]:
-        graph, _ = presign(graph, key)
+    graph = sign(actors, build_graph(params, ots))
     problems = missing_signatures(graph) + invalid_signatures(graph)
     if problems:
         raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")

@@ -1,6 +1,7 @@
-"""One test suite, two backends: every test taking ``chain`` runs on the embedded
-KernelChain and on a real bitcoind (``scripts/test.sh`` provides one; skipped, with
-the reason, only where none is found or OCP_NO_BITCOIND=1)."""
+"""One test suite, three backends: every test taking ``chain`` runs on the embedded
+KernelChain, on the same chain served over JSON-RPC (``ocp regtest serve``, through
+the bitcoind client) and on a real bitcoind (``scripts/test.sh`` provides one;
+skipped, with the reason, only where none is found or OCP_NO_BITCOIND=1)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,18 @@ def bitcoind_chain():
         yield chain
 
 
-@pytest.fixture(params=["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)])
-def chain(request):
+@pytest.fixture(params=["kernel", "served", pytest.param("bitcoind", marks=pytest.mark.bitcoind)])
+def chain(request, tmp_path):
     if request.param == "bitcoind":
         # One node per session: tests only rely on what they mine themselves.
         yield request.getfixturevalue("bitcoind_chain")
+        return
+    if request.param == "served":
+        from regtest.served import ChainServer, ServedChain
+
+        with KernelChain() as kernel_chain, ChainServer(kernel_chain, tmp_path / ".cookie").start() as server:
+            with ServedChain(server.url, cookie_path=server.cookie_path) as served:
+                yield served
         return
     with KernelChain() as kernel_chain:
         yield kernel_chain

@@ -1,0 +1,240 @@
+"""``ocp watch [run|claim|status]``: the operator or a challenger as a long-running
+service that follows the chain and acts (docs/watch.md).
+
+* ``run`` (the default) follows the chain through ``--rpc-url`` -- an ``ocp
+  regtest serve`` chain (``--chain kernel``) or a bitcoind (``--chain bitcoind``)
+  -- keeps its state in ``--state``, logs every transition in one line (a JSON
+  object per line under ``--json``) and broadcasts what is due.  It runs until
+  interrupted, or with ``--exit-when-done`` until its game is over: exit 0, or 1
+  for an operator whose stake was taken.
+* ``claim`` tells the operator's service (running or started later on the same
+  ``--state``) to claim; ``--wrong-step I`` makes it claim a trace wrong from
+  step I on (a cheating operator, for drills).
+* ``status`` prints what the state folder's journal says (no chain needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+
+from ocp.cli import EXIT_INTERRUPTED, EXIT_OK
+from ocp.cli.output import emit, field
+from ocp.errors import UserError
+from ocp.graphfile import load_graph
+from ocp.ids import Role
+from ocp.keyfile import RoleKey, load_key
+from taptrees.tx import OutPoint
+
+#: Where each chain answers by default: ``ocp regtest serve``'s port and cookie
+#: (its default --chain-dir), and a local bitcoind -regtest's.
+DEFAULT_URL = {"kernel": "http://127.0.0.1:18450", "bitcoind": "http://127.0.0.1:18443"}
+DEFAULT_COOKIE = {"kernel": "regtest-chain/.cookie", "bitcoind": "~/.bitcoin/regtest/.cookie"}
+ACTIONS = ("run", "claim", "status")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from ocp.watch.challenger import Policy
+    from ocp.watch.service import WatchOptions
+
+    d = WatchOptions()
+    watch = sub.add_parser(
+        "watch",
+        help="run the operator or a challenger as a service that follows the chain and acts",
+        description="Follow the chain, keep state in --state, log every transition, broadcast what is "
+        "due (docs/watch.md).  ACTION: run (default) the service; claim: tell the operator's "
+        "service to claim; status: what the state folder's journal says.",
+    )
+    watch.add_argument("action", nargs="?", choices=ACTIONS, default="run", metavar="ACTION",
+                       help="run | claim | status")
+    watch.add_argument("--role", choices=("operator", "challenger"), help="who this service acts for (run, claim)")
+    watch.add_argument("--graph", help="the fully signed graph.json (run, claim)")
+    watch.add_argument("--key", help="the party's key file, 0600 (run, claim)")
+    watch.add_argument("--state", required=True, help="state folder: journal, claim request, lock (made if missing)")
+    watch.add_argument("--chain", choices=("kernel", "bitcoind"), default="kernel",
+                       help="kernel: the embedded chain served by `ocp regtest serve`; bitcoind: a bitcoind -regtest")
+    watch.add_argument("--rpc-url", metavar="URL",
+                       help=f"the chain's RPC (default: {DEFAULT_URL['kernel']} for kernel, "
+                       f"{DEFAULT_URL['bitcoind']} for bitcoind)")
+    watch.add_argument("--rpc-cookie", metavar="FILE",
+                       help=f"its cookie file (default: {DEFAULT_COOKIE['kernel']} for kernel, "
+                       f"{DEFAULT_COOKIE['bitcoind']} for bitcoind)")
+    watch.add_argument("--rpc-user", metavar="USER",
+                       help="RPC user instead of a cookie (password from $OCP_RPC_PASSWORD, never on the command line)")
+    watch.add_argument("--policy", choices=[p.value for p in Policy], default=d.policy.value,
+                       help="challenger: challenge false claims, every claim (exercises the answered path), or none")
+    watch.add_argument("--coin", action="append", default=[], metavar="TXID:VOUT",
+                       help="a coin of this party's key (BIP86 output) it may spend: the challenger's "
+                       "Challenge input, the operator's extra fee coin (repeatable)")
+    watch.add_argument("--feerate", type=float, default=d.feerate,
+                       help="sat/vB of the challenger's completed transactions and of the operator's first CPFP bump")
+    watch.add_argument("--max-feerate", type=float, default=d.max_feerate, help="sat/vB cap of doubling bumps")
+    watch.add_argument("--bump-after", type=int, default=d.bump_after,
+                       help="blocks an operator's move may stay unconfirmed in the mempool before a CPFP bump")
+    watch.add_argument("--poll", type=float, default=d.poll_interval, help="seconds between polls of the chain")
+    watch.add_argument("--exit-when-done", action="store_true",
+                       help="exit when the game is over (0; 1 for an operator whose stake was taken)")
+    watch.add_argument("--wrong-step", type=int, metavar="I",
+                       help="claim: claim a trace wrong from step I on (a cheating operator, for drills)")
+    watch.add_argument("--json", action="store_true",
+                       help="run: one JSON object per line per record; claim, status: one JSON document")
+    watch.set_defaults(func=cmd_watch)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    if args.action == "status":
+        return _status(args)
+    if args.action != "claim" and args.wrong_step is not None:
+        raise UserError("--wrong-step goes with the claim action")
+    for option in ("role", "graph", "key"):
+        if getattr(args, option) is None:
+            raise UserError(f"--{option} is required to {args.action}")
+    key = load_key(args.key)
+    if key.role != Role(args.role):
+        raise UserError(f"{args.key} holds a {key.role} key; --role {args.role} needs the {args.role}'s key")
+    graph = load_graph(args.graph)
+    state = _open_state(args, graph, key)
+    if args.action == "claim":
+        return _claim(args, state, graph)
+    return _run(args, state, graph, key)
+
+
+def _identity(graph, key: RoleKey):
+    from ocp.watch.game import operator_numbers
+    from ocp.watch.journal import Identity
+
+    operator = None
+    if key.role is Role.OPERATOR:
+        if key.pubkey not in graph.params.operators:
+            raise UserError(f"{key} is not an operator of this graph")
+        operator = operator_numbers(graph)[graph.params.operators.index(key.pubkey)]
+    return Identity(key.role.value, graph.graph_id.hex(), key.pubkey.hex(), operator)
+
+
+def _open_state(args: argparse.Namespace, graph, key: RoleKey):
+    from ocp.watch.journal import StateDir
+
+    return StateDir.open(args.state, _identity(graph, key))
+
+
+def _claim(args: argparse.Namespace, state, graph) -> int:
+    if args.role != "operator":
+        raise UserError("only an operator claims")
+    n = graph.params.computation.n_steps
+    if args.wrong_step is not None and not 0 <= args.wrong_step < n:
+        raise UserError(f"--wrong-step must be a step of the program, 0..{n - 1}")
+    if state.journal().claim() is not None:
+        raise UserError(f"the operator in {args.state} has claimed already (its journal holds the claim)")
+    state.request_claim(args.wrong_step)
+    emit(args, {"state": args.state, "claim_requested": True, "wrong_step": args.wrong_step})
+    return EXIT_OK
+
+
+def parse_coin(text: str) -> OutPoint:
+    txid, sep, vout = text.partition(":")
+    if not sep or len(txid) != 64 or not vout.isdigit():
+        raise UserError(f"--coin {text!r} is not TXID:VOUT")
+    try:
+        bytes.fromhex(txid)
+    except ValueError:
+        raise UserError(f"--coin {text!r}: the txid is not hex") from None
+    return OutPoint(txid.lower(), int(vout))
+
+
+def open_watch_chain(args: argparse.Namespace):
+    """The chain the service follows: an ``ocp regtest serve`` chain (``kernel``,
+    refused if the URL answers as another node) or a bitcoind."""
+    url = args.rpc_url or DEFAULT_URL[args.chain]
+    if args.rpc_user:
+        if args.rpc_cookie:
+            raise UserError("give --rpc-cookie or --rpc-user, not both")
+        password = os.environ.get("OCP_RPC_PASSWORD")
+        if not password:
+            raise UserError("--rpc-user needs the password in $OCP_RPC_PASSWORD")
+        credentials: dict = {"user": args.rpc_user, "password": password}
+    else:
+        cookie = Path(os.path.expanduser(args.rpc_cookie or DEFAULT_COOKIE[args.chain]))
+        if not cookie.is_file():
+            hint = "ocp regtest serve" if args.chain == "kernel" else "the node"
+            raise UserError(f"no RPC cookie file at {cookie} (is {hint} running? name it with --rpc-cookie)")
+        credentials = {"cookie_path": cookie}
+    if args.chain == "kernel":
+        from regtest.served import ServedChain
+
+        if "user" in credentials:
+            raise UserError("`ocp regtest serve` authenticates by its cookie file: give --rpc-cookie")
+        return ServedChain(url, **credentials)
+    from regtest.bitcoind import BitcoindChain
+
+    return BitcoindChain(url, **credentials)
+
+
+def _run(args: argparse.Namespace, state, graph, key: RoleKey) -> int:
+    from ocp.watch.challenger import Policy
+    from ocp.watch.service import WatchOptions, WatchService
+
+    if args.poll <= 0 or args.poll > 3600:
+        raise UserError("--poll must be between 0 and 3600 seconds")
+    if not 0 < args.feerate <= args.max_feerate:
+        raise UserError("--feerate must be positive and at most --max-feerate")
+    if args.bump_after < 1:
+        raise UserError("--bump-after must be at least 1 block")
+    options = WatchOptions(
+        policy=Policy(args.policy), poll_interval=args.poll, feerate=args.feerate,
+        max_feerate=args.max_feerate, bump_after=args.bump_after,
+        coins=tuple(parse_coin(c) for c in args.coin), exit_when_done=args.exit_when_done,
+    )  # fmt: skip
+    state.lock()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with open_watch_chain(args) as chain:
+            service = WatchService(graph, key, chain, state, options, as_json=args.json)
+            try:
+                return service.run(stop)
+            except KeyboardInterrupt:
+                return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        state.unlock()
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ocp.watch.journal import StateDir
+
+    state = StateDir(args.state)
+    if not (state.path / "watch.json").is_file():
+        raise UserError(f"--state {args.state} holds no watcher state")
+    journal = state.journal()
+    games: dict[str, dict] = {}
+    for entry in journal.entries:  # a rollback (reorganisation) takes a transition back
+        if entry["kind"] in ("transition", "rollback"):
+            phase = entry["to"] if entry["kind"] == "transition" else entry["from"]
+            games[str(entry.get("operator"))] = {"phase": phase, "height": entry.get("height")}
+    broadcast = [{"tx": e["tx"], "txid": e["txid"], "height": e["height"]} for e in journal.of_kind("broadcast")]
+    done = journal.last("done")
+    info = {
+        "state": args.state,
+        **{k: v for k, v in state.identity().items() if k != "format"},
+        "games": games,
+        "claim": None if journal.claim() is None else {"claimed": journal.claim()["trace"][-1],
+                                                          "wrong_step": journal.claim().get("wrong_step")},
+        "broadcast": broadcast,
+        "done": None if done is None else done.get("outcome"),
+        "journal_entries": len(journal.entries),
+    }  # fmt: skip
+
+    def render(console) -> None:
+        for key in ("state", "role", "graph_id", "pubkey", "operator"):
+            field(console, key, info[key])
+        for who, game in games.items():
+            field(console, f"game {who}", f"{game['phase']} (height {game['height']})")
+        for item in broadcast:
+            field(console, f"broadcast {item['tx']}", f"{item['txid']} at height {item['height']}")
+        field(console, "done", info["done"])
+
+    emit(args, info, render)
+    return EXIT_OK
