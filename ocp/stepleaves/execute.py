@@ -33,7 +33,7 @@ which costs half a full verifier and keeps nothing for the body.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from ocp.stepleaves.base import OPERATOR, CheckLeaf, arith_body
@@ -125,9 +125,11 @@ def _outcome(leaf: ExecuteLeaf) -> tuple[Out, dict[str, Expr], Ctx]:
         x["read1_value"] = C(0)
     if not r2:
         x["read2_value"] = C(0)
-    ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"], x["read2_value"],
-              x["witness"] if leaf.has_witness else C(0), leaf.big_endian, leaf.ro, leaf.code,
-              x["write_value"])
+    ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"], x["read2_value"], C(0),
+              leaf.big_endian, leaf.ro, leaf.code, x["write_value"])
+    if leaf.has_witness:  # division's other result: a hint the leaf's checks fix
+        x["witness"] = ctx.hint("witness", RECORD_FIELDS["witness"], False, lambda env: env["witness"])
+        ctx = replace(ctx, witness=x["witness"], hints=ctx.hints, checks=ctx.checks)
     return SEMANTICS[leaf.mnemonic, leaf.micro](ctx), x, ctx
 
 
@@ -235,8 +237,6 @@ class ExecuteLeaf(CheckLeaf):
         revealed = self.revealed
         out = list(fields(revealed, constants={f: c for f, c in fixed.items() if f in revealed},
                           kept=_used_inputs(self)))
-        if self.has_witness:
-            out.append(Value("witness", RECORD_FIELDS["witness"]))
         out += [Value(h.name, h.bits, signed=False, number=h.number) for h in _outcome(self)[2].hints]
         return tuple(out)
 
@@ -275,7 +275,7 @@ class ExecuteLeaf(CheckLeaf):
                         ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):
             if name not in fixed:  # a constant's signature is checked by the prefix
                 checks.append(equals(x[name], e))
-        if self.has_witness:
+        if self.has_witness:  # the hinted witness is the one the semantics produce
             checks.append(equals(x["witness"], out.witness))
         ok: Expr | None = None
         for e in checks:
