@@ -20,14 +20,18 @@ right (the read challenges), that the pc triple follows the previous step
 Python twin of every leaf *is* the table (:meth:`ExecuteLeaf.accepts` runs
 ``MICRO_OPS[kind]``).
 
-Every leaf reveals the same record fields (:data:`EXECUTE_FIELDS`), both read
-slots included, so every challenger leaf finds the signatures it needs in any
-Execute transaction; the read slots' last writers and the re-signed hashes are
-revealed by the same transaction's other input (:class:`RecordRest`), where no
-kind-specific check needs them.  A field the kind fixes when the leaf is built
-(micro, an unused read slot, a scratch register's address, ...) is verified
-against that constant (:func:`taptrees.ots.winternitz.known_value_script`),
-which costs half a full verifier and keeps nothing for the body.
+A leaf verifies the fields its kind uses (:attr:`ExecuteLeaf.revealed`: npc,
+micro and the hash link's fields always; pc, the word and a read slot only
+where the micro-step reads them), grouped as ``ocp.stepleaves.schema.GROUPS``
+sign them.  The same transaction's other input, :class:`RecordRest`, reveals
+the fields some kind leaves out (pc, word, both read slots), the read slots'
+last writers and the re-signed hashes, so every challenger leaf finds every
+signature it needs whatever the kind.  A field the kind fixes when the leaf is
+built (micro, a scratch register's address, most kinds' next micro) is
+verified against that constant (:func:`taptrees.ots.winternitz_script.known_value`,
+``partial`` inside a group): about half a full verifier, nothing kept.  Values
+the leaf checks completely (a product's carries, division's witness) are bare
+hints (:meth:`ExecuteLeaf.hints`).
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def opcode_check(mnemonic: str, w: Expr) -> Expr:
 
 # --- the leaf -----------------------------------------------------------------------------
 
-#: the record fields every Execute leaf reveals, in witness order
+#: the record fields an Execute leaf may reveal, in witness order (``revealed``: those it does)
 EXECUTE_FIELDS = ("pc", "npc", "micro", "word", "read1_addr", "read1_value", "read2_addr",
                   "read2_value", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
 #: fields every Execute leaf verifies (the hash link's and the pc triple's but pc)
@@ -110,8 +114,8 @@ ALWAYS = ("npc", "micro", "write_addr", "write_value", "next_pc", "next_npc", "n
 #: fields :class:`RecordRest` reveals: those some kind's leaf does not verify
 REST_FIELDS = ("pc", "word", "read1_addr", "read1_value", "read1_writer", "read2_addr",
                "read2_value", "read2_writer")
-#: kinds whose witness the leaf checks (division); a halt's witness (its full code) is
-#: informational, neither hashed nor revealed
+#: kinds whose witness the leaf checks (division: a bare hint the checks fix); a halt's
+#: witness (its full code) is informational, neither hashed nor revealed
 WITNESS_KINDS = ("div", "divu")
 
 
