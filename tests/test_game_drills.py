@@ -100,13 +100,14 @@ def test_every_fault_is_caught_on_chain(guest, fault):
 @pytest.mark.parametrize("fault", ["read", "write"])
 def test_faults_on_bitcoind_as_on_the_kernel(guest, fault):
     """The same game on both chains: the same moves, accepted or refused for the
-    same reasons (Core's strings), the same balances."""
+    same reasons (Core's strings), the same fees and the same amounts moved (the
+    chains' own coinbases differ, so txids do)."""
     _, on_kernel, kb = drill("kernel", "zkvm-fraud", guest, fault)
     _, on_bitcoind, bb = drill("bitcoind", "zkvm-fraud", guest, fault)
     assert_passed(on_bitcoind)
 
     def moves(report):
-        return [(e["transaction"], e["result"], e["reason"], e["txid"]) for e in report["timeline"]]
+        return [(e["transaction"], e["result"], e["reason"]) for e in report["timeline"]]
 
     assert moves(on_kernel) == moves(on_bitcoind)
     assert (kb.after, kb.burned, kb.fees) == (bb.after, bb.burned, bb.fees)

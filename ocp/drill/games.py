@@ -172,7 +172,7 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
     keys = GameKeys((claim,), (games,), tuple(c.public(1) for c in ch_keys))
     graph = guest.signed.get(pid)
     if graph is None:
-        graph = sign_in_process(actors, build_graph_v2(params, keys))
+        graph = sign_in_process(actors, build_graph_v2(params, keys, layout))
         problems = missing_signatures(graph) + invalid_signatures(graph)
         if problems:
             raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")
