@@ -12,6 +12,7 @@ give the same refusal reasons: the reports are compared event by event.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,19 @@ def test_one_honest_challenger_is_enough(guest, backend):
 def test_every_game_drill_is_listed():
     assert set(GAME_SCENARIOS) == {"zkvm-fraud", "zkvm-answered", "zkvm-silent-operator",
                                    "zkvm-silent-challenger", "zkvm-bribed"}
+
+
+def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):
+    """``ocp drill run zkvm-fraud --fault pc --json``: the guest built and kept in
+    --guest-dir, one report of the usual shape; --fault only with zkvm-fraud."""
+    from ocp.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["drill", "run", "zkvm-fraud", "--fault", "pc", "--guest-dir", str(GUESTS), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["passed"]
+    (report,) = out["drills"]
+    assert report["drill"] == "zkvm-fraud" and report["checks"]["the challenger wins"]
+    assert json.loads(Path("drill-reports/zkvm-fraud.json").read_text())["passed"]
+    code = main(["drill", "run", "zkvm-answered", "--fault", "pc"])
+    assert code == 2 and "--fault is for zkvm-fraud" in capsys.readouterr().err
