@@ -154,6 +154,20 @@ def test_one_honest_challenger_is_enough(guest, backend):
     assert b.after["challenger 1"] < b.before["challenger 1"]
 
 
+def test_a_256_ary_game_reveals_a_round_in_several_moves(guest):
+    """n = 256: a round's 255 hashes exceed one standard transaction, so the operator
+    reveals them in several moves (each under 400,000 WU), and the game still ends
+    with the lie caught."""
+    wide = Guest(guest.elf, guest.tape, guest.trace, nary=256)
+    assert any("part 2/" in s.label for s in wide.layout.states)
+    world, report, _ = drill("kernel", "zkvm-fraud", wide, "hash")
+    assert_passed(report)
+    assert report["checks"]["the challenger wins"]
+    reveals = [tx for tx in world.broadcast if any(
+        e.txid == tx.txid and e.label.startswith("Reveal_") for e in world.events)]
+    assert len(reveals) >= 6 and max(tx.weight for tx in reveals) <= 400_000
+
+
 def test_every_game_drill_is_listed():
     assert set(GAME_SCENARIOS) == {"zkvm-fraud", "zkvm-answered", "zkvm-silent-operator",
                                    "zkvm-silent-challenger", "zkvm-bribed"}

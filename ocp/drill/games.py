@@ -75,23 +75,24 @@ class Guest:
     elf: Path
     tape: bytes
     trace: ExecutionTrace
+    nary: int = NARY  #: the search's parts per round
     #: signed graphs of this guest by params id: a world set up the same way again (same
     #: seed, same chain history, so the same coins) reuses its ceremony
     signed: dict[bytes, Graph] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle") -> Guest:
+    def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle", nary: int = NARY) -> Guest:
         folder = build_dir or Path(tempfile.gettempdir()) / "ocp-guests"
         elf = build_example(GUEST, arch, folder)
         tape = selfcheck_input(DATA)
         trace = ExecutionTrace.of(load_elf(elf), tape).run()
         if not (trace.halted and trace.exit_code == 0):
             raise AssertionError(f"the {GUEST} guest did not accept its input (exit {trace.exit_code})")
-        return cls(elf, tape, trace)
+        return cls(elf, tape, trace, nary)
 
     @cached_property
     def search(self) -> NArySearch:
-        return NArySearch.covering(self.trace.steps + 1, NARY)
+        return NArySearch.covering(self.trace.steps + 1, self.nary)
 
     @cached_property
     def computation(self) -> ZkvmComputation:
