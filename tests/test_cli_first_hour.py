@@ -595,10 +595,24 @@ def test_exit_code_table_is_written_once_and_documented():
 
     doc = Path(__file__).parents[1] / "docs" / "cli.md"
     text = doc.read_text()
-    for name in ("EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED"):
+    for name in ("EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"):
         code = getattr(ocp.cli, name)
         assert f"``{name}``" in ocp.cli.__doc__
         assert re.search(rf"^\| {code} \| `{name}` \|", text, re.M), name
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """``ocp ... | head``: when the reader goes away, the command stops with 141 and
+    prints nothing on stderr (no traceback, no "error: Broken pipe")."""
+    script = tmp_path / "ones.hex"
+    script.write_text("51" * 200_000)  # "asm: 1 1 1 ...": 400 KB, more than a pipe holds
+    with script.open() as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "ocp.cli", "script", "disasm", "-"], stdin=stdin,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.read(10)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141 and err == b""
 
 
 def test_zkvm_refuses_a_stripped_go_binary_and_bad_addresses(tmp_path, capsys):

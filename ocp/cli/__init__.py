@@ -24,6 +24,8 @@ code  name                     meaning
                                under ``--json``), never a traceback; nothing
                                was written
 130   ``EXIT_INTERRUPTED``     interrupted (Ctrl-C)
+141   ``EXIT_BROKEN_PIPE``     the reader of stdout went away (``| head``);
+                               nothing on stderr, as after SIGPIPE
 ====  =======================  ==================================================
 
 Errors from bad input are :class:`taptrees.errors.InputError` (which
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +54,9 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: The reader of stdout went away (``ocp graph show g.json | head``): as a process
+#: killed by SIGPIPE, 128 + 13, without a message.
+EXIT_BROKEN_PIPE = 141
 
 #: Modules that contribute command groups, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -173,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, ChainError) as exc:
         report_error(str(exc), as_json)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         what = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
         report_error(what, as_json)
@@ -180,6 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")
         return EXIT_INTERRUPTED
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
