@@ -265,12 +265,13 @@ def cmd_params_init(args: argparse.Namespace) -> int:
                                 for i, k in enumerate(args.challenger_pubkey))  # fmt: skip
         params = _params_v2(args, committee, operator, depositor, challengers)
         _write_params_and_keys(params, out, keys)
-        info = {"params": str(out), "keys": [str(p) for _, p in keys], "bond": params.bond,
-                "next": f"ocp params addresses {out}"}  # fmt: skip
+        todo = ("fund the depositor, the operator and each challenger's bond coin (funding.challengers: "
+                "the bond, the first data outputs and the Open's fee)")
+        info = {"params": str(out), "keys": [str(p) for _, p in keys], "bond": params.bond, "next": todo}
         where = f" and {len(keys)} key files in {args.keys_dir}/ (mode 0600)" if keys else ""
         emit(args, info, lambda c: c.print(
-            f"wrote {markup(out)}{markup(where)} (graph version 2, bond {params.bond} sat).  Next: fund the "
-            f"depositor, the operator and each challenger's bond coin", highlight=False))  # fmt: skip
+            f"wrote {markup(out)}{markup(where)} (graph version 2, bond {params.bond} sat).  Next: {todo}",
+            highlight=False))  # fmt: skip
         return EXIT_OK
     if args.challenger_pubkey or args.challengers is not None or args.bond is not None:
         raise UserError("--challengers, --challenger-pubkey and --bond are for version-2 params: give --program")
