@@ -15,7 +15,8 @@ the largest witness it may carry, each data output's largest leaf):
   game end; the read search included): transactions, worst-case vbytes, fees at
   the fee floor and at the maximum rate, the heaviest transaction (MISSED past
   the 400,000 WU standardness limit), duration in blocks (moves x window);
-* the bond the rules require (the honest operator's worst case at 20 sat/vB);
+* the honest operator's worst-case cost of one game at 20 sat/vB (its
+  transactions and their CPFP children) and the bond the rules require;
 * the pre-signed graph per game and per deposit (one operator, one challenger):
   transactions, signatures per committee member, leaf script bytes, and
   graph.json bytes, *estimated* from the graph object (the v2 graph file is being
@@ -86,6 +87,7 @@ class Row:
     heaviest_weight: int
     duration: int
     t_max: int
+    operator_cost: int
     bond: int
     game_txs: int
     game_sigs: int
@@ -168,7 +170,7 @@ def measure(elf: Path, log_steps: int, nary: int) -> Row:
     return Row(
         log_steps, nary, layout.rounds, len(layout.states), worst.moves, len(path), worst.vbytes,
         worst.party_vbytes(Role.OPERATOR), worst.fees, round(worst.vbytes * MAX_FEE_RATE), str(heavy.name),
-        heavy.weight, worst.moves * MOVE_WINDOW, t_max(params, layout), cost.minimum_bond,
+        heavy.weight, worst.moves * MOVE_WINDOW, t_max(params, layout), cost.operator_cost(), cost.minimum_bond,
         len(game), presigned(graph, game), script_bytes(graph, game), json_estimate(graph, game, game_keys),
         len(graph.txs), presigned(graph, graph.txs), script_bytes(graph, graph.txs),
         json_estimate(graph, graph.txs, all_keys) + len(json.dumps(params.to_json())), build_s,
@@ -184,15 +186,17 @@ def report(rows: list[Row]) -> list[str]:
         f"one game, worst path (fee floor {FEE_RATE:g} sat/vB, maximum {MAX_FEE_RATE:g} sat/vB, "
         f"move window {MOVE_WINDOW} blocks, committee of {COMMITTEE})",
         f"{'steps':>6} {'n':>4} {'rounds':>6} {'moves':>5} {'vbytes':>9} {'oper.':>9} {'fee@floor':>10} "
-        f"{'fee@max':>10} {'heaviest tx':>22} {'blocks':>6} {'T_max':>6} {'min bond':>10}",
+        f"{'fee@max':>10} {'heaviest tx':>22} {'blocks':>6} {'T_max':>6} {'op. cost':>10} {'min bond':>10}",
     ]
     for r in rows:
         heavy = f"{r.heaviest} {r.heaviest_weight // 1000}K WU"
         flag = "  MISSED (over 400K WU: not standard)" if r.heaviest_weight > MAX_STANDARD_WEIGHT else ""
         lines.append(f"  2^{r.log_steps:<3} {r.nary:>4} {r.rounds:>6} {r.moves:>5} {kb(r.vbytes):>9} "
                      f"{kb(r.operator_vbytes):>9} {r.fee_floor:>10,} {r.fee_max:>10,} {heavy:>22} {r.duration:>6} "
-                     f"{r.t_max:>6} {r.bond:>10,}{flag}")  # fmt: skip
-    lines += ["", "pre-signed graph (graph.json bytes estimated: the v2 file format has not landed here)",
+                     f"{r.t_max:>6} {r.operator_cost:>10,} {r.bond:>10,}{flag}")  # fmt: skip
+    lines += ["  oper.: the operator's vbytes on that path; op. cost: the honest operator's worst game at the "
+              "maximum rate (its transactions and CPFP children), which the bond covers",
+              "", "pre-signed graph (graph.json bytes estimated: the v2 file format has not landed here)",
               f"{'steps':>6} {'n':>4} | per game: {'txs':>4} {'sigs':>5} {'scripts':>8} {'json~':>8} "
               f"| per deposit (1 op, 1 ch): {'txs':>4} {'sigs':>5} {'scripts':>8} {'json~':>8} | build s"]  # fmt: skip
     for r in rows:

@@ -117,9 +117,12 @@ def at_minimum(params: Params, minimum: int):
     return p, build_graph_v2(p, real_keys(p))
 
 
-def test_a_bond_below_the_minimum_is_refused_naming_it(params, minimum):
-    p = replace(params, bond=minimum - 1)
-    with pytest.raises(UserError, match=rf"^bond: amounts\.bond \(game 1\): {minimum - 1} sat is below the "
+@pytest.mark.parametrize("short", [1, None], ids=["minimum-1", "10000"])
+def test_a_bond_below_the_minimum_is_refused_naming_it(params, minimum, short):
+    """Just below the minimum, and far below (tokens would go negative on the way)."""
+    bond = minimum - short if short else 10_000
+    p = replace(params, bond=bond)
+    with pytest.raises(UserError, match=rf"^bond: amounts\.bond \(game 1\): {bond} sat is below the "
                                         rf"minimum {minimum} sat \(the honest operator's worst game"):  # fmt: skip
         build_graph_v2(p, real_keys(p))
 
@@ -230,5 +233,6 @@ def test_bench_dispute_cost_runs(elf):
     assert proc.returncode == 0, proc.stderr
     (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
     assert row["log_steps"] == 4 and row["nary"] == 4 and row["rounds"] == 2
-    assert row["vbytes"] > row["operator_vbytes"] > 0 and row["standard"] and row["bond"] > 0
+    assert row["vbytes"] > row["operator_vbytes"] > 0 and row["standard"]
+    assert 0 < row["operator_cost"] <= row["bond"]  # the bond covers the honest operator's worst game
     assert row["deposit_txs"] > row["game_txs"] > row["moves"]
