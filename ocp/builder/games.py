@@ -368,22 +368,29 @@ def build_payouts_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext
         asm.add(GraphTx(op.name(kind), Role.OPERATOR, purpose, tx, tuple(how), tuple(spent)))
 
 
-def build_graph_v2(params: Params, keys: GameKeys) -> Graph:
+def build_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = None) -> Graph:
     """Every transaction of a version-2 graph, unsigned, from params and every party's
-    one-time public keys; params whose graph breaks a rule of :mod:`ocp.rules` (a
-    bond below the minimum, among others) are refused."""
-    graph = assemble_graph_v2(params, keys)
+    one-time public keys (``layout``: the computation's, if the caller has it); params
+    whose graph breaks a rule of :mod:`ocp.rules` (a bond below the minimum, among
+    others) are refused."""
+    graph = assemble_graph_v2(params, keys, layout)
     enforce(graph_rules(params, graph.txs, graph.outputs, 0))
     return graph
 
 
-def assemble_graph_v2(params: Params, keys: GameKeys) -> Graph:
+def assemble_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = None) -> Graph:
     """The transactions of :func:`build_graph_v2` before the rules are checked (what
     :func:`minimum_bond` measures)."""
     _, funding = params.require_funding()
     if not params.challenger_bonds:
         raise UserError("funding.challengers is missing: each registered challenger's bond coin")
-    layout = GameLayout(params.computation)
+    if len(params.operators) > 1:
+        # each challenger registers one bond coin, and every Open of its games would
+        # spend it: it could dispute one operator only
+        raise UserError("version 2 takes one operator per deposit for now: a challenger's one bond coin "
+                        "opens one game")  # fmt: skip
+    if layout is None or layout.comp is not params.computation:
+        layout = GameLayout(params.computation)
     keys.check(layout, len(params.operators), len(params.challengers))
     if t_max(params, layout) > 0xFFFF:
         raise UserError(f"windows.move_window: T_max = {t_max(params, layout)} blocks exceeds a BIP68 lock")
@@ -406,30 +413,33 @@ def assemble_graph_v2(params: Params, keys: GameKeys) -> Graph:
     return Graph(params, graph_id(params, (), txs, keys), (), txs, outputs, (), game_keys=keys, layout=layout)
 
 
-def game_cost(params: Params, keys: GameKeys | None = None) -> GameCost:
+def game_cost(params: Params, keys: GameKeys | None = None, layout: GameLayout | None = None) -> GameCost:
     """The cost of one game of ``params``' graph (every game costs the same: one
     layout, keys of one shape), built with placeholder coins and, without ``keys``,
     placeholder one-time keys of the right widths (sizes do not depend on a key's
-    value), so params without funding or keys yet can be measured."""
+    value), so params without funding or keys yet can be measured (``layout``: the
+    computation's, if the caller has it)."""
+    if layout is None or layout.comp is not params.computation:
+        layout = GameLayout(params.computation)
     probe_coin = MAX_MONEY // 100
     probe = replace(params, bond=PROBE_BOND)
     if keys is None:
         probe = replace(probe, operators=params.operators[:1], challengers=params.challengers[:1],
                         operator_funding=params.operator_funding[:1], challenger_bonds=params.challenger_bonds[:1])  # fmt: skip
-        keys = placeholder_keys(GameLayout(params.computation), 1, 1)
+        keys = placeholder_keys(layout, 1, 1)
     coins = (Funding(OutPoint(sha256(b"ocp/placeholder coin %d" % i).hex(), 0), probe_coin) for i in range(1 << 16))
     if probe.depositor_funding is None:
         probe = replace(probe, depositor_funding=next(coins))
     if not probe.operator_funding:
         probe = replace(probe, operator_funding=tuple(next(coins) for _ in probe.operators))
     probe = replace(probe, challenger_bonds=tuple(next(coins) for _ in probe.challengers))
-    graph = assemble_graph_v2(probe, keys)
+    graph = assemble_graph_v2(probe, keys, layout)
     return game_costs(probe, graph.txs, graph.outputs)[0]
 
 
-def minimum_bond(params: Params, keys: GameKeys | None = None) -> int:
+def minimum_bond(params: Params, keys: GameKeys | None = None, layout: GameLayout | None = None) -> int:
     """The smallest ``amounts.bond`` the rules accept for these params (:mod:`ocp.game.bond`)."""
-    return game_cost(params, keys).minimum_bond
+    return game_cost(params, keys, layout).minimum_bond
 
 
 def placeholder_keys(layout: GameLayout, operators: int, challengers: int) -> GameKeys:

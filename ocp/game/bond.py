@@ -58,6 +58,16 @@ OPERATOR_WINS = frozenset({TxKind.CHALLENGER_SILENT, TxKind.BEYOND_N})
 CHALLENGER_WINS = frozenset({TxKind.CATCH, TxKind.OPERATOR_SILENT})
 #: A P2TR output (a CPFP child's change, a winner's payout).
 P2TR_SCRIPT_SIZE = 34
+#: The bond ``ocp params init --program`` and the drills take: the minimum times
+#: BOND_MARGIN, rounded up to BOND_ROUNDING sat (room for fee-rate drift, a
+#: program or geometry changed later).
+BOND_MARGIN = 1.25
+BOND_ROUNDING = 10_000
+
+
+def default_bond(minimum: int) -> int:
+    """The bond to propose for a game whose minimum bond is ``minimum``."""
+    return -(-int(minimum * BOND_MARGIN) // BOND_ROUNDING) * BOND_ROUNDING
 
 
 @cache

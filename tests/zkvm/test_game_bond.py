@@ -33,7 +33,7 @@ from ocp.game.keys import ChallengerSigner, GameKeys, OperatorSigner, PartyKeys
 from ocp.game.layout import GameLayout, MoveKind, move_kind
 from ocp.graph import ANCHOR_AMOUNT, P2TR_DUST, params_id
 from ocp.ids import Role, TxKind, TxName
-from ocp.params import Params, Windows, load_params
+from ocp.params import Params, Windows, load_params, save_params
 from ocp.rules import graph_rules
 from ocp.stepleaves.challenges import TraceHash
 from ocp.stepleaves.execute import ExecuteLeaf, RecordRest
@@ -236,3 +236,45 @@ def test_bench_dispute_cost_runs(elf):
     assert row["vbytes"] > row["operator_vbytes"] > 0 and row["standard"]
     assert 0 < row["operator_cost"] <= row["bond"]  # the bond covers the honest operator's worst game
     assert row["deposit_txs"] > row["game_txs"] > row["moves"]
+
+
+def test_the_user_path_from_params_init_to_a_passing_audit(elf, tmp_path, monkeypatch, capsys):
+    """``params init --program`` -> ``regtest fund`` (each challenger's bond coin too)
+    -> ``graph build`` with the parties' key files -> every ceremony signature ->
+    ``graph audit`` passes, its bond and reward rules among the checks; the same
+    params with a bond below the minimum are refused by ``graph build`` naming it."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(elf, "tiny.elf")
+
+    def run(*argv: str) -> tuple[int, dict]:
+        code = main([*argv, "--json"])
+        out = capsys.readouterr()
+        return code, json.loads(out.out or out.err)
+
+    assert run("params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2", "--program",
+               "tiny.elf", "--max-steps", "16", "--nary", "4", "--input-words", "1")[0] == 0  # fmt: skip
+    code, addresses = run("params", "addresses", "params.toml")
+    assert code == 0 and [r["role"] for r in addresses["roles"]] == ["depositor", "operator", "challenger"]
+    code, funded = run("regtest", "fund", "params.toml", "--chain-dir", "chain", "-o", "funded.toml")
+    assert code == 0 and set(funded["funding"]) == {"depositor", "operator", "challenger 1"}
+    code, coins = run("regtest", "coins", "funded.toml", "--chain-dir", "chain")
+    assert code == 0 and coins["ok"] and set(coins["coins"]) == set(funded["funding"])
+    params = load_params("funded.toml")
+    bond_coin = params.challenger_bonds[0].amount
+    assert bond_coin == next(r["minimum_sat"] for r in addresses["roles"] if r["role"] == "challenger") + 100_000
+    code, built = run("graph", "build", "funded.toml", "--operator-key", "keys/operator.key",
+                      "--challenger-key", "keys/challenger-1.key", "-o", "graph.json")  # fmt: skip
+    assert code == 0 and built["version"] == 2
+    for signer in ("signer-1", "signer-2", "operator", "depositor"):
+        assert run("graph", "presign", "graph.json", "--key", f"keys/{signer}.key")[0] == 0
+    code, audit = run("graph", "audit", "graph.json", "--operator-key", "keys/operator.key")
+    assert code == 0 and audit["passed"] and audit["failed"] == []
+    rules = {f["check"]: f for f in audit["findings"] if f["check"] in ("bond", "reward")}
+    assert rules["bond"]["ok"] and rules["bond"]["message"].startswith(f"{params.bond} sat (minimum ")
+    assert rules["reward"]["ok"]
+    least = minimum_bond(params)
+    save_params(replace(params, bond=least - 1), "short.toml")
+    code, err = run("graph", "build", "short.toml", "--operator-key", "keys/operator.key",
+                    "--challenger-key", "keys/challenger-1.key", "-o", "short.json")  # fmt: skip
+    assert code == 2 and not Path("short.json").exists()
+    assert f"{least - 1} sat is below the minimum {least} sat" in err["error"]
