@@ -18,10 +18,15 @@ the largest witness it may carry, each data output's largest leaf):
 * the honest operator's worst-case cost of one game at 20 sat/vB (its
   transactions and their CPFP children) and the bond the rules require;
 * the pre-signed graph per game and per deposit (one operator, one challenger):
-  transactions, signatures per committee member, leaf script bytes, and
-  graph.json bytes, *estimated* from the graph object (the v2 graph file is being
-  written on another branch: transactions, one-time public keys, 3 members'
-  signatures and one tree root per output, in JSON hex).
+  transactions, signatures per committee member, leaf script bytes, and the
+  bytes of graph.json as ``ocp graph build`` and the ceremony write it
+  (:mod:`ocp.gamefile`: params, one-time public keys, transactions, tree roots
+  and leaf counts, every party's signatures; never a leaf script), the graph
+  (its bond 1 BTC, above every minimum here) built by ``build_graph_v2`` (its
+  rules hold) and signed by every committee member, the operator and the
+  depositor.  Per game:
+  the bytes of the game's transactions, their signatures and its one-time keys
+  in that file (the file less them).
 
 The reference is BitVMX's published worst case: 244,000 vB in 5.5 rounds for 2**28
 steps at 32-ary with 160-bit hashes ("Improving BitVMX with Bitcoin soft-forks",
@@ -39,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +52,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ocp.builder.games import assemble_graph_v2, placeholder_keys, t_max  # noqa: E402
-from ocp.drill.world import Actors, drill_key  # noqa: E402
+from ocp.builder.games import build_graph_v2, placeholder_keys, t_max  # noqa: E402
+from ocp.drill.world import Actors, drill_key, sign_in_process  # noqa: E402
 from ocp.game.bond import game_costs  # noqa: E402
 from ocp.game.computation import ZkvmComputation  # noqa: E402
 from ocp.game.layout import GameLayout  # noqa: E402
+from ocp.gamefile import games_graph_to_json  # noqa: E402
 from ocp.graph import Graph  # noqa: E402
+from ocp.graphfile import save_graph  # noqa: E402
 from ocp.ids import Role  # noqa: E402
 from ocp.params import Funding, Params, Windows  # noqa: E402
+from ocp.signing import outstanding_signatures  # noqa: E402
 from taptrees.tx import OutPoint  # noqa: E402
 
 BITVMX_VBYTES = 244_000
@@ -67,8 +76,7 @@ MAX_FEE_RATE = 20.0
 MOVE_WINDOW = 6
 COMMITTEE = 3
 INPUT_WORDS = 24
-SIGNATURE_HEX = 2 * 64 + 16  # a signature in hex and its JSON key
-ROOT_HEX = 2 * 32 + 16  # a tree root in hex and its JSON key
+SEED = b"bench"
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class Row:
     deposit_script: int
     deposit_json: int
     build_s: float
+    sign_s: float
 
     @property
     def reference(self) -> int:
@@ -116,8 +125,8 @@ def selfcheck_elf() -> Path:
 
 def params_for(elf: Path, log_steps: int, nary: int) -> Params:
     comp = ZkvmComputation.of(elf, max_steps=1 << log_steps, nary=nary, input_words=INPUT_WORDS)
-    actors = Actors.make(b"bench", COMMITTEE, 1)
-    challenger = drill_key(b"bench", "challenger", Role.CHALLENGER)
+    actors = Actors.make(SEED, COMMITTEE, 1)
+    challenger = drill_key(SEED, "challenger", Role.CHALLENGER)
     coin = 10**9
 
     def funding(i: int) -> Funding:
@@ -144,36 +153,50 @@ def script_bytes(graph: Graph, names) -> int:
                for leaf in out.leaves)  # fmt: skip
 
 
-def json_estimate(graph: Graph, names, keys_json: int) -> int:
-    names = set(names)
-    txs = sum(2 * len(graph.txs[n].tx.serialize(False)) + 200 for n in names)
-    sigs = COMMITTEE * presigned(graph, names) * SIGNATURE_HEX
-    roots = sum(ROOT_HEX for ref in graph.outputs if ref.tx in names)
-    return txs + sigs + roots + keys_json
+def file_bytes(graph: Graph) -> int:
+    """Bytes of the graph's file as ``ocp`` writes it."""
+    with tempfile.TemporaryDirectory(prefix="ocp-bench-") as folder:
+        path = Path(folder) / "graph.json"
+        save_graph(graph, path)
+        return path.stat().st_size
+
+
+def game_file_bytes(graph: Graph, game) -> int:
+    """Bytes of one game's part of the graph's file: the file (as written) less the
+    game's transactions, their signatures and its one-time key sets."""
+    obj = games_graph_to_json(graph)
+    labels = {str(n) for n in game}
+    obj["transactions"] = [t for t in obj["transactions"] if t["name"] not in labels]
+    obj["signatures"] = {k: v for k, v in obj["signatures"].items() if k not in labels}
+    obj["game_keys"]["operator_games"] = [games[1:] for games in obj["game_keys"]["operator_games"]]
+    obj["game_keys"]["challenger_games"] = obj["game_keys"]["challenger_games"][1:]
+    return file_bytes(graph) - (len(json.dumps(obj, indent=1)) + 1)
 
 
 def measure(elf: Path, log_steps: int, nary: int) -> Row:
     t0 = time.perf_counter()
     params = params_for(elf, log_steps, nary)
     layout = GameLayout(params.computation)
-    keys = placeholder_keys(layout, 1, 1)
-    graph = assemble_graph_v2(params, keys)
+    keys = placeholder_keys(layout, 1, 1)  # sizes do not depend on the keys' values
+    graph = build_graph_v2(params, keys, layout)  # the rules hold (a 1 BTC bond is above the minimum)
     build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    signed = sign_in_process(Actors.make(SEED, COMMITTEE, 1), graph)
+    sign_s = time.perf_counter() - t0
+    if outstanding_signatures(signed):
+        raise AssertionError(f"2^{log_steps} {nary}-ary: the graph is not fully signed")
     (cost,) = game_costs(params, graph.txs, graph.outputs)
     worst = cost.longest
     path = (worst.open, *worst.txs)
     heavy = max(path, key=lambda t: t.weight)
     game = [n for n in graph.txs if n.game is not None]
-    game_keys = len(json.dumps({"operator_games": [[keys.operator_games[0][0].to_json()]],
-                                "challenger_games": [[keys.challenger_games[0][0].to_json()]]}))  # fmt: skip
-    all_keys = len(json.dumps(keys.to_json()))
     return Row(
         log_steps, nary, layout.rounds, len(layout.states), worst.moves, len(path), worst.vbytes,
         worst.party_vbytes(Role.OPERATOR), worst.fees, round(worst.vbytes * MAX_FEE_RATE), str(heavy.name),
         heavy.weight, worst.moves * MOVE_WINDOW, t_max(params, layout), cost.operator_cost(), cost.minimum_bond,
-        len(game), presigned(graph, game), script_bytes(graph, game), json_estimate(graph, game, game_keys),
-        len(graph.txs), presigned(graph, graph.txs), script_bytes(graph, graph.txs),
-        json_estimate(graph, graph.txs, all_keys) + len(json.dumps(params.to_json())), build_s,
+        len(game), presigned(graph, game), script_bytes(graph, game), game_file_bytes(signed, game),
+        len(graph.txs), presigned(graph, graph.txs), script_bytes(graph, graph.txs), file_bytes(signed),
+        build_s, sign_s,
     )  # fmt: skip
 
 
@@ -196,14 +219,15 @@ def report(rows: list[Row]) -> list[str]:
                      f"{r.t_max:>6} {r.operator_cost:>10,} {r.bond:>10,}{flag}")  # fmt: skip
     lines += ["  oper.: the operator's vbytes on that path; op. cost: the honest operator's worst game at the "
               "maximum rate (its transactions and CPFP children), which the bond covers",
-              "", "pre-signed graph (graph.json bytes estimated: the v2 file format has not landed here)",
-              f"{'steps':>6} {'n':>4} | per game: {'txs':>4} {'sigs':>5} {'scripts':>8} {'json~':>8} "
-              f"| per deposit (1 op, 1 ch): {'txs':>4} {'sigs':>5} {'scripts':>8} {'json~':>8} | build s"]  # fmt: skip
+              "", "pre-signed graph (graph.json: the file ocp writes, signed by the committee, the operator "
+              "and the depositor)",
+              f"{'steps':>6} {'n':>4} | per game: {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} "
+              f"| per deposit (1 op, 1 ch): {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} | build s sign s"]  # fmt: skip
     for r in rows:
         lines.append(f"  2^{r.log_steps:<3} {r.nary:>4} |           {r.game_txs:>4} {r.game_sigs:>5} "
                      f"{r.game_script / 1e6:>6.1f}MB {r.game_json / 1e6:>6.2f}MB "
                      f"|                           {r.deposit_txs:>4} {r.deposit_sigs:>5} "
-                     f"{r.deposit_script / 1e6:>6.1f}MB {r.deposit_json / 1e6:>6.2f}MB | {r.build_s:.0f}")  # fmt: skip
+                     f"{r.deposit_script / 1e6:>6.1f}MB {r.deposit_json / 1e6:>6.2f}MB | {r.build_s:>7.0f} {r.sign_s:>6.1f}")  # fmt: skip
     lines += ["  sigs: per committee member (one per pre-signed input); a key-chain graph holds "
               f"{COMMITTEE} x that, a MuSig2 graph one per input; each more game adds its column",
               "", f"against BitVMX: {BITVMX_VBYTES:,} vB worst case for 2^{BITVMX_LOG_STEPS} steps at "

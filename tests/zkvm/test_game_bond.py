@@ -236,6 +236,7 @@ def test_bench_dispute_cost_runs(elf):
     assert row["vbytes"] > row["operator_vbytes"] > 0 and row["standard"]
     assert 0 < row["operator_cost"] <= row["bond"]  # the bond covers the honest operator's worst game
     assert row["deposit_txs"] > row["game_txs"] > row["moves"]
+    assert row["deposit_json"] > row["game_json"] > 0  # bytes of the file ocp writes, and one game's part
 
 
 def test_the_user_path_from_params_init_to_a_passing_audit(elf, tmp_path, monkeypatch, capsys):
