@@ -7,9 +7,10 @@ one-byte digits: :meth:`ocp.leaves.GraphLeaf.max_stack_sizes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ocp.graph import GraphOutput, GraphTx
+from ocp.ids import OutputRef
 from ocp.leaves import LeafName
 from taptrees.tx import Tx, TxIn, TxOut, compact_size
 
@@ -45,6 +46,21 @@ def leaf_spend_weight(out: GraphOutput, name: LeafName) -> int:
 
 def key_spend_weight() -> int:
     return witness_weight([KEY_PATH_SIG_SIZE])
+
+
+def graph_tx_weight(gtx: GraphTx, outputs: Mapping[OutputRef, GraphOutput]) -> int:
+    """Weight of a graph transaction with the largest witness each input may carry:
+    a key-path signature, its leaf's largest stack, or for a game's data output
+    (``any_leaf``) the largest over every leaf (what the builder's fee is for)."""
+    witness = 0
+    for spend in gtx.spends:
+        if spend.leaf is None or not isinstance(spend.source, OutputRef):
+            witness += key_spend_weight()
+            continue
+        out = outputs[spend.source]
+        names = out.leaf_names if spend.any_leaf else (spend.leaf,)
+        witness += max(leaf_spend_weight(out, name) for name in names)
+    return tx_weight(gtx.tx, witness)
 
 
 def sweep(inputs: Sequence[TxIn], spent: Sequence[TxOut], to: bytes, witness: int, fee_rate: float) -> Tx:

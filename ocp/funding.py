@@ -6,14 +6,18 @@ role's own key by key path: a BIP86 output, i.e. the role's x-only key tweaked
 with no script tree (BIP341 ``taproot_tweak_pubkey(P, b"")``).  Its descriptor is
 ``tr(<x-only key>)`` (BIP386) with the BIP380 checksum.
 
+A version-2 graph (a zkVM program) also spends each registered challenger's bond
+coin, by key path, in the Open of its game.
+
 The minimum is what the graph builder asks of the coin: Deposit pays
-``deposit_amount`` plus its fee; Prepare pays the stake, the Challenge connector,
-the operator's anchor and Kickoff's fee, plus its own fee; each keeps at least a
-330-sat change output (the role's own way to bump the fee by CPFP).  It is
-computed by building the graph with placeholder coins and one-time keys of the
-right shape (sizes, hence fees, do not depend on the key material), so it always
-agrees with ``ocp graph build``.  A coin of exactly the minimum leaves 330 sat of
-change.
+``deposit_amount`` plus its fee; Prepare pays the stake, the Challenge connector
+(version 2: the game connectors), the operator's anchor and Kickoff's fee, plus
+its own fee; a challenger's Open pays the bond, the game's first data outputs and
+its fee; each keeps at least a 330-sat change output (the role's own way to bump
+the fee by CPFP).  It is computed by building the graph with placeholder coins
+and one-time keys of the right shape (sizes, hence fees, do not depend on the key
+material), so it always agrees with ``ocp graph build``.  A coin of exactly the
+minimum leaves 330 sat of change.
 
 Nothing here looks the coins up on a chain: the params file's ``[funding]`` is
 taken at its word (``ocp regtest coins`` checks it against the embedded chain).
@@ -36,7 +40,7 @@ from taptrees.tx import OutPoint
 @dataclass(frozen=True)
 class RoleFunding:
     role: Role
-    operator: int | None  # the operator's number when the graph has several
+    number: int | None  # the operator's number when the graph has several; a challenger's number
     pubkey: bytes
     address: str
     descriptor: str
@@ -56,32 +60,57 @@ def tr_descriptor(pubkey: bytes) -> str:
 
 
 def funded_by(params: Params) -> list[tuple[Role, int | None, bytes, TxName]]:
-    """Every coin the graph spends: (role, operator number, key, the transaction)."""
+    """Every coin the graph spends: (role, number, key, the transaction); the
+    depositor's, each operator's (numbered when there are several), and in a
+    version-2 graph each registered challenger's bond coin (numbered)."""
     several = len(params.operators) > 1
     out = [(Role.DEPOSITOR, None, params.depositor, TxName(TxKind.DEPOSIT))]
     for k, key in enumerate(params.operators):
         number = k + 1 if several else None
         out.append((Role.OPERATOR, number, key, TxName(TxKind.PREPARE, None, number)))
+    if params.games:
+        operator = 1 if several else None
+        for k, key in enumerate(params.challengers):
+            out.append((Role.CHALLENGER, k + 1, key, TxName(TxKind.OPEN, None, operator, k + 1)))
     return out
+
+
+def given_coins(params: Params) -> list[Funding | None]:
+    """The params' ``[funding]`` coins in :func:`funded_by`'s order (None: not given)."""
+    operators = params.operator_funding or (None,) * len(params.operators)
+    bonds = (params.challenger_bonds or (None,) * len(params.challengers)) if params.games else ()
+    return [params.depositor_funding, *operators, *bonds]
+
+
+def with_coins(params: Params, coins: list[Funding]) -> Params:
+    """``params`` with ``coins`` (in :func:`funded_by`'s order) as its ``[funding]``."""
+    ops = len(params.operators)
+    return replace(params, depositor_funding=coins[0], operator_funding=tuple(coins[1:1 + ops]),
+                   challenger_bonds=tuple(coins[1 + ops:]) if params.games else params.challenger_bonds)  # fmt: skip
 
 
 def minimum_amounts(params: Params) -> dict[TxName, int]:
     """The least amount each coin must hold for ``ocp graph build`` to accept it, by
     the transaction that spends it."""
-    big = MAX_MONEY // (4 * (1 + len(params.operators)))
-    probe = replace(
-        params,
-        depositor_funding=Funding(OutPoint(f"{1:064x}", 0), big),
-        operator_funding=tuple(Funding(OutPoint(f"{2:064x}", k), big) for k in range(len(params.operators))),
-    )
-    # one-time keys of the right shape; a fixed, public secret: they are thrown away
-    ots = ValueSigner(b"\x02" * 32, params_id(probe), params.computation.n_steps).public()
-    graph = build_graph(probe, [ots] * len(params.operators))
+    roles = funded_by(params)
+    big = MAX_MONEY // (4 * len(roles))
+    probe = with_coins(params, [Funding(OutPoint(f"{i + 1:064x}", 0), big) for i in range(len(roles))])
+    if params.games:
+        from ocp.builder.games import assemble_graph_v2, placeholder_keys
+        from ocp.game.layout import GameLayout
+
+        keys = placeholder_keys(GameLayout(params.computation), len(params.operators), len(params.challengers))
+        graph = assemble_graph_v2(probe, keys)  # the bond rule is the params' own business
+    else:
+        # one-time keys of the right shape; a fixed, public secret: they are thrown away
+        ots = ValueSigner(b"\x02" * 32, params_id(probe), params.computation.n_steps).public()
+        graph = build_graph(probe, [ots] * len(params.operators))
     minimum = {}
-    for _, _, _, name in funded_by(params):
+    for role, _, _, name in roles:
         gtx = graph.tx(name)
-        change = sum(o.value for o in gtx.tx.outputs[1:])  # pay is output 0
-        minimum[name] = big - change + P2TR_DUST
+        # the change: the last output of a challenger's Open, else every output but the pay (output 0)
+        outs = gtx.tx.outputs[-1:] if role is Role.CHALLENGER else gtx.tx.outputs[1:]
+        minimum[name] = big - sum(o.value for o in outs) + P2TR_DUST
     return minimum
 
 
@@ -94,7 +123,7 @@ def role_funding(params: Params) -> list[RoleFunding]:
         out.append(
             RoleFunding(
                 role=role,
-                operator=number,
+                number=number,
                 pubkey=key,
                 address=output.address(params.network),
                 descriptor=tr_descriptor(key),

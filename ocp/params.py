@@ -183,7 +183,8 @@ class Params:
     depositor_funding: Funding | None = None
     operator_funding: tuple[Funding, ...] = ()  # one per operator, in order
     #: sat/vB every punishing transaction (Slash, Disprove) must be able to pay from
-    #: what it takes; None: DISPUTE_FEE_FACTOR x fee_rate.
+    #: what it takes; None: DISPUTE_FEE_FACTOR x fee_rate.  Version 2: the maximum
+    #: rate the bond covers the honest operator's moves at (:mod:`ocp.game.bond`).
     dispute_fee_rate: float | None = None
     #: Set (to ``network``) when a params file allows a network other than regtest.
     allow_network: str | None = None

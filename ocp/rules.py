@@ -22,6 +22,11 @@ stack             every leaf's largest witness fits the 1,000-item stack with ro
                   for what its script pushes; with a key chain this bounds the
                   committee's size, with MuSig2 the committee is one signature
 amounts           outputs above dust; no pre-signed transaction pays more than it spends
+bond              version 2: the bond covers the honest operator's worst game at the
+                  maximum fee rate (:mod:`ocp.game.bond`); below it, refused naming
+                  the minimum
+reward            version 2: every way a challenger wins pays its registered key its
+                  bond back and a reward beyond its own costs at that rate
 ================  ==================================================================
 """
 
@@ -219,11 +224,53 @@ def game_window_findings(params: Params) -> list[Finding]:
                     f"{w.move} blocks (minimum {MIN_MOVE_WINDOW})")]  # fmt: skip
 
 
+def bond_findings(
+    params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput]
+) -> list[Finding]:
+    """Version 2 (:mod:`ocp.game.bond`): per game, the bond covers the honest
+    operator's worst case (every token at least dust, and the operator not out of
+    pocket at the maximum fee rate, ``amounts.dispute_fee_rate``), and every way the
+    challenger wins pays its registered key its bond back and a reward beyond its
+    own costs at that rate."""
+    from ocp.game.bond import game_costs
+    from taptrees.tree import TaprootOutput
+
+    out = []
+    for cost in game_costs(params, txs, outputs):
+        minimum, bond, rate = cost.minimum_bond, params.bond, cost.max_fee_rate
+        worst = cost.worst_operator_path
+        why = (f"the honest operator's worst game, {worst.moves} moves after the Open ({worst.vbytes} vB, "
+               f"{worst.party_vbytes(Role.OPERATOR)} vB its own), paid at the {params.fee_rate} sat/vB floor "
+               f"from the bond and bumped to {rate} sat/vB (amounts.dispute_fee_rate), with dust left")
+        subject = f"amounts.bond ({cost.label})"
+        if bond >= minimum:
+            out.append(Finding(True, "bond", subject, f"{bond} sat (minimum {minimum}: {why})"))
+        else:
+            out.append(Finding(False, "bond", subject, f"{bond} sat is below the minimum {minimum} sat ({why})"))
+        key = params.challengers[(cost.open.game or 1) - 1]
+        owner = TaprootOutput(key).script_pubkey
+        stray = [str(p.end.name) for p in cost.paths
+                 if p.winner is Role.CHALLENGER and txs[p.end.name].tx.outputs[0].script_pubkey != owner]  # fmt: skip
+        least = cost.smallest_reward(bond)
+        if stray:
+            out.append(Finding(False, "reward", subject, f"{stray[0]} does not pay the challenger's registered key"))
+        elif least is not None:
+            path, reward = least
+            paid = path.end.token_out
+            text = (f"a winning challenger is paid at least {paid} sat at its registered key ({path.end.name}): "
+                    f"its {bond} sat bond and, after its own costs at {rate} sat/vB, a reward of {reward} sat")
+            if reward <= 0:
+                text += "; raise amounts.operator_stake (half of it is the reward, half is burned)"
+            out.append(Finding(reward > 0, "reward", subject, text))
+    return out
+
+
 def graph_rules(
     params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput], n_asserts: int
 ) -> list[Finding]:
     if params.games:
         return [
+            *bond_findings(params, txs, outputs),
             *amount_findings(txs),
             *stack_findings(params, outputs),
             *game_window_findings(params),

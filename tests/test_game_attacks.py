@@ -19,7 +19,6 @@ from bitcoind_node import require_bitcoind
 
 from ocp.builder.games import t_max
 from ocp.drill.games import (
-    BOND_COIN,
     GameRun,
     GameWorld,
     Guest,
@@ -181,7 +180,8 @@ def test_attack_someone_else_opens_the_game(guest, backend):
         assert ch.disputes()
         name = world.game(0).open
         tx, spent = ch.open()
-        coin, coin_out = thief_coin(world, Role.OPERATOR, BOND_COIN)  # as much as the bond coin
+        bond_coin = world.params.challenger_bonds[0].amount
+        coin, coin_out = thief_coin(world, Role.OPERATOR, bond_coin)  # as much as the bond coin
         bond_index = next(i for i, s in enumerate(world.graph.tx(name).spends) if not isinstance(s.source, OutputRef))
         inputs = list(tx.inputs)
         inputs[bond_index] = replace(inputs[bond_index], prevout=coin)

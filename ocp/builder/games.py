@@ -23,19 +23,23 @@ Per operator:
 
 T_max = challenge window + (states + 1) x move window + margin: every game ends
 before Take2 can be mined.
+
+The bond must cover the honest operator's worst game (:mod:`ocp.game.bond`);
+:func:`build_graph_v2` refuses params below :func:`minimum_bond`, naming it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ocp.builder.assembler import Created, GraphAssembler, leaf_input
 from ocp.builder.context import BuildContext, OperatorContext, pays
 from ocp.builder.deposit import PAYOUT, build_confirm, build_deposit, build_refund
 from ocp.errors import UserError
 from ocp.fees import fee_for, key_spend_weight, leaf_spend_weight, sweep, tx_weight
-from ocp.game.keys import GameKeys
+from ocp.game.bond import GameCost, game_costs
+from ocp.game.keys import GameKeys, KeySet, names_of, value_params
 from ocp.game.layout import GameLayout, MoveKind, State, move_kind, silent_kind
 from ocp.graph import (
     ANCHOR_AMOUNT,
@@ -50,9 +54,11 @@ from ocp.graph import (
 from ocp.ids import FundingRef, Role, TxKind, TxName
 from ocp.leaves import KeysLeaf, LeafKind, LeafName
 from ocp.leaves.checked import CheckedLeaf
-from ocp.params import RESPONSE_MARGIN, Params
+from ocp.params import MAX_MONEY, RESPONSE_MARGIN, Funding, Params
+from ocp.rules import enforce, graph_rules
 from taptrees.hashes import sha256
 from taptrees.opcodes import OP_RETURN
+from taptrees.ots.winternitz import WinternitzPublicKey
 from taptrees.script import Script
 from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
@@ -66,6 +72,8 @@ WIN = LeafName(LeafKind.WIN)
 #: Gates and data outputs carry the smallest standard amount.
 DATA_AMOUNT = P2TR_DUST
 BURN_SCRIPT = Script([OP_RETURN, b"ocp:burn"]).raw
+#: The bond a measuring build locks (:func:`game_cost`): costs do not depend on it.
+PROBE_BOND = 100_000_000
 #: Blocks after the Kickoff before a game may open (nothing but the anchor hangs off it).
 OPEN_CSV = 1
 
@@ -157,19 +165,15 @@ class GameBuilder:
         outs = [TxOut(value, token.output.script_pubkey)] + [TxOut(DATA_AMOUNT, d.output.script_pubkey) for d in data]
         return outs, {0: token, **{1 + j: d for j, d in enumerate(data)}}
 
-    def _with_fee(self, name: TxName, inputs: list[TxIn], spent: list[TxOut], witness: int,
-                  first: int, rest: list[TxOut], what: str) -> list[TxOut]:  # fmt: skip
-        """Output 0 gets what ``spent`` leaves after ``rest`` and the fee (at fee_rate)."""
+    def _with_fee(self, inputs: list[TxIn], spent: list[TxOut], witness: int, rest: list[TxOut]) -> list[TxOut]:
+        """Output 0 gets what ``spent`` leaves after ``rest`` and the fee (at fee_rate).
+        A bond too small for the game leaves a token below dust here (even a negative
+        amount): the bond rule (:mod:`ocp.game.bond`, :func:`ocp.rules.bond_findings`)
+        then refuses the params, naming the minimum."""
         total = sum(o.value for o in spent)
         draft = Tx(2, tuple(inputs), (TxOut(total, b"\x51\x20" + bytes(32)), *rest))
         fee = fee_for(tx_weight(draft, witness), self.g.params.fee_rate)
-        value = total - sum(o.value for o in rest) - fee
-        if value < first:
-            raise UserError(
-                f"amounts.bond is too small: {name} ({what}) would keep {value} sat, below {first}; "
-                "the bond pays every move of a game"
-            )
-        return [TxOut(value, b""), *rest]
+        return [TxOut(total - sum(o.value for o in rest) - fee, b""), *rest]
 
     # --- open ---------------------------------------------------------------------------
     def open(self) -> None:
@@ -224,7 +228,7 @@ class GameBuilder:
         mover = g.mover(state)
         anchor = TxOut(ANCHOR_AMOUNT, pays(mover[1]))
         name = g.name(move_kind(state, move), state.index)
-        fixed = self._with_fee(name, inputs, spent, witness, P2TR_DUST, [*outs[1:], anchor], state.label)
+        fixed = self._with_fee(inputs, spent, witness, [*outs[1:], anchor])
         fixed[0] = TxOut(fixed[0].value, outs[0].script_pubkey)
         tx = Tx(2, tuple(inputs), tuple(fixed))
         gtx = GraphTx(name, mover[0], f"{state.label}: the {mover[0]} moves on", tx, tuple(spends), tuple(spent))
@@ -244,11 +248,11 @@ class GameBuilder:
                        tx, tuple(spends), tuple(spent))  # fmt: skip
         self.asm.add(g_tx)
 
-    def _win_outputs(self, name: TxName, inputs, spent, witness) -> list[TxOut]:
+    def _win_outputs(self, inputs, spent, witness) -> list[TxOut]:
         """Half the stake burned, the rest and the bond to the challenger."""
         g = self.g
         burn = TxOut(self.stake.txout.value // 2, BURN_SCRIPT)
-        fixed = self._with_fee(name, inputs, spent, witness, P2TR_DUST, [burn], "the challenger's win")
+        fixed = self._with_fee(inputs, spent, witness, [burn])
         return [TxOut(fixed[0].value, pays(g.params.challengers[g.k])), burn]
 
     def _catch(self, state: State, move) -> None:
@@ -261,7 +265,7 @@ class GameBuilder:
         inputs, spends, witness = _move_weight_and_inputs(ins)
         spent = [self.stake.txout, token.txout] + [data[j].txout for j in move.data]
         name = g.name(move_kind(state, move), state.index)
-        tx = Tx(2, tuple(inputs), tuple(self._win_outputs(name, inputs, spent, witness)))
+        tx = Tx(2, tuple(inputs), tuple(self._win_outputs(inputs, spent, witness)))
         self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: a challenger leaf holds: the stake is taken",
                              tx, tuple(spends), tuple(spent)))  # fmt: skip
 
@@ -277,7 +281,7 @@ class GameBuilder:
             spent = [self.stake.txout, token.txout]
             name = g.name(silent_kind(state), state.index)
             weight = leaf_spend_weight(self.stake.output, WIN) + t_weight
-            tx = Tx(2, tuple(inputs), tuple(self._win_outputs(name, inputs, spent, weight)))
+            tx = Tx(2, tuple(inputs), tuple(self._win_outputs(inputs, spent, weight)))
             self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: the operator was silent: the stake is taken",
                                  tx, (s_spend, t_spend), tuple(spent)))  # fmt: skip
             return
@@ -366,7 +370,17 @@ def build_payouts_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext
 
 def build_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = None) -> Graph:
     """Every transaction of a version-2 graph, unsigned, from params and every party's
-    one-time public keys (``layout``: the computation's, if the caller has it)."""
+    one-time public keys (``layout``: the computation's, if the caller has it); params
+    whose graph breaks a rule of :mod:`ocp.rules` (a bond below the minimum, among
+    others) are refused."""
+    graph = assemble_graph_v2(params, keys, layout)
+    enforce(graph_rules(params, graph.txs, graph.outputs, 0))
+    return graph
+
+
+def assemble_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = None) -> Graph:
+    """The transactions of :func:`build_graph_v2` before the rules are checked (what
+    :func:`minimum_bond` measures)."""
     _, funding = params.require_funding()
     if not params.challenger_bonds:
         raise UserError("funding.challengers is missing: each registered challenger's bond coin")
@@ -397,3 +411,53 @@ def build_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = N
     build_refund(ctx, asm, d)
     txs, outputs = dict(asm.txs), dict(asm.outputs)
     return Graph(params, graph_id(params, (), txs, keys), (), txs, outputs, (), game_keys=keys, layout=layout)
+
+
+def game_cost(params: Params, keys: GameKeys | None = None, layout: GameLayout | None = None) -> GameCost:
+    """The cost of one game of ``params``' graph (every game costs the same: one
+    layout, keys of one shape), built with placeholder coins and, without ``keys``,
+    placeholder one-time keys of the right widths (sizes do not depend on a key's
+    value), so params without funding or keys yet can be measured (``layout``: the
+    computation's, if the caller has it)."""
+    if layout is None or layout.comp is not params.computation:
+        layout = GameLayout(params.computation)
+    probe_coin = MAX_MONEY // 100
+    probe = replace(params, bond=PROBE_BOND)
+    if keys is None:
+        probe = replace(probe, operators=params.operators[:1], challengers=params.challengers[:1],
+                        operator_funding=params.operator_funding[:1], challenger_bonds=params.challenger_bonds[:1])  # fmt: skip
+        keys = placeholder_keys(layout, 1, 1)
+    coins = (Funding(OutPoint(sha256(b"ocp/placeholder coin %d" % i).hex(), 0), probe_coin) for i in range(1 << 16))
+    if probe.depositor_funding is None:
+        probe = replace(probe, depositor_funding=next(coins))
+    if not probe.operator_funding:
+        probe = replace(probe, operator_funding=tuple(next(coins) for _ in probe.operators))
+    probe = replace(probe, challenger_bonds=tuple(next(coins) for _ in probe.challengers))
+    graph = assemble_graph_v2(probe, keys, layout)
+    return game_costs(probe, graph.txs, graph.outputs)[0]
+
+
+def minimum_bond(params: Params, keys: GameKeys | None = None, layout: GameLayout | None = None) -> int:
+    """The smallest ``amounts.bond`` the rules accept for these params (:mod:`ocp.game.bond`)."""
+    return game_cost(params, keys, layout).minimum_bond
+
+
+def placeholder_keys(layout: GameLayout, operators: int, challengers: int) -> GameKeys:
+    """One-time public keys of the right widths whose chain ends nobody can sign for
+    (hashes of the value's name): for measuring a graph, never for signing one."""
+
+    def key_set(path: str, role: Role, claim: bool) -> KeySet:
+        out = {}
+        for name, bits in names_of(layout, role, claim).items():
+            wp = value_params(bits)
+            ends = tuple(sha256(f"ocp/placeholder/{path}/{name}/{i}".encode())[:20] for i in range(wp.total_digits))
+            out[name] = WinternitzPublicKey(wp, ends)
+        return KeySet(out)
+
+    return GameKeys(
+        tuple(key_set(f"claim/{o}", Role.OPERATOR, True) for o in range(operators)),
+        tuple(tuple(key_set(f"game/{o}/{k}", Role.OPERATOR, False) for k in range(challengers))
+              for o in range(operators)),
+        tuple(tuple(key_set(f"choice/{k}/{o}", Role.CHALLENGER, False) for o in range(operators))
+              for k in range(challengers)),
+    )  # fmt: skip

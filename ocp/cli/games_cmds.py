@@ -63,7 +63,7 @@ def build_games_graph(args: argparse.Namespace, params: Params, out: Path) -> Gr
         published = [load_game_keys(params, path) for path in args.ots_keys]
         game_keys = collect_game_keys(params, layout, keys, published)
         bar.phase("building transactions and leaves")
-        graph = build_graph_v2(params, game_keys)
+        graph = build_graph_v2(params, game_keys, layout)
         bar.phase(f"writing {out}")
         save_graph(graph, out)
     return graph

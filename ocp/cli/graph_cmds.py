@@ -14,6 +14,7 @@ from ocp.cli.output import emit, field, markup, print_plain, progress, table
 from ocp.committee import CommitteeForm
 from ocp.errors import UserError
 from ocp.fileio import check_output, same_file, write_atomic
+from ocp.game.bond import BOND_MARGIN, default_bond
 from ocp.graph import params_id
 from ocp.graphfile import graph_psbt, graph_to_json, load_graph, save_graph
 from ocp.ids import Role, TxKind, TxName, tx_by_label
@@ -36,6 +37,8 @@ from taptrees.hexstr import parse_hex
 from taptrees.keys import check_xonly
 
 JSON_HELP = "machine-readable output (JSON on stdout; errors as JSON on stderr)"
+#: Version 2 (``params init --program``): each game's move window.
+MOVE_WINDOW = 36
 FORCE_HELP = "replace an existing output file (never an input or a key file)"
 PROGRAM_HELP = (
     "a zkVM graph's program (ELF), when it is not where the params name it nor next to the "
@@ -72,6 +75,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="chain: a CHECKSIGVERIFY chain of every member's key (each presigns alone); "
                       "musig2: one BIP327 aggregate key (members sign together: ocp ceremony)")
     init.add_argument("--steps", type=int, default=8, help="steps of the sample program")
+    v2 = init.add_argument_group(
+        "graph version 2 (a Go program compiled to MIPS, disputed by games; docs/protocol-v2.md)")
+    v2.add_argument("--program", metavar="ELF", help="the guest's ELF: writes a version-2 params file")
+    v2.add_argument("--max-steps", type=int, default=1 << 24,
+                    help="micro-steps the search covers, a power of two (default 2**24)")
+    v2.add_argument("--nary", type=int, default=8, help="parts per search round, a power of two in 2..256 (default 8)")
+    v2.add_argument("--input-words", type=int, default=16, help="input words a claim may sign (default 16)")
+    v2.add_argument("--challengers", type=int,
+                    help="registered challengers when generating keys (default 1)")
+    v2.add_argument("--challenger-pubkey", action="append", default=[], metavar="HEX",
+                    help="a registered challenger's x-only public key (repeat for each)")
+    v2.add_argument("--bond", type=int, metavar="SAT",
+                    help="each challenger's bond (default: the minimum the rules accept at amounts.dispute_fee_rate, "
+                    f"plus {round((BOND_MARGIN - 1) * 100)}%%)")
     init.add_argument("--network", default=DEFAULT_NETWORK, choices=sorted(HRP), help="network of the graph")
     init.add_argument("--allow-network", action="store_true",
                       help="allow a network other than regtest (written into the params file)")
@@ -82,6 +99,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "addresses", help="the address, descriptor and minimum amount each role must fund"
     )
     addresses.add_argument("params", help="params file (.toml or .json)")
+    add_program_arg(addresses)
     addresses.add_argument("--json", action="store_true", help=JSON_HELP)
     addresses.set_defaults(func=cmd_params_addresses)
 
@@ -233,7 +251,7 @@ def cmd_params_init(args: argparse.Namespace) -> int:
             "as well to write a params file for it"
         )
     out = check_output(args.output, force=args.force)
-    given = bool(args.committee_pubkey or args.operator_pubkey or args.depositor_pubkey)
+    given = bool(args.committee_pubkey or args.operator_pubkey or args.depositor_pubkey or args.challenger_pubkey)
     keys: list[tuple[RoleKey, Path]] = []
     if given:
         if not (args.committee_pubkey and args.operator_pubkey and args.depositor_pubkey):
@@ -259,6 +277,11 @@ def cmd_params_init(args: argparse.Namespace) -> int:
             raise UserError(f"--keys-dir {keys_dir} is not a folder")
         roles = [(Role.COMMITTEE, f"signer-{i + 1}") for i in range(n)]
         roles += [(Role.OPERATOR, "operator"), (Role.DEPOSITOR, "depositor")]
+        if args.program:
+            m = 1 if args.challengers is None else args.challengers
+            if not 1 <= m <= 100:
+                raise UserError("--challengers must be between 1 and 100")
+            roles += [(Role.CHALLENGER, f"challenger-{k + 1}") for k in range(m)]
         for role, name in roles:
             path = keys_dir / f"{name}.key"
             if path.exists() or path.is_symlink():
@@ -269,8 +292,27 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         committee = tuple(k.pubkey for k, _ in keys if k.role is Role.COMMITTEE)
         operator = next(k.pubkey for k, _ in keys if k.role is Role.OPERATOR)
         depositor = next(k.pubkey for k, _ in keys if k.role is Role.DEPOSITOR)
+        challengers = tuple(k.pubkey for k, _ in keys if k.role is Role.CHALLENGER)
     if len(set(committee)) != len(committee):
         raise UserError("a committee public key is given twice")
+    if args.program:
+        if given:
+            if not args.challenger_pubkey:
+                raise UserError("with public keys and --program, give --challenger-pubkey (one per challenger)")
+            challengers = tuple(_pubkey(k, f"--challenger-pubkey #{i + 1}")
+                                for i, k in enumerate(args.challenger_pubkey))  # fmt: skip
+        params = _params_v2(args, committee, operator, depositor, challengers)
+        _write_params_and_keys(params, out, keys)
+        todo = ("fund the depositor, the operator and each challenger's bond coin (funding.challengers: "
+                "the bond, the first data outputs and the Open's fee)")
+        info = {"params": str(out), "keys": [str(p) for _, p in keys], "bond": params.bond, "next": todo}
+        where = f" and {len(keys)} key files in {args.keys_dir}/ (mode 0600)" if keys else ""
+        emit(args, info, lambda c: c.print(
+            f"wrote {markup(out)}{markup(where)} (graph version 2, bond {params.bond} sat).  Next: {todo}",
+            highlight=False))  # fmt: skip
+        return EXIT_OK
+    if args.challenger_pubkey or args.challengers is not None or args.bond is not None:
+        raise UserError("--challengers, --challenger-pubkey and --bond are for version-2 params: give --program")
     params = Params(
         network=args.network,
         committee=committee,
@@ -300,6 +342,46 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _params_v2(args: argparse.Namespace, committee: tuple[bytes, ...], operator: bytes, depositor: bytes,
+               challengers: tuple[bytes, ...]) -> Params:  # fmt: skip
+    """Version-2 params for ``--program``: the program's digest and search geometry,
+    the registered challengers, and a bond of at least the minimum the rules accept
+    (:mod:`ocp.game.bond`: the honest operator's worst game at the maximum fee rate)."""
+    from ocp.builder.games import minimum_bond
+    from ocp.game.computation import ZkvmComputation
+
+    if len(set(challengers)) != len(challengers):
+        raise UserError("a challenger public key is given twice")
+    comp = ZkvmComputation.of(args.program, max_steps=args.max_steps, nary=args.nary, input_words=args.input_words)
+    params = Params(
+        network=args.network,
+        committee=committee,
+        operators=(operator,),
+        depositor=depositor,
+        deposit_amount=100_000_000,
+        operator_stake=20_000_000,
+        challenge_fee=0,  # version 2 has no open Challenge to pay for: registered challengers bond instead
+        fee_rate=2.0,
+        dispute_fee_rate=20.0,
+        windows=Windows(challenge=144, response=None, disprove=None, refund=1008, move=MOVE_WINDOW),
+        computation=comp,
+        allow_network=args.network if args.network != DEFAULT_NETWORK else None,
+        committee_form=CommitteeForm(args.committee_form),
+        challengers=challengers,
+        bond=0,
+    )
+    params.windows.check_games()
+    minimum = minimum_bond(params)
+    if args.bond is None:
+        bond = default_bond(minimum)
+    elif args.bond < minimum:
+        raise UserError(f"--bond {args.bond} is below the minimum {minimum} sat the rules accept for this program "
+                        "(the honest operator's worst game at 20 sat/vB)")
+    else:
+        bond = args.bond
+    return replace(params, bond=bond)
+
+
 def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, Path]]) -> None:
     """Key files first (each refuses to replace a file), then params; on any failure
     everything this call wrote is removed again."""
@@ -313,7 +395,10 @@ def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, 
                 made_dirs += missing
             save_key(key, path)
             written.append(path)
-        save_params(params, out, toml_comment=FUNDING_COMMENT)
+        comment = FUNDING_COMMENT
+        if params.games:
+            comment += "# challengers = [\"txid:vout:amount\"]    (each challenger's bond coin, in order)\n"
+        save_params(params, out, toml_comment=comment)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -326,18 +411,19 @@ def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, 
 
 
 def cmd_params_addresses(args: argparse.Namespace) -> int:
-    from ocp.funding import role_funding
+    from ocp.funding import given_coins, role_funding
 
-    params = load_params(args.params)
+    params = load_params(args.params, args.program)
     with progress(args) as bar:
         bar.phase("computing minimum amounts (building the graph with placeholder coins)")
         roles = role_funding(params)
-    given = [params.depositor_funding, *(params.operator_funding or [None] * len(params.operators))]
+    given = given_coins(params)
     entries = []
     for r, coin in zip(roles, given, strict=True):
         entries.append({
             "role": r.role.value,
-            "operator": r.operator,
+            "operator": r.number if r.role is Role.OPERATOR else None,
+            "challenger": r.number if r.role is Role.CHALLENGER else None,
             "spent_by": str(r.spent_by),
             "address": r.address,
             "descriptor": r.descriptor,

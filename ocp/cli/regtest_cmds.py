@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from ocp.cli import EXIT_CHECK_FAILED, EXIT_OK
+from ocp.cli.graph_cmds import add_program_arg
 from ocp.cli.output import emit, field, markup, progress
 from ocp.errors import UserError
 from ocp.fileio import check_output, names_a_file, read_text
@@ -44,8 +44,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rsub = reg.add_subparsers(dest="regtest_command", metavar="ACTION")
     rsub.required = True
 
-    fund = rsub.add_parser("fund", help="fund the depositor and operator; write params with their [funding]")
+    fund = rsub.add_parser("fund", help="fund the depositor, the operator (and a zkVM graph's challengers' bond "
+                          "coins); write params with their [funding]")
     fund.add_argument("params", help="params file (.toml or .json)")
+    add_program_arg(fund)
     fund.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
     fund.add_argument("--extra", type=int, default=100_000,
                       help="satoshis paid to each role above its minimum (comes back as change)")
@@ -71,6 +73,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     coins = rsub.add_parser("coins", help="check the params' [funding] coins on the chain (exit 1 if wrong)")
     coins.add_argument("params", help="params file (.toml or .json)")
+    add_program_arg(coins)
     coins.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
     coins.add_argument("--json", action="store_true", help="machine-readable output")
     coins.set_defaults(func=cmd_coins)
@@ -105,7 +108,7 @@ def _require_regtest(params: Params, path: str) -> None:
 
 
 def cmd_fund(args: argparse.Namespace) -> int:
-    from ocp.funding import role_funding
+    from ocp.funding import role_funding, with_coins
     from regtest.faucet import Faucet
 
     if not 0 <= args.extra <= 10**12:
@@ -113,7 +116,7 @@ def cmd_fund(args: argparse.Namespace) -> int:
     out = None
     if args.output:
         out = check_output(args.output, force=args.force, inputs=(args.params,))
-    params = load_params(args.params)
+    params = load_params(args.params, args.program)
     _require_regtest(params, args.params)
     with progress(args, phases=2) as bar:
         bar.phase("computing minimum amounts")
@@ -124,12 +127,8 @@ def cmd_fund(args: argparse.Namespace) -> int:
             amounts = [r.minimum + args.extra for r in roles]
             outpoints = faucet.fund_many([(r.script_pubkey, a) for r, a in zip(roles, amounts, strict=True)])
             height = chain.height()
-    coins = {_coin_name(r.role, r.operator): Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
-    funded = replace(
-        params,
-        depositor_funding=coins["depositor"],
-        operator_funding=tuple(c for name, c in coins.items() if name != "depositor"),
-    )
+    coins = {_coin_name(r.role, r.number): Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
+    funded = with_coins(params, list(coins.values()))
     if out is not None:
         save_params(funded, out)
     info = {
@@ -206,16 +205,16 @@ def cmd_mine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _coin_name(role, operator: int | None) -> str:
-    return role.value if operator is None else f"{role.value} {operator}"
+def _coin_name(role, number: int | None) -> str:
+    return role.value if number is None else f"{role.value} {number}"
 
 
 def cmd_coins(args: argparse.Namespace) -> int:
-    from ocp.funding import funded_by, key_path_output
+    from ocp.funding import funded_by, given_coins, key_path_output
 
-    params = load_params(args.params)
+    params = load_params(args.params, args.program)
     _require_regtest(params, args.params)
-    given = [params.depositor_funding, *(params.operator_funding or [None] * len(params.operators))]
+    given = given_coins(params)
     coins = {_coin_name(role, number): (coin, key)
              for (role, number, key, _), coin in zip(funded_by(params), given, strict=True)}  # fmt: skip
     results = {}

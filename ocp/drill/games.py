@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from ocp.builder.games import build_graph_v2, t_max
+from ocp.builder.games import build_graph_v2, minimum_bond, t_max
 from ocp.committee import CommitteeForm
 from ocp.drill import defaults
 from ocp.drill.refusal import BAD_SIGNATURE, SPENT, TIMELOCK, Refusal, script_fails
 from ocp.drill.world import Actors, World, drill_key, sign_in_process
 from ocp.errors import UserError
+from ocp.game.bond import default_bond
 from ocp.game.computation import ZkvmComputation
 from ocp.game.keys import ChallengerSigner, GameKeys, OperatorSigner, PartyKeys
 from ocp.game.layout import GameLayout, Phase, State
@@ -61,9 +62,10 @@ from taptrees.tree import TaprootOutput
 GUEST = "selfcheck"
 DATA = b"ocp drill: a rollup's new state root is 7f3a...; the guest checks its digest\n"
 NARY = 8
-#: Each challenger's bond coin, and the bond it locks (pays every move of a game).
-BOND_COIN = 3_000_000
-BOND = 2_000_000
+#: Each challenger's bond coin holds the bond (``ocp.game.bond.default_bond``: the
+#: minimum the rules accept for the world's params, plus a margin) and this much more
+#: (the Open's fee, the game's first data outputs, change).
+BOND_COIN_EXTRA = 1_000_000
 #: A leaf whose body leaves false: the value it checks is right.
 LEAF_FAILS = script_fails("EVAL_FALSE", "the leaf's condition does not hold on the revealed values")
 
@@ -79,6 +81,8 @@ class Guest:
     #: signed graphs of this guest by params id: a world set up the same way again (same
     #: seed, same chain history, so the same coins) reuses its ceremony
     signed: dict[bytes, Graph] = field(default_factory=dict, repr=False)
+    #: the bond of a world's params, by the id of its params without coins or bond
+    bonds: dict[bytes, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle", nary: int = NARY) -> Guest:
@@ -153,19 +157,23 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
     faucet.mine_coins(2)
     spks = [actors.spk(Role.DEPOSITOR), actors.spk(Role.OPERATOR),
             *(TaprootOutput(c.pubkey).script_pubkey for c in challengers)]  # fmt: skip
-    amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"], *([BOND_COIN] * n_challengers)]
-    coins = faucet.fund_many(list(zip(spks, amounts, strict=True)))
     comp = guest.computation
+    layout = guest.layout
     windows = Windows(defaults.CHALLENGE_WINDOW, None, None, defaults.REFUND_TIMEOUT, move_window)
-    params = Params(
+    unfunded = Params(
         network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operator.pubkey,),
         depositor=actors.depositor.pubkey, deposit_amount=defaults.DEPOSIT, operator_stake=defaults.STAKE,
         challenge_fee=0, fee_rate=defaults.FEE_RATE, windows=windows, computation=comp,
-        depositor_funding=Funding(coins[0], amounts[0]), operator_funding=(Funding(coins[1], amounts[1]),),
-        challengers=tuple(c.pubkey for c in challengers),
-        challenger_bonds=tuple(Funding(c, BOND_COIN) for c in coins[2:]), bond=BOND, committee_form=committee_form,
+        challengers=tuple(c.pubkey for c in challengers), bond=0, committee_form=committee_form,
     )  # fmt: skip
-    layout = guest.layout
+    bond = drill_bond(guest, unfunded)
+    amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"],
+               *([bond + BOND_COIN_EXTRA] * n_challengers)]  # fmt: skip
+    coins = faucet.fund_many(list(zip(spks, amounts, strict=True)))
+    params = replace(
+        unfunded, depositor_funding=Funding(coins[0], amounts[0]), operator_funding=(Funding(coins[1], amounts[1]),),
+        challenger_bonds=tuple(Funding(c, a) for c, a in zip(coins[2:], amounts[2:], strict=True)), bond=bond,
+    )  # fmt: skip
     pid = params_id(params)
     op_keys = [OperatorSigner(PartyKeys(actors.operator.secret, pid), 0, layout)]
     ch_keys = [ChallengerSigner(PartyKeys(c.secret, pid), k, layout) for k, c in enumerate(challengers)]
@@ -185,6 +193,17 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
     world.extra_parties = {TaprootOutput(c.pubkey).script_pubkey: f"challenger {k + 1}"
                            for k, c in enumerate(challengers)}  # fmt: skip
     return world
+
+
+def drill_bond(guest: Guest, params: Params) -> int:
+    """The bond of a drill's params (coins not needed): the minimum the rules accept
+    (:func:`ocp.builder.games.minimum_bond`, the honest operator's worst game at
+    ``amounts.dispute_fee_rate``) plus a margin, measured once per guest and params."""
+    probe = replace(params, challengers=params.challengers[:1], bond=0)  # every game costs the same
+    key = params_id(probe)
+    if key not in guest.bonds:
+        guest.bonds[key] = default_bond(minimum_bond(probe, layout=guest.layout))
+    return guest.bonds[key]
 
 
 # ----------------------------------------------------------------------------- steps

@@ -7,6 +7,7 @@ module                         what
 :mod:`ocp.game.claimleaf`      the Kickoff's claim leaf; TranslateBeyondN
 :mod:`ocp.game.layout`         a game's states, moves and data outputs
 :mod:`ocp.game.keys`           every party's one-time keys
+:mod:`ocp.game.bond`           what a game costs; the bond and the rewards
 =============================  ==============================================
 
 The transactions are built by :mod:`ocp.builder.games`.

@@ -47,13 +47,14 @@ class CheckedLeaf(GraphLeaf):
         return [*values, *signatures_stack(self.by, sig_of)]
 
     @cached_property
-    def _witness_items(self) -> list[int]:
+    def _witness_sizes(self) -> list[int]:
         layout = self.check.layout
-        return [layout.items_of(v) for v in layout.values]
+        return [size for v in layout.values for size in layout.max_item_sizes(v)]
 
     def max_stack_sizes(self) -> list[int]:
-        items = sum(self._witness_items)
-        return [20] * items + [MAX_SIG_SIZE] * len(self.by)
+        """Each item's largest size: a digit signature 20 bytes, a digit or limb one
+        byte (:meth:`taptrees.ots.values.ValueLayout.max_item_sizes`), then the signers'."""
+        return [*self._witness_sizes, *[MAX_SIG_SIZE] * len(self.by)]
 
     def revealed(self, stack: Sequence[bytes]):  # noqa: ANN201 - values by name, not items
         raise NotImplementedError("read a check leaf's values with values_of()")

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from taptrees.errors import InputError
 from taptrees.opcodes import OP_0, OP_DUP, OP_TOALTSTACK, OP_VERIFY, OP_WITHIN
 from taptrees.ots import winternitz_script
+from taptrees.ots.derive import CHAIN_VALUE_SIZE
 from taptrees.ots.winternitz import (
     WinternitzParams,
     WinternitzPublicKey,
@@ -315,6 +316,21 @@ class ValueLayout:
         if self.strategy != "small_script":
             return v.params.total_digits
         return 2 * v.params.total_digits - len(self._known_items(v))
+
+    def max_item_sizes(self, v: Value) -> list[int]:
+        """The largest size in bytes of each of ``v``'s witness items as :meth:`witness`
+        lays them out (what a fee is paid for): a digit's signature is a chain value,
+        a digit item (``small_script``) and a limb the script number of their largest
+        value, a bare number that of ``2**bits - 1``."""
+        if not v.signed:
+            if v.number:
+                return [len(encode_num((1 << v.bits) - 1))]
+            return [len(encode_num((1 << DIGIT_BITS) - 1))] * v.limbs
+        if self.strategy != "small_script":
+            return [CHAIN_VALUE_SIZE] * v.params.total_digits
+        digit = len(encode_num(v.params.max_digit))
+        drop = self._known_items(v)
+        return [CHAIN_VALUE_SIZE if k % 2 == 0 else digit for k in range(2 * v.params.total_digits) if k not in drop]
 
     @property
     def witness_items(self) -> int:
