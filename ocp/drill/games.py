@@ -134,11 +134,17 @@ class GameWorld(World):
 
 
 def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed: bytes = defaults.SEED,
-                     n_committee: int = defaults.COMMITTEE, move_window: int = MIN_MOVE_WINDOW) -> GameWorld:  # fmt: skip
-    """A chain with every role funded and the version-2 graph of ``guest`` fully signed."""
+                     n_committee: int = defaults.COMMITTEE, move_window: int = MIN_MOVE_WINDOW,
+                     graphs: dict | None = None, faucet_feerate: int | None = None) -> GameWorld:  # fmt: skip
+    """A chain with every role funded and the version-2 graph of ``guest`` fully signed.
+    ``graphs`` (params id -> signed graph), when given, keeps the graphs built: a
+    fresh chain funds the same coins (deterministic drill keys and blocks), so a
+    second world with the same params reuses the first one's graph.  ``faucet_feerate``
+    (sat/vB) pays the funding transactions more than the faucet's default (a chain
+    with a raised relay fee)."""
     actors = Actors.make(seed, n_committee, 1)
     challengers = [drill_key(seed, "challenger", Role.CHALLENGER, k) for k in range(n_challengers)]
-    faucet = Faucet(chain, actors.faucet.secret)
+    faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
     spks = [actors.spk(Role.DEPOSITOR), actors.spk(Role.OPERATOR),
             *(TaprootOutput(c.pubkey).script_pubkey for c in challengers)]  # fmt: skip
@@ -160,7 +166,11 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
     ch_keys = [ChallengerSigner(PartyKeys(c.secret, pid), k, layout) for k, c in enumerate(challengers)]
     claim, games = op_keys[0].public(n_challengers)
     keys = GameKeys((claim,), (games,), tuple(c.public(1) for c in ch_keys))
-    graph = sign_in_process(actors, build_graph_v2(params, keys))
+    graph = None if graphs is None else graphs.get(pid)
+    if graph is None:
+        graph = sign_in_process(actors, build_graph_v2(params, keys))
+        if graphs is not None:
+            graphs[pid] = graph
     problems = missing_signatures(graph) + invalid_signatures(graph)
     if problems:
         raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")

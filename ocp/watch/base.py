@@ -222,8 +222,9 @@ class BaseService:
         gone = [e for e in events if isinstance(e, BlockDisconnected)]
         if gone:
             low, high = min(e.height for e in gone), max(e.height for e in gone)
+            tip = max([low - 1] + [e.height for e in events if isinstance(e, BlockConnected)])
             self.report("reorg", f"reorganisation: blocks {low}-{high} left the active chain",
-                        height=low - 1, disconnected=[e.hash for e in gone])  # fmt: skip
+                        height=low - 1, tip=tip, disconnected=[e.hash for e in gone])  # fmt: skip
         for e in events:
             if isinstance(e, BlockConnected):
                 for c in e.confirmations:
@@ -313,17 +314,20 @@ class BaseService:
 
     def _bump_lingering(self, tip: int) -> None:
         """Bump every own move that has been in the mempool for ``bump_after``
-        blocks since it was accepted or last bumped (oldest first)."""
+        blocks since it was accepted, last bumped, or put back by a reorganisation
+        (oldest first)."""
         latest: dict[str, dict] = {}
         for entry in self.journal.of_kind("result"):
             if entry.get("accepted"):
                 latest[entry["tx"]] = entry
+        reorg = self.journal.last("reorg")
+        back = reorg.get("tip", reorg["height"]) if reorg else 0  # moves a reorganisation put back wait again
         for label, entry in latest.items():
             name = self._name(label)
             if self._confirmed(name) or self.chain.confirmations(entry["txid"]) != 0:
                 continue
             last = self.journal.last("bump", tx=label, accepted=True)
-            since = max(entry["height"], last["height"] if last else entry["height"])
+            since = max(entry["height"], last["height"] if last else entry["height"], back)
             if tip - since < self.options.bump_after or not self._parents_confirmed(name):
                 continue
             feerate = min(2 * last["feerate"], self.options.max_feerate) if last else self.options.feerate
