@@ -84,6 +84,11 @@ def _exclusive_pairs(graph: Graph) -> list[tuple[TxName, TxName]]:
 
 
 def static_findings(graph: Graph) -> list[Finding]:
+    """Every check that needs only the graph (a version-2 graph's exclusive outcomes
+    and windows: :mod:`ocp.gameaudit`)."""
+    from ocp.gameaudit import game_exclusive_pairs, game_window_findings
+
+    games = graph.game_keys is not None
     out: list[Finding] = []
     for ref, g in graph.outputs.items():
         label = f"{g.label} ({ref})"
@@ -97,11 +102,15 @@ def static_findings(graph: Graph) -> list[Finding]:
                            else f"leaves {success} contain OP_SUCCESSx (anyone can spend)"))  # fmt: skip
     out += graph_rules(graph.params, graph.txs, graph.outputs, graph.n_chunks)
     out += _payment_findings(graph)
-    for a, b in _exclusive_pairs(graph):
+    for a, b in game_exclusive_pairs(graph) if games else _exclusive_pairs(graph):
+        absent = [str(n) for n in (a, b) if n not in graph.txs]
+        if absent:
+            out.append(Finding(False, "exclusive", f"{a} / {b}", f"the graph has no {absent[0]}"))
+            continue
         shared = {i.prevout for i in graph.tx(a).tx.inputs} & {i.prevout for i in graph.tx(b).tx.inputs}
         out.append(Finding(bool(shared), "exclusive", f"{a} / {b}",
                            f"both spend {min(map(str, shared))}" if shared else "no common input: both can happen"))  # fmt: skip
-    out += _window_findings(graph)
+    out += game_window_findings(graph) if games else _window_findings(graph)
     missing = missing_signatures(graph)
     invalid = invalid_signatures(graph)
     out.append(Finding(not invalid, "signatures", "graph",
@@ -113,8 +122,9 @@ def static_findings(graph: Graph) -> list[Finding]:
 
 def _payment_findings(graph: Graph) -> list[Finding]:
     """Every output of a pre-signed transaction is a protocol output, a burn or a
-    payment to one of the roles' own keys."""
-    own = {TaprootOutput(k).script_pubkey for k in (*graph.params.operators, graph.params.depositor)}
+    payment to one of the roles' own keys (a registered challenger's included)."""
+    p = graph.params
+    own = {TaprootOutput(k).script_pubkey for k in (*p.operators, p.depositor, *p.challengers)}
     out = []
     for name, gtx in graph.txs.items():
         for vout, o in enumerate(gtx.tx.outputs):

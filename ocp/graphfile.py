@@ -11,6 +11,9 @@ amount, fee, txid, script or graph id cannot slip through a ceremony.  What
 loading cannot catch -- one-time keys swapped for someone else's -- the graph
 id shows (it commits to them) and the operator's own check refuses
 (:func:`ocp.otsfile.check_own_ots`).
+
+A version-2 graph (a zkVM program disputed by games) has its own, smaller file:
+:mod:`ocp.gamefile` (format ``ocp-graph-v2/1``); the functions here dispatch to it.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def graph_psbt(graph: Graph, name: TxName) -> str:
     g = graph.tx(name)
     leaves = []
     for spend in g.spends:
-        if spend.leaf is None:
+        if spend.leaf is None or spend.any_leaf:  # a game's data output: its leaf is picked at play time
             leaves.append(None)
             continue
         out, _ = graph.spend_leaf(spend)
@@ -60,6 +63,8 @@ def graph_psbt(graph: Graph, name: TxName) -> str:
             psbt = replace(psbt, inputs=tuple(inputs))
     for index, sigs in sorted(graph.signatures.get(name, {}).items()):
         spend = g.spends[index]
+        if spend.any_leaf:
+            continue
         if spend.leaf is None:  # a role's own coin, spent by key path (BIP86)
             for pubkey, sig in sigs.items():
                 try:
@@ -78,6 +83,12 @@ def graph_psbt(graph: Graph, name: TxName) -> str:
 
 
 def graph_to_json(graph: Graph, with_asm: bool = True) -> dict:
+    """The graph file's content (a version-2 graph's: :func:`ocp.gamefile.games_graph_to_json`,
+    which never lists leaf scripts)."""
+    if graph.game_keys is not None:
+        from ocp.gamefile import games_graph_to_json
+
+        return games_graph_to_json(graph)
     txs = []
     for name, g in graph.txs.items():
         inputs = []
@@ -146,11 +157,21 @@ def save_graph(graph: Graph, path: str | Path) -> None:
     write_json(path, graph_to_json(graph))
 
 
-def graph_from_json(obj: object, source: str = "graph") -> Graph:
+def graph_from_json(obj: object, source: str = "graph", program: str | Path | None = None,
+                    beside: str | Path | None = None) -> Graph:  # fmt: skip
+    """Rebuild the graph a file describes and refuse any difference.  For a version-2
+    graph, ``program`` is where its ELF is when not at the params' path (nor in the
+    folder ``beside``)."""
+    from ocp.gamefile import GAMES_FORMAT, games_graph_from_json
+
     if not isinstance(obj, dict):
         raise UserError(f"{source}: not a graph file (a JSON object is expected)")
+    if obj.get("format") == GAMES_FORMAT:
+        return games_graph_from_json(obj, source, program, beside)
+    if program is not None:
+        raise UserError(f"{source}: --program is for a version-2 (zkVM) graph; this is a version-1 graph")
     if obj.get("format") != GRAPH_FORMAT:
-        raise UserError(f"{source}: format {obj.get('format')!r} is not {GRAPH_FORMAT!r}")
+        raise UserError(f"{source}: format {obj.get('format')!r} is not {GRAPH_FORMAT!r} or {GAMES_FORMAT!r}")
     if not isinstance(obj.get("params"), dict):
         raise UserError(f"{source}: 'params' is missing")
     params = parse_params(obj["params"])
@@ -247,6 +268,8 @@ def _is_hex(text: object, n_bytes: int) -> bool:
     return True
 
 
-def load_graph(path: str | Path) -> Graph:
-    return graph_from_json(read_json(path, "graph file"), str(path))
+def load_graph(path: str | Path, program: str | Path | None = None) -> Graph:
+    """A graph file, rebuilt and checked (a version-2 graph's program: ``program``, else
+    the params' path, else next to the graph file)."""
+    return graph_from_json(read_json(path, "graph file"), str(path), program, Path(path).parent)
 

@@ -393,7 +393,29 @@ def _sats(section: dict, name: str, field: str, minimum: int = 1) -> int:
     return value
 
 
-def parse_params(obj: dict) -> Params:
+def program_file(name: object, given: str | Path | None = None, beside: str | Path | None = None) -> Path | None:
+    """Where the ELF a zkVM computation names (``computation.program``) is on this
+    machine: ``given`` (``--program``), else the name as written (an absolute path,
+    or relative to the current folder), else the same name in the folder ``beside``
+    (the params or graph file's).  None when ``name`` is not a string; refuses a
+    ``given`` file that does not exist.  Only where the file is read from changes:
+    the params keep the name they were written with (the params id commits to it)."""
+    if given is not None:
+        if not Path(given).is_file():
+            raise UserError(f"--program {given}: no such file")
+        return Path(given)
+    if not isinstance(name, str) or not name:
+        return None
+    path = Path(name)
+    if not path.is_absolute() and not path.is_file() and beside is not None and (Path(beside) / path).is_file():
+        return Path(beside) / path
+    return path
+
+
+def parse_params(obj: dict, program: str | Path | None = None, beside: str | Path | None = None) -> Params:
+    """Params from a parsed file.  A zkVM computation's ELF is read from ``program``
+    when given, else as :func:`program_file` finds it (next to ``beside``, the file's
+    folder, when not relative to the current one)."""
     fmt = obj.get("format", PARAMS_FORMAT)
     if fmt != PARAMS_FORMAT:
         raise UserError(f"params: format {fmt!r} is not {PARAMS_FORMAT!r}")
@@ -450,10 +472,13 @@ def parse_params(obj: dict) -> Params:
         raise UserError("funding.challengers must list each challenger's bond coin 'txid:vout:amount'")
     challenger_bonds = tuple(Funding.parse(c, f"funding.challengers[{i}]") for i, c in enumerate(bonds))
     if games:
-        from ocp.game.computation import ZkvmComputation
-
-        computation = ZkvmComputation.from_json(computation_obj)
+        computation = _zkvm_computation(computation_obj, program, beside)
     else:
+        if program is not None:
+            raise UserError(
+                "--program is for a zkVM computation: these params' [computation] is not kind = \"zkvm\" "
+                "(a version-1 graph of the u32 program)"
+            )
         computation = U32Program.from_json(computation_obj)
     params = Params(
         network=network,
@@ -462,7 +487,9 @@ def parse_params(obj: dict) -> Params:
         depositor=_key(keys.get("depositor"), "keys.depositor"),
         deposit_amount=_sats(amounts, "deposit", "amounts.deposit", 10_000),
         operator_stake=_sats(amounts, "operator_stake", "amounts.operator_stake", 10_000),
-        challenge_fee=_sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
+        # version 2 has no open Challenge to pay for (registered challengers bond instead)
+        challenge_fee=(_sats(amounts, "challenge_fee", "amounts.challenge_fee", 0) if "challenge_fee" in amounts
+                       else 0) if games else _sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
         fee_rate=fee_rate,
         dispute_fee_rate=dispute_rate,
         windows=windows,
@@ -481,8 +508,25 @@ def parse_params(obj: dict) -> Params:
     return params
 
 
-def load_params(path: str | Path) -> Params:
-    return parse_params(read_structured(path, "params file"))
+def _zkvm_computation(obj: dict, program: str | Path | None, beside: str | Path | None) -> Computation:
+    from ocp.game.computation import ZkvmComputation
+
+    name = obj.get("program")
+    found = program_file(name, program, beside)
+    if found is not None and not found.is_file():
+        where = f" or in {beside}" if beside is not None and str(beside) not in ("", ".") else ""
+        raise UserError(f"computation.program {name}: no such file here{where} (the graph is built from "
+                        "the program); give its path with --program")
+    if found is None or str(found) == name:
+        return ZkvmComputation.from_json(obj)
+    read = ZkvmComputation.from_json({**obj, "program": str(found)})
+    return ZkvmComputation(name, read.digest, read.search, read.input_words, read.image)  # type: ignore[arg-type]
+
+
+def load_params(path: str | Path, program: str | Path | None = None) -> Params:
+    """Params from a TOML or JSON file (a zkVM program's ELF: ``program``, else its
+    path as written, else next to the params file)."""
+    return parse_params(read_structured(path, "params file"), program, Path(path).parent)
 
 
 def params_to_toml(params: Params) -> str:

@@ -163,6 +163,13 @@ def invalid_signatures(graph: Graph) -> list[SignatureGap]:
     return gaps
 
 
+def ceremony_duty(duty: Duty) -> bool:
+    """Whether the ceremony owes this signature: every pre-signed input, and the
+    key-path funding spends of the ceremony's roles (Deposit, Prepare).  A challenger's
+    bond coin (a version-2 Open) is signed by the challenger when it opens its game."""
+    return duty.spend.presigned or (duty.spend.leaf is None and duty.signer[0] in CEREMONY_ROLES)
+
+
 def own_duties(graph: Graph, key: RoleKey) -> list[Duty]:
     """What ``key`` signs in the ceremony: every pre-signed input that needs it, and
     its own funding spend (key path)."""
@@ -196,6 +203,11 @@ def presign(
     role = key.role
     if key.pubkey not in graph.params.keys_of(role):
         raise UserError(f"{key} is not the graph's {role} key")
+    if role is Role.CHALLENGER:
+        raise UserError(
+            "a challenger signs nothing in the ceremony: it signs its bond coin when it opens its game "
+            "(a signature made now would let anyone open the game with its bond)"
+        )
     if role is Role.COMMITTEE and graph.params.committee_form is CommitteeForm.MUSIG2:
         raise UserError(
             "this committee signs as one MuSig2 key: its members sign together in nonce "
@@ -230,8 +242,8 @@ def outstanding_signatures(graph: Graph) -> list[SignatureGap]:
     key.  Empty means complete."""
     gaps = []
     for duty in duties(graph, presigned_only=False):
-        if not (duty.spend.presigned or duty.spend.leaf is None):
-            continue  # signed when broadcast (Refund)
+        if not ceremony_duty(duty):
+            continue  # signed when broadcast (Refund, a game's moves, a challenger's Open)
         role, pk = duty.signer
         sig = graph.signature(duty.tx, duty.index, pk)
         if sig is None:

@@ -129,6 +129,7 @@ class ChainMethods:
         self.chain = chain
         self.lock = threading.Lock()
         self._on_stop = on_stop
+        self.stop_requested = False
         self.table: dict[str, Callable[..., object]] = {
             "getblockchaininfo": self.getblockchaininfo,
             "getnetworkinfo": self.getnetworkinfo,
@@ -311,8 +312,14 @@ class ChainMethods:
             raise RpcFailure(RPC_VERIFY_ERROR, f"TestBlockValidity failed: {exc.reason}") from None
 
     def stop(self) -> str:
-        self._on_stop()
+        self.stop_requested = True  # acted on once the reply is sent (after_reply)
         return "ocp regtest serve stopping"
+
+    def after_reply(self) -> None:
+        """Called by the server once a reply is written: a requested stop happens now,
+        so the caller of ``stop`` gets its answer before the server goes away."""
+        if self.stop_requested:
+            self._on_stop()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -338,9 +345,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if isinstance(request, list):
             self._send_json(200, [self._answer(item)[1] for item in request])
+            self.wfile.flush()
+            self.server.methods.after_reply()
             return
         status, reply = self._answer(request)
         self._send_json(status, reply)
+        self.wfile.flush()
+        self.server.methods.after_reply()
 
     def _authorized(self) -> bool:
         given = self.headers.get("Authorization", "")

@@ -290,6 +290,15 @@ def test_product_check_with_carries_through_kernel(xs: list[int], flip: int) -> 
     hi, lo = Word("hi"), Word("lo")
     steps = {True: Step((a, b, lo, hi, *c), (MulEq(a, b, Join(lo, hi), tuple(c)),)),
              False: Step((a, b, lo, *c[:8]), (MulEq(a, b, lo, tuple(c[:8])),))}
+    addend = Word("r")
+    plus = Step((a, b, lo, hi, addend, *c), (MulEq(a, b, Join(lo, hi), tuple(c), addend),))
+    total = x * y + (flip << 26)
+    good = product_carries(x, y, total, True, flip << 26)
+    values = {"a": x, "b": y, "lo": total & 0xFFFFFFFF, "hi": total >> 32, "r": flip << 26,
+              **{f"c{k}": v for k, v in enumerate(good)}}
+    assert plus.evaluate(values) == (1,)
+    check_case(plus, plus.script(), values, flip)
+    assert plus.evaluate({**values, "r": (flip << 26) ^ 1}) == (0,)
     for full, step in steps.items():
         right = x * y if full else (x * y) & 0xFFFFFFFF
         wrong = right ^ (1 << (flip % (64 if full else 32)))

@@ -439,11 +439,13 @@ def test_errors_are_json_on_stderr_under_json(tmp_path, monkeypatch, capsys, arg
 
 
 def test_drill_json_has_one_shape_for_one_drill_and_for_all(tmp_path, monkeypatch, capsys):
-    """(``all`` also runs the ceremony drills, with signer processes; they are left
-    out here to keep this test short: test_ceremony_service.py runs each.)"""
+    """(``all`` also runs the ceremony drills, with signer processes, and two graph-v2
+    drills; they are left out here to keep this test short: test_ceremony_service.py
+    and test_game_drills.py run each.)"""
     from ocp.cli import drill_cmds
 
     monkeypatch.setattr(drill_cmds, "CEREMONY_DRILLS", ())
+    monkeypatch.setattr(drill_cmds, "GAME_DRILLS_IN_ALL", ())
     monkeypatch.chdir(tmp_path)
     one = run_json(capsys, "drill", "run", "happy", "--steps", "2", "--committee", "1")
     every = run_json(capsys, "drill", "run", "all", "--steps", "2", "--committee", "1")

@@ -16,6 +16,12 @@ History of the reference:
   ``OP_CHECKSIG`` (miniscript's ``and_v(v:older(n),and_v(v:pk(..),pk(..)))``),
   StakeBack1/2 exist, the windows obey the new minimum gaps, and the graph id
   commits to the one-time keys and every txid.
+* issue 15 (the step-script leaves' arithmetic) changed it on purpose: a bitwise
+  operation with a constant whose set bits in a limb are contiguous is lowered
+  with the split tables instead of the bitwise table, and constant bits fold, so
+  the Disprove leaves of steps with constant masks are smaller (same semantics:
+  tests/test_arith.py runs every mask through the kernel against its twin); the
+  Assert_1 taptree, every Disprove transaction and the graph id move with them.
 """
 
 from __future__ import annotations

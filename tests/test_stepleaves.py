@@ -332,3 +332,18 @@ def test_addresses_sections_leaf() -> None:
     assert not run(leaf, halt)  # the bad-pc halt itself
     assert run(leaf, {**halt, "word": 0x0000000D})  # a break claimed at a bad pc
     assert run(leaf, {**halt, "next_pc": 0xBAFD4})  # a nop claimed at a bad pc
+
+
+@pytest.mark.parametrize("count", [2, 8, 16, 32, 256])
+def test_choice_range_check_at_every_width(count):
+    """A choice among ``count`` parts: the last one accepted, ``count`` itself refused
+    where it fits the width (n = 16 and 256 fill their 4 or 8 bits: every value is a
+    part), through the kernel."""
+    from ocp.stepleaves.search import choice_bits
+
+    leaf = Choice(0, count)
+    assert run(leaf, {"choice0": count - 1})
+    if count < 1 << choice_bits(count):
+        assert not run(leaf, {"choice0": count})
+    chunk = Reveal(1, (1,), count)
+    assert run(chunk, {"choice0": count - 1, "hash1_1": 5})

@@ -364,13 +364,19 @@ def build_payouts_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext
         asm.add(GraphTx(op.name(kind), Role.OPERATOR, purpose, tx, tuple(how), tuple(spent)))
 
 
-def build_graph_v2(params: Params, keys: GameKeys) -> Graph:
+def build_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None = None) -> Graph:
     """Every transaction of a version-2 graph, unsigned, from params and every party's
-    one-time public keys."""
+    one-time public keys (``layout``: the computation's, if the caller has it)."""
     _, funding = params.require_funding()
     if not params.challenger_bonds:
         raise UserError("funding.challengers is missing: each registered challenger's bond coin")
-    layout = GameLayout(params.computation)
+    if len(params.operators) > 1:
+        # each challenger registers one bond coin, and every Open of its games would
+        # spend it: it could dispute one operator only
+        raise UserError("version 2 takes one operator per deposit for now: a challenger's one bond coin "
+                        "opens one game")  # fmt: skip
+    if layout is None or layout.comp is not params.computation:
+        layout = GameLayout(params.computation)
     keys.check(layout, len(params.operators), len(params.challengers))
     if t_max(params, layout) > 0xFFFF:
         raise UserError(f"windows.move_window: T_max = {t_max(params, layout)} blocks exceeds a BIP68 lock")

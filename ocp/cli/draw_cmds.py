@@ -33,9 +33,10 @@ def add_draw_command(gsub: argparse._SubParsersAction) -> None:
         description="Draw the graph with Graphviz: a box per transaction (who broadcasts it, "
         "its purpose, its payments, anchors and burns), a node per protocol output, and an "
         "edge per spend labelled with the leaf, its timelock and who signs, coloured by the "
-        "input's signature status.  Numbered families (Assert_j, Slash_j, Disprove_i) are one "
-        "box each unless --full.  Several operators are drawn as clusters over the shared "
-        "Deposit/Confirm/V.  --report overlays a drill's timeline.",
+        "input's signature status.  Numbered families (Assert_j, Slash_j, Disprove_i; a zkVM "
+        "graph's Reveal_r, Choose_r, OperatorSilent_s... per game) are one box each unless "
+        "--full.  Several operators are drawn as clusters over the shared Deposit/Confirm/V.  "
+        "--report overlays a drill's timeline.",
     )
     draw.add_argument("graph", help="graph.json")
     draw.add_argument("-o", "--output",
@@ -51,6 +52,9 @@ def add_draw_command(gsub: argparse._SubParsersAction) -> None:
                       help="overlay a drill report (drill-reports/NAME.json): accepted moves "
                       "numbered in timeline order and highlighted, refused moves marked; the "
                       "graph must be the drill's own (drill-reports/NAME.graph.json)")  # fmt: skip
+    draw.add_argument("--program", metavar="ELF",
+                      help="a zkVM graph's program (ELF), when it is not where the params name it nor "
+                      "next to the graph file")  # fmt: skip
     draw.add_argument("--force", action="store_true", help=FORCE_HELP)
     draw.add_argument("--json", action="store_true", help=JSON_HELP)
     draw.set_defaults(func=cmd_draw)
@@ -82,7 +86,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
         dot_program()  # refuse before the work when Graphviz is missing
     with progress(args, phases=3) as bar:
         bar.phase("rebuilding the graph from its params")
-        graph = load_graph(args.graph)
+        graph = load_graph(args.graph, args.program)
         bar.phase("checking every signature")
         statuses = input_statuses(graph, outstanding_signatures(graph))
         overlay = read_overlay(graph, args.report) if args.report else None

@@ -23,6 +23,7 @@ from ocp.cli.output import plain_value, print_plain, progress, stdout_console
 from ocp.committee import CommitteeForm
 from ocp.drill.ceremony import VARIANTS as CEREMONY_DRILLS
 from ocp.drill.ceremony import run_ceremony_drill
+from ocp.drill.games import GAME_SCENARIOS, Guest, run_game_drill
 from ocp.drill.report import REPORT_FORMAT, report_json
 from ocp.drill.scenarios import SCENARIOS, run_scenario
 from ocp.errors import UserError
@@ -30,9 +31,12 @@ from ocp.fileio import check_output, write_atomic
 from ocp.graph import GRAPH_FORMAT
 from ocp.graphfile import save_graph
 from ocp.program import U32Program
+from ocp.zkvm.dispute import FAULT_KINDS
 from regtest.chain import ChainError
 
 RUN_FORMAT = "ocp-drill-run/1"
+#: The version-2 drills ``all`` runs: the mission, shown by the README's main command.
+GAME_DRILLS_IN_ALL = ("zkvm-answered", "zkvm-fraud")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -40,9 +44,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dsub = drill.add_subparsers(dest="drill_command", metavar="ACTION")
     dsub.required = True
     run = dsub.add_parser("run", help="run one drill or all of them (exit 1 if one goes wrong)")
-    run.add_argument("scenario", choices=[*SCENARIOS, *CEREMONY_DRILLS, "all"],
+    run.add_argument("scenario", choices=[*SCENARIOS, *CEREMONY_DRILLS, *GAME_SCENARIOS, "all"],
                      help="which drill (ceremony*: a coordinator and signer processes sign the graph, "
-                     "then happy and fraud run on it)")
+                     "then happy and fraud run on it; zkvm-*: graph v2, a Go guest's claim disputed by "
+                     "games; all: every v1 and ceremony drill, zkvm-answered and zkvm-fraud)")
+    run.add_argument("--fault", choices=FAULT_KINDS, default=None,
+                     help="zkvm-fraud: the lie the operator tells (default write: a wrong result)")
+    run.add_argument("--guest-dir", default=None, metavar="DIR",
+                     help="zkvm-*: where the Go guest is built and kept (default ~/.cache/ocp/guests)")
     run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel",
                      help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
                      "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url")
@@ -127,8 +136,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError("--steps must be between 1 and 4096")
     if not 1 <= args.committee <= 100:
         raise UserError("--committee must be between 1 and 100")
+    if args.fault is not None and args.scenario not in ("zkvm-fraud", "all"):
+        raise UserError("--fault is for zkvm-fraud")
     check_backend(args)
-    names = [*SCENARIOS, *CEREMONY_DRILLS] if args.scenario == "all" else [args.scenario]
+    names = [*SCENARIOS, *CEREMONY_DRILLS, *GAME_DRILLS_IN_ALL] if args.scenario == "all" else [args.scenario]
+    guest: Guest | None = None
     report_dir = Path(args.report_dir)
     if report_dir.exists() and not report_dir.is_dir():
         raise UserError(f"--report-dir {report_dir} is not a folder")
@@ -146,10 +158,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     reports = []
     with progress(args, phases=len(names)) as bar:
         for name in names:
-            bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee}, {args.committee_form})")
             form = CommitteeForm(args.committee_form)
+            if name in GAME_SCENARIOS:
+                bar.phase(f"drill {name} (Go guest, committee of {args.committee})")
+            else:
+                bar.phase(f"drill {name} ({args.steps} steps, committee of {args.committee}, {args.committee_form})")
             try:
-                if name in CEREMONY_DRILLS:
+                if name in GAME_SCENARIOS:
+                    if guest is None:
+                        guest = Guest.selfcheck(Path(os.path.expanduser(args.guest_dir or "~/.cache/ocp/guests")))
+                    with open_chain(args) as chain:
+                        world = run_game_drill(name, chain, guest, args.fault if name == "zkvm-fraud" else None,
+                                               n_committee=args.committee, committee_form=form)  # fmt: skip
+                        report = report_json(name, args.backend, world)
+                        graph = world.graph
+                elif name in CEREMONY_DRILLS:
                     report, graph = run_ceremony_drill(
                         name, lambda: open_chain(args), args.backend, n_committee=args.committee,
                         program=U32Program.sample(args.steps), committee_form=form,
@@ -164,8 +187,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                         graph = world.graph
             except ChainError as exc:  # the node would not start, or stopped answering
                 raise UserError(str(exc)) from None
-            save_graph(graph, graph_paths[name])
-            report["graph_file"] = str(graph_paths[name])
+            if graph.layout is None:
+                save_graph(graph, graph_paths[name])
+                report["graph_file"] = str(graph_paths[name])
+            else:  # version 2: graph files are not written yet
+                report["graph_file"] = None
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
             report["report_file"] = str(paths[name])
             reports.append(report)

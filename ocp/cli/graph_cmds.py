@@ -37,6 +37,14 @@ from taptrees.keys import check_xonly
 
 JSON_HELP = "machine-readable output (JSON on stdout; errors as JSON on stderr)"
 FORCE_HELP = "replace an existing output file (never an input or a key file)"
+PROGRAM_HELP = (
+    "a zkVM graph's program (ELF), when it is not where the params name it nor next to the "
+    "params or graph file (the params keep their name for it; its digest must match)"
+)
+
+
+def add_program_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--program", metavar="ELF", help=PROGRAM_HELP)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -80,12 +88,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     graph = sub.add_parser("graph", help="the pre-signed transaction graph")
     gsub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
     gsub.required = True
-    build = gsub.add_parser("build", help="build every transaction from params")
+    build = gsub.add_parser(
+        "build", help="build every transaction from params",
+        description="Build the graph of a params file.  Params with [computation] kind = \"zkvm\" "
+        "build a version-2 graph: a Go program's claim (--program: its ELF, unless it is where the "
+        "params name it) disputed by one game per registered challenger; every operator's and "
+        "every challenger's one-time public keys are needed (their key files, or the files they "
+        "published with ocp graph ots-keys).",
+    )  # fmt: skip
     build.add_argument("params", help="params file (.toml or .json) with its [funding] coins")
     build.add_argument("--operator-key", action="append", default=[],
                        help="an operator's key file (derives its one-time keys); repeat per operator")  # fmt: skip
+    build.add_argument("--challenger-key", action="append", default=[],
+                       help="a zkVM graph's registered challenger's key file (derives its one-time keys); "
+                       "repeat per challenger")  # fmt: skip
     build.add_argument("--ots-keys", action="append", default=[],
-                       help="an operator's published one-time public keys (ocp graph ots-keys); repeat")  # fmt: skip
+                       help="an operator's (or a zkVM graph's challenger's) published one-time public keys "
+                       "(ocp graph ots-keys); repeat")  # fmt: skip
+    add_program_arg(build)
     build.add_argument("-o", "--output", default="graph.json", help="graph file to write")
     build.add_argument("--force", action="store_true", help=FORCE_HELP)
     build.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -96,17 +116,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="an output descriptor per protocol output, for a Bitcoin Core wallet to watch the graph",
     )
     desc.add_argument("graph", help="graph.json")
+    add_program_arg(desc)
     desc.add_argument("--json", action="store_true", help=JSON_HELP + "; includes a ready importdescriptors list")
     desc.set_defaults(func=cmd_descriptors)
 
     gid = gsub.add_parser("id", help="the graph id every party compares out of band before signing")
     gid.add_argument("graph", help="graph.json")
+    add_program_arg(gid)
     gid.add_argument("--json", action="store_true", help=JSON_HELP)
     gid.set_defaults(func=cmd_id)
 
-    ots = gsub.add_parser("ots-keys", help="export the operator's one-time public keys (no secrets)")
+    ots = gsub.add_parser(
+        "ots-keys", help="export an operator's (or a zkVM graph's challenger's) one-time public keys (no secrets)",
+        description="Derive one party's one-time public keys for the graph of a params file from its "
+        "key file and write them (no secrets) for whoever builds the graph (ocp graph build --ots-keys).  "
+        "Version 1: the operator's.  Version 2 (a zkVM program): each operator's (its claim, and one set "
+        "per challenger) and each registered challenger's (its choices, one set per operator).",
+    )  # fmt: skip
     ots.add_argument("params", help="params file (.toml or .json)")
-    ots.add_argument("--operator-key", required=True, help="operator key file")
+    who = ots.add_mutually_exclusive_group(required=True)
+    who.add_argument("--operator-key", help="operator key file")
+    who.add_argument("--challenger-key", help="a zkVM graph's registered challenger's key file")
+    add_program_arg(ots)
     ots.add_argument("-o", "--output", default="ots-keys.json", help="file to write")
     ots.add_argument("--force", action="store_true", help=FORCE_HELP)
     ots.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -115,6 +146,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sign = gsub.add_parser("presign", help="add one signer's signatures to a graph file")
     sign.add_argument("graph", help="graph.json (updated in place, atomically)")
     sign.add_argument("--key", required=True, help="the signer's key file")
+    add_program_arg(sign)
     sign.add_argument("--json", action="store_true", help=JSON_HELP)
     sign.set_defaults(func=cmd_presign)
 
@@ -122,6 +154,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "verify", help="rebuild the graph from its params and check every signature (exit 1 if incomplete)"
     )
     verify.add_argument("graph", help="graph.json")
+    add_program_arg(verify)
     verify.add_argument("--json", action="store_true", help=JSON_HELP)
     verify.set_defaults(func=cmd_verify)
 
@@ -129,8 +162,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("graph", help="graph.json")
     audit.add_argument(
         "--operator-key", action="append", default=[],
-        help="also run that operator's leaves on its honest trace (repeat per operator)",
+        help="also run that operator's leaves on its honest trace (repeat per operator); "
+        "version 2: check that the graph's one-time keys of that operator are its own",
     )
+    add_program_arg(audit)
     audit.add_argument("--json", action="store_true", help=JSON_HELP)
     audit.set_defaults(func=cmd_audit)
 
@@ -142,12 +177,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tx.add_argument("--key", action="append", default=[],
                     help="key file of a role that signs now (operator for Kickoff/Assert, depositor "
                          "for Refund); repeat for several")  # fmt: skip
+    add_program_arg(tx)
     tx.add_argument("--json", action="store_true", help=JSON_HELP)
     tx.set_defaults(func=cmd_tx)
 
     show = gsub.add_parser("show", help="tables per transaction and leaf")
     show.add_argument("graph", help="graph.json")
-    show.add_argument("--tx", help="show one transaction in detail (with leaf ASM)")
+    show.add_argument("--tx", help="show one transaction in detail (with leaf ASM; a zkVM graph's "
+                      "data outputs: their leaves counted by kind)")
+    add_program_arg(show)
     show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(func=cmd_show)
 
@@ -156,6 +194,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     psbt.add_argument("graph", help="graph.json")
     psbt.add_argument("name", help="transaction name, e.g. Take1")
+    add_program_arg(psbt)
     psbt.add_argument("-o", "--output", help="write the base64 PSBT to this file instead of stdout")
     psbt.add_argument("--force", action="store_true", help=FORCE_HELP)
     psbt.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -332,9 +371,24 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
 # --- graph build -------------------------------------------------------------------------
 
 def cmd_ots_keys(args: argparse.Namespace) -> int:
-    out = check_output(args.output, force=args.force, inputs=(args.params, args.operator_key))
-    params = load_params(args.params)
-    operator = load_key(args.operator_key)
+    from ocp.cli.games_cmds import a_role, write_party_keys
+
+    path = args.operator_key or args.challenger_key
+    out = check_output(args.output, force=args.force, inputs=(args.params, path))
+    params = load_params(args.params, args.program)
+    key = load_key(path)
+    flag, role = ("--operator-key", Role.OPERATOR) if args.operator_key else ("--challenger-key", Role.CHALLENGER)
+    if key.role is not role:
+        raise UserError(f"{flag} {path} is {a_role(key.role)} key, not {a_role(role)} key")
+    if params.games:
+        info = write_party_keys(args, params, key, path, out)
+        emit(args, info, lambda c: c.print(
+            f"{info['values']} one-time public keys of the {info['role']} ({info['sets']} sets) -> {markup(out)}"))
+        return EXIT_OK
+    if args.challenger_key:
+        raise UserError("--challenger-key: a version-1 graph's challengers have no one-time keys "
+                        "(its params' [computation] is not kind = \"zkvm\")")  # fmt: skip
+    operator = key
     with progress(args) as bar:
         bar.phase(f"deriving {params.computation.n_steps} one-time public keys")
         keys = operator_signer(params, operator, args.operator_key).public()
@@ -345,11 +399,23 @@ def cmd_ots_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    out = check_output(
-        args.output, force=args.force, inputs=(args.params, *args.operator_key, *args.ots_keys)
-    )
-    params = load_params(args.params)
+    from ocp.cli.games_cmds import build_games_graph, games_summary
+
+    given = (args.params, *args.operator_key, *args.challenger_key, *args.ots_keys, *filter(None, [args.program]))
+    out = check_output(args.output, force=args.force, inputs=given)
+    params = load_params(args.params, args.program)
     params.require_funding()
+    if params.games:
+        graph = build_games_graph(args, params, out)
+        info = {**games_summary(graph), "output": str(out)}
+        emit(args, info, lambda c: c.print(
+            f"graph {info['graph_id']} (version 2: {info['challengers']} game(s) per operator): "
+            f"{info['transactions']} transactions, {info['presigned_inputs']} inputs to pre-sign, "
+            f"{info['leaves']:,} leaves -> {markup(out)}", highlight=False))  # fmt: skip
+        return EXIT_OK
+    if args.challenger_key:
+        raise UserError("--challenger-key is for a zkVM graph's registered challengers; these params' "
+                        "[computation] is not kind = \"zkvm\"")  # fmt: skip
     with progress(args, phases=3) as bar:
         bar.phase("deriving and reading one-time public keys")
         operators = [load_key(path) for path in args.operator_key]
@@ -370,7 +436,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_descriptors(args: argparse.Namespace) -> int:
     from ocp.graphfile import output_descriptor
 
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
     entries = []
     for ref, out in graph.outputs.items():
         entries.append({
@@ -402,13 +468,17 @@ def cmd_descriptors(args: argparse.Namespace) -> int:
 
 
 def cmd_id(args: argparse.Namespace) -> int:
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
     info = {"graph_id": graph.graph_id.hex()}
     emit(args, info, lambda c: print(info["graph_id"]), plain=lambda _: print(info["graph_id"]))
     return EXIT_OK
 
 
 def _summary(graph) -> dict:
+    if graph.game_keys is not None:
+        from ocp.cli.games_cmds import games_summary
+
+        return games_summary(graph)
     return {
         "graph_id": graph.graph_id.hex(),
         "operators": len(graph.params.operators),
@@ -463,9 +533,13 @@ def _next_step(to_sign: dict, graph=None) -> str:
 def cmd_presign(args: argparse.Namespace) -> int:
     if same_file(args.key, args.graph):
         raise UserError("--key and the graph are the same file")
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
     key = load_key(args.key)
-    if key.role is Role.OPERATOR:
+    if key.role is Role.OPERATOR and graph.game_keys is not None:
+        from ocp.gamekeysfile import check_own_game_keys
+
+        check_own_game_keys(graph, key, args.key)
+    elif key.role is Role.OPERATOR:
         check_own_ots(graph, key, args.key)
     with progress(args) as bar:
         bar.phase(f"signing as {key.name}")
@@ -494,7 +568,7 @@ def cmd_presign(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     with progress(args, phases=2) as bar:
         bar.phase("rebuilding the graph from its params")
-        graph = load_graph(args.graph)  # rebuilds from params: refuses tampered transactions
+        graph = load_graph(args.graph, args.program)  # rebuilds from params: refuses tampered transactions
         bar.phase("checking every signature")
         gaps = outstanding_signatures(graph)
     invalid = [str(g) for g in gaps if g.kind is not GapKind.MISSING]
@@ -539,18 +613,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     with progress(args, phases=3) as bar:
         bar.phase("rebuilding the graph from its params")
-        graph = load_graph(args.graph)
+        graph = load_graph(args.graph, args.program)
         bar.phase("static checks")
         findings = static_findings(graph)
         runs = []
         signers = {}
-        for path in args.operator_key:
-            key = load_key(path)
-            signers[operator_index(graph.params, key, path)] = check_own_ots(graph, key, path)
-        skipped = dynamic_skipped(graph, signers)
-        bar.phase("running every leaf it can on the honest traces")
-        runs, more = dynamic_runs(graph, signers)
-        findings += more
+        if graph.game_keys is not None:
+            findings += _own_game_keys(graph, args.operator_key)
+            skipped = 0
+        else:
+            for path in args.operator_key:
+                key = load_key(path)
+                signers[operator_index(graph.params, key, path)] = check_own_ots(graph, key, path)
+            skipped = dynamic_skipped(graph, signers)
+            bar.phase("running every leaf it can on the honest traces")
+            runs, more = dynamic_runs(graph, signers)
+            findings += more
     failed = [f for f in findings if not f.ok]
     info = {
         "graph_id": graph.graph_id.hex(),
@@ -592,6 +670,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if not failed else EXIT_CHECK_FAILED
 
 
+def _own_game_keys(graph, paths: list[str]) -> list:
+    """Version 2: each ``--operator-key``'s one-time keys in the graph are its own.
+    (Its leaves are run by the games' tests and drills, ``ocp drill run zkvm-fraud``:
+    a game's leaves need a claim and a trace, not only the graph.)"""
+    from ocp.gamekeysfile import check_own_game_keys
+    from ocp.rules import Finding
+
+    out = []
+    for path in paths:
+        key = load_key(path)
+        operator_index(graph.params, key, path)
+        check_own_game_keys(graph, key, path)
+        out.append(Finding(True, "own one-time keys", path, "derived from this operator's key"))
+    return out
+
+
 # --- transactions --------------------------------------------------------------------------
 
 
@@ -600,9 +694,15 @@ def cmd_tx(args: argparse.Namespace) -> int:
     from ocp.witness import operator_values, signed_tx
     from taptrees.verify import verify_inputs
 
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
     name = tx_by_label(graph.txs, args.name)
     gtx = graph.tx(name)
+    if graph.game_keys is not None and (name.game is not None or name.kind is TxKind.KICKOFF):
+        raise UserError(
+            f"{name} carries one-time-signed values of a game: the game's players make it from the chain "
+            "(ocp drill run zkvm-fraud shows a whole game); ocp graph tx makes the version-2 graph's "
+            "Deposit, Confirm, Prepare, Take and StakeBack transactions"
+        )
     if gtx.template:
         raise UserError(
             f"{name} is completed by a challenger (its inputs/outputs are added then): "
@@ -643,7 +743,7 @@ def cmd_psbt(args: argparse.Namespace) -> int:
     out = None
     if args.output:
         out = check_output(args.output, force=args.force, inputs=(args.graph,))
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
     name = tx_by_label(graph.txs, args.name)
     text = graph_psbt(graph, name)
     info = {"name": str(name), "psbt": text}
@@ -658,7 +758,12 @@ def cmd_psbt(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
+    if graph.game_keys is not None:
+        from ocp.cli.games_cmds import show_games
+
+        show_games(args, graph)
+        return EXIT_OK
     data = graph_to_json(graph, with_asm=bool(args.tx))
     if args.tx:
         label = str(tx_by_label(graph.txs, args.tx))

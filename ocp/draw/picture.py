@@ -2,7 +2,8 @@
 writes it as DOT).
 
 * a **box** per transaction, or per numbered family of one operator (``Assert_j``,
-  ``Slash_j``, ``Disprove_i``) collapsed into one box unless ``full``: its name,
+  ``Slash_j``, ``Disprove_i``; in a version-2 graph, of one game: ``Reveal_r``,
+  ``Choose_r``, ``OperatorSilent_s``...) collapsed into one box unless ``full``: its name,
   who broadcasts it, its purpose, and its payments, anchors and burns as small
   lines;
 * an **output** node per protocol output (D, V, P, C, S_j, A), grouped like the
@@ -11,6 +12,8 @@ writes it as DOT).
 * a **spend** edge per (output, spending box, leaf kind, timelock, signers,
   status): the leaf, the relative timelock the spending input's nSequence sets
   (BIP68), who signs, and the inputs' signature status (:mod:`ocp.draw.status`);
+  a game's data output is spent by whichever of its leaves the mover picks ("any
+  of N leaves"), and its node's tooltip counts its leaves by kind;
 * **clusters**: the deposit's part, shared by every operator (Deposit, Confirm,
   Refund, D, V), and one per operator;
 * with a drill overlay (:mod:`ocp.draw.overlay`): each box's moves in timeline
@@ -24,9 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ocp.draw.overlay import DrillEvent, DrillOverlay
 from ocp.draw.status import InputKey, InputStatus
+from ocp.gamefile import leaf_kinds
 from ocp.graph import ANCHOR_AMOUNT, Graph, GraphTx
 from ocp.ids import SHARED_KINDS, FundingRef, OutputRef, Role, TxKind, TxName
 from ocp.leaves import LeafKind, LeafName, Signer
@@ -141,13 +146,15 @@ def sat_range(values: Sequence[int]) -> str:
 
 
 def family_label(names: Sequence[TxName]) -> str:
-    """``Disprove_0..511@2 (512)`` for a numbered family, ``Kickoff@2`` for one
-    transaction (rendered from the names' fields, as :class:`TxName` renders one)."""
+    """``Disprove_0..511@2 (512)`` for a numbered family, ``Reveal_0..14/c1 (8)`` for one
+    of a game, ``Kickoff@2`` for one transaction (rendered from the names' fields, as
+    :class:`TxName` renders one)."""
     if len(names) == 1:
         return str(names[0])
     first, last = names[0], names[-1]
     operator = "" if first.operator is None else f"@{first.operator}"
-    return f"{first.kind.value}_{first.index}..{last.index}{operator} ({len(names)})"
+    game = "" if first.game is None else f"/c{first.game}"
+    return f"{first.kind.value}_{first.index}..{last.index}{operator}{game} ({len(names)})"
 
 
 def leaves_label(names: Sequence[LeafName]) -> str:
@@ -191,6 +198,8 @@ def parties(graph: Graph) -> dict[bytes, str]:
     several = len(params.operators) > 1
     for k, key in enumerate(params.operators, start=1):
         out[TaprootOutput(key).script_pubkey] = f"operator {k}" if several else "operator"
+    for k, key in enumerate(params.challengers, start=1):
+        out[TaprootOutput(key).script_pubkey] = f"challenger {k}"
     return out
 
 
@@ -212,17 +221,20 @@ def _cluster_of_tx(name: TxName) -> Cluster:
     return None if name.kind in SHARED_KINDS else (name.operator or 1)
 
 
+FamilyKey = tuple[TxKind, int | None, int | None]
+
+
 def _families(graph: Graph, full: bool) -> list[tuple[TxName, ...]]:
     """The graph's transactions as the boxes draw them, in graph order: a numbered
-    family of one operator is one box unless ``full``."""
-    members: dict[tuple[TxKind, int | None], list[TxName]] = {}
+    family of one operator (and one game) is one box unless ``full``."""
+    members: dict[FamilyKey, list[TxName]] = {}
     for name in graph.txs:
         if name.index is not None and not full:
-            members.setdefault((name.kind, name.operator), []).append(name)
+            members.setdefault((name.kind, name.operator, name.game), []).append(name)
     out: list[tuple[TxName, ...]] = []
-    seen: set[tuple[TxKind, int | None]] = set()
+    seen: set[FamilyKey] = set()
     for name in graph.txs:
-        key = (name.kind, name.operator)
+        key = (name.kind, name.operator, name.game)
         if name.index is None or full:
             out.append((name,))
         elif key not in seen:
@@ -276,6 +288,12 @@ def _output_node(graph: Graph, refs: list[OutputRef], cluster: Cluster) -> Outpu
     for leaf in outs[0].leaves:
         kinds.setdefault(leaf.name.kind, []).append(leaf)
     tip = [f"{label}: {sat_range(values)}, created by {refs[0]}" + (f"..{refs[-1]}" if len(refs) > 1 else "")]
+    checks = kinds.pop(LeafKind.CHECK, [])
+    if checks:  # a game's data output: its check leaves counted by kind (thousands in a catch state)
+        counts = leaf_kinds(leaf for out in outs for leaf in out.leaves if leaf.name.kind is LeafKind.CHECK)
+        each = "" if len(outs) == 1 else f" in {len(outs)} outputs"
+        tip.append(f"{sum(counts.values())} check leaves{each}, the mover's: " +
+                   ", ".join(f"{kind} {n}" for kind, n in counts.items()))  # fmt: skip
     for leaves in kinds.values():
         names = leaves_label([leaf.name for leaf in leaves])
         more = f" ({len(leaves)} leaves)" if len(leaves) > 1 else ""
@@ -284,6 +302,8 @@ def _output_node(graph: Graph, refs: list[OutputRef], cluster: Cluster) -> Outpu
 
 
 def _coin_label(ref: FundingRef, several: bool) -> str:
+    if ref.role is Role.CHALLENGER:
+        return f"challenger {ref.operator}'s bond coin"
     if ref.operator is not None and several:
         return f"operator {ref.operator}'s coin"
     return f"{ref.role}'s coin"
@@ -344,6 +364,8 @@ def build_picture(
                 ref = spend.source
                 if ref not in coins:
                     cluster = None if ref.role is Role.DEPOSITOR else (ref.operator or 1)
+                    if ref.role is Role.CHALLENGER:  # beside the game it opens
+                        cluster = _cluster_of_tx(name)
                     coins[ref] = Coin(f"coin {ref}", ref, _coin_label(ref, several),
                                       sats(gtx.spent[index].value), cluster)  # fmt: skip
                 source = coins[ref].id
@@ -352,19 +374,24 @@ def build_picture(
             lock = relative_lock(gtx, index)
             signers = signers_label(spend.signers)
             kind = None if spend.leaf is None else spend.leaf.kind
-            key = (source, box_of[name], kind, lock, signers, status)
-            edge = edges.setdefault(key, {"inputs": [], "leaves": [], "purpose": "", "accepted": []})
+            key = (source, box_of[name], kind, lock, signers, status, spend.any_leaf)
+            edge = edges.setdefault(key, {"inputs": [], "leaves": [], "purpose": "", "accepted": [], "any": 0})
             edge["inputs"].append((name, index))
             edge["accepted"] += accepted_by.get(name, [])
-            if spend.leaf is not None:
+            if spend.any_leaf:  # a game's data output: the mover picks the leaf when it moves
+                edge["any"] = max(edge["any"], len(graph.output(spend.source).leaves))  # type: ignore[arg-type]
+                edge["purpose"] = "the mover spends the leaf its move needs (signed when it moves)"
+            elif spend.leaf is not None:
                 edge["leaves"].append(spend.leaf)
                 if not edge["purpose"]:
                     edge["purpose"] = graph.spend_leaf(spend)[1].purpose
             elif not edge["purpose"]:
                 edge["purpose"] = f"key-path spend of the {spend.source.role}'s own coin"
     spends = []
-    for (source, target, _, lock, signers, status), e in edges.items():
+    for (source, target, _, lock, signers, status, _), e in edges.items():
         leaf = leaves_label(e["leaves"]) if e["leaves"] else "key path"
+        if e["any"]:
+            leaf = f"any of {e['any']} leaves" if e["any"] > 1 else "its leaf"
         inputs = tuple(e["inputs"])
         where = f"{inputs[0][0]} input {inputs[0][1]}" + (f" and {len(inputs) - 1} more" if len(inputs) > 1 else "")
         tip = f"{leaf}: {e['purpose']}\n{where}\nsignatures: {status} ({status.meaning})"
@@ -373,10 +400,10 @@ def build_picture(
 
     stacks = []
     if full:
-        numbered: dict[tuple[TxKind, int | None], list[str]] = {}
+        numbered: dict[FamilyKey, list[str]] = {}
         for name in graph.txs:
             if name.index is not None:
-                numbered.setdefault((name.kind, name.operator), []).append(box_of[name])
+                numbered.setdefault((name.kind, name.operator, name.game), []).append(box_of[name])
         stacks = [tuple(ids) for ids in numbered.values() if len(ids) > 1]
 
     operators = range(1, len(params.operators) + 1)
@@ -385,11 +412,21 @@ def build_picture(
     ]
     clusters += [(k, f"operator {k}" if several else "operator") for k in operators]
     n = len(params.committee)
-    subtitle = (
-        f"{params.computation.n_steps} steps, committee {n}-of-{n}, {len(params.operators)} "
-        f"operator{'s' if several else ''}, {graph.n_chunks} Assert{'s' if graph.n_chunks != 1 else ''}"
-        f"{' each' if several else ''}, {len(graph.txs)} transactions"
-    )
+    if graph.game_keys is not None:
+        comp = params.computation
+        m = len(params.challengers)
+        subtitle = (
+            f"zkVM program {Path(comp.program).name} (digest {comp.digest.hex()[:16]}...), "  # type: ignore[attr-defined]
+            f"search over 2^{comp.search.log_steps} steps, {comp.search.n}-ary, "  # type: ignore[attr-defined]
+            f"committee {n}-of-{n}, {len(params.operators)} operator{'s' if several else ''}, "
+            f"{m} challenger{'s' if m != 1 else ''} (a game each), {len(graph.txs)} transactions"
+        )
+    else:
+        subtitle = (
+            f"{params.computation.n_steps} steps, committee {n}-of-{n}, {len(params.operators)} "
+            f"operator{'s' if several else ''}, {graph.n_chunks} Assert{'s' if graph.n_chunks != 1 else ''}"
+            f"{' each' if several else ''}, {len(graph.txs)} transactions"
+        )
     if overlay is not None:
         subtitle += f"; drill {overlay.drill}: {len(events)} moves"
     return Picture(

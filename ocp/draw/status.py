@@ -3,7 +3,8 @@
 The ceremony's duties are :func:`ocp.signing.outstanding_signatures`'s: every
 pre-signed input (Confirm, Kickoff, Assert_j, the Takes and StakeBacks, and the
 templates Challenge, Slash_j and Disprove_i) and each role's own key-path coin
-(Deposit, Prepare).  An input outside the ceremony (Refund's) is signed by its
+(Deposit, Prepare).  An input outside the ceremony (Refund's; in version 2 every
+game move's data inputs and a challenger's bond coin in its Open) is signed by its
 role when it is broadcast.
 """
 
@@ -14,7 +15,7 @@ from enum import StrEnum
 
 from ocp.graph import SIGHASH_SINGLE_ACP, Graph
 from ocp.ids import TxName
-from ocp.signing import GapKind, SignatureGap
+from ocp.signing import CEREMONY_ROLES, GapKind, SignatureGap
 
 
 class InputStatus(StrEnum):
@@ -58,7 +59,7 @@ def input_statuses(graph: Graph, gaps: Iterable[SignatureGap]) -> Mapping[InputK
             gap = worst.get(key)
             if gap is not None:
                 out[key] = InputStatus.MISSING if gap is GapKind.MISSING else InputStatus.INVALID
-            elif not (spend.presigned or spend.leaf is None):
+            elif not (spend.presigned or (spend.leaf is None and all(r in CEREMONY_ROLES for r, _ in spend.signers))):
                 out[key] = InputStatus.AT_BROADCAST
             elif gtx.template and spend.hash_type == SIGHASH_SINGLE_ACP:
                 out[key] = InputStatus.TEMPLATE

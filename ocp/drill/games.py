@@ -33,6 +33,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ocp.builder.games import build_graph_v2, t_max
+from ocp.committee import CommitteeForm
 from ocp.drill import defaults
 from ocp.drill.refusal import BAD_SIGNATURE, SPENT, TIMELOCK, Refusal, script_fails
 from ocp.drill.world import Actors, World, drill_key, sign_in_process
@@ -42,7 +43,7 @@ from ocp.game.keys import ChallengerSigner, GameKeys, OperatorSigner, PartyKeys
 from ocp.game.layout import GameLayout, Phase, State
 from ocp.game.play import GameRef, data_leaf, move_tx, read_tx
 from ocp.game.players import ChallengerPlayer, OperatorPlayer
-from ocp.graph import params_id
+from ocp.graph import Graph, params_id
 from ocp.ids import Role, TxKind, TxName
 from ocp.keyfile import RoleKey
 from ocp.params import MIN_MOVE_WINDOW, Funding, Params, Windows
@@ -74,24 +75,33 @@ class Guest:
     elf: Path
     tape: bytes
     trace: ExecutionTrace
+    nary: int = NARY  #: the search's parts per round
+    #: signed graphs of this guest by params id: a world set up the same way again (same
+    #: seed, same chain history, so the same coins) reuses its ceremony
+    signed: dict[bytes, Graph] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle") -> Guest:
+    def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle", nary: int = NARY) -> Guest:
         folder = build_dir or Path(tempfile.gettempdir()) / "ocp-guests"
         elf = build_example(GUEST, arch, folder)
         tape = selfcheck_input(DATA)
         trace = ExecutionTrace.of(load_elf(elf), tape).run()
         if not (trace.halted and trace.exit_code == 0):
             raise AssertionError(f"the {GUEST} guest did not accept its input (exit {trace.exit_code})")
-        return cls(elf, tape, trace)
+        return cls(elf, tape, trace, nary)
 
     @cached_property
     def search(self) -> NArySearch:
-        return NArySearch.covering(self.trace.steps + 1, NARY)
+        return NArySearch.covering(self.trace.steps + 1, self.nary)
 
+    @cached_property
     def computation(self) -> ZkvmComputation:
         words = (len(self.tape) + 3) // 4 + 1
         return ZkvmComputation.of(self.elf, max_steps=self.search.max_steps, nary=self.search.n, input_words=words)
+
+    @cached_property
+    def layout(self) -> GameLayout:
+        return GameLayout(self.computation)
 
     def run(self, claim: Claim) -> ExecutionTrace:
         """The challenger's own run on the claimed input (the honest run when it is ours)."""
@@ -135,13 +145,12 @@ class GameWorld(World):
 
 def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed: bytes = defaults.SEED,
                      n_committee: int = defaults.COMMITTEE, move_window: int = MIN_MOVE_WINDOW,
-                     graphs: dict | None = None, faucet_feerate: int | None = None) -> GameWorld:  # fmt: skip
-    """A chain with every role funded and the version-2 graph of ``guest`` fully signed.
-    ``graphs`` (params id -> signed graph), when given, keeps the graphs built: a
-    fresh chain funds the same coins (deterministic drill keys and blocks), so a
-    second world with the same params reuses the first one's graph.  ``faucet_feerate``
-    (sat/vB) pays the funding transactions more than the faucet's default (a chain
-    with a raised relay fee)."""
+                     committee_form: CommitteeForm = CommitteeForm.CHAIN,
+                     faucet_feerate: int | None = None) -> GameWorld:  # fmt: skip
+    """A chain with every role funded and the version-2 graph of ``guest`` fully signed
+    (a world set up the same way again reuses the guest's signed graph).
+    ``faucet_feerate`` (sat/vB) pays the funding transactions more than the faucet's
+    default (a chain with a raised relay fee)."""
     actors = Actors.make(seed, n_committee, 1)
     challengers = [drill_key(seed, "challenger", Role.CHALLENGER, k) for k in range(n_challengers)]
     faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
@@ -150,7 +159,7 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
             *(TaprootOutput(c.pubkey).script_pubkey for c in challengers)]  # fmt: skip
     amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"], *([BOND_COIN] * n_challengers)]
     coins = faucet.fund_many(list(zip(spks, amounts, strict=True)))
-    comp = guest.computation()
+    comp = guest.computation
     windows = Windows(defaults.CHALLENGE_WINDOW, None, None, defaults.REFUND_TIMEOUT, move_window)
     params = Params(
         network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operator.pubkey,),
@@ -158,22 +167,21 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
         challenge_fee=0, fee_rate=defaults.FEE_RATE, windows=windows, computation=comp,
         depositor_funding=Funding(coins[0], amounts[0]), operator_funding=(Funding(coins[1], amounts[1]),),
         challengers=tuple(c.pubkey for c in challengers),
-        challenger_bonds=tuple(Funding(c, BOND_COIN) for c in coins[2:]), bond=BOND,
+        challenger_bonds=tuple(Funding(c, BOND_COIN) for c in coins[2:]), bond=BOND, committee_form=committee_form,
     )  # fmt: skip
-    layout = GameLayout(comp)
+    layout = guest.layout
     pid = params_id(params)
     op_keys = [OperatorSigner(PartyKeys(actors.operator.secret, pid), 0, layout)]
     ch_keys = [ChallengerSigner(PartyKeys(c.secret, pid), k, layout) for k, c in enumerate(challengers)]
     claim, games = op_keys[0].public(n_challengers)
     keys = GameKeys((claim,), (games,), tuple(c.public(1) for c in ch_keys))
-    graph = None if graphs is None else graphs.get(pid)
+    graph = guest.signed.get(pid)
     if graph is None:
-        graph = sign_in_process(actors, build_graph_v2(params, keys))
-        if graphs is not None:
-            graphs[pid] = graph
-    problems = missing_signatures(graph) + invalid_signatures(graph)
-    if problems:
-        raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")
+        graph = sign_in_process(actors, build_graph_v2(params, keys, layout))
+        problems = missing_signatures(graph) + invalid_signatures(graph)
+        if problems:
+            raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")
+        guest.signed[pid] = graph
     funded = list(zip(spks, coins, amounts, strict=True))
     funding = {(Role.DEPOSITOR, 0): coins[0], (Role.OPERATOR, 0): coins[1]}
     world = GameWorld(chain, actors, faucet, params, graph, [], funding, funded, guest=guest,

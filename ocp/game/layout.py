@@ -46,6 +46,7 @@ from ocp.stepleaves.coverage import required_kinds
 from ocp.stepleaves.execute import SEMANTICS, ExecuteLeaf, RecordRest
 from ocp.stepleaves.game import program_leaves, search_challenges
 from ocp.stepleaves.search import Choice, equivocation_leaves, reveal_chunks, translate_leaf
+from taptrees.ots.winternitz import WinternitzPublicKey
 
 #: Value names the challenger signs (its choices); every other signed name is the operator's.
 CHALLENGER_PREFIXES = ("choice", "w_choice")
@@ -170,11 +171,20 @@ class GameLayout:
             return [Move(MoveKind.NEXT, tuple(range(n_data)), len(states) + 1)]
 
         execute = execute_leaves(self.comp)
+        def add_reveal(r: int, chunks: list, prefix: str) -> None:
+            """Round r's chunks, in as many operator moves as keep each under the
+            standard weight (n = 256 needs several)."""
+            parts = reveal_parts(chunks)
+            w = "w " if prefix else ""
+            for p, part in enumerate(parts):
+                label = f"{w}reveal {r}" + (f" part {p + 1}/{len(parts)}" if len(parts) > 1 else "")
+                add(label, Role.OPERATOR,
+                    [DataOutput(f"{label}.{c}", (leaf,)) for c, leaf in enumerate(part)],
+                    next_move(len(part)), Phase.REVEAL, prefix, r)  # fmt: skip
+
         # the first search
         for r, b in enumerate(counts):
-            chunks = reveal_chunks(r, b - 1, counts[r - 1] if r else 0)
-            add(f"reveal {r}", Role.OPERATOR, [DataOutput(f"reveal {r}.{c}", (leaf,)) for c, leaf in enumerate(chunks)],
-                next_move(len(chunks)), Phase.REVEAL, "", r)
+            add_reveal(r, reveal_chunks(r, b - 1, counts[r - 1] if r else 0), "")
             add(f"choice {r}", Role.CHALLENGER, [DataOutput(f"choice {r}", (Choice(r, b),))], next_move(1),
                 Phase.CHOICE, "", r)
         translate = translate_leaf(search)
@@ -194,10 +204,7 @@ class GameLayout:
         for r, b in enumerate(counts):
             if r == 0:
                 continue
-            chunks = reveal_chunks(r, b - 1, counts[r - 1], prefix=READ)
-            add(f"w reveal {r}", Role.OPERATOR,
-                [DataOutput(f"w reveal {r}.{c}", (leaf,)) for c, leaf in enumerate(chunks)], next_move(len(chunks)),
-                Phase.REVEAL, READ, r)
+            add_reveal(r, reveal_chunks(r, b - 1, counts[r - 1], prefix=READ), READ)
             add(f"w choice {r}", Role.CHALLENGER, [DataOutput(f"w choice {r}", (Choice(r, b, READ),))], next_move(1),
                 Phase.CHOICE, READ, r)
         w_translate = translate_leaf(search, READ)
@@ -240,6 +247,38 @@ class GameLayout:
     @property
     def rounds(self) -> int:
         return self.comp.search.rounds
+
+
+#: Weight one reveal move may take (the standard limit is 400,000 WU; the rest is
+#: room for the token input, the outputs and the signatures).
+REVEAL_TX_WEIGHT = 350_000
+
+
+def _dummy_keys(leaf: CheckLeaf) -> dict[str, WinternitzPublicKey]:
+    """Keys of the right widths (script sizes do not depend on the chain ends)."""
+    return {v.name: WinternitzPublicKey(v.params, (bytes(20),) * v.params.total_digits) for v in leaf.layout.signed}
+
+
+def reveal_weight(leaf: CheckLeaf) -> int:
+    """A spend of a reveal chunk, in weight units (witness bytes): its script, its
+    witness items (a 20-byte signature or a digit each, with length bytes), the
+    mover's signature and a control block of a small tree."""
+    items = leaf.layout.witness_items
+    return len(leaf.script(_dummy_keys(leaf)).raw) + 3 + items * 12 + 66 + 33 + 32 * 4
+
+
+def reveal_parts(chunks: list[CheckLeaf], budget: int = REVEAL_TX_WEIGHT) -> list[list[CheckLeaf]]:
+    """Consecutive chunks grouped so that each group's spends stay within ``budget``."""
+    parts: list[list[CheckLeaf]] = [[]]
+    used = 0
+    for chunk in chunks:
+        w = reveal_weight(chunk)
+        if parts[-1] and used + w > budget:
+            parts.append([])
+            used = 0
+        parts[-1].append(chunk)
+        used += w
+    return parts
 
 
 def _read_leaf(leaf: CheckLeaf) -> bool:

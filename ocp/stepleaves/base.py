@@ -49,6 +49,8 @@ class Body:
         return self.limbs[name]
 
     def const(self, value: int, limbs: int) -> Limbs:
+        if not 0 <= value < 1 << (4 * limbs):
+            raise ValueError(f"constant {value} does not fit {limbs} limbs")
         return tuple(self.dag.const((value >> (4 * i)) & 15) for i in range(limbs))
 
     def equals(self, name: str, value: int) -> int:

@@ -20,20 +20,24 @@ right (the read challenges), that the pc triple follows the previous step
 Python twin of every leaf *is* the table (:meth:`ExecuteLeaf.accepts` runs
 ``MICRO_OPS[kind]``).
 
-Every leaf reveals the same record fields (:data:`EXECUTE_FIELDS`), both read
-slots included, so every challenger leaf finds the signatures it needs in any
-Execute transaction; the read slots' last writers and the re-signed hashes are
-revealed by the same transaction's other input (:class:`RecordRest`), where no
-kind-specific check needs them.  A field the kind fixes when the leaf is built
-(micro, an unused read slot, a scratch register's address, ...) is verified
-against that constant (:func:`taptrees.ots.winternitz.known_value_script`),
-which costs half a full verifier and keeps nothing for the body.
+A leaf verifies the fields its kind uses (:attr:`ExecuteLeaf.revealed`: npc,
+micro and the hash link's fields always; pc, the word and a read slot only
+where the micro-step reads them), grouped as ``ocp.stepleaves.schema.GROUPS``
+sign them.  The same transaction's other input, :class:`RecordRest`, reveals
+the fields some kind leaves out (pc, word, both read slots), the read slots'
+last writers and the re-signed hashes, so every challenger leaf finds every
+signature it needs whatever the kind.  A field the kind fixes when the leaf is
+built (micro, a scratch register's address, most kinds' next micro) is
+verified against that constant (:func:`taptrees.ots.winternitz_script.known_value`,
+``partial`` inside a group): about half a full verifier, nothing kept.  Values
+the leaf checks completely (a product's carries, division's witness) are bare
+hints (:meth:`ExecuteLeaf.hints`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from ocp.stepleaves.base import OPERATOR, CheckLeaf, arith_body
@@ -102,7 +106,7 @@ def opcode_check(mnemonic: str, w: Expr) -> Expr:
 
 # --- the leaf -----------------------------------------------------------------------------
 
-#: the record fields every Execute leaf reveals, in witness order
+#: the record fields an Execute leaf may reveal, in witness order (``revealed``: those it does)
 EXECUTE_FIELDS = ("pc", "npc", "micro", "word", "read1_addr", "read1_value", "read2_addr",
                   "read2_value", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
 #: fields every Execute leaf verifies (the hash link's and the pc triple's but pc)
@@ -110,8 +114,8 @@ ALWAYS = ("npc", "micro", "write_addr", "write_value", "next_pc", "next_npc", "n
 #: fields :class:`RecordRest` reveals: those some kind's leaf does not verify
 REST_FIELDS = ("pc", "word", "read1_addr", "read1_value", "read1_writer", "read2_addr",
                "read2_value", "read2_writer")
-#: kinds whose witness the leaf checks (division); a halt's witness (its full code) is
-#: informational, neither hashed nor revealed
+#: kinds whose witness the leaf checks (division: a bare hint the checks fix); a halt's
+#: witness (its full code) is informational, neither hashed nor revealed
 WITNESS_KINDS = ("div", "divu")
 
 
@@ -125,9 +129,11 @@ def _outcome(leaf: ExecuteLeaf) -> tuple[Out, dict[str, Expr], Ctx]:
         x["read1_value"] = C(0)
     if not r2:
         x["read2_value"] = C(0)
-    ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"], x["read2_value"],
-              x["witness"] if leaf.has_witness else C(0), leaf.big_endian, leaf.ro, leaf.code,
-              x["write_value"])
+    ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"], x["read2_value"], C(0),
+              leaf.big_endian, leaf.ro, leaf.code, x["write_value"])
+    if leaf.has_witness:  # division's other result: a hint the leaf's checks fix
+        x["witness"] = ctx.hint("witness", RECORD_FIELDS["witness"], False, lambda env: env["witness"])
+        ctx = replace(ctx, witness=x["witness"], hints=ctx.hints, checks=ctx.checks)
     return SEMANTICS[leaf.mnemonic, leaf.micro](ctx), x, ctx
 
 
@@ -235,8 +241,6 @@ class ExecuteLeaf(CheckLeaf):
         revealed = self.revealed
         out = list(fields(revealed, constants={f: c for f, c in fixed.items() if f in revealed},
                           kept=_used_inputs(self)))
-        if self.has_witness:
-            out.append(Value("witness", RECORD_FIELDS["witness"]))
         out += [Value(h.name, h.bits, signed=False, number=h.number) for h in _outcome(self)[2].hints]
         return tuple(out)
 
@@ -275,7 +279,7 @@ class ExecuteLeaf(CheckLeaf):
                         ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):
             if name not in fixed:  # a constant's signature is checked by the prefix
                 checks.append(equals(x[name], e))
-        if self.has_witness:
+        if self.has_witness:  # the hinted witness is the one the semantics produce
             checks.append(equals(x["witness"], out.witness))
         ok: Expr | None = None
         for e in checks:

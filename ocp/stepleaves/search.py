@@ -46,6 +46,15 @@ from taptrees.script import Script
 MAX_REVEAL_ITEMS = 900
 
 
+def _below(b: Body, name: str, count: int) -> int:
+    """``name < count``; always true when ``count`` is 2^(its width): n = 16 or 256
+    parts fill their 4 or 8 bits, and ``count`` itself has no limbs of that width."""
+    limbs = b[name]
+    if count >= 1 << (4 * len(limbs)):
+        return b.dag.const(1)
+    return b.dag.ltu_words(limbs, b.const(count, len(limbs)))
+
+
 def choice_bits(count: int) -> int:
     """Width (a multiple of 4) of a choice among ``count`` sub-intervals."""
     bits = max(1, (count - 1).bit_length())
@@ -69,7 +78,7 @@ class Choice(CheckLeaf):
         return (Value(self.key, choice_bits(self.count)),)
 
     def build(self, b: Body) -> int:
-        return b.dag.ltu_words(b[self.key], b.const(self.count, len(b[self.key])))
+        return _below(b, self.key, self.count)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
         return v[self.key] < self.count
@@ -102,7 +111,7 @@ class Reveal(CheckLeaf):
     def build(self, b: Body) -> int:
         if not self.prev_count:
             return b.dag.const(1)
-        return b.dag.ltu_words(b[self.choice_key], b.const(self.prev_count, len(b[self.choice_key])))
+        return _below(b, self.choice_key, self.prev_count)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
         return not self.prev_count or v[self.choice_key] < self.prev_count

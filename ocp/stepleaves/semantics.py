@@ -264,13 +264,15 @@ class Ctx:
         self.hints.append(Hint(name, bits, number, compute))
         return Var(name, NUM if number else "word")
 
-    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool) -> tuple[Expr, ...]:
+    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool,
+                 addend: Expr | None = None) -> tuple[Expr, ...]:
         def carry(k: int) -> Callable[[dict[str, int]], int]:
             def compute(env: dict[str, int]) -> int:
                 # the honest carries when the product is right (always in range); else
                 # anything in range (no carries can make a wrong product pass)
                 ev = Evaluation(env)
-                c = product_carries(ev.value(a), ev.value(b), ev.value(product), full)[k]
+                add = ev.value(addend) if addend is not None else 0
+                c = product_carries(ev.value(a), ev.value(b), ev.value(product), full, add)[k]
                 return c if 0 <= c < 1 << CARRY_BITS else 0
             return compute
         return tuple(self.hint(f"carry{k}", CARRY_BITS, True, carry(k)) for k in range(14 if full else 8))
@@ -282,11 +284,11 @@ class Ctx:
         self.checks.append(MulEq(a, b, low, self._carries(a, b, low, False)))
         return low
 
-    def product_is(self, a: Expr, b: Expr, product: Expr) -> Expr:
-        """``a * b == product`` (a dword, or a word for the low half) as a bit, checked
-        with hinted carries (and, for a dword whose low half is not given, a hinted
-        low word)."""
-        return MulEq(a, b, product, self._carries(a, b, product, product.kind == "dword"))
+    def product_is(self, a: Expr, b: Expr, product: Expr, addend: Expr | None = None) -> Expr:
+        """``a * b (+ addend) == product`` (a dword, or a word for the low half) as a
+        bit, checked with hinted carries."""
+        full = product.kind == "dword"
+        return MulEq(a, b, product, self._carries(a, b, product, full, addend), addend)
 
     def product_high_is(self, a: Expr, b: Expr, high: Expr) -> Expr:
         """``a * b >> 32 == high`` as a bit: the low word hinted, the whole product checked."""
@@ -579,12 +581,12 @@ def _swlr3(c: Ctx) -> Out:
 
 def _divu(second: bool) -> Semantics:
     """divu: micro 0 writes LO = q with witness r, micro 1 HI = r with witness q.
-    Script cannot divide: it checks the operator's q and r by ``v1 = q v2 + r``
-    without overflow and ``r < v2`` (v2 = 0: q = v1, r = 0)."""
+    Script cannot divide: it checks the operator's q and r by ``q v2 + r == v1`` as
+    64-bit numbers (:class:`MulEq` with hinted carries) and ``r < v2`` (v2 = 0:
+    q = v1, r = 0).  The witness itself is a hint: the checks fix it."""
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
-        # q * v2 == v1 - r as a 64-bit product (high word 0), with v1 >= r
-        exact = And(Not(Ltu(c.v1, r)), c.product_is(q, c.v2, Join(Sub(c.v1, r), C(0))))
+        exact = c.product_is(q, c.v2, Join(c.v1, C(0)), addend=r)  # q v2 + r == v1, exactly
         by_zero = And(Eq(q, c.v1), Eq(r, C(0)))
         ok = Select(Eq(c.v2, C(0)), by_zero, And(exact, Ltu(r, c.v2)))
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
@@ -660,7 +662,7 @@ def _abs(x: Expr) -> Expr:
 
 def _div(second: bool) -> Semantics:
     """div: micro 0 writes LO = q with witness r, micro 1 HI = r with witness q.  The
-    leaf checks the operator's q and r: ``|v1| - |r| == |q| |v2|`` (a 64-bit product
+    leaf checks the operator's q and r: ``|q| |v2| + |r| == |v1|`` (a 64-bit product
     with high word 0, :class:`MulEq` with hinted carries), ``|r| < |v2|``, q negative
     exactly when the signs differ and q != 0, r negative exactly when v1 is and
     r != 0 (division toward zero); ``v2 = 0`` or ``INT_MIN / -1``: q = v1, r = 0
@@ -668,8 +670,8 @@ def _div(second: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
         a, b = c.v1, c.v2
-        abs_a, abs_r = _abs(a), _abs(r)
-        exact = And(Not(Ltu(abs_a, abs_r)), c.product_is(_abs(q), _abs(b), Join(Sub(abs_a, abs_r), C(0))))
+        abs_r = _abs(r)
+        exact = c.product_is(_abs(q), _abs(b), Join(_abs(a), C(0)), addend=abs_r)
         q_sign = And(Not(Eq(q, C(0))), Xor(BitOf(a, 31), BitOf(b, 31)))
         r_sign = And(Not(Eq(r, C(0))), BitOf(a, 31))
         signs = And(Eq(BitOf(q, 31), q_sign), Eq(BitOf(r, 31), r_sign))

@@ -153,11 +153,11 @@ def settings_for_tests() -> Settings:
     return replace(Settings(), block_interval=0.5, poll=0.05, timeout=180.0)
 
 
-def game_world(chain: Chain, guest: Guest, graphs: dict | None = None, *, n_challengers: int = 1,
+def game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1,
                committee: int = 3, fee_spike: float | None = None) -> tuple[GameWorld, dict[str, OutPoint]]:  # fmt: skip
     """A funded world with the vault open (Deposit and Confirm mined) and a fee coin
     for each party (``"operator"``, ``"c1"``, ...)."""
-    world = setup_game_world(chain, guest, n_challengers=n_challengers, n_committee=committee, graphs=graphs,
+    world = setup_game_world(chain, guest, n_challengers=n_challengers, n_committee=committee,
                              faucet_feerate=FUNDING_FEERATE)  # fmt: skip
     open_vault(world, fee_spike)
     spks = {"operator": world.actors.spk(Role.OPERATOR)}
@@ -265,7 +265,6 @@ class Drill:
     folder: Path
     guest: Guest
     settings: Settings = field(default_factory=Settings)
-    graphs: dict | None = None
     events: list[dict] = field(default_factory=list)
 
     def run(self) -> dict:
@@ -274,7 +273,7 @@ class Drill:
         miner: Miner | None = None
         watchers: dict[str, ForkedWatcher] = {}
         try:
-            world, coins = game_world(chain.client, self.guest, self.graphs, committee=self.settings.committee,
+            world, coins = game_world(chain.client, self.guest, committee=self.settings.committee,
                                       fee_spike=self.scenario.fee_spike)  # fmt: skip
             miner = Miner(chain.connect, self.settings.block_interval)
             watchers = self._start_watchers(world, chain, coins, miner)
@@ -454,19 +453,19 @@ def signatures_match(world: GameWorld, confirmed: list[Confirmation], journals: 
 
 
 def run_drill(name: str, backend: str = "kernel", folder: str | Path | None = None, settings: Settings | None = None,
-              guest: Guest | None = None, graphs: dict | None = None) -> dict:  # fmt: skip
+              guest: Guest | None = None) -> dict:  # fmt: skip
     """Run scenario ``name`` on ``backend`` in ``folder`` (a temporary one if None);
-    ``graphs`` keeps signed graphs between drills (every scenario funds the same
-    coins, so they share one)."""
+    drills with one ``guest`` share its signed graph (every scenario funds the same
+    coins)."""
     scenario = SCENARIOS[name]
     settings = settings or Settings()
     guest = guest or Guest.selfcheck()
     if folder is None:
         with tempfile.TemporaryDirectory(prefix=f"ocp-watch-v2-{name}-") as tmp:
-            return Drill(scenario, backend, Path(tmp), guest, settings, graphs).run()
+            return Drill(scenario, backend, Path(tmp), guest, settings).run()
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    return Drill(scenario, backend, path, guest, settings, graphs).run()
+    return Drill(scenario, backend, path, guest, settings).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,11 +482,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = replace(Settings(), block_interval=args.block_interval, poll=min(0.2, args.block_interval / 5))
     guest = Guest.selfcheck()
-    graphs: dict = {}
     passed = True
     for name in SCENARIOS if args.scenario == "all" else [args.scenario]:
         where = Path(args.folder) / f"{name}-{args.backend}"
-        report = run_drill(name, args.backend, where, settings, guest, graphs)
+        report = run_drill(name, args.backend, where, settings, guest)
         passed &= report["passed"]
         failed = [k for k, ok in report["checks"].items() if not ok]
         verdict = "passed" if report["passed"] else f"FAILED {failed}"

@@ -28,13 +28,11 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 
 from ocp.errors import UserError
-from ocp.game.keys import ChallengerSigner, OperatorSigner, PartyKeys
 from ocp.game.layout import is_claim_value, owner
 from ocp.game.play import Built, GameRef, read_tx
 from ocp.game.players import ChallengerPlayer, OperatorPlayer, claim_from_book
-from ocp.graph import Graph, params_id
+from ocp.graph import Graph
 from ocp.ids import Role, TxKind, TxName
-from ocp.keyfile import RoleKey
 from ocp.watch.events import Confirmation
 from ocp.zkvm import dispute as zd
 from ocp.zkvm.claim import Claim
@@ -42,17 +40,6 @@ from ocp.zkvm.trace import ExecutionTrace
 from taptrees.tx import Tx
 
 Player = OperatorPlayer | ChallengerPlayer
-
-
-def operator_signer(graph: Graph, key: RoleKey) -> OperatorSigner:
-    """The operator's one-time keys for this graph (derived from its key's secret)."""
-    return OperatorSigner(PartyKeys(key.secret, params_id(graph.params)), graph.params.operators.index(key.pubkey),
-                          graph.layout)  # type: ignore[arg-type]  # fmt: skip
-
-
-def challenger_signer(graph: Graph, key: RoleKey) -> ChallengerSigner:
-    return ChallengerSigner(PartyKeys(key.secret, params_id(graph.params)), graph.params.challengers.index(key.pubkey),
-                            graph.layout)  # type: ignore[arg-type]  # fmt: skip
 
 
 @dataclass

@@ -43,6 +43,7 @@ from ocp.errors import UserError
 from ocp.game.keys import ChallengerSigner, OperatorSigner
 from ocp.game.play import GameRef, open_tx, read_tx
 from ocp.game.players import ChallengerPlayer, OperatorPlayer, claim_from_book
+from ocp.gamekeysfile import challenger_signer, operator_signer
 from ocp.graph import Graph
 from ocp.ids import Role, TxKind, TxName
 from ocp.keyfile import RoleKey
@@ -52,8 +53,6 @@ from ocp.watch.game import Claim, claims, operator_numbers
 from ocp.watch.gameplay import (
     GamePlay,
     GuestRuns,
-    challenger_signer,
-    operator_signer,
     signature_digests,
 )
 from ocp.watch.games import (
@@ -114,7 +113,8 @@ class GameWatchService(BaseService):
         self.guest = GuestRuns(graph)
         self.strategy = strategy or STRATEGY[options.policy]
         self.signer: OperatorSigner | ChallengerSigner = (
-            operator_signer(graph, key) if self.role is Role.OPERATOR else challenger_signer(graph, key))  # fmt: skip
+            operator_signer(p, graph.layout, key) if self.role is Role.OPERATOR
+            else challenger_signer(p, graph.layout, key))  # fmt: skip
         self._secrets: dict[int, dict] = {}
         self.party: zd.HonestOperator | None = None  # the operator's run it defends
         self.plays: dict[tuple[int, int], GamePlay] = {}  # (operator index, challenger number) -> play

@@ -1145,10 +1145,12 @@ def _columns(a: int, b: int) -> list[int]:
     return [sum(x[i] * y[k - i] for i in range(max(0, k - 7), min(k, 7) + 1)) for k in range(15)]
 
 
-def product_carries(a: int, b: int, product: int, full: bool) -> list[int]:
+def product_carries(a: int, b: int, product: int, full: bool, addend: int = 0) -> list[int]:
     """The carries that make :class:`MulEq`'s column equations hold when ``product``
-    is ``a * b`` (``full``) or its low word: ``carry_k = (c_k + carry_{k-1} - r_k) // 16``."""
-    cols = _columns(a, b)[: 14 if full else 8]
+    is ``a * b + addend`` (``full``) or its low word:
+    ``carry_k = (c_k + addend_k + carry_{k-1} - r_k) // 16``."""
+    cols = [c + ((addend >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0)
+            for k, c in enumerate(_columns(a, b))][: 14 if full else 8]
     out, carry = [], 0
     for k, c in enumerate(cols):
         carry = (c + carry - ((product >> (4 * k)) & LIMB_MASK)) // LIMB_BASE
@@ -1162,7 +1164,8 @@ class MulEq(Expr):
     a bit, checked against operator-supplied carries instead of computing digits:
     with the product's limbs r_k and the columns' sums c_k of limb products,
     ``c_k + carry_{k-1} == r_k + 16 carry_k`` for every column (the full product's
-    last carry is its top limb).  Summed with weights 16**k the carries cancel, so
+    last carry is its top limb).  With ``addend`` (a word), the check is
+    ``a * b + addend == product``: the addend's limbs join the low columns.  Summed with weights 16**k the carries cancel, so
     the equations hold for some integers exactly when the product is right (low
     word: when it is right modulo 2**32, the last carry free): no division by 16 in
     Script, the step that dominates computing a product.  ``carries``: script
@@ -1172,12 +1175,15 @@ class MulEq(Expr):
     b: Expr
     product: Expr
     carries: tuple[Expr, ...]
+    addend: Expr | None = None
     kind: ClassVar[str] = BIT
 
     def __post_init__(self) -> None:
         _need(self.a, WORD)
         _need(self.b, WORD)
         _need(self.product, WORD, DWORD)
+        if self.addend is not None:
+            _need(self.addend, WORD)
         want = 14 if self.product.kind == DWORD else 8
         if len(self.carries) != want:
             raise InputError(f"MulEq of a {self.product.kind} takes {want} carries, got {len(self.carries)}")
@@ -1185,7 +1191,9 @@ class MulEq(Expr):
             _need(c, NUM)
 
     def evaluate(self, ev: Evaluation) -> int:
-        cols = _columns(ev.value(self.a), ev.value(self.b))
+        add = ev.value(self.addend) if self.addend is not None else 0
+        cols = [c + ((add >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0)
+                for k, c in enumerate(_columns(ev.value(self.a), ev.value(self.b)))]
         product = ev.value(self.product)
         carries = [ev.value(c) for c in self.carries]
         full = self.product.kind == DWORD
@@ -1200,6 +1208,7 @@ class MulEq(Expr):
 
     def lower(self, lo: Lowering) -> Limbs:
         x, y, r = lo.limbs(self.a), lo.limbs(self.b), lo.limbs(self.product)
+        addend = lo.limbs(self.addend) if self.addend is not None else ()
         full = self.product.kind == DWORD
         carries = [lo.limbs(c)[0] for c in self.carries] + ([r[15]] if full else [])
         ok = lo.const(1)
@@ -1215,6 +1224,8 @@ class MulEq(Expr):
                 else:
                     term = lo.program.apply1(F.limb_product(), x[i], y[k - i])
                 total = term if total is None else lo.program.apply1(F.PLUS, total, term)
+            if k < len(addend) and lo.known(addend[k]) != 0:
+                total = addend[k] if total is None else lo.program.apply1(F.PLUS, total, addend[k])
             if total is None:
                 total = lo.const(0)
             rhs = _shl_add(lo, carries[k], LIMB_BITS, r[k])

@@ -43,18 +43,11 @@ def selfcheck():
 
 
 @pytest.fixture(scope="session")
-def v2_graphs():
-    """Signed v2 graphs by params id, shared by every test of a worker: a fresh chain
-    funds the same coins, so every world with one challenger reuses one graph."""
-    return {}
-
-
-@pytest.fixture(scope="session")
-def v2_graph(selfcheck, v2_graphs):
+def v2_graph(selfcheck):
     """The signed v2 graph of the selfcheck guest, one challenger (its params and
     layout for the duty tests)."""
     from ocp.watch.gameharness import game_world
 
     with KernelChain() as chain:
-        world, _ = game_world(chain, selfcheck, v2_graphs)
+        world, _ = game_world(chain, selfcheck)
         return world.graph

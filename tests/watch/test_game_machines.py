@@ -20,6 +20,7 @@ from collections import deque
 import pytest
 
 from ocp.builder.games import t_max
+from ocp.drill.games import Guest
 from ocp.game.layout import GameLayout, Phase
 from ocp.ids import Role, TxKind, TxName
 from ocp.watch.events import Confirmation
@@ -52,7 +53,7 @@ CP, CT = ClaimPhase, ClaimTrigger
 
 @pytest.fixture(scope="module")
 def layout(selfcheck) -> GameLayout:
-    return GameLayout(selfcheck.computation())
+    return selfcheck.layout
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +146,33 @@ def test_game_machine_follows_the_layout(layout, machine):
     for phase in GAME_OVER:
         assert machine.allowed(phase) == ()
     assert len(machine.phases) == len(layout.states) + 4
+
+
+def test_a_round_revealed_in_several_moves(selfcheck):
+    """n = 256 (ocp.game.layout.reveal_parts): rounds 0 and 1 are each revealed in
+    three operator states, "reveal r part p/3"; each part's Reveal leads to the next
+    part (the operator moves again, the challenger does not), the last part's to the
+    round's choice; the operator's silence in any part is the challenger's win.
+    Every (phase, trigger) pair of this machine is checked as above (20 states)."""
+    layout = Guest(selfcheck.elf, selfcheck.tape, selfcheck.trace, nary=256).layout
+    machine = game_machine(layout)
+    parts = [s for s in layout.states if " part " in s.label]
+    assert len(parts) >= 6
+    for state in parts:
+        here = state_phase(layout, state.index)
+        p, of = map(int, state.label.rsplit(" ", 1)[1].split("/"))
+        after = machine.after(here, GameTrigger(TxKind.REVEAL, state.index))
+        nxt = layout.states[after.state]
+        if p < of:
+            assert nxt.mover is Role.OPERATOR and nxt.label.endswith(f"part {p + 1}/{of}")
+        else:
+            assert nxt.mover is Role.CHALLENGER and nxt.phase is Phase.CHOICE
+        assert machine.after(here, GameTrigger(TxKind.OPERATOR_SILENT, state.index)) == CHALLENGER_WON
+        assert machine.after(here, GameTrigger(TxKind.CHOOSE, state.index)) is None
+    triggers = {t for (_, t) in machine.transitions}
+    for phase in machine.phases:
+        for trigger in triggers:
+            check_pair(machine, phase, trigger)
 
 
 def test_triggers_name_the_transactions():

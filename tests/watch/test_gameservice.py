@@ -8,10 +8,12 @@ reorganisation, a fee spike) are in test_watch_v2_drills.py."""
 from __future__ import annotations
 
 import io
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from ocp.drill.games import Guest
 from ocp.ids import Role, TxKind, TxName
 from ocp.keyfile import RoleKey
 from ocp.watch.base import WatchOptions
@@ -51,9 +53,9 @@ def records(svc: GameWatchService, kind: str) -> list[dict]:
 
 
 @pytest.fixture
-def world(selfcheck, v2_graphs):
+def world(selfcheck):
     with KernelChain() as chain:
-        world, _ = game_world(chain, selfcheck, v2_graphs)
+        world, _ = game_world(chain, selfcheck)
         yield world
 
 
@@ -148,9 +150,9 @@ def test_a_one_time_key_never_signs_a_second_value(world, selfcheck, tmp_path):
 
 
 @pytest.fixture
-def two_challengers(selfcheck, v2_graphs):
+def two_challengers(selfcheck):
     with KernelChain() as chain:
-        world, _ = game_world(chain, selfcheck, v2_graphs, n_challengers=2, committee=1)
+        world, _ = game_world(chain, selfcheck, n_challengers=2, committee=1)
         yield world
 
 
@@ -177,6 +179,11 @@ def test_the_operator_answers_several_games_at_once(two_challengers, selfcheck, 
     assert signatures_match(world, op.follower.confirmed, {"operator": op.journal, "c2": honest.journal})
 
 
+def _height(world, label: str) -> int:
+    name = next(n for n in world.graph.txs if str(n) == label)
+    return world.chain.height() - world.chain.confirmations(world.graph.tx(name).txid) + 1
+
+
 def _payout(world, label: str) -> OutPoint:
     name = next(n for n in world.graph.txs if str(n) == label)
     return OutPoint(world.graph.tx(name).txid, 0)
@@ -187,3 +194,40 @@ def test_a_challenger_that_is_not_registered_is_refused(v2_graph, tmp_path):
     with pytest.raises(Exception, match="not a registered challenger"):
         GameWatchService(v2_graph, stranger, None, StateDir(tmp_path), WatchOptions())
     assert TxName(TxKind.OPEN, None, None, 1) in v2_graph.txs
+
+
+@pytest.fixture
+def wide(selfcheck):
+    """The selfcheck guest under a 256-ary search: rounds 0 and 1 are each revealed in
+    three operator moves ("reveal r part p/3"), one-member committee."""
+    guest = Guest(selfcheck.elf, selfcheck.tape, selfcheck.trace, nary=256)
+    with KernelChain() as chain:
+        world, _ = game_world(chain, guest, committee=1)
+        yield world, guest
+
+
+def test_a_round_revealed_in_several_moves_is_answered_part_by_part(wide, tmp_path):
+    """n = 256: the operator's service makes every part of a round as a move of its
+    own (the challenger waits, its OperatorSilent counted from the last part), and
+    the challenger's service catches the lie."""
+    world, guest = wide
+    layout = world.graph.layout
+    parts = {s.index for s in layout.states if " part " in s.label}
+    assert len(parts) >= 3
+    op = service(world, world.actors.operator, tmp_path / "op")
+    ch = service(world, world.challengers[0], tmp_path / "ch")
+    op.state.request_claim_v2(guest.tape, "hash", guest.trace.steps // 3)
+    drive(world, [op, ch], until=lambda: mined(world, "Reveal_0/c1"))
+    ch.step()
+    (silent,) = ch._duties()  # the operator's turn again: part 2, its window from part 1
+    assert silent.tx == TxName(TxKind.OPERATOR_SILENT, 1, None, 1)
+    assert silent.from_height == _height(world, "Reveal_0/c1") + world.params.windows.move - 1
+    drive(world, [op, ch])
+    assert ch.game_runs[(None, 1)].phase == CHALLENGER_WON and op.claim_runs[None].phase is ClaimPhase.STAKE_TAKEN
+    game = [c for c in op.follower.confirmed if c.name.game == 1]
+    revealed = {c.name.index for c in game if c.name.kind is TxKind.REVEAL}
+    assert parts & revealed == {s for s in parts if s < max(revealed)}  # every part of every round played
+    movers = [layout.states[c.name.index].mover for c in game if c.name.index is not None]
+    assert any(a is b is Role.OPERATOR for a, b in pairwise(movers))  # the operator moved twice in a row
+    assert not records(ch, "cannot") and not records(op, "cannot")
+    assert signatures_match(world, op.follower.confirmed, {"operator": op.journal, "c1": ch.journal})

@@ -28,10 +28,10 @@ BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_v2_watchers_play_the_games_alone(backend, name, tmp_path, selfcheck, v2_graphs):
+def test_v2_watchers_play_the_games_alone(backend, name, tmp_path, selfcheck):
     if backend == "bitcoind":
         require_bitcoind()
-    report = run_drill(name, backend, tmp_path, settings_for_tests(), selfcheck, v2_graphs)
+    report = run_drill(name, backend, tmp_path, settings_for_tests(), selfcheck)
     failed = [k for k, ok in report["checks"].items() if not ok]
     assert report["passed"], f"{failed}: {json.dumps(report, indent=1)[:4000]}"
     scenario = SCENARIOS[name]

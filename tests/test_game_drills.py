@@ -1,0 +1,189 @@
+"""Graph v2 on chain (issue 16): a claim about a Go guest built here with golang-go
+(go/examples/selfcheck, ~490K micro-steps) disputed by games, on the embedded chain
+and on bitcoind.
+
+Every fault kind of the dispute-trace issue is played to its end on the embedded
+chain (the catching leaf is the one the trace half names, the stake is taken, the
+forbidden moves tried on the way are refused for their reason, value is
+conserved); bitcoind plays a sample (one fault caught by a leaf after the read
+search, one by the operator's refused Execute) and the true claim.  Both chains
+give the same refusal reasons: the reports are compared event by event.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bitcoind_node import require_bitcoind
+
+from ocp.drill.defaults import STAKE
+from ocp.drill.games import GAME_SCENARIOS, Guest, run_game_drill
+from ocp.drill.report import balances, report_json
+from ocp.zkvm.dispute import FAULT_KINDS
+
+pytestmark = pytest.mark.slow
+
+BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
+GUESTS = Path.home() / ".cache" / "ocp" / "guests"
+
+
+@pytest.fixture(scope="module")
+def guest() -> Guest:
+    return Guest.selfcheck(GUESTS)
+
+
+def open_chain(backend: str):
+    if backend == "kernel":
+        from regtest.kernel import KernelChain
+
+        return KernelChain()
+    require_bitcoind()
+    from regtest.bitcoind import BitcoindChain
+
+    return BitcoindChain()
+
+
+def drill(backend: str, name: str, guest: Guest, fault: str | None = None):
+    with open_chain(backend) as chain:
+        world = run_game_drill(name, chain, guest, fault)
+        return world, report_json(name, backend, world), balances(world)
+
+
+def labels(report: dict, result: str) -> list[str]:
+    return [e["transaction"] for e in report["timeline"] if e["result"] == result]
+
+
+def assert_passed(report: dict) -> None:
+    checks = report["checks"]
+    assert checks["value_conserved"]
+    assert checks["forbidden_refused"] and checks["refused_for_their_reason"], report["unexpected"]
+    assert checks["allowed_accepted"], report["unexpected"]
+    assert report["passed"], report["unexpected"]
+
+
+def assert_stake_taken(report: dict, b, challenger: str = "challenger 1") -> None:
+    """Half the stake burned, the rest and the bond to the winning challenger; the
+    vault untouched; Take1 and Take2 refused because the stake is spent."""
+    assert b.burned == STAKE // 2
+    assert b.after[challenger] > b.before[challenger] + STAKE // 2 - 500_000
+    refused = {e["transaction"]: e["reason"] for e in report["timeline"] if e["result"] == "refused"}
+    for take in ("Take1", "Take2"):
+        reason = next(r for label, r in refused.items() if label.startswith(take))
+        assert reason == "bad-txns-inputs-missingorspent"
+
+
+def assert_probes(report: dict) -> None:
+    """The forbidden moves every game tries, each refused for its own reason."""
+    reasons = {e["transaction"]: e["reason"] for e in report["timeline"] if e["expected"] == "refused"}
+    early = [r for label, r in reasons.items() if "before the move window" in label]
+    assert early and set(early) == {"non-BIP68-final"}
+    foreign = [r for label, r in reasons.items() if "(by the operator)" in label]
+    assert foreign and all("Invalid Schnorr signature" in r for r in foreign)
+
+
+@pytest.mark.parametrize("fault", FAULT_KINDS)
+def test_every_fault_is_caught_on_chain(guest, fault):
+    world, report, b = drill("kernel", "zkvm-fraud", guest, fault)
+    assert_passed(report)
+    assert report["checks"]["the challenger wins"]
+    assert any(k.startswith("the leaf the trace half names") and v for k, v in report["checks"].items())
+    assert_stake_taken(report, b)
+    assert_probes(report)
+    won = labels(report, "accepted")[-1]
+    assert won.startswith(("Catch_", "OperatorSilent_")), won
+    if won.startswith("Catch_"):  # the leaf that holds was preceded by one that does not
+        assert any("which does not hold" in x for x in labels(report, "refused"))
+
+
+@pytest.mark.bitcoind
+@pytest.mark.parametrize("fault", ["read", "write"])
+def test_faults_on_bitcoind_as_on_the_kernel(guest, fault):
+    """The same game on both chains: the same moves, accepted or refused for the
+    same reasons (Core's strings), the same fees and the same amounts moved (the
+    chains' own coinbases differ, so txids do)."""
+    _, on_kernel, kb = drill("kernel", "zkvm-fraud", guest, fault)
+    _, on_bitcoind, bb = drill("bitcoind", "zkvm-fraud", guest, fault)
+    assert_passed(on_bitcoind)
+
+    def moves(report):
+        return [(e["transaction"], e["result"], e["reason"]) for e in report["timeline"]]
+
+    assert moves(on_kernel) == moves(on_bitcoind)
+    assert (kb.after, kb.burned, kb.fees) == (bb.after, bb.burned, bb.fees)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_true_claim_is_paid_after_t_max(guest, backend):
+    """zkvm-answered: a challenger disputing a true claim (choosing at random) loses
+    its game; Take2 is refused before T_max and pays the operator after it."""
+    _, report, b = drill(backend, "zkvm-answered", guest)
+    assert_passed(report)
+    assert report["checks"]["the operator wins"]
+    take2 = [e for e in report["timeline"] if e["transaction"].startswith("Take2")]
+    assert [e["result"] for e in take2] == ["refused", "accepted"]
+    assert take2[0]["reason"] == "non-BIP68-final"
+    assert b.burned == 0
+    assert b.after["operator"] > b.before["operator"] + 90_000_000  # the deposit, less fees
+    assert b.after["challenger 1"] < b.before["challenger 1"]  # its bond went to the operator
+
+
+def test_silent_operator_loses_its_stake(guest):
+    _, report, b = drill("kernel", "zkvm-silent-operator", guest)
+    assert_passed(report)
+    assert labels(report, "accepted")[-1].startswith("OperatorSilent_2/")
+    assert_stake_taken(report, b)
+
+
+def test_silent_challenger_loses_its_bond(guest):
+    _, report, b = drill("kernel", "zkvm-silent-challenger", guest)
+    assert_passed(report)
+    assert any(x.startswith("ChallengerSilent_1/") for x in labels(report, "accepted"))
+    assert b.after["challenger 1"] < b.before["challenger 1"] - 1_000_000
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_honest_challenger_is_enough(guest, backend):
+    """zkvm-bribed: challenger 1 stops (bribed); challenger 2 still takes the stake."""
+    _, report, b = drill(backend, "zkvm-bribed", guest)
+    assert_passed(report)
+    assert report["checks"]["the bribed challenger loses its game"]
+    assert report["checks"]["the honest challenger wins"]
+    assert_stake_taken(report, b, "challenger 2")
+    assert b.after["challenger 1"] < b.before["challenger 1"]
+
+
+def test_a_256_ary_game_reveals_a_round_in_several_moves(guest):
+    """n = 256: a round's 255 hashes exceed one standard transaction, so the operator
+    reveals them in several moves (each under 400,000 WU), and the game still ends
+    with the lie caught."""
+    wide = Guest(guest.elf, guest.tape, guest.trace, nary=256)
+    assert any("part 2/" in s.label for s in wide.layout.states)
+    world, report, _ = drill("kernel", "zkvm-fraud", wide, "hash")
+    assert_passed(report)
+    assert report["checks"]["the challenger wins"]
+    reveals = [tx for tx in world.broadcast if any(
+        e.txid == tx.txid and e.label.startswith("Reveal_") for e in world.events)]
+    assert len(reveals) >= 6 and max(tx.weight for tx in reveals) <= 400_000
+
+
+def test_every_game_drill_is_listed():
+    assert set(GAME_SCENARIOS) == {"zkvm-fraud", "zkvm-answered", "zkvm-silent-operator",
+                                   "zkvm-silent-challenger", "zkvm-bribed"}
+
+
+def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):
+    """``ocp drill run zkvm-fraud --fault pc --json``: the guest built and kept in
+    --guest-dir, one report of the usual shape; --fault only with zkvm-fraud."""
+    from ocp.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["drill", "run", "zkvm-fraud", "--fault", "pc", "--guest-dir", str(GUESTS), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["passed"]
+    (report,) = out["drills"]
+    assert report["drill"] == "zkvm-fraud" and report["checks"]["the challenger wins"]
+    assert json.loads(Path("drill-reports/zkvm-fraud.json").read_text())["passed"]
+    code = main(["drill", "run", "zkvm-answered", "--fault", "pc"])
+    assert code == 2 and "--fault is for zkvm-fraud" in capsys.readouterr().err
