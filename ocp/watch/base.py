@@ -130,6 +130,7 @@ class BaseService:
         self._known = {(e.get("operator"), e.get("game"), e.get("n"), e.get("txid"))
                        for e in self.journal.of_kind("transition")}  # fmt: skip
         self._started = False
+        self._caught_up = False
         self._done_reported = self.journal.last("done") is not None
 
     # --- what a version fills in -------------------------------------------------------
@@ -199,6 +200,9 @@ class BaseService:
             if self.bumps_fees:
                 self._bump_lingering(tip)
         self._last_tip = tip
+        if not self._caught_up:  # the first poll of this process: the chain read, what was due done
+            self._caught_up = True
+            self.report("ready", f"caught up with the chain at height {tip}", height=tip, journal=False)
         done = self._done()
         if done and not self._done_reported:
             outcome = self._outcome()

@@ -6,19 +6,26 @@ seconds.
 
 The harness plays only what is not a party's move: it funds the roles and signs
 the graph (:func:`ocp.drill.games.setup_game_world`, the guest
-``go/examples/selfcheck``), broadcasts Deposit and Confirm as the depositor, tells
-the operator to claim (its state folder's claim request: the input tape, and a
-fault for a false claim), then disturbs the game as a scenario says -- kills a
-watcher with SIGKILL and starts it again on the same state folder, reorganises
-the chain, or runs the chain with a raised relay fee.  Every protocol move after
-the claim request is a watcher's.
+``go/examples/selfcheck``), broadcasts Deposit and Confirm as the depositor, and
+hands the parties the files a user would: key files, ``params.toml`` naming the
+guest's ELF, each party's one-time public keys (``ocp graph ots-keys``), the graph
+built from them (``ocp graph build --ots-keys``, whose graph id must be the signed
+graph's) and the signed ``graph.json`` (:func:`ocp.graphfile.save_graph`, the
+version-2 file of :mod:`ocp.gamefile`).  The watchers are ``ocp watch`` processes
+(:class:`ocp.watch.harness.Watcher`) that load that file -- regenerating every leaf
+from the ELF and comparing -- and check their one-time keys against their key
+files.  The operator is told to claim by ``ocp watch claim --input F`` (and
+``--fault``/``--wrong-step`` for a false claim); then the harness disturbs the game
+as a scenario says -- kills a watcher with SIGKILL and starts it again on the same
+state folder, reorganises the chain, or runs the chain with a raised relay fee.
+Every protocol move after the claim request is a watcher's.
 
-The watchers are forked from the harness, which holds the signed graph: graph
-v2's graph.json (:mod:`ocp.graphfile`) is not written yet, so ``ocp watch
---graph`` cannot load one; a forked child is a separate process all the same (its
-own chain client, state folder, lock and log; SIGKILL kills it alone), and the
-miner is paused while one forks.  Once the v2 graph file lands the watchers run
-as ``ocp watch`` processes like graph 1.1's (:mod:`ocp.watch.harness`).
+A restarted watcher regenerates the graph before it polls (about five seconds for
+the selfcheck guest) and its first poll reads the chain again, runs the program
+on the claim and replays its players (one to two seconds on these busy cores):
+nothing against a real block interval, but a dozen of the drills' half-second
+blocks, so the miner waits until the restarted watcher's ``ready`` record (its
+first poll done), and the blocks it still has to answer in are the scenario's.
 
 Once every game of the claim has ended and only a timelock stands between the
 operator and its payout (Take2 after T_max), the miner mines ten times faster:
@@ -34,26 +41,25 @@ resumed start, rollbacks, accepted CPFP bumps for every operator move).
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import signal
 import sys
 import tempfile
 import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ocp.drill.games import GameWorld, Guest, setup_game_world
 from ocp.game.play import GameRef
+from ocp.graphfile import save_graph
 from ocp.ids import Role, TxKind
-from ocp.watch.base import WatchOptions
+from ocp.keyfile import save_key
+from ocp.params import save_params
 from ocp.watch.challenger import Policy
 from ocp.watch.events import Confirmation
 from ocp.watch.follower import Follower
 from ocp.watch.gameplay import signature_digests
 from ocp.watch.games import CHALLENGER_WON, OPERATOR_WON, ClaimPhase
-from ocp.watch.gameservice import GameWatchService
 from ocp.watch.harness import (
     BACKENDS,
     MINE_TO,
@@ -63,7 +69,7 @@ from ocp.watch.harness import (
     open_vault,
     start_chain,
 )
-from ocp.watch.journal import Identity, Journal, StateDir
+from ocp.watch.journal import Journal
 from regtest.chain import Chain, ChainError
 from taptrees.tree import TaprootOutput
 from taptrees.tx import OutPoint
@@ -145,6 +151,7 @@ class Settings:
     block_interval: float = 2.0  # seconds between the miner's blocks
     poll: float = 0.2  # the watchers' poll interval
     timeout: float = 240.0  # seconds the drill may take
+    start_timeout: float = 90.0  # seconds a watcher may take to load the graph and start
     committee: int = 3
 
 
@@ -167,92 +174,80 @@ def game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1,
     return world, dict(zip(spks, coins, strict=True))
 
 
-# --- watchers as forked processes -------------------------------------------------------
+# --- the files a user would have ---------------------------------------------------------
 
 
-class ForkedWatcher(Watcher):
-    """A watcher forked from the harness (it holds the signed graph); its JSON-lines
-    log accumulates over restarts.  ``serve`` runs in the child and returns its exit
-    code."""
+@dataclass(frozen=True)
+class GraphFiles:
+    """What each party runs ``ocp watch`` with."""
 
-    def __init__(self, role: Role, serve: Callable[[], int], log: Path, miner: Miner | None = None) -> None:
-        super().__init__(role, [], log)
-        self.serve = serve
-        self.miner = miner
-        self.pid: int | None = None
-
-    def start(self) -> None:
-        if self.miner is not None:
-            with self.miner.paused():  # no miner request in flight while forking
-                self.pid = self._fork()
-        else:
-            self.pid = self._fork()
-        self.starts += 1
-
-    def _fork(self) -> int:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid:
-            return pid
-        code = 2
-        try:  # the child: its own log, chain client and state folder
-            fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the child's whole life
-            sys.stderr = sys.stdout
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            code = self.serve()
-        except BaseException:  # noqa: BLE001 - a child never returns into the harness
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            os._exit(code)
-
-    @property
-    def running(self) -> bool:
-        self.reap()
-        return self.pid is not None
-
-    def kill(self) -> None:
-        if self.pid is not None:
-            os.kill(self.pid, signal.SIGKILL)
-            _, status = os.waitpid(self.pid, 0)
-            self.exit_codes.append(os.waitstatus_to_exitcode(status))
-            self.pid = None
-
-    def reap(self) -> None:
-        if self.pid is not None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.exit_codes.append(os.waitstatus_to_exitcode(status))
-                self.pid = None
-
-    def wait_started(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while sum(1 for r in self.records() if r.get("kind") == "start") < self.starts:
-            if not self.running or time.monotonic() > deadline:
-                raise ChainError(f"the {self.role} watcher did not start: {self.log.read_text()[-1500:]}")
-            time.sleep(0.02)
+    graph: Path  # the signed graph.json
+    keys: dict[str, Path]  # "operator", "c1", ...: key files
+    ots: dict[str, Path]  # each party's one-time public keys (ocp graph ots-keys)
+    params: Path
+    tape: Path  # the guest's input
 
 
-def serve(graph, key, connect: Callable[[], Chain], folder: Path, options: WatchOptions) -> Callable[[], int]:
-    """What a forked watcher runs: the service on its own chain client and locked
-    state folder, logging JSON lines to stdout."""
+def _cli(args: list[str]) -> dict:
+    """Run ``ocp ARGS --json`` in this process; its JSON output (a non-zero exit is
+    an error of the harness)."""
+    import contextlib
+    import io
 
-    def run() -> int:
-        op = None
-        if key.role is Role.OPERATOR:
-            op = None if len(graph.params.operators) == 1 else graph.params.operators.index(key.pubkey) + 1
-        identity = Identity(key.role.value, graph.graph_id.hex(), key.pubkey.hex(), op)
-        state = StateDir.open(folder, identity)
-        state.lock()
-        with connect() as chain:
-            service = GameWatchService(graph, key, chain, state, options, stream=sys.stdout, as_json=True)
-            return service.run()
+    from ocp.cli import main
 
-    return run
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([*args, "--json"])
+    if code != 0:
+        raise ChainError(f"ocp {' '.join(args[:3])} exited {code}")
+    return json.loads(out.getvalue())
+
+
+def write_graph_files(world: GameWorld, folder: Path, made: dict[str, GraphFiles] | None = None) -> GraphFiles:
+    """Key files, params, one-time public keys and the graph -- built by ``ocp graph
+    build`` from the published keys, compared by graph id with the signed graph,
+    whose file (with every signature) the watchers load.  ``made`` (graph id ->
+    files) keeps them: another drill of the same graph copies them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gid = world.graph.graph_id.hex()
+    if made is not None and gid in made and all(p.is_file() for p in _paths(made[gid])):
+        return _copy_files(made[gid], folder)
+    params = folder / "params.toml"
+    save_params(world.params, params)
+    parties = {"operator": world.actors.operator, **{f"c{k + 1}": c for k, c in enumerate(world.challengers)}}
+    keys, ots = {}, {}
+    for who, key in parties.items():
+        keys[who] = folder / f"{who}.key"
+        save_key(key, keys[who], overwrite=True)
+        ots[who] = folder / f"{who}-ots-keys.json"
+        flag = "--operator-key" if key.role is Role.OPERATOR else "--challenger-key"
+        _cli(["graph", "ots-keys", str(params), flag, str(keys[who]), "-o", str(ots[who]), "--force"])
+    built = folder / "graph-unsigned.json"
+    _cli(["graph", "build", str(params), *(a for who in ots for a in ("--ots-keys", str(ots[who]))),
+          "-o", str(built), "--force"])  # fmt: skip
+    if json.loads(built.read_text())["graph_id"] != world.graph.graph_id.hex():
+        raise ChainError("ocp graph build made another graph than the one signed")
+    graph = folder / "graph.json"
+    save_graph(world.graph, graph)
+    tape = folder / "input.bin"
+    tape.write_bytes(world.guest.tape)
+    files = GraphFiles(graph, keys, ots, params, tape)
+    if made is not None:
+        made[gid] = files
+    return files
+
+
+def _paths(files: GraphFiles) -> list[Path]:
+    return [files.graph, *files.keys.values(), *files.ots.values(), files.params, files.tape]
+
+
+def _copy_files(files: GraphFiles, folder: Path) -> GraphFiles:
+    def copy(path: Path) -> Path:
+        return Path(shutil.copy2(path, folder / path.name))  # keeps a key file's 0600
+
+    return GraphFiles(copy(files.graph), {w: copy(p) for w, p in files.keys.items()},
+                      {w: copy(p) for w, p in files.ots.items()}, copy(files.params), copy(files.tape))  # fmt: skip
 
 
 # --- the drill ---------------------------------------------------------------------------
@@ -265,21 +260,23 @@ class Drill:
     folder: Path
     guest: Guest
     settings: Settings = field(default_factory=Settings)
+    made: dict[str, GraphFiles] | None = None  # graph files of earlier drills (write_graph_files)
     events: list[dict] = field(default_factory=list)
 
     def run(self) -> dict:
         started = time.monotonic()
         chain = start_chain(self.backend, self.folder, self.scenario.fee_spike)
         miner: Miner | None = None
-        watchers: dict[str, ForkedWatcher] = {}
+        watchers: dict[str, Watcher] = {}
         try:
             world, coins = game_world(chain.client, self.guest, committee=self.settings.committee,
                                       fee_spike=self.scenario.fee_spike)  # fmt: skip
             miner = Miner(chain.connect, self.settings.block_interval)
-            watchers = self._start_watchers(world, chain, coins, miner)
+            files = write_graph_files(world, self.folder, self.made)
+            watchers = self._start_watchers(files, chain, coins)
+            self._claim(world, files)
             for watcher in watchers.values():
-                watcher.wait_started()
-            self._claim(world)
+                watcher.wait_started(self.settings.start_timeout)
             miner.start()
             follower = self._play(world, chain, miner, watchers)
             miner.stop()
@@ -296,27 +293,35 @@ class Drill:
         (self.folder / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         return report
 
-    def _options(self, role: Role, coin: OutPoint) -> WatchOptions:
-        return WatchOptions(policy=self.scenario.policy, poll_interval=self.settings.poll, bump_after=2,
-                            coins=(coin,), exit_when_done=True)  # fmt: skip
-
-    def _start_watchers(self, world: GameWorld, chain: ChainProcess, coins: dict[str, OutPoint],
-                        miner: Miner) -> dict[str, ForkedWatcher]:  # fmt: skip
-        parties = {"operator": world.actors.operator, **{f"c{k + 1}": c for k, c in enumerate(world.challengers)}}
+    def _start_watchers(self, files: GraphFiles, chain: ChainProcess,
+                        coins: dict[str, OutPoint]) -> dict[str, Watcher]:  # fmt: skip
+        """``ocp watch`` for the operator and each challenger, on the graph file."""
+        common = ["--graph", str(files.graph), "--chain", "kernel" if self.backend == "kernel" else "bitcoind",
+                  "--rpc-url", chain.url, "--rpc-cookie", str(chain.cookie), "--poll", str(self.settings.poll),
+                  "--bump-after", "2", "--exit-when-done", "--json"]  # fmt: skip
         watchers = {}
-        for who, key in parties.items():
-            run = serve(world.graph, key, chain.connect, self.folder / f"{who}-state", self._options(key.role, coins[who]))
-            watchers[who] = ForkedWatcher(key.role, run, self.folder / f"{who}.log", miner)
+        for who, key in files.keys.items():
+            role = Role.OPERATOR if who == "operator" else Role.CHALLENGER
+            coin = coins[who]
+            args = ["--role", role.value, "--key", str(key), "--state", str(self.folder / f"{who}-state"),
+                    "--coin", f"{coin.txid}:{coin.vout}", *common]  # fmt: skip
+            if role is Role.CHALLENGER:
+                args += ["--policy", self.scenario.policy.value]
+            watchers[who] = Watcher(role, args, self.folder / f"{who}.log")
             watchers[who].start()
         return watchers
 
-    def _claim(self, world: GameWorld) -> None:
-        state = StateDir(self.folder / "operator-state")
-        state.request_claim_v2(self.guest.tape, self.scenario.fault, None)
+    def _claim(self, world: GameWorld, files: GraphFiles) -> None:
+        """``ocp watch claim --input F`` (with the scenario's fault: a false claim)."""
+        args = ["watch", "claim", "--role", "operator", "--graph", str(files.graph), "--key", str(files.keys["operator"]),
+                "--state", str(self.folder / "operator-state"), "--input", str(files.tape)]  # fmt: skip
+        if self.scenario.fault:
+            args += ["--fault", self.scenario.fault]
+        _cli(args)
         self.events.append({"at": world.chain.height(), "event": "claim requested", "fault": self.scenario.fault})
 
     def _play(self, world: GameWorld, chain: ChainProcess, miner: Miner,
-              watchers: dict[str, ForkedWatcher]) -> Follower:  # fmt: skip
+              watchers: dict[str, Watcher]) -> Follower:  # fmt: skip
         follower = Follower(chain.client, world.graph, start_height=0)
         s = self.scenario
         kill, reorg = s.kill, s.reorg
@@ -333,7 +338,9 @@ class Drill:
                 killed_at = tip
                 self.events.append({"at": tip, "event": f"killed the {kill.role} watcher (SIGKILL)"})
             if kill and killed_at is not None and not restarted and tip >= killed_at + kill.blocks:
-                watchers[who].start()
+                with miner.paused():  # while it regenerates the graph and catches up (module docstring)
+                    watchers[who].start()
+                    watchers[who].wait_ready(self.settings.start_timeout)
                 restarted = True
                 self.events.append({"at": tip, "event": f"restarted the {kill.role} watcher"})
             if reorg and not reorged and reorg.after in mined:
@@ -367,7 +374,7 @@ class Drill:
 
     # --- what happened -------------------------------------------------------------------
 
-    def _report(self, world: GameWorld, follower: Follower, watchers: dict[str, ForkedWatcher],
+    def _report(self, world: GameWorld, follower: Follower, watchers: dict[str, Watcher],
                 miner: Miner | None, seconds: float) -> dict:  # fmt: skip
         s = self.scenario
         logs = {who: w.records() for who, w in watchers.items()}
@@ -453,19 +460,19 @@ def signatures_match(world: GameWorld, confirmed: list[Confirmation], journals: 
 
 
 def run_drill(name: str, backend: str = "kernel", folder: str | Path | None = None, settings: Settings | None = None,
-              guest: Guest | None = None) -> dict:  # fmt: skip
+              guest: Guest | None = None, made: dict[str, GraphFiles] | None = None) -> dict:  # fmt: skip
     """Run scenario ``name`` on ``backend`` in ``folder`` (a temporary one if None);
     drills with one ``guest`` share its signed graph (every scenario funds the same
-    coins)."""
+    coins), and with one ``made`` its files."""
     scenario = SCENARIOS[name]
     settings = settings or Settings()
     guest = guest or Guest.selfcheck()
     if folder is None:
         with tempfile.TemporaryDirectory(prefix=f"ocp-watch-v2-{name}-") as tmp:
-            return Drill(scenario, backend, Path(tmp), guest, settings).run()
+            return Drill(scenario, backend, Path(tmp), guest, settings, made).run()
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    return Drill(scenario, backend, path, guest, settings).run()
+    return Drill(scenario, backend, path, guest, settings, made).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,10 +489,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = replace(Settings(), block_interval=args.block_interval, poll=min(0.2, args.block_interval / 5))
     guest = Guest.selfcheck()
+    made: dict[str, GraphFiles] = {}
     passed = True
     for name in SCENARIOS if args.scenario == "all" else [args.scenario]:
         where = Path(args.folder) / f"{name}-{args.backend}"
-        report = run_drill(name, args.backend, where, settings, guest)
+        report = run_drill(name, args.backend, where, settings, guest, made)
         passed &= report["passed"]
         failed = [k for k, ok in report["checks"].items() if not ok]
         verdict = "passed" if report["passed"] else f"FAILED {failed}"
