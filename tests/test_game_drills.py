@@ -175,7 +175,8 @@ def test_every_game_drill_is_listed():
 
 def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):
     """``ocp drill run zkvm-fraud --fault pc --json``: the guest built and kept in
-    --guest-dir, one report of the usual shape; --fault only with zkvm-fraud."""
+    --guest-dir, one report of the usual shape with its graph file; --fault only with
+    zkvm-fraud."""
     from ocp.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -185,5 +186,11 @@ def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):
     (report,) = out["drills"]
     assert report["drill"] == "zkvm-fraud" and report["checks"]["the challenger wins"]
     assert json.loads(Path("drill-reports/zkvm-fraud.json").read_text())["passed"]
+    # the drill's pre-signed graph is written as a version-2 graph file that loads back
+    # (regenerated from the guest's ELF and compared) and passes the audit
+    assert report["graph_file"] and Path(report["graph_file"]).exists()
+    assert main(["graph", "audit", report["graph_file"]]) == 0
+    audit = capsys.readouterr().out
+    assert "passed: true" in audit and "fully pre-signed" in audit
     code = main(["drill", "run", "zkvm-answered", "--fault", "pc"])
     assert code == 2 and "--fault is for zkvm-fraud" in capsys.readouterr().err

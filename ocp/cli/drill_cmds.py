@@ -187,11 +187,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                         graph = world.graph
             except ChainError as exc:  # the node would not start, or stopped answering
                 raise UserError(str(exc)) from None
-            if graph.layout is None:
-                save_graph(graph, graph_paths[name])
-                report["graph_file"] = str(graph_paths[name])
-            else:  # version 2: graph files are not written yet
-                report["graph_file"] = None
+            save_graph(graph, graph_paths[name])
+            report["graph_file"] = str(graph_paths[name])
             write_atomic(paths[name], json.dumps(report, indent=1) + "\n")
             report["report_file"] = str(paths[name])
             reports.append(report)
