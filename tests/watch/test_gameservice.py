@@ -1,9 +1,10 @@
 """Graph v2's watcher services in one process on the embedded chain, stepped poll by
-poll with blocks mined between polls: several games answered at once, a Kickoff
-adopted by a new state folder, a move journaled but never submitted (the node did
-not answer) submitted again as journaled after a restart, and one-time keys
-guarded by the journal.  The separate-process drills (restarts by SIGKILL, a
-reorganisation, a fee spike) are in test_watch_v2_drills.py."""
+poll with blocks mined between polls: several games answered at once, a 256-ary
+game's rounds revealed in several moves, a Kickoff adopted by a new state folder,
+a move journaled but never submitted (the node did not answer) submitted again as
+journaled after a restart, and one-time keys guarded by the journal.  The
+separate-process drills (``ocp watch`` processes: restarts by SIGKILL, a
+reorganisation) are in test_watch_v2_drills.py."""
 
 from __future__ import annotations
 
