@@ -9,7 +9,15 @@ service that follows the chain and acts (docs/watch.md).
   for an operator whose stake was taken.
 * ``claim`` tells the operator's service (running or started later on the same
   ``--state``) to claim; ``--wrong-step I`` makes it claim a trace wrong from
-  step I on (a cheating operator, for drills).
+  step I on (a cheating operator, for drills).  A version-2 graph's claim names
+  the program's input (``--input F``); ``--fault KIND`` with ``--wrong-step``
+  makes that operator lie once (a fault kind of :mod:`ocp.zkvm.dispute`).
+* A version-2 (zkVM) graph.json is loaded through :mod:`ocp.gamefile`: its
+  leaves are regenerated from the params, the one-time keys and the program's
+  ELF (``--program``, else where the params say or beside the graph) and compared
+  with the file; the graph's one-time keys of this party must be derived from
+  ``--key`` (:func:`ocp.gamekeysfile.check_own_game_keys`).  The service is then
+  :class:`ocp.watch.gameservice.GameWatchService`.
 * ``status`` prints what the state folder's journal says (no chain needed).
 """
 
@@ -53,6 +61,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--role", choices=("operator", "challenger"), help="who this service acts for (run, claim)")
     watch.add_argument("--graph", help="the fully signed graph.json (run, claim)")
     watch.add_argument("--key", help="the party's key file, 0600 (run, claim)")
+    watch.add_argument("--program", metavar="ELF",
+                       help="a zkVM graph's program, when not where its params say nor beside the graph")
     watch.add_argument("--state", required=True, help="state folder: journal, claim request, lock (made if missing)")
     watch.add_argument("--chain", choices=("kernel", "bitcoind"), default="kernel",
                        help="kernel: the embedded chain served by `ocp regtest serve`; bitcoind: a bitcoind -regtest")
@@ -79,6 +89,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="exit when the game is over (0; 1 for an operator whose stake was taken)")
     watch.add_argument("--wrong-step", type=int, metavar="I",
                        help="claim: claim a trace wrong from step I on (a cheating operator, for drills)")
+    watch.add_argument("--input", metavar="FILE",
+                       help="claim (zkVM graph): the input tape the program's run is claimed on")
+    watch.add_argument("--fault", metavar="KIND",
+                       help="claim (zkVM graph, drills): lie once near --wrong-step, with this fault kind")
     watch.add_argument("--json", action="store_true",
                        help="run: one JSON object per line per record; claim, status: one JSON document")
     watch.set_defaults(func=cmd_watch)
@@ -87,18 +101,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_watch(args: argparse.Namespace) -> int:
     if args.action == "status":
         return _status(args)
-    if args.action != "claim" and args.wrong_step is not None:
-        raise UserError("--wrong-step goes with the claim action")
+    for option in ("wrong_step", "input", "fault"):
+        if args.action != "claim" and getattr(args, option) is not None:
+            raise UserError(f"--{option.replace('_', '-')} goes with the claim action")
     for option in ("role", "graph", "key"):
         if getattr(args, option) is None:
             raise UserError(f"--{option} is required to {args.action}")
     key = load_key(args.key)
     if key.role != Role(args.role):
         raise UserError(f"{args.key} holds a {key.role} key; --role {args.role} needs the {args.role}'s key")
-    graph = load_graph(args.graph)
+    graph = load_graph(args.graph, args.program)
+    if graph.layout is not None:
+        from ocp.gamekeysfile import check_own_game_keys
+
+        check_own_game_keys(graph, key, args.key)
+    elif args.program is not None:
+        raise UserError("--program is for a version-2 (zkVM) graph")
     state = _open_state(args, graph, key)
     if args.action == "claim":
-        return _claim(args, state, graph)
+        return _claim_v2(args, state, graph) if graph.layout is not None else _claim(args, state, graph)
     return _run(args, state, graph, key)
 
 
@@ -131,6 +152,42 @@ def _claim(args: argparse.Namespace, state, graph) -> int:
     state.request_claim(args.wrong_step)
     emit(args, {"state": args.state, "claim_requested": True, "wrong_step": args.wrong_step})
     return EXIT_OK
+
+
+def _claim_v2(args: argparse.Namespace, state, graph) -> int:
+    """A version-2 claim request: the input tape, and a drill's fault."""
+    from ocp.zkvm.dispute import FAULT_KINDS
+
+    if args.role != "operator":
+        raise UserError("only an operator claims")
+    if args.input is None:
+        raise UserError("a zkVM graph's claim names the program's input: give --input FILE")
+    comp = graph.layout.comp
+    tape = _read_input(args.input)
+    if len(tape) > 4 * comp.input_words:
+        raise UserError(f"--input {args.input} is {len(tape)} bytes; the graph signs at most {4 * comp.input_words}")
+    if args.fault is not None and args.fault not in FAULT_KINDS:
+        raise UserError(f"--fault {args.fault!r} is not one of {', '.join(FAULT_KINDS)}")
+    if args.wrong_step is not None:
+        if args.fault is None:
+            raise UserError("--wrong-step of a zkVM graph's claim goes with --fault KIND")
+        if not 0 <= args.wrong_step < comp.search.max_steps:
+            raise UserError(f"--wrong-step must be a step of the search, 0..{comp.search.max_steps - 1}")
+    if state.journal().claim() is not None:
+        raise UserError(f"the operator in {args.state} has claimed already (its journal holds the claim)")
+    state.request_claim_v2(tape, args.fault, args.wrong_step)
+    emit(args, {"state": args.state, "claim_requested": True, "input_bytes": len(tape), "fault": args.fault,
+                "wrong_step": args.wrong_step})  # fmt: skip
+    return EXIT_OK
+
+
+def _read_input(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"--input {path} does not exist") from None
+    except IsADirectoryError:
+        raise UserError(f"--input {path} is a directory") from None
 
 
 def parse_coin(text: str) -> OutPoint:
@@ -174,6 +231,7 @@ def open_watch_chain(args: argparse.Namespace):
 
 def _run(args: argparse.Namespace, state, graph, key: RoleKey) -> int:
     from ocp.watch.challenger import Policy
+    from ocp.watch.gameservice import GameWatchService
     from ocp.watch.service import WatchOptions, WatchService
 
     if args.poll <= 0 or args.poll > 3600:
@@ -192,7 +250,8 @@ def _run(args: argparse.Namespace, state, graph, key: RoleKey) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         with open_watch_chain(args) as chain:
-            service = WatchService(graph, key, chain, state, options, as_json=args.json)
+            kind = GameWatchService if graph.layout is not None else WatchService
+            service = kind(graph, key, chain, state, options, as_json=args.json)
             try:
                 return service.run(stop)
             except KeyboardInterrupt:
@@ -200,6 +259,17 @@ def _run(args: argparse.Namespace, state, graph, key: RoleKey) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         state.unlock()
+
+
+def _claim_status(claim: dict | None) -> dict | None:
+    """What the journal says was claimed: a version-1 trace's last value, or a
+    version-2 claim's N and h_N (and a drill's fault)."""
+    if claim is None:
+        return None
+    if "trace" in claim:
+        return {"claimed": claim["trace"][-1], "wrong_step": claim.get("wrong_step")}
+    return {"steps": claim.get("claim_n"), "final_hash": claim.get("claim_h"), "fault": claim.get("fault"),
+            "wrong_step": claim.get("wrong_step")}  # fmt: skip
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -213,15 +283,15 @@ def _status(args: argparse.Namespace) -> int:
     for entry in journal.entries:  # a rollback (reorganisation) takes a transition back
         if entry["kind"] in ("transition", "rollback"):
             phase = entry["to"] if entry["kind"] == "transition" else entry["from"]
-            games[str(entry.get("operator"))] = {"phase": phase, "height": entry.get("height")}
+            who = str(entry.get("operator")) + (f"/c{entry['game']}" if entry.get("game") else "")
+            games[who] = {"phase": phase, "height": entry.get("height")}  # v2: the claim, and each game
     broadcast = [{"tx": e["tx"], "txid": e["txid"], "height": e["height"]} for e in journal.of_kind("broadcast")]
     done = journal.last("done")
     info = {
         "state": args.state,
         **{k: v for k, v in state.identity().items() if k != "format"},
         "games": games,
-        "claim": None if journal.claim() is None else {"claimed": journal.claim()["trace"][-1],
-                                                          "wrong_step": journal.claim().get("wrong_step")},
+        "claim": _claim_status(journal.claim()),
         "broadcast": broadcast,
         "done": None if done is None else done.get("outcome"),
         "journal_entries": len(journal.entries),

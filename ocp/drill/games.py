@@ -149,11 +149,15 @@ class GameWorld(World):
 
 def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed: bytes = defaults.SEED,
                      n_committee: int = defaults.COMMITTEE, move_window: int = MIN_MOVE_WINDOW,
-                     committee_form: CommitteeForm = CommitteeForm.CHAIN) -> GameWorld:  # fmt: skip
-    """A chain with every role funded and the version-2 graph of ``guest`` fully signed."""
+                     committee_form: CommitteeForm = CommitteeForm.CHAIN,
+                     faucet_feerate: int | None = None) -> GameWorld:  # fmt: skip
+    """A chain with every role funded and the version-2 graph of ``guest`` fully signed
+    (a world set up the same way again reuses the guest's signed graph).
+    ``faucet_feerate`` (sat/vB) pays the funding transactions more than the faucet's
+    default (a chain with a raised relay fee)."""
     actors = Actors.make(seed, n_committee, 1)
     challengers = [drill_key(seed, "challenger", Role.CHALLENGER, k) for k in range(n_challengers)]
-    faucet = Faucet(chain, actors.faucet.secret)
+    faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
     spks = [actors.spk(Role.DEPOSITOR), actors.spk(Role.OPERATOR),
             *(TaprootOutput(c.pubkey).script_pubkey for c in challengers)]  # fmt: skip

@@ -1,6 +1,6 @@
 """Operator and challenger as services that watch the chain, react, and survive
-restarts (issue 20; graph version 1.1, built so that graph v2 only adds states
-and moves).
+restarts (issue 20): graph version 1.1's Assert/Disprove game and graph v2's
+claims about a Go program and the games registered challengers open against them.
 
 =====================================  ==========================================
 module                                 what
@@ -16,9 +16,19 @@ module                                 what
 :mod:`ocp.watch.challenger`            the challenger's phases, transitions,
                                        verdict on a claim, duties
 :mod:`ocp.watch.journal`               the state directory and its journal
-:mod:`ocp.watch.service`               the loop: follow, fold, log, broadcast,
-                                       bump fees by CPFP
+:mod:`ocp.watch.base`                  the loop: follow, fold, log, journaled
+                                       broadcasts, bump fees by CPFP
+:mod:`ocp.watch.service`               graph 1.1's service on that loop
+:mod:`ocp.watch.games`                 graph v2: the claim machine, each game's
+                                       machine from its layout, duties
+:mod:`ocp.watch.gameplay`              graph v2: players kept in step with the
+                                       chain, the challenger's strategy replayed
+:mod:`ocp.watch.gameservice`           graph v2's service: claim from an input,
+                                       every game answered, one-time signatures
+                                       journaled before each move
 :mod:`ocp.watch.harness`               drills with the parties as processes
+:mod:`ocp.watch.gameharness`           graph v2 drills: ``ocp watch`` processes
+                                       on graph files the CLI makes
 =====================================  ==========================================
 
 docs/watch.md describes the services, their state directory, restart and reorg

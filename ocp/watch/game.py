@@ -86,6 +86,11 @@ class Duty:
     def due(self, tip: int) -> bool:
         return tip >= self.from_height
 
+    @property
+    def slot(self) -> str:
+        """What the journal files it under: the transaction's name."""
+        return str(self.tx)
+
 
 def after_window(height: int, window: int) -> int:
     """The first tip at which an output confirmed at ``height`` may be spent by a

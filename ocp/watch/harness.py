@@ -304,6 +304,15 @@ class Watcher:
                 raise ChainError(f"the {self.role} watcher did not start: {self.log.read_text()[-800:]}")
             time.sleep(0.02)
 
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until this run of the process logged ``ready``: its first poll done
+        (the chain read, the journal and its players rebuilt, what was due sent)."""
+        deadline = time.monotonic() + timeout
+        while sum(1 for r in self.records() if r.get("kind") == "ready") < self.starts:
+            if not self.running or time.monotonic() > deadline:
+                raise ChainError(f"the {self.role} watcher did not catch up: {self.log.read_text()[-800:]}")
+            time.sleep(0.02)
+
     def reap(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             self.exit_codes.append(self.process.returncode)

@@ -15,14 +15,20 @@ Layout (the folder is made 0700; files 0600):
   ``refused`` (an event the machine forbids), ``done``.  A torn last line (a
   crash mid-write) is cut off when the journal is opened: it was never acted on.
 * ``claim.json`` -- written by ``ocp watch ... claim`` (atomically) for the
-  running operator service to pick up.
+  running operator service to pick up (graph 1.1: an optional wrong step; graph
+  v2: the input tape, and for drills a fault to lie with).
 * ``lock`` -- held (``flock``) by the running service: one service per folder.
 
-What the journal guarantees: a one-time key signs one value.  The operator's
-claim entry fixes every value of its trace before the first one is revealed, and
-:meth:`Journal.check_reveal` refuses any later reveal of a different value for
-the same index -- after a crash, a restart, a reorganisation or an edited claim
-request alike.
+What the journal guarantees: a one-time key signs one value.  Graph 1.1: the
+operator's claim entry fixes every value of its trace before the first one is
+revealed, and :meth:`Journal.check_reveal` refuses any later reveal of a
+different value for the same index.  Graph v2: the claim entry fixes the input
+(and the fault a drill lies with), from which every value follows; each move's
+one-time signatures are journaled (``signed``: a digest per key) before the move
+is broadcast, and :meth:`Journal.check_signatures` refuses a signature that
+differs from a journaled one (Winternitz signatures are deterministic per key and
+message, so a different digest is a second message).  Both hold after a crash,
+a restart, a reorganisation or an edited claim request alike.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from ocp.fileio import read_json, write_json
 
 STATE_FORMAT = "ocp-watch/1"
 CLAIM_FORMAT = "ocp-watch-claim/1"
+CLAIM_FORMAT_V2 = "ocp-watch-claim/2"
 META = "watch.json"
 JOURNAL = "journal.jsonl"
 CLAIM_REQUEST = "claim.json"
@@ -116,7 +123,7 @@ class Journal:
         every reveal it journaled)."""
         values: dict[int, int] = {}
         claim = self.claim()
-        if claim is not None:
+        if claim is not None and "trace" in claim:
             trace = claim["trace"]
             values.update({i: trace[i + 1] for i in range(len(trace) - 1)})
         for entry in self.of_kind("reveal"):
@@ -133,6 +140,25 @@ class Journal:
                     f"refusing to reveal value {index} = {value}: the journal shows this one-time "
                     f"key committed to {committed[index]} (a one-time key signs one value)"
                 )
+
+
+    def signed_digests(self) -> dict[str, str]:
+        """(graph v2) Journal key of every one-time key this party signed -> the
+        digest of its signature."""
+        out: dict[str, str] = {}
+        for entry in self.of_kind("signed"):
+            out.update(entry["keys"])
+        return out
+
+    def check_signatures(self, digests: Mapping[str, str]) -> dict[str, str]:
+        """Refuse signatures under one-time keys that signed something else before;
+        returns the ones not journaled yet (to journal before broadcasting)."""
+        known = self.signed_digests()
+        for key, digest in digests.items():
+            if key in known and known[key] != digest:
+                raise UserError(f"refusing to reveal one-time key {key}: the journal shows it signed another "
+                                "value (a one-time key signs one value)")
+        return {k: d for k, d in digests.items() if k not in known}
 
 
 class StateDir:
@@ -194,14 +220,28 @@ class StateDir:
                    {"format": CLAIM_FORMAT, "wrong_step": wrong_step, "requested_at": round(time.time(), 3)},
                    mode=0o600)  # fmt: skip
 
+    def request_claim_v2(self, tape: bytes, fault: str | None = None, wrong_step: int | None = None) -> None:
+        """(graph v2) Claim the program's run on input ``tape``; ``fault``: lie once,
+        at ``wrong_step`` (a fault kind of :mod:`ocp.zkvm.dispute`, for drills)."""
+        write_json(self.path / CLAIM_REQUEST,
+                   {"format": CLAIM_FORMAT_V2, "input": tape.hex(), "fault": fault, "wrong_step": wrong_step,
+                    "requested_at": round(time.time(), 3)}, mode=0o600)  # fmt: skip
+
     def claim_request(self) -> dict | None:
         path = self.path / CLAIM_REQUEST
         if not path.exists():
             return None
         request = read_json(path, "claim request")
-        if request.get("format") != CLAIM_FORMAT:
-            raise UserError(f"{path}: format {request.get('format')!r} is not {CLAIM_FORMAT!r}")
+        if request.get("format") not in (CLAIM_FORMAT, CLAIM_FORMAT_V2):
+            raise UserError(f"{path}: format {request.get('format')!r} is not {CLAIM_FORMAT!r} or {CLAIM_FORMAT_V2!r}")
         step = request.get("wrong_step")
         if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
             raise UserError(f"{path}: wrong_step must be a step number or null")
+        if request["format"] == CLAIM_FORMAT_V2:
+            try:
+                request["input"] = bytes.fromhex(request.get("input"))
+            except (TypeError, ValueError):
+                raise UserError(f"{path}: input must be the input tape in hex") from None
+            if request.get("fault") is not None and not isinstance(request["fault"], str):
+                raise UserError(f"{path}: fault must be a fault kind or null")
         return request

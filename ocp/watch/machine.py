@@ -16,10 +16,10 @@ chain; a restart folds over what the chain and the journal say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from ocp.ids import TxKind, TxName
 
@@ -62,35 +62,45 @@ def trigger_of(name: TxName, n_chunks: int) -> Trigger | None:
     return _BY_KIND.get(name.kind)
 
 
-P = TypeVar("P", bound=StrEnum)
+class Named(Hashable, Protocol):
+    """A phase or a trigger: hashable, with the ``value`` the logs print (a StrEnum
+    member, or a graph v2 game's phase and trigger, :mod:`ocp.watch.games`)."""
+
+    @property
+    def value(self) -> str: ...
+
+
+P = TypeVar("P", bound=Named)
 
 
 @dataclass(frozen=True)
 class Machine(Generic[P]):
-    """One role's phases and the transitions between them."""
+    """One role's phases and the transitions between them (``listing``: every phase,
+    when the phases are not the members of one enum)."""
 
     role: str
     initial: P
-    transitions: Mapping[tuple[P, Trigger], P]
+    transitions: Mapping[tuple[P, Named], P]
     terminal: frozenset[P]
+    listing: tuple[P, ...] = ()
 
-    def after(self, phase: P, trigger: Trigger) -> P | None:
+    def after(self, phase: P, trigger: Named) -> P | None:
         """The phase ``trigger`` leads to from ``phase``; None when forbidden."""
         return self.transitions.get((phase, trigger))
 
-    def allowed(self, phase: P) -> tuple[Trigger, ...]:
+    def allowed(self, phase: P) -> tuple[Named, ...]:
         return tuple(t for (p, t) in self.transitions if p == phase)
 
     @property
     def phases(self) -> tuple[P, ...]:
-        return tuple(type(self.initial))
+        return self.listing or tuple(type(self.initial))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class Event:
     """A trigger with where it happened (``height``/``txid`` are None for a local one)."""
 
-    trigger: Trigger
+    trigger: Named
     tx: TxName | None = None
     txid: str | None = None
     height: int | None = None
@@ -131,10 +141,10 @@ class Run(Generic[P]):
     steps: tuple[Step, ...]
     refused: tuple[Refused, ...]
 
-    def height_of(self, trigger: Trigger) -> int | None:
+    def height_of(self, trigger: Named) -> int | None:
         """Height of the last step taken on ``trigger``."""
         for step in reversed(self.steps):
-            if step.event.trigger is trigger:
+            if step.event.trigger == trigger:
                 return step.event.height
         return None
 

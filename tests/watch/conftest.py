@@ -29,3 +29,25 @@ def world_two_asserts():
 def world_two_operators():
     with KernelChain() as chain:
         yield setup_world(chain, n_operators=2)
+
+
+# --- graph v2 -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def selfcheck():
+    """The selfcheck Go guest and its honest run (built once; needs `go`)."""
+    from ocp.drill.games import Guest
+
+    return Guest.selfcheck()
+
+
+@pytest.fixture(scope="session")
+def v2_graph(selfcheck):
+    """The signed v2 graph of the selfcheck guest, one challenger (its params and
+    layout for the duty tests)."""
+    from ocp.watch.gameharness import game_world
+
+    with KernelChain() as chain:
+        world, _ = game_world(chain, selfcheck)
+        return world.graph
