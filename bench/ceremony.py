@@ -85,20 +85,54 @@ def run_service(folder: Path, actors: Actors, graph: Graph) -> dict:
         save_graph(graph, folder / f"{key.name}.graph.json")  # each party's own copy
     ocp = [sys.executable, "-m", "ocp.cli", "ceremony"]
     start = time.perf_counter()
-    serve = subprocess.Popen([*ocp, "serve", "graph.json", "--url-file", "url.txt", "--linger", "0.5",
-                              "--save-interval", "60", "--round-timeout", "600", "--json", "--transcript", "t.jsonl"],
-                             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    serve = subprocess.Popen(
+        [
+            *ocp,
+            "serve",
+            "graph.json",
+            "--url-file",
+            "url.txt",
+            "--linger",
+            "0.5",
+            "--save-interval",
+            "60",
+            "--round-timeout",
+            "600",
+            "--json",
+            "--transcript",
+            "t.jsonl",
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not (folder / "url.txt").exists():
         if serve.poll() is not None:
             raise SystemExit(f"coordinator stopped: {serve.stderr.read()}")
         time.sleep(0.05)
     url = (folder / "url.txt").read_text().strip()
     joins = {
-        key.name: subprocess.Popen([*ocp, "join", url, "--key", f"{key.name}.key", "--graph",
-                                    f"{key.name}.graph.json", "--give-up", "900", "--json"],
-                                   cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        key.name: subprocess.Popen(
+            [
+                *ocp,
+                "join",
+                url,
+                "--key",
+                f"{key.name}.key",
+                "--graph",
+                f"{key.name}.graph.json",
+                "--give-up",
+                "900",
+                "--json",
+            ],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for key in parties
-    }  # fmt: skip
+    }
     outs = {}
     for name, p in joins.items():
         out, err = p.communicate(timeout=1800)
@@ -165,7 +199,10 @@ def measure(form: CommitteeForm, members: int, steps: int) -> dict:
     print(f"# {form}: building the graph ({members} members, {steps} steps)", file=sys.stderr, flush=True)
     actors, graph, signer = graph_for(form, members, steps)
     inputs = len(committee_inputs(graph)) or sum(
-        1 for g in graph.txs.values() for s in g.spends if s.presigned and any(r.value == "committee" for r, _ in s.signers)
+        1
+        for g in graph.txs.values()
+        for s in g.spends
+        if s.presigned and any(r.value == "committee" for r, _ in s.signers)
     )
     print(f"# {form}: in-process committee signing", file=sys.stderr, flush=True)
     local = in_process_seconds(actors, graph)
@@ -177,8 +214,11 @@ def measure(form: CommitteeForm, members: int, steps: int) -> dict:
         **service,
         "form": form.value,
         "committee_inputs": inputs,
-        "member_makes": (f"{inputs} BIP340 signatures" if form is CommitteeForm.CHAIN
-                         else f"{inputs} nonces + {inputs} partial signatures"),  # fmt: skip
+        "member_makes": (
+            f"{inputs} BIP340 signatures"
+            if form is CommitteeForm.CHAIN
+            else f"{inputs} nonces + {inputs} partial signatures"
+        ),
         "in_process_s": local,
         "take1_witness": witness_weight(signed, TxName(TxKind.TAKE1)),
         "take2_witness": witness_weight(signed, TxName(TxKind.TAKE2)),
@@ -214,8 +254,10 @@ def main() -> None:
     members, steps = (5, 64) if args.quick else (args.members, args.steps)
     chain = measure(CommitteeForm.CHAIN, members, steps)
     musig = measure(CommitteeForm.MUSIG2, members, steps)
-    print(f"ceremony of a {members}-member committee, {steps} steps, 1 operator, the depositor "
-          f"({members + 2} signer processes and a coordinator on localhost)")  # fmt: skip
+    print(
+        f"ceremony of a {members}-member committee, {steps} steps, 1 operator, the depositor "
+        f"({members + 2} signer processes and a coordinator on localhost)"
+    )
     print(f"a member makes: chain {chain['member_makes']}; MuSig2 {musig['member_makes']}")
     width = max(len(r[0]) for r in ROWS)
     print(f"{'':{width}}  {'chain':>14}  {'MuSig2':>14}  {'chain/MuSig2':>12}")

@@ -32,10 +32,15 @@ KEY = sha256(b"bench key")
 OUTPUT = TaprootOutput(xonly_pubkey(KEY))
 SECRET = b"bench preimage"
 #: Two leaves: a signature, or a SHA-256 preimage and a signature (the one spent).
-SCRIPT_OUTPUT = TaprootOutput(NUMS_INTERNAL_KEY, TapTree.balanced([
-    Script([xonly_pubkey(KEY), OP_CHECKSIG]),
-    Script([OP_SHA256, sha256(SECRET), OP_EQUALVERIFY, xonly_pubkey(KEY), OP_CHECKSIG]),
-]))
+SCRIPT_OUTPUT = TaprootOutput(
+    NUMS_INTERNAL_KEY,
+    TapTree.balanced(
+        [
+            Script([xonly_pubkey(KEY), OP_CHECKSIG]),
+            Script([OP_SHA256, sha256(SECRET), OP_EQUALVERIFY, xonly_pubkey(KEY), OP_CHECKSIG]),
+        ]
+    ),
+)
 
 
 def measure(chain: Chain, n_blocks: int, n_txs: int) -> dict[str, float]:
@@ -45,17 +50,22 @@ def measure(chain: Chain, n_blocks: int, n_txs: int) -> dict[str, float]:
 
     faucet = Faucet(chain, sha256(b"bench faucet"))
     faucet.mine_coins(1)
-    funded = faucet.fund_many([(OUTPUT.script_pubkey, 10_000)] * n_txs
-                              + [(SCRIPT_OUTPUT.script_pubkey, 10_000)] * n_txs)
+    funded = faucet.fund_many(
+        [(OUTPUT.script_pubkey, 10_000)] * n_txs + [(SCRIPT_OUTPUT.script_pubkey, 10_000)] * n_txs
+    )
     spends = [
-        key_path_spend(op, TxOut(10_000, OUTPUT.script_pubkey), OUTPUT, KEY,
-                       [TxOut(9_000, OUTPUT.script_pubkey)])
+        key_path_spend(op, TxOut(10_000, OUTPUT.script_pubkey), OUTPUT, KEY, [TxOut(9_000, OUTPUT.script_pubkey)])
         for op in funded[:n_txs]
     ]
     script_spends = [
-        script_path_spend(op, TxOut(10_000, SCRIPT_OUTPUT.script_pubkey), SCRIPT_OUTPUT, 1,
-                          lambda m: [schnorr_sign(KEY, m), SECRET],
-                          [TxOut(9_000, OUTPUT.script_pubkey)])
+        script_path_spend(
+            op,
+            TxOut(10_000, SCRIPT_OUTPUT.script_pubkey),
+            SCRIPT_OUTPUT,
+            1,
+            lambda m: [schnorr_sign(KEY, m), SECRET],
+            [TxOut(9_000, OUTPUT.script_pubkey)],
+        )
         for op in funded[n_txs:]
     ]
     submit_s = n_txs / submit_all(chain, spends)
@@ -64,8 +74,12 @@ def measure(chain: Chain, n_blocks: int, n_txs: int) -> dict[str, float]:
     [block] = chain.mine(1, OUTPUT.script_pubkey)
     mine_s = time.perf_counter() - start
     assert len(chain.block_txids(block)) == 2 * n_txs + 1
-    return {"blocks/s": blocks_s, "submit txs/s": submit_s, "script-path/s": script_s,
-            "mined txs/s": 2 * n_txs / mine_s}
+    return {
+        "blocks/s": blocks_s,
+        "submit txs/s": submit_s,
+        "script-path/s": script_s,
+        "mined txs/s": 2 * n_txs / mine_s,
+    }
 
 
 def submit_all(chain: Chain, txs) -> float:
@@ -95,8 +109,7 @@ def main() -> None:
         ratio = f"{value / node[metric]:16.2f}" if node else f"{'-':>16}"
         print(f"{metric:<14} {value:12.1f} {other} {ratio}")
     if node is None:
-        print("bitcoind: not found ($BITCOIND, PATH or scripts/bitcoind.sh's cache); "
-              "embedded chain only")
+        print("bitcoind: not found ($BITCOIND, PATH or scripts/bitcoind.sh's cache); embedded chain only")
     else:
         print(f"bitcoind: {find_bitcoind()}")
 

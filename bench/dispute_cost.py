@@ -133,12 +133,23 @@ def params_for(elf: Path, log_steps: int, nary: int) -> Params:
         return Funding(OutPoint(f"{i:064x}", 0), coin)
 
     return Params(
-        network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operators[0].pubkey,),
-        depositor=actors.depositor.pubkey, deposit_amount=10**8, operator_stake=2 * 10**7, challenge_fee=0,
-        fee_rate=FEE_RATE, dispute_fee_rate=MAX_FEE_RATE, windows=Windows(144, None, None, 1008, MOVE_WINDOW),
-        computation=comp, depositor_funding=funding(1), operator_funding=(funding(2),),
-        challengers=(challenger.pubkey,), challenger_bonds=(funding(3),), bond=10**8,
-    )  # fmt: skip
+        network="regtest",
+        committee=tuple(k.pubkey for k in actors.committee),
+        operators=(actors.operators[0].pubkey,),
+        depositor=actors.depositor.pubkey,
+        deposit_amount=10**8,
+        operator_stake=2 * 10**7,
+        challenge_fee=0,
+        fee_rate=FEE_RATE,
+        dispute_fee_rate=MAX_FEE_RATE,
+        windows=Windows(144, None, None, 1008, MOVE_WINDOW),
+        computation=comp,
+        depositor_funding=funding(1),
+        operator_funding=(funding(2),),
+        challengers=(challenger.pubkey,),
+        challenger_bonds=(funding(3),),
+        bond=10**8,
+    )
 
 
 def presigned(graph: Graph, names) -> int:
@@ -149,8 +160,12 @@ def presigned(graph: Graph, names) -> int:
 
 def script_bytes(graph: Graph, names) -> int:
     names = set(names)
-    return sum(len(out.tapleaf(leaf.name).script.raw) for ref, out in graph.outputs.items() if ref.tx in names
-               for leaf in out.leaves)  # fmt: skip
+    return sum(
+        len(out.tapleaf(leaf.name).script.raw)
+        for ref, out in graph.outputs.items()
+        if ref.tx in names
+        for leaf in out.leaves
+    )
 
 
 def file_bytes(graph: Graph) -> int:
@@ -191,13 +206,33 @@ def measure(elf: Path, log_steps: int, nary: int) -> Row:
     heavy = max(path, key=lambda t: t.weight)
     game = [n for n in graph.txs if n.game is not None]
     return Row(
-        log_steps, nary, layout.rounds, len(layout.states), worst.moves, len(path), worst.vbytes,
-        worst.party_vbytes(Role.OPERATOR), worst.fees, round(worst.vbytes * MAX_FEE_RATE), str(heavy.name),
-        heavy.weight, worst.moves * MOVE_WINDOW, t_max(params, layout), cost.operator_cost(), cost.minimum_bond,
-        len(game), presigned(graph, game), script_bytes(graph, game), game_file_bytes(signed, game),
-        len(graph.txs), presigned(graph, graph.txs), script_bytes(graph, graph.txs), file_bytes(signed),
-        build_s, sign_s,
-    )  # fmt: skip
+        log_steps,
+        nary,
+        layout.rounds,
+        len(layout.states),
+        worst.moves,
+        len(path),
+        worst.vbytes,
+        worst.party_vbytes(Role.OPERATOR),
+        worst.fees,
+        round(worst.vbytes * MAX_FEE_RATE),
+        str(heavy.name),
+        heavy.weight,
+        worst.moves * MOVE_WINDOW,
+        t_max(params, layout),
+        cost.operator_cost(),
+        cost.minimum_bond,
+        len(game),
+        presigned(graph, game),
+        script_bytes(graph, game),
+        game_file_bytes(signed, game),
+        len(graph.txs),
+        presigned(graph, graph.txs),
+        script_bytes(graph, graph.txs),
+        file_bytes(signed),
+        build_s,
+        sign_s,
+    )
 
 
 def kb(n: int) -> str:
@@ -214,36 +249,48 @@ def report(rows: list[Row]) -> list[str]:
     for r in rows:
         heavy = f"{r.heaviest} {r.heaviest_weight // 1000}K WU"
         flag = "  MISSED (over 400K WU: not standard)" if r.heaviest_weight > MAX_STANDARD_WEIGHT else ""
-        lines.append(f"  2^{r.log_steps:<3} {r.nary:>4} {r.rounds:>6} {r.moves:>5} {kb(r.vbytes):>9} "
-                     f"{kb(r.operator_vbytes):>9} {r.fee_floor:>10,} {r.fee_max:>10,} {heavy:>22} {r.duration:>6} "
-                     f"{r.t_max:>6} {r.operator_cost:>10,} {r.bond:>10,}{flag}")  # fmt: skip
-    lines += ["  oper.: the operator's vbytes on that path; op. cost: the honest operator's worst game at the "
-              "maximum rate (its transactions and CPFP children), which the bond covers",
-              "", "pre-signed graph (graph.json: the file ocp writes, signed by the committee, the operator "
-              "and the depositor)",
-              f"{'steps':>6} {'n':>4} | per game: {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} "
-              f"| per deposit (1 op, 1 ch): {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} | build s sign s"]  # fmt: skip
+        lines.append(
+            f"  2^{r.log_steps:<3} {r.nary:>4} {r.rounds:>6} {r.moves:>5} {kb(r.vbytes):>9} "
+            f"{kb(r.operator_vbytes):>9} {r.fee_floor:>10,} {r.fee_max:>10,} {heavy:>22} {r.duration:>6} "
+            f"{r.t_max:>6} {r.operator_cost:>10,} {r.bond:>10,}{flag}"
+        )
+    lines += [
+        "  oper.: the operator's vbytes on that path; op. cost: the honest operator's worst game at the "
+        "maximum rate (its transactions and CPFP children), which the bond covers",
+        "",
+        "pre-signed graph (graph.json: the file ocp writes, signed by the committee, the operator and the depositor)",
+        f"{'steps':>6} {'n':>4} | per game: {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} "
+        f"| per deposit (1 op, 1 ch): {'txs':>4} {'sigs':>5} {'scripts':>8} {'json':>8} | build s sign s",
+    ]
     for r in rows:
-        lines.append(f"  2^{r.log_steps:<3} {r.nary:>4} |           {r.game_txs:>4} {r.game_sigs:>5} "
-                     f"{r.game_script / 1e6:>6.1f}MB {r.game_json / 1e6:>6.2f}MB "
-                     f"|                           {r.deposit_txs:>4} {r.deposit_sigs:>5} "
-                     f"{r.deposit_script / 1e6:>6.1f}MB {r.deposit_json / 1e6:>6.2f}MB | {r.build_s:>7.0f} {r.sign_s:>6.1f}")  # fmt: skip
-    lines += ["  sigs: per committee member (one per pre-signed input); a key-chain graph holds "
-              f"{COMMITTEE} x that, a MuSig2 graph one per input; each more game adds its column",
-              "", f"against BitVMX: {BITVMX_VBYTES:,} vB worst case for 2^{BITVMX_LOG_STEPS} steps at "
-              f"{BITVMX_NARY}-ary (5.5 rounds, 160-bit hashes, one search)"]  # fmt: skip
+        lines.append(
+            f"  2^{r.log_steps:<3} {r.nary:>4} |           {r.game_txs:>4} {r.game_sigs:>5} "
+            f"{r.game_script / 1e6:>6.1f}MB {r.game_json / 1e6:>6.2f}MB "
+            f"|                           {r.deposit_txs:>4} {r.deposit_sigs:>5} "
+            f"{r.deposit_script / 1e6:>6.1f}MB {r.deposit_json / 1e6:>6.2f}MB | {r.build_s:>7.0f} {r.sign_s:>6.1f}"
+        )
+    lines += [
+        "  sigs: per committee member (one per pre-signed input); a key-chain graph holds "
+        f"{COMMITTEE} x that, a MuSig2 graph one per input; each more game adds its column",
+        "",
+        f"against BitVMX: {BITVMX_VBYTES:,} vB worst case for 2^{BITVMX_LOG_STEPS} steps at "
+        f"{BITVMX_NARY}-ary (5.5 rounds, 160-bit hashes, one search)",
+    ]
     for r in rows:
         ratio = r.vbytes / r.reference
         what = "BitVMX's figure" if r.same_steps else f"BitVMX scaled to 2^{r.log_steps} ({r.reference:,} vB)"
         flag = "" if ratio < 1 else "  MISSED"
-        lines.append(f"  2^{r.log_steps:<3} n={r.nary:<4} {r.vbytes:>9,} vB in {r.rounds} rounds / {what}: "
-                     f"{ratio:.2f}x{flag}")  # fmt: skip
+        lines.append(
+            f"  2^{r.log_steps:<3} n={r.nary:<4} {r.vbytes:>9,} vB in {r.rounds} rounds / {what}: {ratio:.2f}x{flag}"
+        )
     goal = [r for r in rows if r.same_steps]
     if goal:
         best = min(goal, key=lambda r: r.vbytes)
         verdict = "met" if best.vbytes < BITVMX_VBYTES else "MISSED"
-        lines.append(f"goal, fewer worst-case vB than BitVMX for 2^{BITVMX_LOG_STEPS} steps: {verdict} "
-                     f"(best n = {best.nary}: {best.vbytes / BITVMX_VBYTES:.2f}x in {best.rounds} rounds per search)")
+        lines.append(
+            f"goal, fewer worst-case vB than BitVMX for 2^{BITVMX_LOG_STEPS} steps: {verdict} "
+            f"(best n = {best.nary}: {best.vbytes / BITVMX_VBYTES:.2f}x in {best.rounds} rounds per search)"
+        )
     lines.append("  (ours counts both searches: the read search doubles the reveals; BitVMX's figure has one search)")
     return lines
 
@@ -253,8 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--elf", help="guest ELF (default: go/examples/selfcheck built here)")
     ap.add_argument("--steps", default="20,24", help="log2 of the search's micro-steps, comma-separated")
     ap.add_argument("--nary", default="8,32,256", help="search arities, comma-separated")
-    ap.add_argument("--no-goal", action="store_true",
-                    help=f"skip the goal rows (2^{BITVMX_LOG_STEPS} steps at n = {BITVMX_NARY} and 8)")
+    ap.add_argument(
+        "--no-goal",
+        action="store_true",
+        help=f"skip the goal rows (2^{BITVMX_LOG_STEPS} steps at n = {BITVMX_NARY} and 8)",
+    )
     ap.add_argument("--json", action="store_true", help="one JSON object per row")
     args = ap.parse_args(argv)
     elf = Path(args.elf) if args.elf else selfcheck_elf()
@@ -266,9 +316,18 @@ def main(argv: list[str] | None = None) -> int:
         row = measure(elf, log_steps, nary)
         rows.append(row)
         if args.json:
-            print(json.dumps({**row.__dict__, "bitvmx_reference": row.reference,
-                              "ratio": row.vbytes / row.reference, "missed": row.vbytes >= row.reference,
-                              "standard": row.heaviest_weight <= MAX_STANDARD_WEIGHT}), flush=True)  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        **row.__dict__,
+                        "bitvmx_reference": row.reference,
+                        "ratio": row.vbytes / row.reference,
+                        "missed": row.vbytes >= row.reference,
+                        "standard": row.heaviest_weight <= MAX_STANDARD_WEIGHT,
+                    }
+                ),
+                flush=True,
+            )
     if not args.json:
         print("\n".join(report(rows)))
     return 0

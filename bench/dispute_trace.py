@@ -44,11 +44,17 @@ GOAL_STEPS = 300_000_000
 def build_guest(out: Path) -> Path:
     go = shutil.which("go") or "/usr/bin/go"
     dst = out / "spin.mipsle"
-    env = {**os.environ, "GOOS": "linux", "GOARCH": "mipsle", "GOMIPS": "softfloat",
-           "CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GO111MODULE": "off"}
+    env = {
+        **os.environ,
+        "GOOS": "linux",
+        "GOARCH": "mipsle",
+        "GOMIPS": "softfloat",
+        "CGO_ENABLED": "0",
+        "GOFLAGS": "-trimpath",
+        "GO111MODULE": "off",
+    }
     env.setdefault("GOCACHE", str(out / "gocache"))
-    subprocess.run([go, "build", "-o", str(dst), "main.go"], cwd=ROOT / "bench/guests/spin",
-                   env=env, check=True)
+    subprocess.run([go, "build", "-o", str(dst), "main.go"], cwd=ROOT / "bench/guests/spin", env=env, check=True)
     return dst
 
 
@@ -88,12 +94,24 @@ def child(binary: str, steps: int, seed: int) -> None:
     t = time.perf_counter()
     trace.record(target)
     record_s = time.perf_counter() - t
-    print(json.dumps({
-        "steps": trace.steps, "run_s": run_s, "peak_rss_mb": rss_mb(), "base_rss_mb": base,
-        "checkpoints": len(trace.checkpoints), "checkpoint_mb": trace.checkpoint_bytes / 2**20,
-        "pages": trace._need_run().pages_used, "rounds": search.rounds, "round_s": round_s,
-        "record_s": record_s, "max_steps": search.max_steps, "target": target,
-    }))
+    print(
+        json.dumps(
+            {
+                "steps": trace.steps,
+                "run_s": run_s,
+                "peak_rss_mb": rss_mb(),
+                "base_rss_mb": base,
+                "checkpoints": len(trace.checkpoints),
+                "checkpoint_mb": trace.checkpoint_bytes / 2**20,
+                "pages": trace._need_run().pages_used,
+                "rounds": search.rounds,
+                "round_s": round_s,
+                "record_s": record_s,
+                "max_steps": search.max_steps,
+                "target": target,
+            }
+        )
+    )
 
 
 def speed(binary: str, steps: int) -> dict[str, float]:
@@ -127,8 +145,7 @@ def speed(binary: str, steps: int) -> dict[str, float]:
     t = time.perf_counter()
     blake3_chain(bytes(20), rows, keep="last", backend="numba")
     chain_rate = len(rows) / (time.perf_counter() - t)
-    return {"steps": eng.step, "unicorn_s": uc_s, "engine_s": eng_s, "nohash_s": nohash_s,
-            "chain_rate": chain_rate}
+    return {"steps": eng.step, "unicorn_s": uc_s, "engine_s": eng_s, "nohash_s": nohash_s, "chain_rate": chain_rate}
 
 
 def main() -> None:
@@ -143,46 +160,57 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         binary = str(build_guest(Path(tmp)))
-        print(f"guest: bench/guests/spin (mipsle), load average {os.getloadavg()[0]:.2f} "
-              f"on {os.cpu_count()} CPUs")
+        print(f"guest: bench/guests/spin (mipsle), load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         sp = speed(binary, args.speed_steps)
         eng_rate = sp["steps"] / sp["engine_s"]
         print(f"\n1. speed, {sp['steps']:,} micro-steps (same input for both)")
-        print(f"   plain unicorn              {sp['unicorn_s']:7.2f} s  "
-              f"({sp['steps'] / sp['unicorn_s'] / 1e6:6.2f} M micro-steps of this run per s)")
+        print(
+            f"   plain unicorn              {sp['unicorn_s']:7.2f} s  "
+            f"({sp['steps'] / sp['unicorn_s'] / 1e6:6.2f} M micro-steps of this run per s)"
+        )
         print(f"   fast engine, BLAKE3 chain  {sp['engine_s']:7.2f} s  ({eng_rate / 1e6:6.2f} M/s)")
-        print(f"   fast engine, no hashing    {sp['nohash_s']:7.2f} s  "
-              f"({sp['steps'] / sp['nohash_s'] / 1e6:6.2f} M/s)")
-        print(f"   BLAKE3 chain alone (hash core) {sp['chain_rate'] / 1e6:6.2f} M links/s: "
-              f"a sequential chain caps any engine at that, "
-              f"{sp['chain_rate'] / (sp['steps'] / sp['unicorn_s']):.2f} of unicorn's speed")
+        print(f"   fast engine, no hashing    {sp['nohash_s']:7.2f} s  ({sp['steps'] / sp['nohash_s'] / 1e6:6.2f} M/s)")
+        print(
+            f"   BLAKE3 chain alone (hash core) {sp['chain_rate'] / 1e6:6.2f} M links/s: "
+            f"a sequential chain caps any engine at that, "
+            f"{sp['chain_rate'] / (sp['steps'] / sp['unicorn_s']):.2f} of unicorn's speed"
+        )
         ratio = sp["unicorn_s"] / sp["engine_s"]
-        print(f"   engine speed / unicorn speed = {ratio:.2f} "
-              f"(goal >= 0.50: {'met' if ratio >= 0.5 else 'MISSED'})")
+        print(f"   engine speed / unicorn speed = {ratio:.2f} (goal >= 0.50: {'met' if ratio >= 0.5 else 'MISSED'})")
 
-        out = subprocess.run([sys.executable, __file__, "--child", binary, "--steps",
-                              str(args.steps), "--seed", str(args.seed)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", binary, "--steps", str(args.steps), "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         scale = GOAL_STEPS / r["steps"]
         measured = "measured" if r["steps"] >= GOAL_STEPS * 0.95 else "measured, not 300 M"
-        print(f"\n2. memory: a run of {r['steps']:,} micro-steps ({measured}), "
-              f"checkpoints every 2**20 steps, a hash every 2**12")
-        print(f"   run time {r['run_s']:.1f} s ({r['steps'] / r['run_s'] / 1e6:.2f} M/s), "
-              f"{r['checkpoints']} checkpoints holding {r['checkpoint_mb']:.1f} MB, "
-              f"{r['pages']} live pages")
-        print(f"   peak RSS {r['peak_rss_mb']:.0f} MB (process after loading: "
-              f"{r['base_rss_mb']:.0f} MB)")
+        print(
+            f"\n2. memory: a run of {r['steps']:,} micro-steps ({measured}), "
+            f"checkpoints every 2**20 steps, a hash every 2**12"
+        )
+        print(
+            f"   run time {r['run_s']:.1f} s ({r['steps'] / r['run_s'] / 1e6:.2f} M/s), "
+            f"{r['checkpoints']} checkpoints holding {r['checkpoint_mb']:.1f} MB, "
+            f"{r['pages']} live pages"
+        )
+        print(f"   peak RSS {r['peak_rss_mb']:.0f} MB (process after loading: {r['base_rss_mb']:.0f} MB)")
         if scale > 1.05:
             est = r["peak_rss_mb"] + (scale - 1) * (r["checkpoint_mb"] + r["pages"] * 12 / 1024)
-            print(f"   EXTRAPOLATED to 300 M steps (x{scale:.1f}, linear in checkpoints and "
-                  f"pages): ~{est:.0f} MB, run ~{r['run_s'] * scale:.0f} s")
+            print(
+                f"   EXTRAPOLATED to 300 M steps (x{scale:.1f}, linear in checkpoints and "
+                f"pages): ~{est:.0f} MB, run ~{r['run_s'] * scale:.0f} s"
+            )
             peak = est
         else:
             peak = r["peak_rss_mb"]
         print(f"   goal under 2 GB: {'met' if peak < 2048 else 'MISSED'}")
-        print(f"\n3. operator's answer to each round, n = 32, M = {r['max_steps']:,} "
-              f"({r['rounds']} rounds, towards step {r['target']:,})")
+        print(
+            f"\n3. operator's answer to each round, n = 32, M = {r['max_steps']:,} "
+            f"({r['rounds']} rounds, towards step {r['target']:,})"
+        )
         for i, s in enumerate(r["round_s"], 1):
             print(f"   round {i}: {s * 1000:8.1f} ms")
         print(f"   slowest round {max(r['round_s']):.2f} s; the final record {r['record_s']:.2f} s")

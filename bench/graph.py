@@ -69,14 +69,18 @@ def measure(n_signers: int, steps: int) -> dict:
 
 def main() -> None:
     steps_list = (8, 64) if "--quick" in sys.argv else (8, 64, 512)
-    print(f"{'signers':>7} {'steps':>5} {'build s':>8} {'presign s':>9} {'sigs':>6} "
-          f"{'sigs/s':>7} {'txs':>5} {'asserts':>7} {'graph.json B':>12} {'unsigned WU':>11}")  # fmt: skip
+    print(
+        f"{'signers':>7} {'steps':>5} {'build s':>8} {'presign s':>9} {'sigs':>6} "
+        f"{'sigs/s':>7} {'txs':>5} {'asserts':>7} {'graph.json B':>12} {'unsigned WU':>11}"
+    )
     for n in (1, 5, 15):
         for steps in steps_list:
             r = measure(n, steps)
-            print(f"{r['signers']:>7} {r['steps']:>5} {r['build_s']:>8.2f} {r['presign_s']:>9.2f} "
-                  f"{r['signatures']:>6} {r['signs_per_s']:>7.0f} {r['transactions']:>5} "
-                  f"{r['assert_txs']:>7} {r['graph_json_bytes']:>12,} {r['total_weight']:>11,}")  # fmt: skip
+            print(
+                f"{r['signers']:>7} {r['steps']:>5} {r['build_s']:>8.2f} {r['presign_s']:>9.2f} "
+                f"{r['signatures']:>6} {r['signs_per_s']:>7.0f} {r['transactions']:>5} "
+                f"{r['assert_txs']:>7} {r['graph_json_bytes']:>12,} {r['total_weight']:>11,}"
+            )
 
 
 if __name__ == "__main__":

@@ -43,14 +43,22 @@ def measure(elf: Path, max_steps: int, nary: int, folder: Path) -> dict:
     coin = lambda i, amount: Funding(OutPoint(f"{i:02x}" * 32, 0), amount)  # noqa: E731 - made-up coins
     comp = ZkvmComputation.of(elf, max_steps=max_steps, nary=nary, input_words=INPUT_WORDS)
     params = Params(
-        network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operator.pubkey,),
-        depositor=actors.depositor.pubkey, deposit_amount=defaults.DEPOSIT, operator_stake=defaults.STAKE,
-        challenge_fee=0, fee_rate=defaults.FEE_RATE, computation=comp,
+        network="regtest",
+        committee=tuple(k.pubkey for k in actors.committee),
+        operators=(actors.operator.pubkey,),
+        depositor=actors.depositor.pubkey,
+        deposit_amount=defaults.DEPOSIT,
+        operator_stake=defaults.STAKE,
+        challenge_fee=0,
+        fee_rate=defaults.FEE_RATE,
+        computation=comp,
         windows=Windows(defaults.CHALLENGE_WINDOW, None, None, defaults.REFUND_TIMEOUT, MIN_MOVE_WINDOW),
         depositor_funding=coin(1, defaults.FUNDING["depositor"]),
-        operator_funding=(coin(2, defaults.FUNDING["operator"]),), challengers=(challenger.pubkey,),
-        challenger_bonds=(coin(3, 3_000_000),), bond=2_000_000,
-    )  # fmt: skip
+        operator_funding=(coin(2, defaults.FUNDING["operator"]),),
+        challengers=(challenger.pubkey,),
+        challenger_bonds=(coin(3, 3_000_000),),
+        bond=2_000_000,
+    )
     layout = GameLayout(comp)
     pid = params_id(params)
     t0 = time.perf_counter()
@@ -91,15 +99,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ocp-bench-v2-") as tmp:
         folder = Path(tmp)
         elf = build_example("selfcheck", "mipsle", folder / "guests")
-        print(f"{'space':>12} {'states':>6} {'txs':>4} {'leaves':>6} {'script MB':>9} {'build s':>7} "
-              f"{'load s':>6} {'file KB':>8} {'(keys KB)':>9} {'full MB':>8} {'ratio':>7}")  # fmt: skip
+        print(
+            f"{'space':>12} {'states':>6} {'txs':>4} {'leaves':>6} {'script MB':>9} {'build s':>7} "
+            f"{'load s':>6} {'file KB':>8} {'(keys KB)':>9} {'full MB':>8} {'ratio':>7}"
+        )
         for max_steps, nary in spaces:
             r = measure(elf, max_steps, nary, folder)
             ratio = r["file_bytes"] / r["full_bytes"]
-            print(f"2^{max_steps.bit_length() - 1:<2} {nary:>3}-ary {r['states']:>6} {r['transactions']:>4} "
-                  f"{r['leaves']:>6} {r['script_bytes'] / 1e6:>9.2f} {r['build_sign_s']:>7.1f} {r['load_s']:>6.1f} "
-                  f"{r['file_bytes'] / 1e3:>8.0f} {r['keys_bytes'] / 1e3:>9.0f} {r['full_bytes'] / 1e6:>8.1f} "
-                  f"{ratio:>7.4f}", flush=True)  # fmt: skip
+            print(
+                f"2^{max_steps.bit_length() - 1:<2} {nary:>3}-ary {r['states']:>6} {r['transactions']:>4} "
+                f"{r['leaves']:>6} {r['script_bytes'] / 1e6:>9.2f} {r['build_sign_s']:>7.1f} {r['load_s']:>6.1f} "
+                f"{r['file_bytes'] / 1e3:>8.0f} {r['keys_bytes'] / 1e3:>9.0f} {r['full_bytes'] / 1e6:>8.1f} "
+                f"{ratio:>7.4f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -61,27 +61,20 @@ def measure(kernel_set: str, rng: np.random.Generator) -> dict[tuple[str, int], 
     t0 = time.perf_counter()
     vector.sha256_chain_words(be_words(rng.integers(0, 256, (8, 32), np.uint8)), 1)
     vector.hash160_chain_words(le_words(rng.integers(0, 256, (8, 20), np.uint8)), 1)
-    print(f"{kernel_set}: first calls (compile, or load from the numba cache):"
-          f" {time.perf_counter() - t0:.1f} s")
+    print(f"{kernel_set}: first calls (compile, or load from the numba cache): {time.perf_counter() - t0:.1f} s")
     lanes, k = LANES, STEPS
     s32 = be_words(rng.integers(0, 256, (lanes, 32), np.uint8))
     s20 = le_words(rng.integers(0, 256, (lanes, 20), np.uint8))
     blocks = rng.integers(0, 2**32, (16, lanes), dtype=np.uint32)
     rates = {}
     for t in (1, 2):
-        rates["sha", t] = lanes * k / best_of(
-            lambda t=t: vector.sha256_chain_words(s32, k, threads=t)) / 1e6
-        rates["h160", t] = lanes * k / best_of(
-            lambda t=t: vector.hash160_chain_words(s20, k, threads=t)) / 1e6
-        rates["one", t] = lanes / best_of(
-            lambda t=t: vector.sha256_block_words(blocks, threads=t)) / 1e6
-        rates["node", t] = lanes / best_of(
-            lambda t=t: vector.sha256_node_words(blocks, threads=t)) / 1e6
-        rates["rmd", t] = lanes / best_of(
-            lambda t=t: vector.ripemd160_block_words(blocks, threads=t)) / 1e6
+        rates["sha", t] = lanes * k / best_of(lambda t=t: vector.sha256_chain_words(s32, k, threads=t)) / 1e6
+        rates["h160", t] = lanes * k / best_of(lambda t=t: vector.hash160_chain_words(s20, k, threads=t)) / 1e6
+        rates["one", t] = lanes / best_of(lambda t=t: vector.sha256_block_words(blocks, threads=t)) / 1e6
+        rates["node", t] = lanes / best_of(lambda t=t: vector.sha256_node_words(blocks, threads=t)) / 1e6
+        rates["rmd", t] = lanes / best_of(lambda t=t: vector.ripemd160_block_words(blocks, threads=t)) / 1e6
     mixed = rng.integers(0, 16, lanes)
-    rates["h160 mixed", 2] = int(mixed.sum()) / best_of(
-        lambda: vector.hash160_chain_words(s20, mixed, threads=2)) / 1e6
+    rates["h160 mixed", 2] = int(mixed.sum()) / best_of(lambda: vector.hash160_chain_words(s20, mixed, threads=2)) / 1e6
     return rates
 
 
@@ -96,8 +89,10 @@ def main() -> None:
     default_set = backend.sha256_kernel_set()
     sets = ["vector", "sha-ni"] if backend.cpu_has_sha_ni() else ["vector"]
     print(f"hash core bench: {cores} CPU(s) available, numba threads 1 and {min(2, cores)}")
-    print(f"SHA-256 kernel set in use: {default_set} (CPU SHA extensions:"
-          f" {'yes' if backend.cpu_has_sha_ni() else 'no'}; {backend.SHANI_ENV_VAR}=0 forces vector)")
+    print(
+        f"SHA-256 kernel set in use: {default_set} (CPU SHA extensions:"
+        f" {'yes' if backend.cpu_has_sha_ni() else 'no'}; {backend.SHANI_ENV_VAR}=0 forces vector)"
+    )
     print(f"load average before: {os.getloadavg()[0]:.2f} (other processes skew 2-thread numbers)")
 
     # hashlib reference: one chain of many steps (no per-lane Python overhead counted).
@@ -107,8 +102,10 @@ def main() -> None:
     results = {name: measure(name, rng) for name in sets}
     os.environ[backend.SHANI_ENV_VAR] = "1" if default_set == "sha-ni" else "0"
 
-    print(f"\nchains ({LANES:,} lanes x {STEPS} steps); hashlib loop: SHA-256 {ref_sha:.2f} M/s,"
-          f" hash160 {ref_h160:.2f} M/s")
+    print(
+        f"\nchains ({LANES:,} lanes x {STEPS} steps); hashlib loop: SHA-256 {ref_sha:.2f} M/s,"
+        f" hash160 {ref_h160:.2f} M/s"
+    )
     for name, rates in results.items():
         line(f"{name} 1 thread SHA-256 chain", rates["sha", 1], ref_sha)
         line(f"{name} 2 threads SHA-256 chain", rates["sha", 2], ref_sha)
@@ -117,8 +114,11 @@ def main() -> None:
         line(f"{name} 2 threads hash160, counts 0..15", rates["h160 mixed", 2], ref_h160)
     print(f"\nsingle hashes ({LANES:,} lanes, word arrays)")
     for name, rates in results.items():
-        for key, what in (("one", "SHA-256 one block"), ("node", "SHA-256 64-byte node"),
-                          ("rmd", "RIPEMD-160 one block")):
+        for key, what in (
+            ("one", "SHA-256 one block"),
+            ("node", "SHA-256 64-byte node"),
+            ("rmd", "RIPEMD-160 one block"),
+        ):
             line(f"{name} 1 thread {what}", rates[key, 1])
             line(f"{name} 2 threads {what}", rates[key, 2])
 
@@ -130,15 +130,19 @@ def main() -> None:
         verdict("hash160 chains, 2 threads / 1 thread", rates["h160", 2] / rates["h160", 1], 1.7)
 
     print(f"\nWinternitz public keys (hash160 chains, 4-bit digits, 15 steps each; {default_set})")
-    for values, chains, label in ((10_000, 11, "10,000 u32 values (8+3 digits)"),
-                                  (1_000, 68, "1,000 256-bit values (64+4 digits)")):
+    for values, chains, label in (
+        (10_000, 11, "10,000 u32 values (8+3 digits)"),
+        (1_000, 68, "1,000 256-bit values (64+4 digits)"),
+    ):
         secrets = np.frombuffer(os.urandom(values * chains * 20), np.uint8).reshape(-1, 20)
         t_numba = best_of(lambda s=secrets: winternitz.public_ends(s, 4, backend="numba"))
         sample = [bytes(r) for r in secrets[:2000]]
         t_ref = best_of(lambda s=sample: reference.hash160_chains(s, [15] * len(s)), 1)
         t_ref *= len(secrets) / len(sample)
-        print(f"  {label:36s} {len(secrets):7d} chains  numba {t_numba * 1e3:7.1f} ms"
-              f"   hashlib loop {t_ref:6.2f} s (extrapolated)")
+        print(
+            f"  {label:36s} {len(secrets):7d} chains  numba {t_numba * 1e3:7.1f} ms"
+            f"   hashlib loop {t_ref:6.2f} s (extrapolated)"
+        )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -41,14 +41,13 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "rows": [r.to_json() for r in rows],
                     "bitvm_4bit": [
-                        {"message_bits": b, "bitvm": t, "ours": o.script_bytes,
-                         "difference": o.script_bytes - t}
+                        {"message_bits": b, "bitvm": t, "ours": o.script_bytes, "difference": o.script_bytes - t}
                         for b, t, o in versus
                     ],
                 },
                 indent=2,
             )
-        )  # fmt: skip
+        )
         return 0
 
     print("Winternitz verifiers (keep='digits'): script bytes / witness bytes / peak stack")
@@ -58,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in range(2, 9):
             cells = []
             for n in SIZES:
-                r = next(
-                    x for x in rows if (x.strategy, x.digit_bits, x.message_bits) == (strategy, w, n)
-                )
+                r = next(x for x in rows if (x.strategy, x.digit_bits, x.message_bits) == (strategy, w, n))
                 cells.append(f"{r.script_bytes}/{r.witness_bytes}/{r.peak_stack}")
             print(f"{strategy:<14}{w:>3}" + "".join(f"{c:>20}" for c in cells))
     print()

@@ -66,8 +66,7 @@ from taptrees.script import encode_num
 from taptrees.tx import compact_size
 
 BITVM_BLAKE3 = {"bytes": 64_099, "peak": 657}
-BITVMX_LOGIC = {"nop": 315, "addi": 845, "add": 956, "xor": 1_232, "beq": 1_253, "sw": 1_482,
-                "srl": 1_628}
+BITVMX_LOGIC = {"nop": 315, "addi": 845, "add": 956, "xor": 1_232, "beq": 1_253, "sw": 1_482, "srl": 1_628}
 BITVMX_MEDIAN = 1_125
 BITVMX_WINTERNITZ = 7_985  #: whole leaf minus logic (8.3 KB - nop's 315 B; 9.6 KB - srl's 1,628 B)
 BITVMX_WHOLE_MAX = 9_600
@@ -78,10 +77,10 @@ BITVMX_CLASS = {
     **dict.fromkeys(("addiu", "addi", "slti", "sltiu", "andi", "ori", "xori", "lui"), "addi"),
     **dict.fromkeys(("addu", "add", "subu", "sub", "slt", "sltu", "movz", "movn"), "add"),
     **dict.fromkeys(("and", "or", "xor", "nor"), "xor"),
-    **dict.fromkeys(("beq", "bne", "blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal", "j", "jal",
-                     "jr", "jalr"), "beq"),
-    **dict.fromkeys(("sw", "sc", "sb", "sh", "swl", "swr", "lw", "ll", "lb", "lbu", "lh", "lhu",
-                     "lwl", "lwr"), "sw"),
+    **dict.fromkeys(
+        ("beq", "bne", "blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal", "j", "jal", "jr", "jalr"), "beq"
+    ),
+    **dict.fromkeys(("sw", "sc", "sb", "sh", "swl", "swr", "lw", "ll", "lb", "lbu", "lh", "lhu", "lwl", "lwr"), "sw"),
     **dict.fromkeys(("sll", "srl", "sra", "rotr", "sllv", "srlv", "srav", "rotrv"), "srl"),
 }
 MAX_WU, MAX_STACK, MAX_ITEM = 400_000, 1_000, 80
@@ -132,8 +131,11 @@ def honest_record(leaf: ExecuteLeaf) -> dict[str, int]:
         w = 0
     else:
         mask, value = (0, 0) if leaf.mnemonic == "invalid" else _opcode_constraints(leaf.mnemonic)[:2]
-        w = next(x for x in ((RNG.getrandbits(32) & ~mask) | value for _ in range(10_000))
-                 if isa.decode(x).op == leaf.mnemonic)
+        w = next(
+            x
+            for x in ((RNG.getrandbits(32) & ~mask) | value for _ in range(10_000))
+            if isa.decode(x).op == leaf.mnemonic
+        )
     pc = 0x00400000 if leaf.mnemonic != "badpc" else 0x00400002
     npc, layout = pc + 4, leaf.layout_array
     v1, v2 = 0x10000010, 7
@@ -142,9 +144,22 @@ def honest_record(leaf: ExecuteLeaf) -> dict[str, int]:
     a2 = op.read2(w, pc, npc, leaf.micro, v1, layout)
     v1, v2 = (v1 if a1 != mi.NO_READ else 0), (v2 if a2 != mi.NO_READ else 0)
     wa, wv, pc2, npc2, m2, wit = op.run(w, pc, npc, leaf.micro, v1, v2, layout)
-    rec = {"pc": pc, "npc": npc, "micro": leaf.micro, "word": w, "read1_addr": a1, "read1_value": v1,
-           "read2_addr": a2, "read2_value": v2, "write_addr": wa, "write_value": wv, "next_pc": pc2,
-           "next_npc": npc2, "next_micro": m2, "witness": wit}
+    rec = {
+        "pc": pc,
+        "npc": npc,
+        "micro": leaf.micro,
+        "word": w,
+        "read1_addr": a1,
+        "read1_value": v1,
+        "read2_addr": a2,
+        "read2_value": v2,
+        "write_addr": wa,
+        "write_value": wv,
+        "next_pc": pc2,
+        "next_npc": npc2,
+        "next_micro": m2,
+        "witness": wit,
+    }
     return {**rec, **leaf.hints(rec)}
 
 
@@ -161,9 +176,14 @@ def measure_leaf(leaf, values: dict[str, int] | None = None, peak: bool = True) 
         measured = max(result.peak_stack, static_peak(script, len(witness)).peak)
     wbytes = _witness_bytes(witness)
     return {
-        "kind": leaf.kind, "spender": leaf.spender, "script_bytes": script.size,
-        "body_bytes": leaf.body().size, "witness_items": len(witness), "witness_bytes": wbytes,
-        "weight": script.size + wbytes + CONTROL_BLOCK, "max_item": max(len(x) for x in witness),
+        "kind": leaf.kind,
+        "spender": leaf.spender,
+        "script_bytes": script.size,
+        "body_bytes": leaf.body().size,
+        "witness_items": len(witness),
+        "witness_bytes": wbytes,
+        "weight": script.size + wbytes + CONTROL_BLOCK,
+        "max_item": max(len(x) for x in witness),
         "peak_stack": measured,
     }
 
@@ -175,13 +195,25 @@ def example_search() -> NArySearch:
 def leaves(search: NArySearch) -> list:
     words = tuple(RNG.getrandbits(32) for _ in range(256))
     return [
-        TraceHash(), TraceHashZero(RNG.randrange(1 << 160)), ProgramCounter(),
-        EntryPoint(0x00401000, 0x00401004), Halt(0x80000220, 0x100, 0xFFFFFFFF),
-        HaltBeyondMax(1 << 30), StepBeyondN(), FutureRead(1), ReadValue(1), CorrectHash(),
-        equivocation_leaves(search)[0], RecordRest(), Input(3), InitializedChunk(0x00400000, 0, words),
+        TraceHash(),
+        TraceHashZero(RNG.randrange(1 << 160)),
+        ProgramCounter(),
+        EntryPoint(0x00401000, 0x00401004),
+        Halt(0x80000220, 0x100, 0xFFFFFFFF),
+        HaltBeyondMax(1 << 30),
+        StepBeyondN(),
+        FutureRead(1),
+        ReadValue(1),
+        CorrectHash(),
+        equivocation_leaves(search)[0],
+        RecordRest(),
+        Input(3),
+        InitializedChunk(0x00400000, 0, words),
         Uninitialized(((0, 0x10000), (0x17BDC0, 0x7FFEF000), (0x80001000, 0x90000000))),
-        AddressesSections(EXAMPLE_CODE), OpcodeChunk(0x00400000, 0, words),
-        *[x for x in search_leaves(search)[:4]], translate_leaf(search),
+        AddressesSections(EXAMPLE_CODE),
+        OpcodeChunk(0x00400000, 0, words),
+        *[x for x in search_leaves(search)[:4]],
+        translate_leaf(search),
     ]
 
 
@@ -195,8 +227,13 @@ def blake3_rows() -> list[dict]:
         words[-1] &= (1 << (4 * spec.fields[-1])) - 1
         stack = [encode_num(x) for x in spec.input_stack(words)]
         result = run_tapscript(spec.script(), stack)
-        rows.append({"kind": label, "script_bytes": spec.script().size,
-                     "peak_stack": max(result.peak_stack, static_peak(spec.script(), len(stack)).peak)})
+        rows.append(
+            {
+                "kind": label,
+                "script_bytes": spec.script().size,
+                "peak_stack": max(result.peak_stack, static_peak(spec.script(), len(stack)).peak),
+            }
+        )
     return rows
 
 
@@ -206,8 +243,12 @@ def execute_rows() -> list[dict]:
         leaf = ExecuteLeaf(mnemonic, micro, ro=EXAMPLE_RO, code=EXAMPLE_CODE)
         r = measure_leaf(leaf, honest_record(leaf))
         cls = BITVMX_CLASS.get(mnemonic)
-        r.update(mnemonic=mnemonic, micro=micro, bitvmx=cls,
-                 goal=BITVMX_WINTERNITZ + BITVMX_LOGIC[cls] if cls else BITVMX_WHOLE_MAX)
+        r.update(
+            mnemonic=mnemonic,
+            micro=micro,
+            bitvmx=cls,
+            goal=BITVMX_WINTERNITZ + BITVMX_LOGIC[cls] if cls else BITVMX_WHOLE_MAX,
+        )
         rows.append(r)
     return rows
 
@@ -237,11 +278,15 @@ def game_totals(elf: str, input_words: int, search: NArySearch) -> dict:
         "INIT reads (Input, Initialized, Uninitialized) and AddressesSections": init_leaves(init, input_words),
         "execute leaves (kinds the program can run)": [
             ExecuteLeaf(m, k, init.big_endian, init.layout.ro, init.layout.code)
-            for m, k in sorted(required_kinds(init))],
+            for m, k in sorted(required_kinds(init))
+        ],
         "challenges (hash, pc, halt, reads, equivocation of both searches)": search_challenges(init, search),
         "search moves (both searches) and RecordRest": [
-            *search_leaves(search), *search_leaves(search, "w_", shared_first=True), RecordRest(),
-            RecordRest("w_")],
+            *search_leaves(search),
+            *search_leaves(search, "w_", shared_first=True),
+            RecordRest(),
+            RecordRest("w_"),
+        ],
     }
     out = {}
     for name, group in groups.items():
@@ -273,39 +318,62 @@ def main(argv: list[str] | None = None) -> int:
     ex = execute_rows()
     game = game_totals(args.elf, args.input_words, search) if args.elf else None
     if args.json:
-        print(json.dumps({"leaves": rows, "blake3": b3, "execute": ex, "game": game,
-                          "bitvm_blake3": BITVM_BLAKE3}, indent=2))
+        print(
+            json.dumps(
+                {"leaves": rows, "blake3": b3, "execute": ex, "game": game, "bitvm_blake3": BITVM_BLAKE3}, indent=2
+            )
+        )
         return 0
     print("BLAKE3 compression in Script (4-bit limbs)")
     print(f"  {'case':38} {'bytes':>7} {'peak':>5}   vs BitVM 64,099 B / 657")
     for r in b3:
         missed = ""
-        if r["kind"].startswith("blake3 64") and (r["script_bytes"] > BITVM_BLAKE3["bytes"]
-                                                  or r["peak_stack"] > BITVM_BLAKE3["peak"]):
+        if r["kind"].startswith("blake3 64") and (
+            r["script_bytes"] > BITVM_BLAKE3["bytes"] or r["peak_stack"] > BITVM_BLAKE3["peak"]
+        ):
             missed = "  MISSED"
         ratio = r["script_bytes"] / BITVM_BLAKE3["bytes"]
         print(f"  {r['kind']:38} {r['script_bytes']:>7,} {r['peak_stack']:>5}   {ratio:5.3f}x{missed}")
     print()
     print("Final challenge, INIT-read, chunk and search leaves (script = key prefix + keyless body)")
-    print(f"  {'leaf':22} {'who':10} {'script':>7} {'body':>6} {'wit.items':>9} {'wit.B':>6} {'WU':>7} "
-          f"{'item':>4} {'peak':>5}")
+    print(
+        f"  {'leaf':22} {'who':10} {'script':>7} {'body':>6} {'wit.items':>9} {'wit.B':>6} {'WU':>7} "
+        f"{'item':>4} {'peak':>5}"
+    )
     for r in rows:
         missed = _goal_flags(r)
         tail = f"  MISSED {','.join(missed)}" if missed else ""
-        print(f"  {r['kind']:22} {r['spender']:10} {r['script_bytes']:>7,} {r['body_bytes']:>6,} "
-              f"{r['witness_items']:>9} {r['witness_bytes']:>6,} {r['weight']:>7,} {r['max_item']:>4} "
-              f"{r['peak_stack']:>5}{tail}")
+        print(
+            f"  {r['kind']:22} {r['spender']:10} {r['script_bytes']:>7,} {r['body_bytes']:>6,} "
+            f"{r['witness_items']:>9} {r['witness_bytes']:>6,} {r['weight']:>7,} {r['max_item']:>4} "
+            f"{r['peak_stack']:>5}{tail}"
+        )
     print()
     print(f"Execute leaves: {len(ex)} micro-step kinds (logic = keyless body; whole = with the key prefix)")
-    print(f"  goal per kind: BitVMX's whole leaf for its class = {BITVMX_WINTERNITZ:,} B of Winternitz + "
-          f"its logic; {BITVMX_WHOLE_MAX:,} B where BitVMX has no number")
+    print(
+        f"  goal per kind: BitVMX's whole leaf for its class = {BITVMX_WINTERNITZ:,} B of Winternitz + "
+        f"its logic; {BITVMX_WHOLE_MAX:,} B where BitVMX has no number"
+    )
     print(f"  {'BitVMX':7} {'logic':>6} {'goal':>6}   {'ours':10} {'logic':>6} {'whole':>6} {'wit.B':>6} {'peak':>5}")
-    for name, mn in (("nop", "sync"), ("addi", "addiu"), ("addi", "addi"), ("add", "addu"), ("add", "add"),
-                     ("xor", "xor"), ("beq", "beq"), ("sw", "sw"), ("sw", "lw"), ("srl", "srl"), ("srl", "sll")):
+    for name, mn in (
+        ("nop", "sync"),
+        ("addi", "addiu"),
+        ("addi", "addi"),
+        ("add", "addu"),
+        ("add", "add"),
+        ("xor", "xor"),
+        ("beq", "beq"),
+        ("sw", "sw"),
+        ("sw", "lw"),
+        ("srl", "srl"),
+        ("srl", "sll"),
+    ):
         r = next(x for x in ex if (x["mnemonic"], x["micro"]) == (mn, 0))
         miss = "  MISSED" if r["script_bytes"] > r["goal"] else ""
-        print(f"  {name:7} {BITVMX_LOGIC[name]:>6,} {r['goal']:>6,}   {mn:10} {r['body_bytes']:>6,} "
-              f"{r['script_bytes']:>6,} {r['witness_bytes']:>6,} {r['peak_stack']:>5}{miss}")
+        print(
+            f"  {name:7} {BITVMX_LOGIC[name]:>6,} {r['goal']:>6,}   {mn:10} {r['body_bytes']:>6,} "
+            f"{r['script_bytes']:>6,} {r['witness_bytes']:>6,} {r['peak_stack']:>5}{miss}"
+        )
     logic = [r["body_bytes"] for r in ex]
     instr = [r["body_bytes"] for r in ex if r["mnemonic"] not in ("syscall", "fault")]
     for label, values in (("all kinds", logic), ("instruction kinds (no syscall/fault micro-steps)", instr)):
@@ -313,12 +381,16 @@ def main(argv: list[str] | None = None) -> int:
         note = "" if median < BITVMX_MEDIAN else "  MISSED"
         print(f"  median logic, {label}: {median:,.0f} B (BitVMX median {BITVMX_MEDIAN:,} B){note}")
     whole = [r["script_bytes"] for r in ex]
-    print(f"  whole leaves: median {statistics.median(whole):,.0f} B, largest {max(whole):,} B; "
-          f"peak stack at most {max(r['peak_stack'] for r in ex)}, weight at most {max(r['weight'] for r in ex):,} WU")
+    print(
+        f"  whole leaves: median {statistics.median(whole):,.0f} B, largest {max(whole):,} B; "
+        f"peak stack at most {max(r['peak_stack'] for r in ex)}, weight at most {max(r['weight'] for r in ex):,} WU"
+    )
     over = [r for r in ex if r["script_bytes"] > r["goal"]]
     for r in over:
-        print(f"  MISSED {r['mnemonic']}/{r['micro']}: whole {r['script_bytes']:,} B > goal {r['goal']:,} B "
-              f"(logic {r['body_bytes']:,} B)")
+        print(
+            f"  MISSED {r['mnemonic']}/{r['micro']}: whole {r['script_bytes']:,} B > goal {r['goal']:,} B "
+            f"(logic {r['body_bytes']:,} B)"
+        )
     bad = [r for r in ex if _goal_flags(r)]
     for r in bad:
         print(f"  MISSED {r['mnemonic']}/{r['micro']}: {', '.join(_goal_flags(r))}")

@@ -99,10 +99,26 @@ def measure(backend: str, steps: int, poll: float) -> dict:
             save_graph(graph, folder / "graph.json")
             for role, key in ((Role.OPERATOR, world.actors.operator), (Role.CHALLENGER, world.actors.challenger)):
                 save_key(key, folder / f"{role.value}.key")
-                args = ["--role", role.value, "--graph", str(folder / "graph.json"), "--key",
-                        str(folder / f"{role.value}.key"), "--state", str(folder / role.value),
-                        "--chain", backend, "--rpc-url", chain.url, "--rpc-cookie", str(chain.cookie),
-                        "--poll", str(poll), "--exit-when-done", "--json"]  # fmt: skip
+                args = [
+                    "--role",
+                    role.value,
+                    "--graph",
+                    str(folder / "graph.json"),
+                    "--key",
+                    str(folder / f"{role.value}.key"),
+                    "--state",
+                    str(folder / role.value),
+                    "--chain",
+                    backend,
+                    "--rpc-url",
+                    chain.url,
+                    "--rpc-cookie",
+                    str(chain.cookie),
+                    "--poll",
+                    str(poll),
+                    "--exit-when-done",
+                    "--json",
+                ]
                 if role is Role.CHALLENGER:
                     coin = world.funding[(Role.CHALLENGER, 0)]
                     args += ["--coin", f"{coin.txid}:{coin.vout}"]
@@ -116,14 +132,18 @@ def measure(backend: str, steps: int, poll: float) -> dict:
             StateDir.open(folder / "operator", operator).request_claim(wrong)
             index = GraphIndex.of(graph)
             wait_for(chain.client, index, TxName(TxKind.KICKOFF))
-            samples: dict[str, list[float]] = {"Kickoff -> Challenge": [], "Challenge/Assert -> next Assert": [],
-                                               "last Assert -> Disprove": []}  # fmt: skip
+            samples: dict[str, list[float]] = {
+                "Kickoff -> Challenge": [],
+                "Challenge/Assert -> next Assert": [],
+                "last Assert -> Disprove": [],
+            }
             chain.client.mine(1, MINE_TO)
             samples["Kickoff -> Challenge"].append(wait_for(chain.client, index, TxName(TxKind.CHALLENGE)))
             for j in range(graph.n_chunks):
                 chain.client.mine(1, MINE_TO)
                 samples["Challenge/Assert -> next Assert"].append(
-                    wait_for(chain.client, index, TxName(TxKind.ASSERT, j)))
+                    wait_for(chain.client, index, TxName(TxKind.ASSERT, j))
+                )
             chain.client.mine(1, MINE_TO)
             samples["last Assert -> Disprove"].append(wait_for(chain.client, index, TxName(TxKind.DISPROVE, wrong)))
             chain.client.mine(1, MINE_TO)
@@ -137,9 +157,16 @@ def measure(backend: str, steps: int, poll: float) -> dict:
                 if watcher.running:
                     watcher.kill()
             chain.stop()
-    return {"backend": backend, "steps": steps, "asserts": graph.n_chunks, "poll_s": poll, "floor_s": floor,
-            "reactions": {move: {"median_s": statistics.median(v), "max_s": max(v), "n": len(v)}
-                          for move, v in samples.items()}}  # fmt: skip
+    return {
+        "backend": backend,
+        "steps": steps,
+        "asserts": graph.n_chunks,
+        "poll_s": poll,
+        "floor_s": floor,
+        "reactions": {
+            move: {"median_s": statistics.median(v), "max_s": max(v), "n": len(v)} for move, v in samples.items()
+        },
+    }
 
 
 def spin_guest(iterations: int, nary: int):
@@ -181,9 +208,28 @@ def measure_v2(backend: str, iterations: int, nary: int, poll: float, fault: str
             for who, key in files.keys.items():
                 role = "operator" if who == "operator" else "challenger"
                 coin = coins[who]
-                args = ["--role", role, "--graph", str(files.graph), "--key", str(key), "--state", str(folder / who),
-                        "--chain", backend, "--rpc-url", chain.url, "--rpc-cookie", str(chain.cookie),
-                        "--poll", str(poll), "--coin", f"{coin.txid}:{coin.vout}", "--exit-when-done", "--json"]  # fmt: skip
+                args = [
+                    "--role",
+                    role,
+                    "--graph",
+                    str(files.graph),
+                    "--key",
+                    str(key),
+                    "--state",
+                    str(folder / who),
+                    "--chain",
+                    backend,
+                    "--rpc-url",
+                    chain.url,
+                    "--rpc-cookie",
+                    str(chain.cookie),
+                    "--poll",
+                    str(poll),
+                    "--coin",
+                    f"{coin.txid}:{coin.vout}",
+                    "--exit-when-done",
+                    "--json",
+                ]
                 watchers.append(Watcher(Role(role), args, folder / f"{who}.log"))
                 watchers[-1].start()
             start = time.perf_counter()
@@ -192,9 +238,25 @@ def measure_v2(backend: str, iterations: int, nary: int, poll: float, fault: str
             load_s = time.perf_counter() - start
             floor = poll_floor(chain.client)
             with contextlib.redirect_stdout(io.StringIO()):
-                claimed = ocp_main(["watch", "claim", "--role", "operator", "--graph", str(files.graph), "--key",
-                                    str(files.keys["operator"]), "--state", str(folder / "operator"), "--input",
-                                    str(files.tape), "--fault", fault, "--json"])  # fmt: skip
+                claimed = ocp_main(
+                    [
+                        "watch",
+                        "claim",
+                        "--role",
+                        "operator",
+                        "--graph",
+                        str(files.graph),
+                        "--key",
+                        str(files.keys["operator"]),
+                        "--state",
+                        str(folder / "operator"),
+                        "--input",
+                        str(files.tape),
+                        "--fault",
+                        fault,
+                        "--json",
+                    ]
+                )
             if claimed != 0:
                 raise SystemExit(f"ocp watch claim exited {claimed}")
             index = GraphIndex.of(world.graph)
@@ -207,9 +269,20 @@ def measure_v2(backend: str, iterations: int, nary: int, poll: float, fault: str
                     watcher.kill()
             chain.stop()
     search = guest.search
-    return {"backend": backend, "steps": guest.trace.steps, "nary": nary, "rounds": search.rounds,
-            "max_steps": search.max_steps, "states": len(world.graph.layout.states), "poll_s": poll, "floor_s": floor,
-            "run_s": run_s, "setup_s": setup_s, "load_s": load_s, "samples": samples}  # fmt: skip
+    return {
+        "backend": backend,
+        "steps": guest.trace.steps,
+        "nary": nary,
+        "rounds": search.rounds,
+        "max_steps": search.max_steps,
+        "states": len(world.graph.layout.states),
+        "poll_s": poll,
+        "floor_s": floor,
+        "run_s": run_s,
+        "setup_s": setup_s,
+        "load_s": load_s,
+        "samples": samples,
+    }
 
 
 def play_timed(chain: Chain, index: GraphIndex, timeout: float) -> list[dict]:
@@ -252,23 +325,31 @@ def play_timed(chain: Chain, index: GraphIndex, timeout: float) -> list[dict]:
 
 def print_v2(results: list[dict]) -> None:
     for r in results:
-        print(f"graph v2, {r['backend']}: spin guest, {r['steps']:,} micro-steps (2^{r['steps'].bit_length() - 1}"
-              f"..2^{r['steps'].bit_length()}), n = {r['nary']}: {r['rounds']} rounds of a {r['max_steps']:,}-step "
-              f"search, {r['states']} game states; run {r['run_s']:.1f} s, world and signed graph "
-              f"{r['setup_s']:.1f} s, watchers loading graph.json {r['load_s']:.1f} s")  # fmt: skip
+        print(
+            f"graph v2, {r['backend']}: spin guest, {r['steps']:,} micro-steps (2^{r['steps'].bit_length() - 1}"
+            f"..2^{r['steps'].bit_length()}), n = {r['nary']}: {r['rounds']} rounds of a {r['max_steps']:,}-step "
+            f"search, {r['states']} game states; run {r['run_s']:.1f} s, world and signed graph "
+            f"{r['setup_s']:.1f} s, watchers loading graph.json {r['load_s']:.1f} s"
+        )
         print(f"  {'answer':<12} {'n':>3} {'median s':>9} {'max s':>8} {'x poll':>8} {'of 600 s':>9}")
         kinds: dict[str, list[float]] = {}
         for sample in r["samples"]:
             kinds.setdefault(sample["kind"], []).append(sample["s"])
         for kind, times in kinds.items():
             med, worst = statistics.median(times), max(times)
-            print(f"  {kind:<12} {len(times):>3} {med:9.3f} {worst:8.3f} {med / r['floor_s']:8.0f} "
-                  f"{worst / BLOCK_INTERVAL:9.2e}")  # fmt: skip
+            print(
+                f"  {kind:<12} {len(times):>3} {med:9.3f} {worst:8.3f} {med / r['floor_s']:8.0f} "
+                f"{worst / BLOCK_INTERVAL:9.2e}"
+            )
         every = [s["s"] for s in r["samples"]]
-        print(f"  every move   {len(every):>3} {statistics.median(every):9.3f} {max(every):8.3f} "
-              f"{statistics.median(every) / r['floor_s']:8.0f} {max(every) / BLOCK_INTERVAL:9.2e}")
-        print(f"  reference: one poll (getblockcount + getbestblockhash) {r['floor_s'] * 1e3:.2f} ms; the watchers "
-              f"poll every {r['poll_s'] * 1e3:.0f} ms; a block interval 600 s")  # fmt: skip
+        print(
+            f"  every move   {len(every):>3} {statistics.median(every):9.3f} {max(every):8.3f} "
+            f"{statistics.median(every) / r['floor_s']:8.0f} {max(every) / BLOCK_INTERVAL:9.2e}"
+        )
+        print(
+            f"  reference: one poll (getblockcount + getbestblockhash) {r['floor_s'] * 1e3:.2f} ms; the watchers "
+            f"poll every {r['poll_s'] * 1e3:.0f} ms; a block interval 600 s"
+        )
         for sample in r["samples"]:
             print(f"    {sample['after']:>16} mined -> {sample['answer']:<16} {sample['s']:7.3f} s")
 
@@ -277,8 +358,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--v1", action="store_true", help="graph v1.1's u32 programs instead of graph v2")
     parser.add_argument("--steps", default="8,64,512", help="--v1: u32 program sizes (comma-separated)")
-    parser.add_argument("--iterations", type=int, default=ITERATIONS,
-                        help="graph v2: the spin guest's iterations (1,487: about 2^24 micro-steps)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=ITERATIONS,
+        help="graph v2: the spin guest's iterations (1,487: about 2^24 micro-steps)",
+    )
     parser.add_argument("--nary", type=int, default=32, help="graph v2: the search's n")
     parser.add_argument("--backend", default="kernel,bitcoind", help="kernel (ocp regtest serve), bitcoind")
     parser.add_argument("--poll", type=float, default=0.05, help="the watchers' --poll, seconds")
@@ -298,16 +383,22 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print(f"{'backend':<9} {'steps':>6} {'asserts':>7}  {'move':<32} {'median ms':>9} {'max ms':>8} "
-          f"{'x poll':>7} {'of 600 s':>9}")  # fmt: skip
+    print(
+        f"{'backend':<9} {'steps':>6} {'asserts':>7}  {'move':<32} {'median ms':>9} {'max ms':>8} "
+        f"{'x poll':>7} {'of 600 s':>9}"
+    )
     for r in results:
         for move, t in r["reactions"].items():
-            print(f"{r['backend']:<9} {r['steps']:>6} {r['asserts']:>7}  {move:<32} {t['median_s'] * 1e3:9.1f} "
-                  f"{t['max_s'] * 1e3:8.1f} {t['median_s'] / r['floor_s']:7.0f} "
-                  f"{t['max_s'] / BLOCK_INTERVAL:9.2e}")  # fmt: skip
-    print("reference: one poll (getblockcount + getbestblockhash) "
-          + ", ".join(f"{r['backend']} {r['floor_s'] * 1e3:.2f} ms" for r in results[:: len(args.steps.split(","))])
-          + f"; the watchers poll every {args.poll * 1e3:.0f} ms, so up to one poll of each reaction is waiting")
+            print(
+                f"{r['backend']:<9} {r['steps']:>6} {r['asserts']:>7}  {move:<32} {t['median_s'] * 1e3:9.1f} "
+                f"{t['max_s'] * 1e3:8.1f} {t['median_s'] / r['floor_s']:7.0f} "
+                f"{t['max_s'] / BLOCK_INTERVAL:9.2e}"
+            )
+    print(
+        "reference: one poll (getblockcount + getbestblockhash) "
+        + ", ".join(f"{r['backend']} {r['floor_s'] * 1e3:.2f} ms" for r in results[:: len(args.steps.split(","))])
+        + f"; the watchers poll every {args.poll * 1e3:.0f} ms, so up to one poll of each reaction is waiting"
+    )
     if "bitcoind" not in backends:
         print("bitcoind: not found ($BITCOIND, PATH or scripts/bitcoind.sh's cache); embedded chain only")
     print("graph v1.1 guests (u32 programs); graph v2's figure (2^24 micro-steps, n = 32): without --v1")

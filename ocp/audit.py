@@ -72,12 +72,17 @@ def _exclusive_pairs(graph: Graph) -> list[tuple[TxName, TxName]]:
     takes = [n for n in graph.txs if n.kind in (TxKind.TAKE1, TxKind.TAKE2)]
     pairs += [(a, b) for i, a in enumerate(takes) for b in takes[i + 1 :]]  # one vault, one Take
     for op in sorted({n.operator for n in graph.txs if n.kind is TxKind.KICKOFF}, key=lambda o: o or 0):
+
         def t(kind: TxKind, index: int | None = None, op=op) -> TxName:
             return TxName(kind, index, op)
 
-        pairs += [(t(TxKind.TAKE1), t(TxKind.CHALLENGE)), (t(TxKind.TAKE1), t(TxKind.ASSERT, 0)),
-                  (t(TxKind.TAKE1), t(TxKind.SLASH, 0)), (t(TxKind.TAKE1), t(TxKind.STAKEBACK1)),
-                  (t(TxKind.TAKE2), t(TxKind.STAKEBACK2))]  # fmt: skip
+        pairs += [
+            (t(TxKind.TAKE1), t(TxKind.CHALLENGE)),
+            (t(TxKind.TAKE1), t(TxKind.ASSERT, 0)),
+            (t(TxKind.TAKE1), t(TxKind.SLASH, 0)),
+            (t(TxKind.TAKE1), t(TxKind.STAKEBACK1)),
+            (t(TxKind.TAKE2), t(TxKind.STAKEBACK2)),
+        ]
         pairs += [(t(TxKind.ASSERT, j), t(TxKind.SLASH, j)) for j in range(graph.n_chunks)]
         pairs += [(t(TxKind.TAKE2), t(TxKind.DISPROVE, i)) for i in range(graph.params.computation.n_steps)]
     return pairs
@@ -93,13 +98,27 @@ def static_findings(graph: Graph) -> list[Finding]:
     for ref, g in graph.outputs.items():
         label = f"{g.label} ({ref})"
         key_ok = g.output.internal_key == NUMS_INTERNAL_KEY
-        out.append(Finding(key_ok, "no key path", label,
-                           "internal key is BIP341's unspendable H" if key_ok
-                           else f"internal key {g.output.internal_key.hex()} can spend by key path"))  # fmt: skip
+        out.append(
+            Finding(
+                key_ok,
+                "no key path",
+                label,
+                "internal key is BIP341's unspendable H"
+                if key_ok
+                else f"internal key {g.output.internal_key.hex()} can spend by key path",
+            )
+        )
         success = [str(leaf.name) for leaf in g.leaves if g.tapleaf(leaf.name).script.has_op_success()]
-        out.append(Finding(not success, "no OP_SUCCESS", label,
-                           "no leaf contains OP_SUCCESSx" if not success
-                           else f"leaves {success} contain OP_SUCCESSx (anyone can spend)"))  # fmt: skip
+        out.append(
+            Finding(
+                not success,
+                "no OP_SUCCESS",
+                label,
+                "no leaf contains OP_SUCCESSx"
+                if not success
+                else f"leaves {success} contain OP_SUCCESSx (anyone can spend)",
+            )
+        )
     out += graph_rules(graph.params, graph.txs, graph.outputs, graph.n_chunks)
     out += _payment_findings(graph)
     for a, b in game_exclusive_pairs(graph) if games else _exclusive_pairs(graph):
@@ -108,15 +127,33 @@ def static_findings(graph: Graph) -> list[Finding]:
             out.append(Finding(False, "exclusive", f"{a} / {b}", f"the graph has no {absent[0]}"))
             continue
         shared = {i.prevout for i in graph.tx(a).tx.inputs} & {i.prevout for i in graph.tx(b).tx.inputs}
-        out.append(Finding(bool(shared), "exclusive", f"{a} / {b}",
-                           f"both spend {min(map(str, shared))}" if shared else "no common input: both can happen"))  # fmt: skip
+        out.append(
+            Finding(
+                bool(shared),
+                "exclusive",
+                f"{a} / {b}",
+                f"both spend {min(map(str, shared))}" if shared else "no common input: both can happen",
+            )
+        )
     out += game_window_findings(graph) if games else _window_findings(graph)
     missing = missing_signatures(graph)
     invalid = invalid_signatures(graph)
-    out.append(Finding(not invalid, "signatures", "graph",
-                       "every stored signature verifies" if not invalid else f"{len(invalid)} invalid: {invalid[0]}"))  # fmt: skip
-    out.append(Finding(not missing, "signatures", "graph",
-                       "fully pre-signed" if not missing else f"{len(missing)} pre-signatures missing"))  # fmt: skip
+    out.append(
+        Finding(
+            not invalid,
+            "signatures",
+            "graph",
+            "every stored signature verifies" if not invalid else f"{len(invalid)} invalid: {invalid[0]}",
+        )
+    )
+    out.append(
+        Finding(
+            not missing,
+            "signatures",
+            "graph",
+            "fully pre-signed" if not missing else f"{len(missing)} pre-signatures missing",
+        )
+    )
     return out
 
 
@@ -131,8 +168,9 @@ def _payment_findings(graph: Graph) -> list[Finding]:
             if OutputRef(name, vout) in graph.outputs or o.script_pubkey[:1] == bytes([OP_RETURN]):
                 continue
             if o.script_pubkey not in own:
-                out.append(Finding(False, "payments", f"{name}:{vout}",
-                                   f"{o.value} sat to a script that is no role's key"))  # fmt: skip
+                out.append(
+                    Finding(False, "payments", f"{name}:{vout}", f"{o.value} sat to a script that is no role's key")
+                )
     return out
 
 
@@ -147,8 +185,9 @@ def _window_findings(graph: Graph) -> list[Finding]:
         ok = locks.get(SLASH) == w.response and (
             locks.get(TAKE1) == w.challenge < w.response if name.index == 0 else TAKE1 not in locks
         )
-        out.append(Finding(ok, "windows", s.label,
-                           f"Take1 after {locks.get(TAKE1)} blocks, Slash after {locks.get(SLASH)}"))  # fmt: skip
+        out.append(
+            Finding(ok, "windows", s.label, f"Take1 after {locks.get(TAKE1)} blocks, Slash after {locks.get(SLASH)}")
+        )
     for name, gtx in graph.txs.items():
         expect = {TxKind.TAKE1: w.challenge, TxKind.TAKE2: w.disprove}.get(name.kind)
         if expect is None:
@@ -211,15 +250,23 @@ def dynamic_runs(graph: Graph, signers: Mapping[int, ValueSigner]) -> tuple[list
                 check = "honest leaf accepts" if isinstance(leaf, RevealLeaf) else "leaf accepts"
                 findings.append(Finding(r.ok, check, subject, r.error or "ok"))
                 continue
-            findings.append(Finding(not r.ok and r.error == "EVAL_FALSE", "disprove refuses honest",
-                                    subject, r.error or "ACCEPTED an honest step"))  # fmt: skip
+            findings.append(
+                Finding(
+                    not r.ok and r.error == "EVAL_FALSE",
+                    "disprove refuses honest",
+                    subject,
+                    r.error or "ACCEPTED an honest step",
+                )
+            )
             r, _ = run(out, leaf, values_for(leaf, signer, wrong=True))
-            findings.append(Finding(r.ok, "disprove accepts fraud", subject,
-                                    "ok" if r.ok else f"refused a wrong output: {r.error}"))  # fmt: skip
+            findings.append(
+                Finding(r.ok, "disprove accepts fraud", subject, "ok" if r.ok else f"refused a wrong output: {r.error}")
+            )
     if runs:
         peak = max(r.peak_stack for r in runs)
-        findings.append(Finding(peak < MAX_STACK, "stack", "all leaves run",
-                                f"peak stack {peak} items (limit {MAX_STACK})"))  # fmt: skip
+        findings.append(
+            Finding(peak < MAX_STACK, "stack", "all leaves run", f"peak stack {peak} items (limit {MAX_STACK})")
+        )
     for name, gtx in graph.txs.items():
         weight = len(gtx.tx.serialize(False)) * 4 + 2
         skipped = False

@@ -39,9 +39,7 @@ def witness_weight(items: Sequence[int]) -> int:
 def leaf_spend_weight(out: GraphOutput, name: LeafName) -> int:
     """Largest witness of a spend of leaf ``name``: its stack, script, control block."""
     leaf = out.leaf(name)
-    return witness_weight(
-        [*leaf.max_stack_sizes(), len(out.tapleaf(name).script.raw), len(out.control_block(name))]
-    )
+    return witness_weight([*leaf.max_stack_sizes(), len(out.tapleaf(name).script.raw), len(out.control_block(name))])
 
 
 def key_spend_weight() -> int:

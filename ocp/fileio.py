@@ -87,8 +87,7 @@ def check_output(
     for source in inputs:
         if source is not None and same_file(path, source):
             raise UserError(
-                f"{path} is an input of this command; ocp never writes over its input "
-                "(choose another output file)"
+                f"{path} is an input of this command; ocp never writes over its input (choose another output file)"
             )
     if not (path.exists() or path.is_symlink()):
         return path
@@ -98,17 +97,13 @@ def check_output(
         raise UserError(f"{path} is a key file; ocp never writes over a key file")
     if is_private_file(path):
         mode = stat.S_IMODE(os.stat(path).st_mode)
-        raise UserError(
-            f"{path} is a private file (mode {mode:o}), perhaps a secret; ocp never writes over it"
-        )
+        raise UserError(f"{path} is a private file (mode {mode:o}), perhaps a secret; ocp never writes over it")
     if force or (replaces_format is not None and has_format(path, replaces_format)):
         return path
     raise UserError(f"{path} exists; give --force to replace it, or choose another output file")
 
 
-def write_atomic(
-    path: str | Path, data: str | bytes, mode: int = 0o644, *, replace_key: bool = False
-) -> None:
+def write_atomic(path: str | Path, data: str | bytes, mode: int = 0o644, *, replace_key: bool = False) -> None:
     """Write ``data`` to ``path`` all at once: a temporary file in the same folder,
     fsync, then rename over the target and fsync the folder, so a crash never
     leaves half a file, an existing file is never lost, and the new file is on disk
@@ -144,9 +139,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_json(
-    path: str | Path, obj: object, mode: int = 0o644, *, replace_key: bool = False
-) -> None:
+def write_json(path: str | Path, obj: object, mode: int = 0o644, *, replace_key: bool = False) -> None:
     write_atomic(path, json.dumps(obj, indent=1) + "\n", mode, replace_key=replace_key)
 
 

@@ -85,8 +85,12 @@ def given_coins(params: Params) -> list[Funding | None]:
 def with_coins(params: Params, coins: list[Funding]) -> Params:
     """``params`` with ``coins`` (in :func:`funded_by`'s order) as its ``[funding]``."""
     ops = len(params.operators)
-    return replace(params, depositor_funding=coins[0], operator_funding=tuple(coins[1:1 + ops]),
-                   challenger_bonds=tuple(coins[1 + ops:]) if params.games else params.challenger_bonds)  # fmt: skip
+    return replace(
+        params,
+        depositor_funding=coins[0],
+        operator_funding=tuple(coins[1 : 1 + ops]),
+        challenger_bonds=tuple(coins[1 + ops :]) if params.games else params.challenger_bonds,
+    )
 
 
 def minimum_amounts(params: Params) -> dict[TxName, int]:

@@ -34,7 +34,7 @@ def game_exclusive_pairs(graph: Graph) -> list[tuple[TxName, TxName]]:
     """Pairs of transactions of which at most one can ever confirm."""
     pairs = [(TxName(TxKind.CONFIRM), TxName(TxKind.REFUND))]
     takes = [n for n in graph.txs if n.kind in (TxKind.TAKE1, TxKind.TAKE2)]
-    pairs += [(a, b) for i, a in enumerate(takes) for b in takes[i + 1:]]  # one vault, one Take
+    pairs += [(a, b) for i, a in enumerate(takes) for b in takes[i + 1 :]]  # one vault, one Take
     for o in range(len(graph.params.operators)):
         number = o + 1 if len(graph.params.operators) > 1 else None
         take1, take2 = TxName(TxKind.TAKE1, None, number), TxName(TxKind.TAKE2, None, number)
@@ -44,7 +44,7 @@ def game_exclusive_pairs(graph: Graph) -> list[tuple[TxName, TxName]]:
         pairs.append((take1, ref.open))
         for state in ref.layout.states:
             ways = [ref.move_name(state, m) for m in state.moves] + [ref.silent_name(state)]
-            pairs += [(a, b) for i, a in enumerate(ways) for b in ways[i + 1:]]
+            pairs += [(a, b) for i, a in enumerate(ways) for b in ways[i + 1 :]]
             pairs += [(take2, w) for w in ways if w.kind in WIN_KINDS]
     return pairs
 
@@ -58,15 +58,23 @@ def game_window_findings(graph: Graph) -> list[Finding]:
     want = {TAKE1: w.challenge, TAKE2: tmax, OPEN: OPEN_CSV, TIMEOUT: w.move}
     out = []
     for gout in graph.outputs.values():
-        locks = {leaf.name: _csv_of(gout.tapleaf(leaf.name).script.raw) for leaf in gout.leaves
-                 if leaf.name in want}  # fmt: skip
+        locks = {leaf.name: _csv_of(gout.tapleaf(leaf.name).script.raw) for leaf in gout.leaves if leaf.name in want}
         for leaf, lock in locks.items():
-            out.append(Finding(lock == want[leaf], "windows", f"{gout.label} {leaf}",
-                               f"after {lock} blocks (want {want[leaf]})"))  # fmt: skip
+            out.append(
+                Finding(
+                    lock == want[leaf], "windows", f"{gout.label} {leaf}", f"after {lock} blocks (want {want[leaf]})"
+                )
+            )
     for name, gtx in graph.txs.items():
         for index, (txin, spend) in enumerate(zip(gtx.tx.inputs, gtx.spends, strict=True)):
             if spend.leaf in want and not spend.any_leaf:
                 ok = txin.sequence == want[spend.leaf]
-                out.append(Finding(ok, "windows", f"{name} input {index}",
-                                   f"nSequence {txin.sequence} for leaf {spend.leaf} (want {want[spend.leaf]})"))
+                out.append(
+                    Finding(
+                        ok,
+                        "windows",
+                        f"{name} input {index}",
+                        f"nSequence {txin.sequence} for leaf {spend.leaf} (want {want[spend.leaf]})",
+                    )
+                )
     return out

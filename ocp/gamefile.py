@@ -82,8 +82,16 @@ def game_summary(graph: Graph) -> dict:
             kinds = Counter(leaf.kind.split("[", 1)[0] for leaf in d.leaves)
             data.append({"label": d.label, "leaves": len(d.leaves), "kinds": dict(kinds)})
         moves = [{"kind": m.kind.value, "spends_data": list(m.data), "next_state": m.next_state} for m in s.moves]
-        states.append({"index": s.index, "label": s.label, "mover": s.mover.value, "phase": s.phase.value,
-                       "data": data, "moves": moves})  # fmt: skip
+        states.append(
+            {
+                "index": s.index,
+                "label": s.label,
+                "mover": s.mover.value,
+                "phase": s.phase.value,
+                "data": data,
+                "moves": moves,
+            }
+        )
     return {
         "rounds": layout.rounds,  # type: ignore[attr-defined]
         "t_max": t_max(graph.params, layout),  # type: ignore[arg-type]
@@ -100,19 +108,21 @@ def games_graph_to_json(graph: Graph) -> dict:
     for name, g in graph.txs.items():
         inputs = []
         for i, (txin, spend, spent) in enumerate(zip(g.tx.inputs, g.spends, g.spent, strict=True)):
-            inputs.append({
-                "index": i,
-                "outpoint": str(txin.prevout),
-                "spends": str(spend.source),
-                "amount": spent.value,
-                # a data output: the mover picks the leaf when it moves
-                "leaf": None if spend.leaf is None or spend.any_leaf else str(spend.leaf),
-                "any_leaf": spend.any_leaf,
-                "sequence": txin.sequence,
-                "signers": [{"role": r.value, "key": k.hex()} for r, k in spend.signers],
-                "hash_type": spend.hash_type,
-                "presigned": spend.presigned,
-            })  # fmt: skip
+            inputs.append(
+                {
+                    "index": i,
+                    "outpoint": str(txin.prevout),
+                    "spends": str(spend.source),
+                    "amount": spent.value,
+                    # a data output: the mover picks the leaf when it moves
+                    "leaf": None if spend.leaf is None or spend.any_leaf else str(spend.leaf),
+                    "any_leaf": spend.any_leaf,
+                    "sequence": txin.sequence,
+                    "signers": [{"role": r.value, "key": k.hex()} for r, k in spend.signers],
+                    "hash_type": spend.hash_type,
+                    "presigned": spend.presigned,
+                }
+            )
         outputs = []
         for vout, out in enumerate(g.tx.outputs):
             entry: dict = {"vout": vout, "value": out.value, "script_pubkey": out.script_pubkey.hex()}
@@ -120,16 +130,18 @@ def games_graph_to_json(graph: Graph) -> dict:
             if gout is not None:
                 entry.update(output_summary(gout, network))
             outputs.append(entry)
-        txs.append({
-            "name": str(name),
-            "role": g.role.value,
-            "purpose": g.purpose,
-            "txid": g.txid,
-            "hex": g.tx.hex(),
-            "fee": sum(o.value for o in g.spent) - sum(o.value for o in g.tx.outputs),
-            "inputs": inputs,
-            "outputs": outputs,
-        })  # fmt: skip
+        txs.append(
+            {
+                "name": str(name),
+                "role": g.role.value,
+                "purpose": g.purpose,
+                "txid": g.txid,
+                "hex": g.tx.hex(),
+                "fee": sum(o.value for o in g.spent) - sum(o.value for o in g.tx.outputs),
+                "inputs": inputs,
+                "outputs": outputs,
+            }
+        )
     leaves = [leaf for out in graph.outputs.values() for leaf in out.leaves]
     return {
         "format": GAMES_FORMAT,
@@ -152,8 +164,9 @@ def _which_tx(expected: dict, path: str) -> str:
     return f" (transaction {expected['transactions'][int(match.group(1))]['name']})"
 
 
-def games_graph_from_json(obj: dict, source: str, program: str | Path | None = None,
-                          beside: str | Path | None = None) -> Graph:  # fmt: skip
+def games_graph_from_json(
+    obj: dict, source: str, program: str | Path | None = None, beside: str | Path | None = None
+) -> Graph:
     """Regenerate the version-2 graph ``obj`` describes and refuse any difference."""
     from ocp.builder.games import build_graph_v2
     from ocp.game.keys import GameKeys
@@ -166,8 +179,9 @@ def games_graph_from_json(obj: dict, source: str, program: str | Path | None = N
     try:
         params = parse_params(obj["params"], program, beside)
         if not params.games:
-            raise UserError(f"format {GAMES_FORMAT!r} is a zkVM graph's, but its params' [computation] "
-                            "is not kind = \"zkvm\"")  # fmt: skip
+            raise UserError(
+                f"format {GAMES_FORMAT!r} is a zkVM graph's, but its params' [computation] is not kind = \"zkvm\""
+            )
         keys = GameKeys.from_json(obj.get("game_keys"))
         graph = build_graph_v2(params, keys)
     except UserError as exc:

@@ -58,8 +58,9 @@ def party_index(params: Params, key: RoleKey, source: str = "key") -> int:
         raise UserError(f"{source} is a {key.role} key: one-time keys are an operator's or a challenger's")
     keys = params.operators if key.role is Role.OPERATOR else params.challengers
     if key.pubkey not in keys:
-        raise UserError(f"{source} is not {'an operator' if key.role is Role.OPERATOR else 'a challenger'} "
-                        "key of these params")  # fmt: skip
+        raise UserError(
+            f"{source} is not {'an operator' if key.role is Role.OPERATOR else 'a challenger'} key of these params"
+        )
     return keys.index(key.pubkey)
 
 
@@ -105,13 +106,17 @@ def load_game_keys(params: Params, path: str | Path) -> PartyPublicKeys:
     known = {k.hex(): k for k in (params.operators if role is Role.OPERATOR else params.challengers)}
     pubkey = obj.get("pubkey")
     if pubkey not in known:
-        raise UserError(f"{path}: {role} {pubkey!r} is not {'an operator' if role is Role.OPERATOR else 'a challenger'}"
-                        " of these params")  # fmt: skip
+        raise UserError(
+            f"{path}: {role} {pubkey!r} is not {'an operator' if role is Role.OPERATOR else 'a challenger'}"
+            " of these params"
+        )
     games = obj.get("games")
     opponents = len(params.challengers) if role is Role.OPERATOR else len(params.operators)
     if not isinstance(games, list) or len(games) != opponents:
-        raise UserError(f"{path}: 'games' must list {opponents} key sets (one per "
-                        f"{'challenger' if role is Role.OPERATOR else 'operator'})")  # fmt: skip
+        raise UserError(
+            f"{path}: 'games' must list {opponents} key sets (one per "
+            f"{'challenger' if role is Role.OPERATOR else 'operator'})"
+        )
     sets = tuple(KeySet.from_json(g, f"{path}: games[{i}]") for i, g in enumerate(games))
     claim = None
     if role is Role.OPERATOR:

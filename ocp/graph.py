@@ -52,9 +52,7 @@ class GraphOutput:
     leaves: tuple[GraphLeaf, ...]  # in tree order
 
     @classmethod
-    def build(
-        cls, label: str, leaves: Sequence[GraphLeaf], weights: Sequence[float] | None = None
-    ) -> GraphOutput:
+    def build(cls, label: str, leaves: Sequence[GraphLeaf], weights: Sequence[float] | None = None) -> GraphOutput:
         """Huffman tree by ``weights`` when given, else balanced (leaves in order)."""
         taps = [TapLeaf(leaf.script, name=str(leaf.name)) for leaf in leaves]
         tree = TapTree.huffman(taps, weights) if weights else TapTree.balanced(taps)

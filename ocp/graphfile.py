@@ -157,8 +157,9 @@ def save_graph(graph: Graph, path: str | Path) -> None:
     write_json(path, graph_to_json(graph))
 
 
-def graph_from_json(obj: object, source: str = "graph", program: str | Path | None = None,
-                    beside: str | Path | None = None) -> Graph:  # fmt: skip
+def graph_from_json(
+    obj: object, source: str = "graph", program: str | Path | None = None, beside: str | Path | None = None
+) -> Graph:
     """Rebuild the graph a file describes and refuse any difference.  For a version-2
     graph, ``program`` is where its ELF is when not at the params' path (nor in the
     folder ``beside``)."""
@@ -272,4 +273,3 @@ def load_graph(path: str | Path, program: str | Path | None = None) -> Graph:
     """A graph file, rebuilt and checked (a version-2 graph's program: ``program``, else
     the params' path, else next to the graph file)."""
     return graph_from_json(read_json(path, "graph file"), str(path), program, Path(path).parent)
-

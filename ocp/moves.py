@@ -54,16 +54,23 @@ def at_feerate(build: Callable[[int], Move], feerate: float) -> Move:
 
 
 def complete_challenge(
-    graph: Graph, name: TxName, coin: OutPoint, coin_txout: TxOut, challenger: RoleKey,
-    change_to: bytes, fee: int,
-) -> Move:  # fmt: skip
+    graph: Graph,
+    name: TxName,
+    coin: OutPoint,
+    coin_txout: TxOut,
+    challenger: RoleKey,
+    change_to: bytes,
+    fee: int,
+) -> Move:
     """The Challenge template completed with the challenger's key-path ``coin`` and
     its change (``change_to``), paying ``fee``."""
     gtx = graph.tx(name)
     change = coin_txout.value + gtx.spent[0].value - gtx.tx.outputs[0].value - fee
     if change < MIN_OUTPUT:
-        raise UserError(f"the challenger's coin {coin} ({coin_txout.value} sat) cannot pay the challenge "
-                        f"fee {gtx.tx.outputs[0].value} sat and {fee} sat of fee")  # fmt: skip
+        raise UserError(
+            f"the challenger's coin {coin} ({coin_txout.value} sat) cannot pay the challenge "
+            f"fee {gtx.tx.outputs[0].value} sat and {fee} sat of fee"
+        )
     tx = replace(gtx.tx, inputs=(*gtx.tx.inputs, TxIn(coin)), outputs=(*gtx.tx.outputs, TxOut(change, change_to)))
     spent = [*gtx.spent, coin_txout]
     tx = tx.with_witness(0, input_witness(graph, name, 0, tx, spent))
@@ -101,8 +108,7 @@ def revealed_in(graph: Graph, name: TxName, tx: Tx) -> dict[int, tuple[bytes, ..
 
 def reveal_names(graph: Graph, operator: int | None) -> list[TxName]:
     """Operator ``operator``'s transactions that reveal values (Kickoff, every Assert)."""
-    return [name for name in graph.txs
-            if name.operator == operator and name.kind in (TxKind.KICKOFF, TxKind.ASSERT)]  # fmt: skip
+    return [name for name in graph.txs if name.operator == operator and name.kind in (TxKind.KICKOFF, TxKind.ASSERT)]
 
 
 def revealed_on_chain(graph: Graph, chain: Chain, operator: int | None) -> dict[int, tuple[bytes, ...]]:
@@ -154,8 +160,9 @@ def keyed_output(graph: Graph, name: TxName, pubkey: bytes) -> int | None:
     return None
 
 
-def bump(chain: Chain, graph: Graph, parent: Tx, owner: RoleKey, vout: int, feerate: float,
-         extra: Iterable[OutPoint] = ()) -> Tx:  # fmt: skip
+def bump(
+    chain: Chain, graph: Graph, parent: Tx, owner: RoleKey, vout: int, feerate: float, extra: Iterable[OutPoint] = ()
+) -> Tx:
     """CPFP: a child of graph transaction ``parent`` spending its output ``vout`` (a
     keyed anchor, or the owner's change or payout) and the owner's coins ``extra``
     (confirmed or in the mempool), paying ``owner`` what is left after a fee that

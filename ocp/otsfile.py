@@ -50,10 +50,15 @@ def check_own_ots(graph: Graph, operator: RoleKey, source: str = "key") -> Value
 
 
 def save_ots_keys(params: Params, operator: bytes, keys: ValueKeys, path: str | Path) -> None:
-    write_json(path, {
-        "format": OTS_FORMAT, "params_id": params_id(params).hex(),
-        "operator": operator.hex(), "keys": keys.to_json(),
-    })  # fmt: skip
+    write_json(
+        path,
+        {
+            "format": OTS_FORMAT,
+            "params_id": params_id(params).hex(),
+            "operator": operator.hex(),
+            "keys": keys.to_json(),
+        },
+    )
 
 
 def load_ots_keys(params: Params, path: str | Path) -> tuple[bytes, ValueKeys]:

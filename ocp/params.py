@@ -215,14 +215,18 @@ class Params:
                 f"{len(self.operators)} operators: give one coin per operator"
             )
         several = len(self.operators) > 1
-        named = [(f"funding.operators[{k}]" if several else "funding.operator", f.outpoint)
-                 for k, f in enumerate(self.operator_funding)]  # fmt: skip
+        named = [
+            (f"funding.operators[{k}]" if several else "funding.operator", f.outpoint)
+            for k, f in enumerate(self.operator_funding)
+        ]
         if self.depositor_funding:
             named.insert(0, ("funding.depositor", self.depositor_funding.outpoint))
         named += [(f"funding.challengers[{k}]", f.outpoint) for k, f in enumerate(self.challenger_bonds)]
         if self.challenger_bonds and len(self.challenger_bonds) != len(self.challengers):
-            raise UserError(f"funding.challengers has {len(self.challenger_bonds)} bond coins for "
-                            f"{len(self.challengers)} challengers: give one coin per challenger")
+            raise UserError(
+                f"funding.challengers has {len(self.challenger_bonds)} bond coins for "
+                f"{len(self.challengers)} challengers: give one coin per challenger"
+            )
         if len(set(self.challengers)) != len(self.challengers):
             raise UserError("keys.challengers lists the same key twice")
         seen: dict = {}
@@ -271,8 +275,11 @@ class Params:
             "keys": {
                 "committee": [k.hex() for k in self.committee],
                 # the default form is left out: params ids of chain graphs stay as they were
-                **({"committee_form": self.committee_form.value}
-                   if self.committee_form is not CommitteeForm.CHAIN else {}),
+                **(
+                    {"committee_form": self.committee_form.value}
+                    if self.committee_form is not CommitteeForm.CHAIN
+                    else {}
+                ),
                 **_one_or_many("operator", [k.hex() for k in self.operators]),
                 "depositor": self.depositor.hex(),
                 **({"challengers": [k.hex() for k in self.challengers]} if self.challengers else {}),
@@ -439,14 +446,19 @@ def parse_params(obj: dict, program: str | Path | None = None, beside: str | Pat
     if found is None:
         raise UserError("keys.operator is missing: the operator's x-only public key")
     operator_list, where = found
-    operators = tuple(_key(k, f"{where}[{i}]" if len(operator_list) > 1 else where) for i, k in enumerate(operator_list))
+    operators = tuple(
+        _key(k, f"{where}[{i}]" if len(operator_list) > 1 else where) for i, k in enumerate(operator_list)
+    )
     computation_obj = obj.get("computation")
     games = isinstance(computation_obj, dict) and computation_obj.get("kind") == "zkvm"
     w = _table(obj, "windows")
     windows = Windows(
-        w.get("challenge_window"), w.get("response_window"),
-        w.get("disprove_window"), w.get("refund_timeout"), w.get("move_window"),
-    )  # fmt: skip
+        w.get("challenge_window"),
+        w.get("response_window"),
+        w.get("disprove_window"),
+        w.get("refund_timeout"),
+        w.get("move_window"),
+    )
     if games:
         windows.check_games()
     else:
@@ -477,7 +489,7 @@ def parse_params(obj: dict, program: str | Path | None = None, beside: str | Pat
     else:
         if program is not None:
             raise UserError(
-                "--program is for a zkVM computation: these params' [computation] is not kind = \"zkvm\" "
+                '--program is for a zkVM computation: these params\' [computation] is not kind = "zkvm" '
                 "(a version-1 graph of the u32 program)"
             )
         computation = U32Program.from_json(computation_obj)
@@ -489,15 +501,15 @@ def parse_params(obj: dict, program: str | Path | None = None, beside: str | Pat
         deposit_amount=_sats(amounts, "deposit", "amounts.deposit", 10_000),
         operator_stake=_sats(amounts, "operator_stake", "amounts.operator_stake", 10_000),
         # version 2 has no open Challenge to pay for (registered challengers bond instead)
-        challenge_fee=(_sats(amounts, "challenge_fee", "amounts.challenge_fee", 0) if "challenge_fee" in amounts
-                       else 0) if games else _sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
+        challenge_fee=(_sats(amounts, "challenge_fee", "amounts.challenge_fee", 0) if "challenge_fee" in amounts else 0)
+        if games
+        else _sats(amounts, "challenge_fee", "amounts.challenge_fee", 1_000),
         fee_rate=fee_rate,
         dispute_fee_rate=dispute_rate,
         windows=windows,
         computation=computation,
         depositor_funding=(
-            Funding.parse(funding["depositor"], "funding.depositor")
-            if "depositor" in funding else None
+            Funding.parse(funding["depositor"], "funding.depositor") if "depositor" in funding else None
         ),
         operator_funding=operator_funding,
         allow_network=allowed,
@@ -505,7 +517,7 @@ def parse_params(obj: dict, program: str | Path | None = None, beside: str | Pat
         challengers=challengers,
         challenger_bonds=challenger_bonds,
         bond=_sats(amounts, "bond", "amounts.bond", 10_000) if games else 0,
-    )  # fmt: skip
+    )
     return params
 
 
@@ -516,8 +528,10 @@ def _zkvm_computation(obj: dict, program: str | Path | None, beside: str | Path 
     found = program_file(name, program, beside)
     if found is not None and not found.is_file():
         where = f" or in {beside}" if beside is not None and str(beside) not in ("", ".") else ""
-        raise UserError(f"computation.program {name}: no such file here{where} (the graph is built from "
-                        "the program); give its path with --program")
+        raise UserError(
+            f"computation.program {name}: no such file here{where} (the graph is built from "
+            "the program); give its path with --program"
+        )
     if found is None or str(found) == name:
         return ZkvmComputation.from_json(obj)
     read = ZkvmComputation.from_json({**obj, "program": str(found)})

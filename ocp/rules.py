@@ -110,16 +110,28 @@ def covenant_findings(
         for leaf in gout.leaves:
             subject = f"{gout.label} ({ref}) {leaf.name}"
             if is_deposit_refund(ref, leaf):
-                out.append(Finding(True, "covenant", subject,
-                                   "the depositor alone, after refund_timeout: its own coins before Confirm"))  # fmt: skip
+                out.append(
+                    Finding(
+                        True,
+                        "covenant",
+                        subject,
+                        "the depositor alone, after refund_timeout: its own coins before Confirm",
+                    )
+                )
             elif value <= P2TR_DUST:
                 out.append(Finding(True, "covenant", subject, f"data output ({value} sat): may be spent by its mover"))
             elif requires_all(gout.tapleaf(leaf.name).script.raw, committee.keys):
                 out.append(Finding(True, "covenant", subject, f"moves only with the committee's n-of-n{how}"))
             else:
                 who = " + ".join(r.value for r in leaf.signers) or "anyone"
-                out.append(Finding(False, "covenant", subject,
-                                   f"{value} sat spendable without the committee ({who}): the value can go anywhere"))  # fmt: skip
+                out.append(
+                    Finding(
+                        False,
+                        "covenant",
+                        subject,
+                        f"{value} sat spendable without the committee ({who}): the value can go anywhere",
+                    )
+                )
     return out
 
 
@@ -128,11 +140,19 @@ def window_findings(params: Params, n_asserts: int) -> list[Finding]:
     need = n_asserts + RESPONSE_MARGIN
     gap = w.response - w.challenge
     return [
-        Finding(gap >= need, "windows", "response_window - challenge_window",
-                f"{gap} blocks (minimum {need}: {n_asserts} Assert(s) to mine + a margin of {RESPONSE_MARGIN})"),
-        Finding(w.disprove >= MIN_DISPROVE_WINDOW, "windows", "disprove_window",
-                f"{w.disprove} blocks (minimum {MIN_DISPROVE_WINDOW})"),
-    ]  # fmt: skip
+        Finding(
+            gap >= need,
+            "windows",
+            "response_window - challenge_window",
+            f"{gap} blocks (minimum {need}: {n_asserts} Assert(s) to mine + a margin of {RESPONSE_MARGIN})",
+        ),
+        Finding(
+            w.disprove >= MIN_DISPROVE_WINDOW,
+            "windows",
+            "disprove_window",
+            f"{w.disprove} blocks (minimum {MIN_DISPROVE_WINDOW})",
+        ),
+    ]
 
 
 def punish_fee_findings(
@@ -144,16 +164,29 @@ def punish_fee_findings(
             continue
         spend = gtx.spends[0]
         acp = spend.hash_type == SIGHASH_SINGLE_ACP
-        out.append(Finding(acp, "punish fee", str(name),
-                           "SINGLE|ANYONECANPAY: the challenger may add fee inputs" if acp
-                           else f"hash type {spend.hash_type:#x}: nobody can add a fee input"))  # fmt: skip
+        out.append(
+            Finding(
+                acp,
+                "punish fee",
+                str(name),
+                "SINGLE|ANYONECANPAY: the challenger may add fee inputs"
+                if acp
+                else f"hash type {spend.hash_type:#x}: nobody can add a fee input",
+            )
+        )
         gout = outputs[spend.source]
         weight = punish_weight(gtx, leaf_spend_weight(gout, spend.leaf))
         fee = fee_for(weight, params.punish_fee_rate)
         left = gtx.spent[0].value - gtx.tx.outputs[0].value
-        out.append(Finding(left >= fee + P2TR_DUST, "punish fee", str(name),
-                           f"{left} sat after the burn for a {fee} sat fee ({weight} WU at "
-                           f"{params.punish_fee_rate} sat/vB) and a reward"))  # fmt: skip
+        out.append(
+            Finding(
+                left >= fee + P2TR_DUST,
+                "punish fee",
+                str(name),
+                f"{left} sat after the burn for a {fee} sat fee ({weight} WU at "
+                f"{params.punish_fee_rate} sat/vB) and a reward",
+            )
+        )
     return out
 
 
@@ -177,9 +210,15 @@ def challenge_fee_findings(params: Params, txs: Mapping[TxName, GraphTx]) -> lis
             continue
         minimum = CHALLENGE_FEE_FACTOR * response_cost(txs, name.operator)
         paid = gtx.tx.outputs[0].value
-        out.append(Finding(paid >= minimum, "challenge fee", str(name),
-                           f"{paid} sat to the operator (minimum {minimum}: {CHALLENGE_FEE_FACTOR} x the "
-                           "honest response's Assert fees and Take2's extra fee)"))  # fmt: skip
+        out.append(
+            Finding(
+                paid >= minimum,
+                "challenge fee",
+                str(name),
+                f"{paid} sat to the operator (minimum {minimum}: {CHALLENGE_FEE_FACTOR} x the "
+                "honest response's Assert fees and Take2's extra fee)",
+            )
+        )
     return out
 
 
@@ -220,8 +259,9 @@ def game_window_findings(params: Params) -> list[Finding]:
     from ocp.params import MIN_MOVE_WINDOW
 
     w = params.windows
-    return [Finding(w.move >= MIN_MOVE_WINDOW, "windows", "move_window",
-                    f"{w.move} blocks (minimum {MIN_MOVE_WINDOW})")]  # fmt: skip
+    return [
+        Finding(w.move >= MIN_MOVE_WINDOW, "windows", "move_window", f"{w.move} blocks (minimum {MIN_MOVE_WINDOW})")
+    ]
 
 
 def bond_findings(
@@ -239,9 +279,11 @@ def bond_findings(
     for cost in game_costs(params, txs, outputs):
         minimum, bond, rate = cost.minimum_bond, params.bond, cost.max_fee_rate
         worst = cost.worst_operator_path
-        why = (f"the honest operator's worst game, {worst.moves} moves after the Open ({worst.vbytes} vB, "
-               f"{worst.party_vbytes(Role.OPERATOR)} vB its own), paid at the {params.fee_rate} sat/vB floor "
-               f"from the bond and bumped to {rate} sat/vB (amounts.dispute_fee_rate), with dust left")
+        why = (
+            f"the honest operator's worst game, {worst.moves} moves after the Open ({worst.vbytes} vB, "
+            f"{worst.party_vbytes(Role.OPERATOR)} vB its own), paid at the {params.fee_rate} sat/vB floor "
+            f"from the bond and bumped to {rate} sat/vB (amounts.dispute_fee_rate), with dust left"
+        )
         subject = f"amounts.bond ({cost.label})"
         if bond >= minimum:
             out.append(Finding(True, "bond", subject, f"{bond} sat (minimum {minimum}: {why})"))
@@ -249,16 +291,21 @@ def bond_findings(
             out.append(Finding(False, "bond", subject, f"{bond} sat is below the minimum {minimum} sat ({why})"))
         key = params.challengers[(cost.open.game or 1) - 1]
         owner = TaprootOutput(key).script_pubkey
-        stray = [str(p.end.name) for p in cost.paths
-                 if p.winner is Role.CHALLENGER and txs[p.end.name].tx.outputs[0].script_pubkey != owner]  # fmt: skip
+        stray = [
+            str(p.end.name)
+            for p in cost.paths
+            if p.winner is Role.CHALLENGER and txs[p.end.name].tx.outputs[0].script_pubkey != owner
+        ]
         least = cost.smallest_reward(bond)
         if stray:
             out.append(Finding(False, "reward", subject, f"{stray[0]} does not pay the challenger's registered key"))
         elif least is not None:
             path, reward = least
             paid = path.end.token_out
-            text = (f"a winning challenger is paid at least {paid} sat at its registered key ({path.end.name}): "
-                    f"its {bond} sat bond and, after its own costs at {rate} sat/vB, a reward of {reward} sat")
+            text = (
+                f"a winning challenger is paid at least {paid} sat at its registered key ({path.end.name}): "
+                f"its {bond} sat bond and, after its own costs at {rate} sat/vB, a reward of {reward} sat"
+            )
             if reward <= 0:
                 text += "; raise amounts.operator_stake (half of it is the reward, half is burned)"
             out.append(Finding(reward > 0, "reward", subject, text))

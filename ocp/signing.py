@@ -40,8 +40,9 @@ from taptrees.tx import Tx, TxOut
 CEREMONY_ROLES = (Role.COMMITTEE, Role.OPERATOR, Role.DEPOSITOR)
 
 
-def spend_sighash(graph: Graph, gtx: GraphTx, index: int, tx: Tx | None = None,
-                  spent: tuple[TxOut, ...] | list[TxOut] | None = None) -> bytes:  # fmt: skip
+def spend_sighash(
+    graph: Graph, gtx: GraphTx, index: int, tx: Tx | None = None, spent: tuple[TxOut, ...] | list[TxOut] | None = None
+) -> bytes:
     """The BIP341/342 sighash of input ``index`` of ``gtx`` (or of ``tx``, a
     completion of it spending ``spent``) for its spend."""
     spend = gtx.spends[index]
@@ -56,8 +57,14 @@ def with_hash_type(sig: bytes, hash_type: int) -> bytes:
     return sig + (bytes([hash_type]) if hash_type else b"")
 
 
-def sign_spend(graph: Graph, gtx: GraphTx, index: int, key: RoleKey, tx: Tx | None = None,
-               spent: tuple[TxOut, ...] | list[TxOut] | None = None) -> bytes:  # fmt: skip
+def sign_spend(
+    graph: Graph,
+    gtx: GraphTx,
+    index: int,
+    key: RoleKey,
+    tx: Tx | None = None,
+    spent: tuple[TxOut, ...] | list[TxOut] | None = None,
+) -> bytes:
     """``key``'s signature of input ``index`` (key path: with the tweaked key)."""
     spend = gtx.spends[index]
     msg = spend_sighash(graph, gtx, index, tx, spent)
@@ -116,8 +123,11 @@ class SignatureGap:
 
     def __str__(self) -> str:
         who = f"{self.role} {self.pubkey.hex()}" if self.role else f"key {self.pubkey.hex()}"
-        what = {GapKind.MISSING: "no signature from", GapKind.INVALID: "INVALID signature from",
-                GapKind.UNKNOWN_KEY: "signature from unknown"}[self.kind]  # fmt: skip
+        what = {
+            GapKind.MISSING: "no signature from",
+            GapKind.INVALID: "INVALID signature from",
+            GapKind.UNKNOWN_KEY: "signature from unknown",
+        }[self.kind]
         return f"{self.tx} input {self.index}: {what} {who}"
 
 
@@ -175,9 +185,10 @@ def own_duties(graph: Graph, key: RoleKey) -> list[Duty]:
     its own funding spend (key path)."""
     mine = (key.role, key.pubkey)
     return [
-        d for d in duties(graph, presigned_only=False)
+        d
+        for d in duties(graph, presigned_only=False)
         if d.signer == mine and (d.spend.presigned or d.spend.leaf is None)
-    ]  # fmt: skip
+    ]
 
 
 def with_signatures(graph: Graph, sigs: Iterable[tuple[TxName, int, bytes, bytes]]) -> Graph:
@@ -189,9 +200,7 @@ def with_signatures(graph: Graph, sigs: Iterable[tuple[TxName, int, bytes, bytes
     return replace(graph, signatures=merged)
 
 
-def presign(
-    graph: Graph, key: RoleKey, on_progress: Callable[[int, int], None] | None = None
-) -> tuple[Graph, int]:
+def presign(graph: Graph, key: RoleKey, on_progress: Callable[[int, int], None] | None = None) -> tuple[Graph, int]:
     """Add ``key``'s signatures to every input it must sign in the ceremony.
 
     Returns the new graph and the number of signatures added.  The depositor's

@@ -71,9 +71,7 @@ def signed_tx(
     return tx
 
 
-def operator_values(
-    graph: Graph, name: TxName, signer: ValueSigner, trace: Sequence[int]
-) -> dict[int, list[bytes]]:
+def operator_values(graph: Graph, name: TxName, signer: ValueSigner, trace: Sequence[int]) -> dict[int, list[bytes]]:
     """One-time-signature witness items the operator reveals in each input of ``name``
     that spends a reveal leaf (Kickoff's claim, Assert_j's chunk): value ``i`` is
     ``trace[i + 1]``.  ``signer`` must be the operator whose transaction it is."""

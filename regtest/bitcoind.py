@@ -135,21 +135,23 @@ class BitcoindNode:
     """A ``bitcoind`` process owned by this object: ``-regtest`` unless ``chain``
     names another (tests start a signet node, offline, to see it refused)."""
 
-    def __init__(
-        self, binary: str, extra_args: Sequence[str] = (), *, chain: str = NETWORK
-    ) -> None:
+    def __init__(self, binary: str, extra_args: Sequence[str] = (), *, chain: str = NETWORK) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"bitcoind-{chain}-")
         self.datadir = Path(self._tmp.name)
         self.rpc_port = _free_port()
         self.url = f"http://127.0.0.1:{self.rpc_port}"
         self.cookie_path = self.datadir / ("" if chain == "main" else chain) / ".cookie"
         self._log = open(self.datadir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
-        args = [binary, f"-datadir={self.datadir}", f"-rpcport={self.rpc_port}",
-                f"-chain={chain}", *NODE_ARGS, *extra_args]
+        args = [
+            binary,
+            f"-datadir={self.datadir}",
+            f"-rpcport={self.rpc_port}",
+            f"-chain={chain}",
+            *NODE_ARGS,
+            *extra_args,
+        ]
         try:
-            self.process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
-            )
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         except OSError as exc:
             self._cleanup()
             raise ChainError(f"cannot start {binary}: {exc.strerror or exc}") from None
@@ -168,10 +170,7 @@ class BitcoindNode:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ChainError(
-                    f"bitcoind exited with status {self.process.returncode} at startup: "
-                    f"{self._output()}"
-                )
+                raise ChainError(f"bitcoind exited with status {self.process.returncode} at startup: {self._output()}")
             if self.cookie_path.exists():
                 client = BitcoinCoreRpcClient(self.url, cookie_path=self.cookie_path)
                 try:
@@ -179,15 +178,11 @@ class BitcoindNode:
                     return client
                 except RpcError as exc:
                     if exc.code != RPC_IN_WARMUP:
-                        raise ChainError(
-                            f"bitcoind RPC error at startup: {_node_message(exc)}"
-                        ) from None
+                        raise ChainError(f"bitcoind RPC error at startup: {_node_message(exc)}") from None
                 except FetchError:
                     pass
             time.sleep(0.1)
-        raise ChainError(
-            f"bitcoind did not answer RPC within {START_TIMEOUT:.0f} s (is it bitcoind?)"
-        )
+        raise ChainError(f"bitcoind did not answer RPC within {START_TIMEOUT:.0f} s (is it bitcoind?)")
 
     def stop(self) -> None:
         """RPC ``stop``, wait for the process; kill it only when it does not exit."""
@@ -232,9 +227,7 @@ class BitcoindChain:
             self._rpc = self._node.client
         else:
             try:
-                self._rpc = BitcoinCoreRpcClient(
-                    url, cookie_path=cookie_path, user=user, password=password
-                )
+                self._rpc = BitcoinCoreRpcClient(url, cookie_path=cookie_path, user=user, password=password)
             except ValueError as exc:
                 raise InputError(f"bad bitcoind RPC settings: {exc}") from None
         self.url = self._node.url if self._node else url
@@ -249,8 +242,7 @@ class BitcoindChain:
         if chain != NETWORK:
             self.close()
             raise InputError(
-                f"the node at {self.url} runs chain {chain!r}, not {NETWORK!r}: drills only "
-                "ever touch a regtest chain"
+                f"the node at {self.url} runs chain {chain!r}, not {NETWORK!r}: drills only ever touch a regtest chain"
             )
 
     @property
@@ -342,9 +334,7 @@ class BitcoindChain:
         except RpcError as exc:
             message = _node_message(exc)
             if exc.code == RPC_DESERIALIZATION_ERROR:
-                raise InputError(
-                    f"bitcoind cannot decode transaction {tx.txid}: {message}"
-                ) from None
+                raise InputError(f"bitcoind cannot decode transaction {tx.txid}: {message}") from None
             if exc.code == RPC_VERIFY_ALREADY_IN_UTXO_SET:
                 # checked before the mempool; the mempool's name for the same case
                 return Submission(False, tx.txid, "txn-already-known", message)
@@ -392,9 +382,7 @@ class BitcoindChain:
 
     # --- mining -----------------------------------------------------------------------
 
-    def mine(
-        self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None
-    ) -> list[str]:
+    def mine(self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None) -> list[str]:
         if not isinstance(n, int) or n < 0:
             raise InputError(f"number of blocks must be a non-negative integer, got {n!r}")
         descriptor = raw_descriptor(check_script_pubkey(script_pubkey))

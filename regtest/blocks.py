@@ -72,9 +72,7 @@ def witness_commitment_script(txs: Sequence[Tx]) -> bytes:
     return bytes([OP_RETURN, 36]) + WITNESS_COMMITMENT_HEADER + commitment
 
 
-def coinbase_tx(
-    height: int, script_pubkey: bytes, value: int, txs: Sequence[Tx], extra_nonce: int = 0
-) -> Tx:
+def coinbase_tx(height: int, script_pubkey: bytes, value: int, txs: Sequence[Tx], extra_nonce: int = 0) -> Tx:
     """The coinbase of a block at ``height``: BIP34 height push first in the scriptSig,
     then an extra nonce (keeps coinbases of competing branches distinct), one payout,
     and the witness commitment (with the reserved value as witness) when any tx in
@@ -124,11 +122,7 @@ class Block:
 
     @cached_property
     def raw(self) -> bytes:
-        return (
-            self.header.serialize()
-            + compact_size(len(self.txs))
-            + b"".join(tx.serialize() for tx in self.txs)
-        )
+        return self.header.serialize() + compact_size(len(self.txs)) + b"".join(tx.serialize() for tx in self.txs)
 
 
 def grind(header: BlockHeader) -> BlockHeader:
@@ -140,8 +134,12 @@ def grind(header: BlockHeader) -> BlockHeader:
         digest = hash256(prefix + nonce.to_bytes(4, "little"))
         if int.from_bytes(digest, "little") <= target:
             return BlockHeader(
-                header.version, header.prev_hash, header.merkle_root, header.time,
-                header.bits, nonce,
+                header.version,
+                header.prev_hash,
+                header.merkle_root,
+                header.time,
+                header.bits,
+                nonce,
             )
     raise RuntimeError("nonce space exhausted")  # pragma: no cover - regtest target is trivial
 

@@ -113,9 +113,7 @@ class Chain(Protocol):
 
     def median_time_past(self) -> int: ...
 
-    def mine(
-        self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None
-    ) -> list[str]:
+    def mine(self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None) -> list[str]:
         """Mine ``n`` blocks paying ``script_pubkey``; the first carries ``txs`` (in
         order) or, when None, the whole valid mempool.  Returns the block hashes."""
         ...

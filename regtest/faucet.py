@@ -66,9 +66,7 @@ class Faucet:
         """Pay ``amount`` satoshis to ``script_pubkey``; mine it unless ``confirm`` is False."""
         return self.fund_many([(script_pubkey, amount)], confirm=confirm)[0]
 
-    def fund_many(
-        self, payments: Sequence[tuple[bytes, int]], *, confirm: bool = True
-    ) -> list[OutPoint]:
+    def fund_many(self, payments: Sequence[tuple[bytes, int]], *, confirm: bool = True) -> list[OutPoint]:
         """One transaction paying each (script_pubkey, amount); returns their outpoints."""
         outputs = []
         for spk, amount in payments:

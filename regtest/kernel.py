@@ -139,9 +139,7 @@ class KernelChain:
             self._log.append(message)
 
     def _on_block_checked(self, _user_data: object, block: pbk.Block, state) -> None:
-        self._checked[str(block.block_hash)] = (
-            state.validation_mode, state.block_validation_result
-        )
+        self._checked[str(block.block_hash)] = (state.validation_mode, state.block_validation_result)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -169,8 +167,7 @@ class KernelChain:
             return None
         coin = self._coins.get(outpoint)
         if coin is not None:
-            return Utxo(outpoint, coin.txout, coin.height, coin.is_coinbase,
-                        self.height() - coin.height + 1)
+            return Utxo(outpoint, coin.txout, coin.height, coin.is_coinbase, self.height() - coin.height + 1)
         pending = self._mempool.output(outpoint)
         if pending is not None:
             return Utxo(outpoint, pending.txout, None, False, 0)
@@ -209,9 +206,7 @@ class KernelChain:
         return NextBlock(self.height() + 1, self.median_time_past(), self._mtp_at)
 
     def _check(self, tx: Tx) -> Reject | MempoolEntry:
-        return check_mempool_tx(
-            tx, self._mempool, self._coins.get, self._next_block(), self.policy
-        )
+        return check_mempool_tx(tx, self._mempool, self._coins.get, self._next_block(), self.policy)
 
     def test_accept(self, tx: Tx | str | bytes) -> Submission:
         tx = as_tx(tx)
@@ -248,9 +243,7 @@ class KernelChain:
 
     # --- mining -----------------------------------------------------------------------
 
-    def mine(
-        self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None
-    ) -> list[str]:
+    def mine(self, n: int, script_pubkey: bytes, txs: Sequence[Tx] | None = None) -> list[str]:
         if not isinstance(n, int) or n < 0:
             raise InputError(f"number of blocks must be a non-negative integer, got {n!r}")
         script_pubkey = check_script_pubkey(script_pubkey)
@@ -289,7 +282,10 @@ class KernelChain:
         return total
 
     def _build_on(
-        self, prev_hash: str, script_pubkey: bytes, txs: Sequence[Tx],
+        self,
+        prev_hash: str,
+        script_pubkey: bytes,
+        txs: Sequence[Tx],
         branch_times: Sequence[int] | None = None,
     ) -> Block:
         prev = self._records[prev_hash]
@@ -298,8 +294,13 @@ class KernelChain:
         self._extra_nonce += 1
         fees = self._fees(txs) if prev_hash == self.tip_hash() else 0
         return build_block(
-            prev_hash=prev_hash, height=prev.height + 1, time=time,
-            script_pubkey=script_pubkey, txs=txs, fees=fees, extra_nonce=self._extra_nonce,
+            prev_hash=prev_hash,
+            height=prev.height + 1,
+            time=time,
+            script_pubkey=script_pubkey,
+            txs=txs,
+            fees=fees,
+            extra_nonce=self._extra_nonce,
         )
 
     def _process(self, block: Block) -> None:
@@ -393,8 +394,7 @@ class KernelChain:
             header = kblock.block_header
             txs = tuple(Tx.parse(bytes(t)) for t in kblock.transactions)
             prev = str(header.prev_hash) if entry.height else "00" * 32
-            record = BlockRecord(block_hash, prev, entry.height,
-                                 int(header.timestamp.timestamp()), txs)
+            record = BlockRecord(block_hash, prev, entry.height, int(header.timestamp.timestamp()), txs)
             self._records[block_hash] = record
         return record
 

@@ -109,8 +109,7 @@ class Mempool:
                 continue
             found.add(txid)
             outputs = len(self.entries[txid].tx.outputs)
-            todo.extend(self.spenders[o] for o in (OutPoint(txid, i) for i in range(outputs))
-                        if o in self.spenders)
+            todo.extend(self.spenders[o] for o in (OutPoint(txid, i) for i in range(outputs)) if o in self.spenders)
         return found
 
     def ancestors(self, tx: Tx) -> set[str]:
@@ -134,8 +133,9 @@ class Mempool:
             found.add(txid)
             tx = self.entries[txid].tx
             todo.extend(i.prevout.txid for i in tx.inputs if i.prevout.txid in self.entries)
-            todo.extend(self.spenders[o] for o in (OutPoint(txid, i) for i in range(len(tx.outputs)))
-                        if o in self.spenders)
+            todo.extend(
+                self.spenders[o] for o in (OutPoint(txid, i) for i in range(len(tx.outputs))) if o in self.spenders
+            )
         return found
 
     def graph(self, txids) -> dict[str, GraphTx]:
@@ -225,9 +225,7 @@ def check_mempool_tx(
             return Reject("bad-txns-inputs-missingorspent")
         coins.append(coin)
 
-    if not sequence_locks_met(
-        tx, [c.height for c in coins], next_block.height, next_block.median_time_past_at
-    ):
+    if not sequence_locks_met(tx, [c.height for c in coins], next_block.height, next_block.median_time_past_at):
         return Reject("non-BIP68-final")
     fee = check_tx_inputs(tx, coins, next_block.height)
     if isinstance(fee, Reject):
@@ -252,16 +250,13 @@ def check_mempool_tx(
     if conflicts:
         evicted = pool.descendants(conflicts)
         graph = pool.graph(pool.cluster_of(conflicts | evicted | new.parents))
-        refused = replacement_reject(
-            txid, new, graph, conflicts, evicted, policy.incremental_relay_feerate
-        )
+        refused = replacement_reject(txid, new, graph, conflicts, evicted, policy.incremental_relay_feerate)
         if refused is not None:
             return refused
         entry = MempoolEntry(tx, fee, entry.coins, entry.sigop_cost, tuple(sorted(evicted)))
         for ancestor in pool.ancestors(tx):
             if ancestor in conflicts:
-                return Reject("bad-txns-spends-conflicting-tx",
-                              f"{txid} spends conflicting transaction {ancestor}")
+                return Reject("bad-txns-spends-conflicting-tx", f"{txid} spends conflicting transaction {ancestor}")
     else:
         graph = pool.graph(pool.cluster_of(new.parents))
         refused = cluster_limit_reject(txid, {**graph, txid: new})
@@ -282,8 +277,7 @@ def script_reject(tx: Tx, index: int, spent: Sequence[TxOut]) -> Reject:
     prevout = tx.inputs[index].prevout
     return Reject(
         f"mempool-script-verify-flag-failed ({script_error_string(error)})",
-        f"input {index} of {tx.txid} (wtxid {tx.wtxid}), spending "
-        f"{prevout.txid}:{prevout.vout}; analysis: {why}",
+        f"input {index} of {tx.txid} (wtxid {tx.wtxid}), spending {prevout.txid}:{prevout.vout}; analysis: {why}",
     )
 
 
@@ -343,7 +337,6 @@ def check_package(
     if fee < need:
         roll_back()
         refusal = Reject(FEE_TOO_LOW, f"package feerate: {fee} < {need} for {vsize} vbytes")
-        return "transaction failed", [refusal if i in (*deferred, len(txs) - 1) else r
-                                      for i, r in enumerate(results)]  # fmt: skip
+        return "transaction failed", [refusal if i in (*deferred, len(txs) - 1) else r for i, r in enumerate(results)]
     pool.add(verdict)
     return "success", results

@@ -185,11 +185,9 @@ def output_type(script_pubkey: bytes) -> str:
         return "nonstandard"
     if s and s[0] == OP_RETURN and _is_push_only(s[1:]):
         return "nulldata"
-    if len(s) in (35, 67) and s[0] == len(s) - 2 and s[-1] == OP_CHECKSIG \
-            and _valid_pubkey_size(s[1:-1]):
+    if len(s) in (35, 67) and s[0] == len(s) - 2 and s[-1] == OP_CHECKSIG and _valid_pubkey_size(s[1:-1]):
         return "pubkey"
-    if (len(s) == 25 and s[:3] == bytes([OP_DUP, OP_HASH160, 20])
-            and s[23:] == bytes([OP_EQUALVERIFY, OP_CHECKSIG])):
+    if len(s) == 25 and s[:3] == bytes([OP_DUP, OP_HASH160, 20]) and s[23:] == bytes([OP_EQUALVERIFY, OP_CHECKSIG]):
         return "pubkeyhash"
     if _multisig(s) is not None:
         return "multisig"
@@ -232,8 +230,7 @@ def dust_threshold(txout: TxOut, dust_relay_feerate: int = DUST_RELAY_FEERATE) -
 
 def dust_outputs(tx: Tx, dust_relay_feerate: int = DUST_RELAY_FEERATE) -> list[int]:
     """GetDust: the indexes of the outputs below their dust threshold."""
-    return [i for i, out in enumerate(tx.outputs)
-            if out.value < dust_threshold(out, dust_relay_feerate)]
+    return [i for i, out in enumerate(tx.outputs) if out.value < dust_threshold(out, dust_relay_feerate)]
 
 
 def standard_tx_reason(tx: Tx, policy: Policy) -> str | None:
@@ -274,8 +271,7 @@ def sigop_count(script: bytes, accurate: bool) -> int:
         if op.opcode in (OP_CHECKSIG, OP_CHECKSIGVERIFY):
             count += 1
         elif op.opcode in (OP_CHECKMULTISIG, OP_CHECKMULTISIGVERIFY):
-            count += last - OP_1 + 1 if accurate and OP_1 <= last <= OP_16 \
-                else MAX_PUBKEYS_PER_MULTISIG
+            count += last - OP_1 + 1 if accurate and OP_1 <= last <= OP_16 else MAX_PUBKEYS_PER_MULTISIG
         last = op.opcode
     return count
 
@@ -361,22 +357,21 @@ def inputs_nonstandard(tx: Tx, spent: Sequence[TxOut]) -> Reject | None:
         if kind == "nonstandard":
             return Reject("bad-txns-nonstandard-inputs", f"input {i} script unknown")
         if kind == "witness_unknown":
-            return Reject("bad-txns-nonstandard-inputs",
-                          f"input {i} witness program is undefined")
+            return Reject("bad-txns-nonstandard-inputs", f"input {i} witness program is undefined")
         if kind == "scripthash":
             stack = _push_only_stack(txin.script_sig)
             if isinstance(stack, str):
-                    return Reject("bad-txns-nonstandard-inputs",
-                              f"p2sh scriptsig malformed (input {i}: "
-                              f"{script_error_string(stack)})")
+                return Reject(
+                    "bad-txns-nonstandard-inputs", f"p2sh scriptsig malformed (input {i}: {script_error_string(stack)})"
+                )
             if not stack:
-                return Reject("bad-txns-nonstandard-inputs",
-                              f"input {i} P2SH redeemscript missing")
+                return Reject("bad-txns-nonstandard-inputs", f"input {i} P2SH redeemscript missing")
             sigops = sigop_count(stack[-1], True)
             if sigops > MAX_P2SH_SIGOPS:
-                return Reject("bad-txns-nonstandard-inputs",
-                              f"p2sh redeemscript sigops exceed limit (input {i}: "
-                              f"{sigops} > {MAX_P2SH_SIGOPS})")
+                return Reject(
+                    "bad-txns-nonstandard-inputs",
+                    f"p2sh redeemscript sigops exceed limit (input {i}: {sigops} > {MAX_P2SH_SIGOPS})",
+                )
     return None
 
 

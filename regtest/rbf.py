@@ -114,8 +114,7 @@ def chunk_cluster(cluster: Set[str], graph: Mapping[str, GraphTx]) -> list[FeeFr
         members = sorted(remaining)
         if len(members) <= EXACT_CLUSTER_SIZE:
             candidates = (
-                {members[i] for i in range(len(members)) if mask >> i & 1}
-                for mask in range(1, 1 << len(members))
+                {members[i] for i in range(len(members)) if mask >> i & 1} for mask in range(1, 1 << len(members))
             )
         else:
             candidates = (_ancestors(t, graph, remaining) for t in members)
@@ -123,8 +122,7 @@ def chunk_cluster(cluster: Set[str], graph: Mapping[str, GraphTx]) -> list[FeeFr
         for subset in candidates:
             if not _closed(subset, graph, remaining):
                 continue
-            frac = FeeFrac(sum(graph[t].fee for t in subset),
-                           sum(graph[t].weight for t in subset))
+            frac = FeeFrac(sum(graph[t].fee for t in subset), sum(graph[t].weight for t in subset))
             if _better(frac, best_frac):
                 best, best_frac = subset, frac
         assert best is not None and best_frac is not None
@@ -141,6 +139,7 @@ def diagram(chunks: list[FeeFrac]) -> list[FeeFrac]:
 def compare_diagrams(new: list[FeeFrac], old: list[FeeFrac]) -> int:
     """Core's CompareChunks: 1 when ``new`` is nowhere below ``old`` and above it
     somewhere, -1 for the reverse, 0 when equal or when they cross."""
+
     def points(chunks: list[FeeFrac]) -> list[tuple[int, int]]:
         out, fee, size = [(0, 0)], 0, 0
         for c in chunks:
@@ -183,19 +182,25 @@ def replacement_reject(
     all_clusters = clusters(graph)
     touched = [c for c in all_clusters if c & direct_conflicts]
     if len(touched) > MAX_REPLACEMENT_CANDIDATES:
-        return Reject("too many potential replacements",
-                      f"rejecting replacement {txid}; too many conflicting clusters "
-                      f"({len(touched)} > {MAX_REPLACEMENT_CANDIDATES})")
+        return Reject(
+            "too many potential replacements",
+            f"rejecting replacement {txid}; too many conflicting clusters "
+            f"({len(touched)} > {MAX_REPLACEMENT_CANDIDATES})",
+        )
     original = sum(graph[t].fee for t in evicted)
     if new.fee < original:
-        return Reject("insufficient fee",
-                      f"rejecting replacement {txid}, less fees than conflicting txs; "
-                      f"{format_money(new.fee)} < {format_money(original)}")
+        return Reject(
+            "insufficient fee",
+            f"rejecting replacement {txid}, less fees than conflicting txs; "
+            f"{format_money(new.fee)} < {format_money(original)}",
+        )
     relay = fee_at(incremental_relay_feerate, new.vsize)
     if new.fee - original < relay:
-        return Reject("insufficient fee",
-                      f"rejecting replacement {txid}, not enough additional fees to relay; "
-                      f"{format_money(new.fee - original)} < {format_money(relay)}")
+        return Reject(
+            "insufficient fee",
+            f"rejecting replacement {txid}, not enough additional fees to relay; "
+            f"{format_money(new.fee - original)} < {format_money(relay)}",
+        )
     after = {t: g for t, g in graph.items() if t not in evicted}
     after[txid] = new
     limit = cluster_limit_reject(txid, after)
@@ -206,8 +211,7 @@ def replacement_reject(
     new_clusters = [c for c in clusters(after) if txid in c or c & affected]
     new_chunks = [ch for c in new_clusters for ch in chunk_cluster(c, after)]
     if compare_diagrams(new_chunks, old_chunks) <= 0:
-        return Reject("replacement-failed",
-                      "insufficient feerate: does not improve feerate diagram")
+        return Reject("replacement-failed", "insufficient feerate: does not improve feerate diagram")
     return None
 
 

@@ -66,8 +66,7 @@ def check_transaction(tx: Tx) -> str | None:
     if tx.is_coinbase():
         if not 2 <= len(tx.inputs[0].script_sig) <= 100:
             return "bad-cb-length"
-    elif any(txin.prevout.txid == "00" * 32 and txin.prevout.vout == 0xFFFFFFFF
-             for txin in tx.inputs):
+    elif any(txin.prevout.txid == "00" * 32 and txin.prevout.vout == 0xFFFFFFFF for txin in tx.inputs):
         return "bad-txns-prevout-null"
     return None
 
@@ -113,13 +112,11 @@ def check_tx_inputs(tx: Tx, coins: Sequence[Coin], spend_height: int) -> Reject 
     for coin in coins:
         if coin.is_coinbase and spend_height - coin.height < COINBASE_MATURITY:
             depth = spend_height - coin.height
-            return Reject("bad-txns-premature-spend-of-coinbase",
-                          f"tried to spend coinbase at depth {depth}")
+            return Reject("bad-txns-premature-spend-of-coinbase", f"tried to spend coinbase at depth {depth}")
         value_in += coin.txout.value
         if not 0 <= coin.txout.value <= MAX_MONEY or value_in > MAX_MONEY:
             return Reject("bad-txns-inputvalues-outofrange")
     value_out = sum(o.value for o in tx.outputs)
     if value_in < value_out:
-        return Reject("bad-txns-in-belowout",
-                      f"value in ({value_in}) < value out ({value_out})")
+        return Reject("bad-txns-in-belowout", f"value in ({value_in}) < value out ({value_out})")
     return value_in - value_out

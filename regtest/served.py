@@ -212,8 +212,10 @@ class ChainMethods:
         txid = _txid_of(txid)
         tx = self.chain.get_tx(txid)
         if tx is None:
-            raise RpcFailure(RPC_INVALID_ADDRESS_OR_KEY,
-                             "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")  # fmt: skip
+            raise RpcFailure(
+                RPC_INVALID_ADDRESS_OR_KEY,
+                "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.",
+            )
         if not verbose:
             return tx.hex()
         info: dict = {"txid": tx.txid, "hash": tx.wtxid, "hex": tx.hex(), "vsize": tx.vsize, "weight": tx.weight}
@@ -341,7 +343,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             request = json.loads(body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError):
-            self._send_json(500, {"result": None, "error": {"code": RPC_PARSE_ERROR, "message": "Parse error"}, "id": None})
+            self._send_json(
+                500, {"result": None, "error": {"code": RPC_PARSE_ERROR, "message": "Parse error"}, "id": None}
+            )
             return
         if isinstance(request, list):
             self._send_json(200, [self._answer(item)[1] for item in request])
@@ -508,7 +512,9 @@ class ServedChain(BitcoindChain):
         except RpcError as exc:
             message = _node_message(exc)
             if exc.code == RPC_VERIFY_ERROR:
-                raise BlockRejected("(not built)", self.height() + 1, message.removeprefix("TestBlockValidity failed: ")) from None
+                raise BlockRejected(
+                    "(not built)", self.height() + 1, message.removeprefix("TestBlockValidity failed: ")
+                ) from None
             raise InputError(message) from None
 
     def invalidate(self, block_hash: str) -> None:

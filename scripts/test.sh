@@ -12,5 +12,6 @@ if [ -n "$node" ]; then
     export BITCOIND="$node"
 fi
 .venv/bin/ruff check taptrees regtest ocp tests bench
+.venv/bin/ruff format --check taptrees regtest ocp tests bench
 # both cores: pytest-xdist runs the suite in OCP_TEST_WORKERS processes (default: one per core)
 exec .venv/bin/python -m pytest -n "${OCP_TEST_WORKERS:-auto}" "$@"

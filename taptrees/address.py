@@ -22,9 +22,7 @@ def segwit_address(witness_program: bytes, version: int, network: str = "regtest
         raise InputError(f"witness version {version} is not in 0..16")
     address = bech32.encode(HRP[network], version, bytes(witness_program))
     if address is None:  # embit answers None for a program the version does not allow
-        raise InputError(
-            f"a {len(witness_program)}-byte program is not a valid witness v{version} program"
-        )
+        raise InputError(f"a {len(witness_program)}-byte program is not a valid witness v{version} program")
     return address
 
 

@@ -157,9 +157,7 @@ class ScriptOp:
         if push_bytes(self.data)[0] == self.opcode:
             return hexdata
         return (
-            f"{opcode_name(self.opcode)} {hexdata}"
-            if self.opcode > 75
-            else (f"OP_PUSHBYTES_{self.opcode} {hexdata}")
+            f"{opcode_name(self.opcode)} {hexdata}" if self.opcode > 75 else (f"OP_PUSHBYTES_{self.opcode} {hexdata}")
         )
 
 
@@ -194,15 +192,12 @@ def iter_ops(raw: bytes) -> Iterator[ScriptOp]:
             width = {OP_PUSHDATA1: 1, OP_PUSHDATA2: 2, OP_PUSHDATA4: 4}[op]
             if i + width > n:
                 raise InputError(
-                    f"truncated push at offset {start}: {opcode_name(op)} needs a "
-                    f"{width}-byte length, {n - i} left"
+                    f"truncated push at offset {start}: {opcode_name(op)} needs a {width}-byte length, {n - i} left"
                 )
             size = int.from_bytes(raw[i : i + width], "little")
             i += width
         if i + size > n:
-            raise InputError(
-                f"truncated push at offset {start}: {size} bytes announced, {n - i} left"
-            )
+            raise InputError(f"truncated push at offset {start}: {size} bytes announced, {n - i} left")
         yield ScriptOp(op, raw[i : i + size], start)
         i += size
 
@@ -337,17 +332,12 @@ def assemble(text: str) -> bytes:
     while i < len(tokens):
         tok = tokens[i]
         upper = tok.upper()
-        if upper in ("OP_PUSHDATA1", "OP_PUSHDATA2", "OP_PUSHDATA4") or upper.startswith(
-            "OP_PUSHBYTES_"
-        ):
+        if upper in ("OP_PUSHDATA1", "OP_PUSHDATA2", "OP_PUSHDATA4") or upper.startswith("OP_PUSHBYTES_"):
             if i + 1 >= len(tokens):
                 raise InputError(f"ASM token {i}: {tok} needs data (0x<hex> or <hex>)")
             data = _data_token(tokens[i + 1], i + 1, allow_empty=True)
             if data is None:
-                raise InputError(
-                    f"ASM token {i + 1}: {tok} needs data written 0x<hex> or <hex>, "
-                    f"got {tokens[i + 1]!r}"
-                )
+                raise InputError(f"ASM token {i + 1}: {tok} needs data written 0x<hex> or <hex>, got {tokens[i + 1]!r}")
             if upper.startswith("OP_PUSHBYTES_"):
                 n = int(upper[13:]) if upper[13:].isdigit() else -1
                 if n != len(data) or not 1 <= n <= 75:
@@ -368,8 +358,7 @@ def assemble(text: str) -> bytes:
             value = int(tok)
             if abs(value) > MAX_ASM_NUMBER:
                 raise InputError(
-                    f"ASM token {i}: number {tok} is outside +-{MAX_ASM_NUMBER} "
-                    "(write larger values as data, 0x<hex>)"
+                    f"ASM token {i}: number {tok} is outside +-{MAX_ASM_NUMBER} (write larger values as data, 0x<hex>)"
                 )
             out += push_int(value)
         elif upper.startswith("OP_") or upper in _BARE_NAMES:
@@ -385,8 +374,7 @@ def assemble(text: str) -> bytes:
         elif set(tok) <= HEX_DIGITS:
             data_form = f"0x{tok}" if len(tok) % 2 == 0 else "0x<hex>"
             raise InputError(
-                f"ASM token {i}: {tok!r} is ambiguous: write data as {data_form} "
-                "(or <hex>) and numbers in decimal"
+                f"ASM token {i}: {tok!r} is ambiguous: write data as {data_form} (or <hex>) and numbers in decimal"
             )
         else:
             raise InputError(f"ASM token {i}: {tok!r} is neither an opcode, a number nor data")
@@ -396,9 +384,7 @@ def assemble(text: str) -> bytes:
 
 #: Names accepted without ``OP_`` (opcodes and Core's aliases such as NOP2, CSV); names
 #: starting with a digit are left out, as ``1ADD`` would read as a number.
-_BARE_NAMES = frozenset(
-    name[3:] for name in (*Opcode.__members__, *ALIASES) if not name[3].isdigit()
-)
+_BARE_NAMES = frozenset(name[3:] for name in (*Opcode.__members__, *ALIASES) if not name[3].isdigit())
 
 
 def _data_token(tok: str, index: int, allow_empty: bool = False) -> bytes | None:

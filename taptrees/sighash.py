@@ -46,9 +46,7 @@ def _check(tx: Tx, index: int, spent: Sequence[TxOut], hash_type: int) -> None:
     if hash_type not in VALID_TAPROOT_HASH_TYPES:
         raise InputError(f"invalid taproot hash type 0x{hash_type:02x}")
     if len(spent) != len(tx.inputs):
-        raise InputError(
-            f"{len(spent)} spent outputs given for {len(tx.inputs)} inputs (BIP341 needs all)"
-        )
+        raise InputError(f"{len(spent)} spent outputs given for {len(tx.inputs)} inputs (BIP341 needs all)")
     if not 0 <= index < len(tx.inputs):
         raise InputError(f"input index {index} out of range")
     if hash_type & 3 == SIGHASH_SINGLE and index >= len(tx.outputs):
@@ -135,6 +133,4 @@ def taproot_sighash(
     annex: bytes | None = None,
 ) -> bytes:
     """hash_TapSighash(0x00 || SigMsg(...)) -- the 32 bytes a BIP340 signature signs."""
-    return tagged_hash(
-        "TapSighash", b"\x00" + sig_msg(tx, index, spent, hash_type, script_path, annex)
-    )
+    return tagged_hash("TapSighash", b"\x00" + sig_msg(tx, index, spent, hash_type, script_path, annex))

@@ -30,9 +30,7 @@ ANNEX_TAG = 0x50
 TAPROOT_CONTROL_MAX_NODE_COUNT = 128
 #: BIP341's provably unspendable internal key (H = lift_x(SHA256(G))), for
 #: outputs that must only be spent by script.
-NUMS_INTERNAL_KEY = bytes.fromhex(
-    "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0"
-)
+NUMS_INTERNAL_KEY = bytes.fromhex("50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0")
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,9 +89,7 @@ class TapTree:
             object.__setattr__(self, "root", _leaf(self.root))
         depth = _depth(self.root)
         if depth > TAPROOT_CONTROL_MAX_NODE_COUNT:
-            raise InputError(
-                f"tree depth {depth} exceeds BIP341's {TAPROOT_CONTROL_MAX_NODE_COUNT}"
-            )
+            raise InputError(f"tree depth {depth} exceeds BIP341's {TAPROOT_CONTROL_MAX_NODE_COUNT}")
 
     # construction -------------------------------------------------------------
     @classmethod
@@ -108,18 +104,14 @@ class TapTree:
         if not nodes:
             raise InputError("a tree needs at least one leaf")
         while len(nodes) > 1:
-            paired: list[TapNode] = [
-                TapBranch(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)
-            ]
+            paired: list[TapNode] = [TapBranch(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
             if len(nodes) % 2:
                 paired.append(nodes[-1])
             nodes = paired
         return cls(nodes[0])
 
     @classmethod
-    def huffman(
-        cls, leaves: Sequence[TapLeaf | Script | bytes], weights: Sequence[float]
-    ) -> TapTree:
+    def huffman(cls, leaves: Sequence[TapLeaf | Script | bytes], weights: Sequence[float]) -> TapTree:
         """Huffman tree by weight (BIP341's suggestion for expected witness size).
 
         Deterministic: ties between equal weights are broken by leaf order, and
@@ -188,11 +180,7 @@ class TapTree:
         for i, candidate in enumerate(self.leaves):
             if isinstance(leaf, Script) and candidate.script == leaf:
                 return i
-            if (
-                isinstance(leaf, TapLeaf)
-                and candidate.script == leaf.script
-                and candidate.version == leaf.version
-            ):
+            if isinstance(leaf, TapLeaf) and candidate.script == leaf.script and candidate.version == leaf.version:
                 return i
         raise InputError("that leaf is not in this tree")
 
@@ -338,4 +326,3 @@ def parse_script_path_witness(witness: Sequence[bytes]) -> ScriptPathSpend:
     if len(control) < 33 or (len(control) - 33) % 32:
         raise InputError(f"control block of {len(control)} bytes is malformed (BIP341)")
     return ScriptPathSpend(tuple(items), script, control, annex)
-

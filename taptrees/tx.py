@@ -73,11 +73,7 @@ class TxIn:
             raise InputError(f"nSequence {self.sequence} is not a uint32")
 
     def serialize(self) -> bytes:
-        return (
-            self.prevout.serialize()
-            + ser_bytes(self.script_sig)
-            + self.sequence.to_bytes(4, "little")
-        )
+        return self.prevout.serialize() + ser_bytes(self.script_sig) + self.sequence.to_bytes(4, "little")
 
 
 @dataclass(frozen=True)
@@ -180,9 +176,7 @@ class Tx:
         return replace(self, inputs=tuple(inputs))
 
     def without_witness(self) -> Tx:
-        return replace(
-            self, inputs=tuple(replace(i, witness=()) for i in self.inputs)
-        )
+        return replace(self, inputs=tuple(replace(i, witness=()) for i in self.inputs))
 
     @classmethod
     def parse(cls, data: bytes) -> Tx:
@@ -254,9 +248,7 @@ def parse_tx(data: bytes) -> Tx:
         outputs.append(TxOut(value, r.var_bytes(f"output {i} scriptPubKey")))
     if flag:
         for i in range(n_in):
-            items = tuple(
-                r.var_bytes(f"input {i} witness item") for _ in range(r.compact("witness count"))
-            )
+            items = tuple(r.var_bytes(f"input {i} witness item") for _ in range(r.compact("witness count")))
             inputs[i] = replace(inputs[i], witness=items)
         if not any(txin.witness for txin in inputs):
             raise InputError("segwit flag set but every witness is empty")

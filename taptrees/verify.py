@@ -39,9 +39,7 @@ class Verdict:
         return self.ok
 
 
-def verify_input(
-    tx: Tx, index: int, spent: Sequence[TxOut], flags: int = CONSENSUS_FLAGS
-) -> Verdict:
+def verify_input(tx: Tx, index: int, spent: Sequence[TxOut], flags: int = CONSENSUS_FLAGS) -> Verdict:
     """Verify input ``index`` of ``tx`` against the outputs it spends (all of them,
     as BIP341 signature hashes commit to every spent output)."""
     return verify_inputs(tx, spent, flags, indices=[index])[0]
@@ -103,9 +101,7 @@ class LeafSpend:
         return taproot_sighash(self.tx, 0, self.spent, hash_type, path)
 
     def witnessed(self, stack: Sequence[bytes], annex: bytes | None = None) -> Tx:
-        return self.tx.with_witness(
-            0, self.output.script_path_witness(self.leaf_index, stack, annex)
-        )
+        return self.tx.with_witness(0, self.output.script_path_witness(self.leaf_index, stack, annex))
 
     def verify(self, stack: Sequence[bytes], annex: bytes | None = None) -> Verdict:
         return verify_input(self.witnessed(stack, annex), 0, self.spent)

@@ -103,19 +103,37 @@ STEPS: dict[str, Step] = {
     "from_num_2": Step((n,), (FromNum(n, 2),)),
     "with_constants": Step((a,), (Xor(And(a, Const(0x0F0F00FF)), Const(0xF0000001)), Add(a, Const(0x12345678)))),
     # every limb mask with each of and / or / xor (contiguous masks take the split path)
-    "masks": Step((a,), tuple(op(a, Const(c)) for op in (And, Or, Xor)
-                              for c in (0x76543210, 0xFEDCBA98))),
-    "bits": Step((a,), (Bits(a, 0, 5), Bits(a, 21, 5), Bits(a, 11, 5), Bits(a, 3, 9), Bits(a, 28, 4),
-                        Bits(a, 6, 20), Bits(a, 16, 1))),
-    "num_ops": Step((a, b), (Eq(Bits(a, 16, 5), Bits(b, 16, 5)),
-                             Select(Ltu(a, b), Bits(a, 2, 8), ShlNum(Bits(b, 0, 5), 3)),
-                             Eq(ShlNum(Bits(a, 21, 5), 2), NumConst(0)))),
-    "lookup": Step((a,), (NumLookup(Bits(a, 0, 4), ((0, 7), (1, 0), (15, 3), (9, 7)), 7),
-                          NumLookup(ToNum(a, 3), ((4001, 1), (0xFFF, 2), (0, 3))))),
+    "masks": Step((a,), tuple(op(a, Const(c)) for op in (And, Or, Xor) for c in (0x76543210, 0xFEDCBA98))),
+    "bits": Step(
+        (a,),
+        (Bits(a, 0, 5), Bits(a, 21, 5), Bits(a, 11, 5), Bits(a, 3, 9), Bits(a, 28, 4), Bits(a, 6, 20), Bits(a, 16, 1)),
+    ),
+    "num_ops": Step(
+        (a, b),
+        (
+            Eq(Bits(a, 16, 5), Bits(b, 16, 5)),
+            Select(Ltu(a, b), Bits(a, 2, 8), ShlNum(Bits(b, 0, 5), 3)),
+            Eq(ShlNum(Bits(a, 21, 5), 2), NumConst(0)),
+        ),
+    ),
+    "lookup": Step(
+        (a,),
+        (
+            NumLookup(Bits(a, 0, 4), ((0, 7), (1, 0), (15, 3), (9, 7)), 7),
+            NumLookup(ToNum(a, 3), ((4001, 1), (0xFFF, 2), (0, 3))),
+        ),
+    ),
     "low_mask": Step((a,), (LowMask(Bits(a, 0, 5)), LowMask(Bits(a, 5, 5), 1), LowMask(Bits(a, 10, 6), -3))),
-    "folded_bits": Step((a, b), (Select(Eq(Const(3), Const(3)), a, b), Select(Ltu(a, b), Const(1), Const(0)),
-                                 Select(Ltu(a, b), Const(0), Const(0x10)), And(Eq(a, a), Ltu(a, b)),
-                                 Or(Eq(Const(1), Const(2)), Not(Eq(b, b))))),
+    "folded_bits": Step(
+        (a, b),
+        (
+            Select(Eq(Const(3), Const(3)), a, b),
+            Select(Ltu(a, b), Const(1), Const(0)),
+            Select(Ltu(a, b), Const(0), Const(0x10)),
+            And(Eq(a, a), Ltu(a, b)),
+            Or(Eq(Const(1), Const(2)), Not(Eq(b, b))),
+        ),
+    ),
     "same_operand": Step((a,), (Add(a, a), Xor(a, a), Sub(a, a), MulU(a, a))),
 }
 #: Constant shifts and rotates: every amount is covered by these steps together.
@@ -131,9 +149,7 @@ NUM_LIMIT = {"from_num": 2**28, "from_num_2": 2**8}
 def _values(step: Step, draw_word, draw_shift, draw_num) -> dict[str, int]:
     out = {}
     for v in step.inputs:
-        out[v.name] = draw_num(v.name) if v.kind == NUM else (
-            draw_shift() if v.name == "s" else draw_word()
-        )
+        out[v.name] = draw_num(v.name) if v.kind == NUM else (draw_shift() if v.name == "s" else draw_word())
     return out
 
 
@@ -241,9 +257,7 @@ def test_static_peak_matches_interpreter(name: str) -> None:
     result = run_tapscript(script, step.witness(values))
     assert result.ok is False  # outputs are left on the stack: not a clean stack
     assert static_peak(script, step.input_count).peak == result.peak_stack < 1000
-    assert [int.from_bytes(x, "little") for x in result.final_stack] == step.output_stack(
-        step.evaluate(values)
-    )
+    assert [int.from_bytes(x, "little") for x in result.final_stack] == step.output_stack(step.evaluate(values))
 
 
 def test_limb_helpers_round_trip() -> None:
@@ -288,25 +302,40 @@ def test_product_check_with_carries_through_kernel(xs: list[int], flip: int) -> 
     x, y = xs
     c = [Var(f"c{k}", NUM) for k in range(14)]
     hi, lo = Word("hi"), Word("lo")
-    steps = {True: Step((a, b, lo, hi, *c), (MulEq(a, b, Join(lo, hi), tuple(c)),)),
-             False: Step((a, b, lo, *c[:8]), (MulEq(a, b, lo, tuple(c[:8])),))}
+    steps = {
+        True: Step((a, b, lo, hi, *c), (MulEq(a, b, Join(lo, hi), tuple(c)),)),
+        False: Step((a, b, lo, *c[:8]), (MulEq(a, b, lo, tuple(c[:8])),)),
+    }
     addend = Word("r")
     plus = Step((a, b, lo, hi, addend, *c), (MulEq(a, b, Join(lo, hi), tuple(c), addend),))
     total = x * y + (flip << 26)
     good = product_carries(x, y, total, True, flip << 26)
-    values = {"a": x, "b": y, "lo": total & 0xFFFFFFFF, "hi": total >> 32, "r": flip << 26,
-              **{f"c{k}": v for k, v in enumerate(good)}}
+    values = {
+        "a": x,
+        "b": y,
+        "lo": total & 0xFFFFFFFF,
+        "hi": total >> 32,
+        "r": flip << 26,
+        **{f"c{k}": v for k, v in enumerate(good)},
+    }
     assert plus.evaluate(values) == (1,)
     check_case(plus, plus.script(), values, flip)
     assert plus.evaluate({**values, "r": (flip << 26) ^ 1}) == (0,)
     for full, step in steps.items():
         right = x * y if full else (x * y) & 0xFFFFFFFF
         wrong = right ^ (1 << (flip % (64 if full else 32)))
-        for product, carries, expect in ((right, product_carries(x, y, right, full), 1),
-                                         (wrong, product_carries(x, y, wrong, full), 0),
-                                         (wrong, product_carries(x, y, right, full), 0)):
-            values = {"a": x, "b": y, "lo": product & 0xFFFFFFFF, "hi": product >> 32,
-                      **{f"c{k}": v for k, v in enumerate(carries)}}
+        for product, carries, expect in (
+            (right, product_carries(x, y, right, full), 1),
+            (wrong, product_carries(x, y, wrong, full), 0),
+            (wrong, product_carries(x, y, right, full), 0),
+        ):
+            values = {
+                "a": x,
+                "b": y,
+                "lo": product & 0xFFFFFFFF,
+                "hi": product >> 32,
+                **{f"c{k}": v for k, v in enumerate(carries)},
+            }
             if not full:
                 del values["hi"]
             assert step.evaluate(values) == (expect,)

@@ -33,10 +33,7 @@ def _keys(leaf: Disprove) -> dict[str, WinternitzKey]:
 
 
 KEYS = {name: _keys(leaf) for name, leaf in LEAVES.items()}
-SCRIPTS = {
-    name: leaf.script({n: k.public_key() for n, k in KEYS[name].items()})
-    for name, leaf in LEAVES.items()
-}
+SCRIPTS = {name: leaf.script({n: k.public_key() for n, k in KEYS[name].items()}) for name, leaf in LEAVES.items()}
 
 
 def _honest(name: str, x: int, y: int) -> dict[str, int]:

@@ -141,8 +141,11 @@ def key_path_theft(source: OutputRef, role: Role) -> Change:
     def change(world: World, _move: Move) -> Move:
         key = world.actors.committee[0] if role is Role.COMMITTEE else world.actors.depositor
         out = world.graph.tx(source.tx).tx.outputs[source.vout]
-        tx = Tx(2, (TxIn(world.graph.tx(source.tx).tx.outpoint(source.vout)),),
-                (TxOut(out.value - 1_000, world.actors.spk(Role.DEPOSITOR)),))  # fmt: skip
+        tx = Tx(
+            2,
+            (TxIn(world.graph.tx(source.tx).tx.outpoint(source.vout)),),
+            (TxOut(out.value - 1_000, world.actors.spk(Role.DEPOSITOR)),),
+        )
         sig = TaprootOutput(key.pubkey).key_path_sign(key.secret, taproot_sighash(tx, 0, [out]))
         return tx.with_witness(0, [sig]), [out]
 
@@ -175,29 +178,39 @@ def lower_challenge_fee(world: World, move: Move) -> Move:
 
 ATTACKS: dict[str, Attack] = {
     "deposit-by-key-path": Attack(
-        deposited, graph(CONFIRM), key_path_theft(OutputRef(DEPOSIT, 0), Role.COMMITTEE), BAD_SIGNATURE),
+        deposited, graph(CONFIRM), key_path_theft(OutputRef(DEPOSIT, 0), Role.COMMITTEE), BAD_SIGNATURE
+    ),
     "vault-by-key-path": Attack(
-        then_mine(kicked_off, lambda w: w.params.windows.challenge), graph(TAKE1),
-        key_path_theft(OutputRef(CONFIRM, 0), Role.DEPOSITOR), BAD_SIGNATURE),
+        then_mine(kicked_off, lambda w: w.params.windows.challenge),
+        graph(TAKE1),
+        key_path_theft(OutputRef(CONFIRM, 0), Role.DEPOSITOR),
+        BAD_SIGNATURE,
+    ),
     "refund-early": Attack(deposited, graph(REFUND), None, TIMELOCK),
     "refund-after-confirm": Attack(
         then_mine(lambda w: (mined(w, DEPOSIT), mined(w, CONFIRM)), lambda w: w.params.windows.refund),
-        graph(REFUND), None, SPENT),
+        graph(REFUND),
+        None,
+        SPENT,
+    ),
     "take1-early": Attack(kicked_off, graph(TAKE1), None, TIMELOCK),
     "take1-after-challenge": Attack(
-        then_mine(challenged, lambda w: w.params.windows.challenge), graph(TAKE1), None, SPENT),
+        then_mine(challenged, lambda w: w.params.windows.challenge), graph(TAKE1), None, SPENT
+    ),
     "slash-before-the-window": Attack(challenged, lambda w: moves.slash(w, 0), None, TIMELOCK),
     "slash-after-assert": Attack(
-        then_mine(asserted, lambda w: w.params.windows.response), lambda w: moves.slash(w, 0), None, SPENT),
+        then_mine(asserted, lambda w: w.params.windows.response), lambda w: moves.slash(w, 0), None, SPENT
+    ),
     "disprove-an-honest-step-0": Attack(lambda w: asserted(w, wrong_step=2), disprove(0), None, STEP_CHECKS_OUT),
     "disprove-an-honest-step-1": Attack(lambda w: asserted(w, wrong_step=2), disprove(1), None, STEP_CHECKS_OUT),
     "disprove-an-honest-step-5": Attack(lambda w: asserted(w, wrong_step=2), disprove(5), None, STEP_CHECKS_OUT),
     "take2-after-disprove": Attack(disproved, graph(TAKE2), None, SPENT),
     "disprove-redirects-the-burn": Attack(
-        lambda w: asserted(w, wrong_step=2), disprove(2), burn_to_challenger, BAD_SIGNATURE),
+        lambda w: asserted(w, wrong_step=2), disprove(2), burn_to_challenger, BAD_SIGNATURE
+    ),
     "kickoff-under-another-key": Attack(opened, honest_kickoff, claim_under_another_key, WRONG_ONE_TIME_KEY),
     "challenge-fee-lowered": Attack(kicked_off, moves.challenge, lower_challenge_fee, BAD_SIGNATURE),
-}  # fmt: skip
+}
 # "challenge-on-an-unconfirmed-kickoff": the Kickoff is in the mempool, not mined; the
 # challenge leaf's v:older(1) holds the Challenge back, so nothing but the operator's
 # anchor can hang off an unconfirmed Kickoff (no pinning by a challenger).
@@ -209,8 +222,13 @@ ATTACKS["challenge-on-an-unconfirmed-kickoff"] = Attack(
 #: The attacks on what the committee signed, replayed with the committee as one
 #: MuSig2 key (issue 17): a key-path spend with a member's key, and changes to
 #: what its SIGHASH_SINGLE|ANYONECANPAY and SIGHASH_ALL signatures fix.
-MUSIG2_ATTACKS = ["deposit-by-key-path", "vault-by-key-path", "disprove-redirects-the-burn",
-                  "challenge-fee-lowered", "take2-after-disprove"]  # fmt: skip
+MUSIG2_ATTACKS = [
+    "deposit-by-key-path",
+    "vault-by-key-path",
+    "disprove-redirects-the-burn",
+    "challenge-fee-lowered",
+    "take2-after-disprove",
+]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -315,8 +333,10 @@ def test_attack_one_time_key_swap(tmp_path, monkeypatch, capsys):
 
     monkeypatch.chdir(tmp_path)
     assert main(["params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2"]) == 0
-    Path("params.toml").write_text(Path("params.toml").read_text() + (
-        f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n'))
+    Path("params.toml").write_text(
+        Path("params.toml").read_text()
+        + (f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n')
+    )
     assert main(["graph", "build", "params.toml", "--operator-key", "keys/operator.key", "-o", "graph.json"]) == 0
     honest = load_graph("graph.json")
     relayer = ValueSigner(b"\x42" * 32, params_id(honest.params), honest.params.computation.n_steps)
@@ -398,7 +418,9 @@ def test_attack_disprove_too_poor_gets_a_fee_input(backend, form):
         utxo = world.chain.get_output(coin)
         extra_fee = 300_000  # far above what the reward would pay
         reward = tx.outputs[1].value - extra_fee + utxo.txout.value
-        bumped = replace(tx, inputs=(*tx.inputs, TxIn(coin)), outputs=(tx.outputs[0], TxOut(reward, tx.outputs[1].script_pubkey)))
+        bumped = replace(
+            tx, inputs=(*tx.inputs, TxIn(coin)), outputs=(tx.outputs[0], TxOut(reward, tx.outputs[1].script_pubkey))
+        )
         spent2 = [*spent, utxo.txout]
         from ocp.witness import input_witness
 
@@ -451,8 +473,10 @@ def test_attack_graph_file_paying_a_thief(tmp_path, monkeypatch, capsys):
     naming the field."""
     monkeypatch.chdir(tmp_path)
     assert main(["params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2"]) == 0
-    Path("params.toml").write_text(Path("params.toml").read_text() + (
-        f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n'))
+    Path("params.toml").write_text(
+        Path("params.toml").read_text()
+        + (f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n')
+    )
     assert main(["graph", "build", "params.toml", "--operator-key", "keys/operator.key", "-o", "graph.json"]) == 0
     data = json.loads(Path("graph.json").read_text())
     take1 = next(t for t in data["transactions"] if t["name"] == "Take1")
@@ -491,9 +515,9 @@ def test_attack_annex_and_non_minimal_digits_do_not_fool_the_challenger(backend,
         revealed = moves.revealed_values(world)
         assert moves.find_wrong_step(world, revealed) == wrong
         world.mine()
-        assert world.submit("Disprove", "challenger", *moves.disprove(world, wrong, revealed), True), (
-            world.events[-1].reason
-        )
+        assert world.submit("Disprove", "challenger", *moves.disprove(world, wrong, revealed), True), world.events[
+            -1
+        ].reason
         with_annex = parse_script_path_witness([*items, b"\x50annex"])
         _, leaf = world.graph.spend_leaf(world.graph.tx(TxName(K.ASSERT, 0)).spends[0])
         plain = parse_script_path_witness(items).stack

@@ -53,9 +53,8 @@ def test_compress_chaining_counter_and_parent_flags() -> None:
     cv = ref.IV
     for b in range(16):
         flags = (ref.CHUNK_START if b == 0 else 0) | (ref.CHUNK_END if b == 15 else 0)
-        cv = ref.compress(cv, ref.block_words(data[64 * b: 64 * b + 64]), 0, 64, flags)[:8]
-    right = ref.compress(ref.IV, ref.block_words(data[1024:]), 1, 1,
-                         ref.CHUNK_START | ref.CHUNK_END)[:8]
+        cv = ref.compress(cv, ref.block_words(data[64 * b : 64 * b + 64]), 0, 64, flags)[:8]
+    right = ref.compress(ref.IV, ref.block_words(data[1024:]), 1, 1, ref.CHUNK_START | ref.CHUNK_END)[:8]
     root = ref.compress(ref.IV, (*cv, *right), 0, 64, ref.PARENT | ref.ROOT)[:8]
     assert ref.words_bytes(root) == blake3.blake3(data).digest()
 
@@ -102,8 +101,7 @@ def test_full_block_digest_through_kernel() -> None:
         words = ref.block_words(data)
         expected = spec.output_stack(words)
         digest = blake3.blake3(data).digest()
-        assert expected == [(int.from_bytes(digest, "little") >> (4 * i)) & 15
-                            for i in reversed(range(64))]
+        assert expected == [(int.from_bytes(digest, "little") >> (4 * i)) & 15 for i in reversed(range(64))]
         witness = _witness(spec.input_stack(words))
         assert execute_leaf(_checked(script, expected), witness).ok
         wrong = list(expected)
@@ -149,8 +147,7 @@ def test_verify_mode_and_chaining_value() -> None:
     script passes only with the right digest."""
     cv = tuple(RNG.randrange(2**32) for _ in range(8))
     message = tuple(None if i in (0, 3, 9) else RNG.randrange(2**32) for i in range(16))
-    spec = Blake3Spec(message, 64, flags=ref.CHUNK_START, counter=5 << 32 | 7, cv=cv,
-                      out_words=8, mode="verify")
+    spec = Blake3Spec(message, 64, flags=ref.CHUNK_START, counter=5 << 32 | 7, cv=cv, out_words=8, mode="verify")
     script = Script([spec.script(), OP_TRUE])
     words = [RNG.randrange(2**32) for _ in range(3)]
     block = [w if w is not None else 0 for w in message]

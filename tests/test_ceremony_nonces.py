@@ -63,9 +63,7 @@ def _ceremony(stores, session_ids, msgs):
     sigs = {}
     for j, sid in enumerate(session_ids):
         for i, store in enumerate(stores):
-            assert partial_sig_verify_internal(
-                psigs[i][sid], pubnonces[i][j], store.pk, sessions[sid]
-            )
+            assert partial_sig_verify_internal(psigs[i][sid], pubnonces[i][j], store.pk, sessions[sid])
         sigs[sid] = partial_sig_agg([p[sid] for p in psigs], sessions[sid])
     return sigs
 
@@ -226,9 +224,7 @@ def test_a_nonce_signs_only_its_own_input(tmp_path):
     input is refused and the nonce stays usable for its own."""
     with SignerNonces(tmp_path / "s.json", SKS[0]) as store:
         solo = key_agg([store.pk])
-        p0, p1 = store.issue(
-            [NonceRequest("in0", solo, MSGS[0]), NonceRequest("in1", solo, MSGS[1])]
-        )
+        p0, p1 = store.issue([NonceRequest("in0", solo, MSGS[0]), NonceRequest("in1", solo, MSGS[1])])
         assert p0 != p1
         swapped = SessionContext(nonce_agg([p0]), solo, MSGS[1])
         with pytest.raises(UserError, match="another aggregate key or message"):

@@ -42,9 +42,14 @@ def _check(report: dict) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("variant", "form"), [
-    ("ceremony", "musig2"), ("ceremony-blame", "musig2"), ("ceremony-crash", "musig2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("variant", "form"),
+    [
+        ("ceremony", "musig2"),
+        ("ceremony-blame", "musig2"),
+        ("ceremony-crash", "musig2"),
+    ],
+)
 def test_ceremony_drill(variant, form):
     """A coordinator and 5 signer processes (3 members, the operator, the depositor).
     (A key chain committee through the service: test_ceremony_over_tls.)"""
@@ -90,8 +95,19 @@ def test_coordinator_killed_and_restarted_loses_nothing_signed(tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     run = CeremonyRun("restart", tmp_path)
-    serve = _ocp("ceremony", "serve", "graph.json", "--port", str(port), "--save-interval", "3600",
-                 "--transcript", "transcript.jsonl", "--linger", "1")  # fmt: skip
+    serve = _ocp(
+        "ceremony",
+        "serve",
+        "graph.json",
+        "--port",
+        str(port),
+        "--save-interval",
+        "3600",
+        "--transcript",
+        "transcript.jsonl",
+        "--linger",
+        "1",
+    )
     try:
         first = run.start("coordinator", serve)
         client = CoordinatorClient(url, give_up=60)
@@ -123,21 +139,55 @@ def test_ceremony_over_tls(tmp_path):
     """``--tls-cert/--tls-key`` serve HTTPS; signers trust the CA given with
     ``--tls-ca`` and refuse an untrusted certificate at once."""
     actors, graph = _setup(tmp_path, CommitteeForm.CHAIN)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "tls.key",
-                    "-out", "tls.pem"], cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.pem",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     run = CeremonyRun("tls", tmp_path)
     try:
-        coordinator = run.start("coordinator", _ocp("ceremony", "serve", "graph.json", "--url-file", "url.txt",
-                                                    "--tls-cert", "tls.pem", "--tls-key", "tls.key"))  # fmt: skip
+        coordinator = run.start(
+            "coordinator",
+            _ocp(
+                "ceremony",
+                "serve",
+                "graph.json",
+                "--url-file",
+                "url.txt",
+                "--tls-cert",
+                "tls.pem",
+                "--tls-key",
+                "tls.key",
+            ),
+        )
         _wait_for("the URL", lambda: (tmp_path / "url.txt").exists(), run, 60)
         url = (tmp_path / "url.txt").read_text().strip()
         assert url.startswith("https://")
         untrusted = run.start("untrusted", _ocp("ceremony", "status", url))
         _wait_for("the untrusted status", lambda: untrusted.popen.poll() is not None, run, 60)
         assert untrusted.popen.returncode == 2 and "not trusted" in untrusted.log.read_text()
-        signers = [run.start(k.name, _ocp("ceremony", "join", url, "--key", f"{k.name}.key", "--tls-ca", "tls.pem"))
-                   for k in [*actors.committee, actors.operator, actors.depositor]]  # fmt: skip
+        signers = [
+            run.start(k.name, _ocp("ceremony", "join", url, "--key", f"{k.name}.key", "--tls-ca", "tls.pem"))
+            for k in [*actors.committee, actors.operator, actors.depositor]
+        ]
         for p in [*signers, coordinator]:
             _wait_for(f"{p.name} to finish", lambda p=p: p.popen.poll() is not None, run, 120)
             assert p.popen.returncode == 0, p.tail()

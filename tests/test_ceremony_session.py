@@ -147,8 +147,13 @@ def test_the_coordinator_cannot_choose_or_swap_a_members_nonces(drill, tmp_path)
     for m in ms:
         accept_commit(rnd, commit_nonces(m, rnd.opened))
     agg = aggregate_nonces(rnd)
-    swapped = NonceAggregate(agg.graph_id, agg.round_id, agg.round_digest, agg.aggnonces,
-                             {**agg.commits, actors.committee[0].pubkey: b"\x00" * 32})  # fmt: skip
+    swapped = NonceAggregate(
+        agg.graph_id,
+        agg.round_id,
+        agg.round_digest,
+        agg.aggnonces,
+        {**agg.commits, actors.committee[0].pubkey: b"\x00" * 32},
+    )
     with pytest.raises(MessageError, match="aggregated other nonces than this member sent"):
         sign_round(ms[0], rnd.opened, swapped)
     missing = replace(agg, commits={k: v for k, v in agg.commits.items() if k != actors.committee[2].pubkey})

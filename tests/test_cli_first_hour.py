@@ -27,11 +27,7 @@ from vectors import load_json_vectors
 from ocp.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, build_parser, main
 from ocp.cli.examples import leaf_parsers
 
-FAKE_FUNDING = (
-    "\n[funding]\n"
-    f'depositor = "{"ab" * 32}:0:100200000"\n'
-    f'operator = "{"cd" * 32}:1:30000000"\n'
-)
+FAKE_FUNDING = f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n'
 #: Python's own words that must never reach a user.
 INTERNALS = ("invalid literal", "fromhex", "<lambda>", "Traceback", "base 10", "NoneType")
 
@@ -53,8 +49,15 @@ def ocp_process(*argv: str, cwd: Path, columns: int = 40, stdin: str | None = No
     env = {**os.environ, "COLUMNS": str(columns)}
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "ocp.cli", *argv], cwd=cwd, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ocp.cli", *argv],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def ocp_terminal(*argv: str, cwd: Path, columns: int = 40, stderr_too: bool = False) -> tuple[int, str]:
@@ -65,9 +68,14 @@ def ocp_terminal(*argv: str, cwd: Path, columns: int = 40, stderr_too: bool = Fa
     env = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
     for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         env.pop(name, None)
-    proc = subprocess.Popen([sys.executable, "-m", "ocp.cli", *argv], cwd=cwd, env=env,
-                            stdin=subprocess.DEVNULL, stdout=slave,
-                            stderr=slave if stderr_too else subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocp.cli", *argv],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave if stderr_too else subprocess.PIPE,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -158,15 +166,17 @@ def test_never_writes_over_a_key_file_even_with_force(ceremony, capsys):
     assert not Path("other").exists()
     # a key file whose mode was opened up is still recognised by its format
     key.chmod(0o644)
-    code, _, err = run(capsys, "graph", "build", "params.toml", "--operator-key", "keys/operator.key",
-                       "-o", str(key), "--force")  # fmt: skip
+    code, _, err = run(
+        capsys, "graph", "build", "params.toml", "--operator-key", "keys/operator.key", "-o", str(key), "--force"
+    )
     assert code == EXIT_BAD_INPUT and "is a key file" in err and key.read_bytes() == before
     # and any private file (mode 0600) is left alone too
     secret = Path("wallet.dat")
     secret.write_text("not ocp's")
     secret.chmod(0o600)
-    code, _, err = run(capsys, "graph", "ots-keys", "params.toml", "--operator-key", "keys/operator.key",
-                       "-o", "wallet.dat", "--force")  # fmt: skip
+    code, _, err = run(
+        capsys, "graph", "ots-keys", "params.toml", "--operator-key", "keys/operator.key", "-o", "wallet.dat", "--force"
+    )
     assert code == EXIT_BAD_INPUT and "private file (mode 600)" in err
     assert secret.read_text() == "not ocp's"
 
@@ -266,7 +276,8 @@ def test_values_fold_on_a_narrow_terminal(ceremony, capsys):
     code, screen = ocp_terminal("graph", "show", "graph.json", "--tx", "Take1", cwd=ceremony, columns=40)
     assert code == EXIT_OK and take1["txid"] in squeezed(screen)
     assert take1["outputs"][0]["script_pubkey"] in squeezed(screen) or take1["outputs"][0].get(
-        "address", "") in squeezed(screen)  # fmt: skip
+        "address", ""
+    ) in squeezed(screen)
 
 
 # --- 3. graph tx refuses stored signatures that do not verify --------------------------------
@@ -324,18 +335,21 @@ def test_params_addresses_give_bip86_addresses_descriptors_and_exact_minimums(ce
     minimum = {e["role"]: e["minimum_sat"] for e in info["roles"]}
     # exactly the minimum builds (keeping 330 sat of change for CPFP), one satoshi less does not
     base = Path("params.toml").read_text().split("\n[funding]")[0]
-    exact = (f'\n[funding]\ndepositor = "{"ab" * 32}:0:{minimum["depositor"]}"\n'
-             f'operator = "{"cd" * 32}:1:{minimum["operator"]}"\n')  # fmt: skip
+    exact = (
+        f'\n[funding]\ndepositor = "{"ab" * 32}:0:{minimum["depositor"]}"\n'
+        f'operator = "{"cd" * 32}:1:{minimum["operator"]}"\n'
+    )
     Path("exact.toml").write_text(base + exact)
     graph = run_json(capsys, "graph", "build", "exact.toml", "--operator-key", "keys/operator.key", "-o", "g.json")
     assert graph["transactions"] > 0
     shown = run_json(capsys, "graph", "show", "g.json", "--tx", "Deposit")
     assert [o["value"] for o in shown["outputs"][1:]] == [330] and shown["fee"] > 0
     for role in ("depositor", "operator"):
-        short = exact.replace(f":{minimum[role]}\"", f":{minimum[role] - 1}\"")
+        short = exact.replace(f':{minimum[role]}"', f':{minimum[role] - 1}"')
         Path("short.toml").write_text(base + short)
-        code, _, err = run(capsys, "graph", "build", "short.toml", "--operator-key", "keys/operator.key",
-                           "-o", "short.json")  # fmt: skip
+        code, _, err = run(
+            capsys, "graph", "build", "short.toml", "--operator-key", "keys/operator.key", "-o", "short.json"
+        )
         assert code == EXIT_BAD_INPUT and f"funding.{role}" in err and "does not cover" in err
 
 
@@ -343,8 +357,11 @@ def test_bip86_address_matches_bip341_vectors():
     """A role's funding output is BIP341's key-path-only output (the BIP86 tweak)."""
     from ocp.funding import key_path_output
 
-    vectors = [v for v in load_json_vectors("bip341-wallet-test-vectors.json")["scriptPubKey"]
-               if v["given"]["scriptTree"] is None]  # fmt: skip
+    vectors = [
+        v
+        for v in load_json_vectors("bip341-wallet-test-vectors.json")["scriptPubKey"]
+        if v["given"]["scriptTree"] is None
+    ]
     assert vectors
     for v in vectors:
         out = key_path_output(bytes.fromhex(v["given"]["internalPubkey"]))
@@ -402,8 +419,7 @@ def test_progress_shows_on_a_terminal_only(ceremony, capsys):
     presign_all(capsys)
     code, screen = ocp_terminal("graph", "verify", "graph.json", cwd=ceremony, columns=100, stderr_too=True)
     assert code == EXIT_OK and "checking every signature" in screen
-    code, screen = ocp_terminal("graph", "verify", "graph.json", "--json", cwd=ceremony, columns=100,
-                                stderr_too=True)  # fmt: skip
+    code, screen = ocp_terminal("graph", "verify", "graph.json", "--json", cwd=ceremony, columns=100, stderr_too=True)
     assert code == EXIT_OK and "checking every signature" not in screen
     assert json.loads(ANSI.sub("", screen))["complete"]
     proc = ocp_process("graph", "verify", "graph.json", cwd=ceremony)
@@ -453,7 +469,14 @@ def test_drill_json_has_one_shape_for_one_drill_and_for_all(tmp_path, monkeypatc
     assert one["format"] == every["format"] == "ocp-drill-run/1"
     assert [d["drill"] for d in one["drills"]] == ["happy"]
     assert [d["drill"] for d in every["drills"]] == [
-        "happy", "answered", "silent", "fraud", "refund", "reassign", "stakeback"]
+        "happy",
+        "answered",
+        "silent",
+        "fraud",
+        "refund",
+        "reassign",
+        "stakeback",
+    ]
     assert set(one["drills"][0]) == set(every["drills"][0]) and every["passed"]
     # reports of an earlier run are replaced; other files need --force
     Path("drill-reports/happy.json").write_text("my notes")
@@ -465,16 +488,24 @@ def test_network_other_than_regtest_only_when_allowed(ceremony, capsys):
     text = Path("params.toml").read_text()
     Path("signet.toml").write_text(text.replace('network = "regtest"', 'network = "signet"'))
     code, _, err = run(capsys, "params", "addresses", "signet.toml")
-    assert code == EXIT_BAD_INPUT and "allow_network = \"signet\"" in err
-    Path("signet.toml").write_text(
-        text.replace('network = "regtest"', 'network = "signet"\nallow_network = "signet"')
-    )
+    assert code == EXIT_BAD_INPUT and 'allow_network = "signet"' in err
+    Path("signet.toml").write_text(text.replace('network = "regtest"', 'network = "signet"\nallow_network = "signet"'))
     info = run_json(capsys, "params", "addresses", "signet.toml")
     assert all(e["address"].startswith("tb1p") for e in info["roles"])
     code, _, err = run(capsys, "params", "init", "-o", "main.toml", "--network", "mainnet")
     assert code == EXIT_BAD_INPUT and "--allow-network" in err and not Path("main.toml").exists()
-    code, _, err = run(capsys, "params", "init", "-o", "main.toml", "--network", "mainnet", "--allow-network",
-                       "--keys-dir", "main-keys")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "params",
+        "init",
+        "-o",
+        "main.toml",
+        "--network",
+        "mainnet",
+        "--allow-network",
+        "--keys-dir",
+        "main-keys",
+    )
     assert code == EXIT_OK and 'allow_network = "mainnet"' in Path("main.toml").read_text()
 
 
@@ -492,17 +523,38 @@ def test_each_party_makes_its_own_key(tmp_path, monkeypatch, capsys):
         pubkeys[name] = info["pubkey"]
     assert run(capsys, "key", "new", "--role", "committee", "--name", "alice")[0] == EXIT_BAD_INPUT
     assert run_json(capsys, "key", "show", "bob.key")["pubkey"] == pubkeys["bob"]
-    info = run_json(capsys, "params", "init", "--committee-pubkey", pubkeys["alice"],
-                    "--committee-pubkey", pubkeys["bob"], "--operator-pubkey", pubkeys["olga"],
-                    "--depositor-pubkey", pubkeys["dan"])  # fmt: skip
+    info = run_json(
+        capsys,
+        "params",
+        "init",
+        "--committee-pubkey",
+        pubkeys["alice"],
+        "--committee-pubkey",
+        pubkeys["bob"],
+        "--operator-pubkey",
+        pubkeys["olga"],
+        "--depositor-pubkey",
+        pubkeys["dan"],
+    )
     assert info["keys"] == [] and not Path("keys").exists()
     Path("params.toml").write_text(Path("params.toml").read_text() + FAKE_FUNDING)
     assert run(capsys, "graph", "build", "params.toml", "--operator-key", "olga.key")[0] == EXIT_OK
     for name in ("alice", "bob", "olga", "dan"):
         assert run(capsys, "graph", "presign", "graph.json", "--key", f"{name}.key")[0] == EXIT_OK
     assert run_json(capsys, "graph", "verify", "graph.json")["complete"]
-    code, _, err = run(capsys, "params", "init", "-o", "p2.toml", "--committee-pubkey", "zz",
-                       "--operator-pubkey", pubkeys["olga"], "--depositor-pubkey", pubkeys["dan"])  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "params",
+        "init",
+        "-o",
+        "p2.toml",
+        "--committee-pubkey",
+        "zz",
+        "--operator-pubkey",
+        pubkeys["olga"],
+        "--depositor-pubkey",
+        pubkeys["dan"],
+    )
     assert code == EXIT_BAD_INPUT and "--committee-pubkey #1 is malformed" in err
 
 
@@ -516,11 +568,16 @@ def test_presign_and_verify_report_what_each_role_still_signs(ceremony, capsys):
     assert code == EXIT_CHECK_FAILED and not info["complete"]  # Deposit and Confirm unsigned
     assert not info["confirm_signed_by_depositor"]
     assert {r: e["signatures"] for r, e in info["still_to_sign"].items()} == {
-        "committee": 0, "operator": 0, "depositor": 2}  # fmt: skip
+        "committee": 0,
+        "operator": 0,
+        "depositor": 2,
+    }
     assert "depositor" in info["next"]
     depositor = json.loads(Path("keys/depositor.key").read_text())["pubkey"]
-    assert info["missing"] == [f"Deposit input 0: no signature from depositor {depositor}",
-                               f"Confirm input 0: no signature from depositor {depositor}"]  # fmt: skip
+    assert info["missing"] == [
+        f"Deposit input 0: no signature from depositor {depositor}",
+        f"Confirm input 0: no signature from depositor {depositor}",
+    ]
     info = run_json(capsys, "graph", "presign", "graph.json", "--key", "keys/depositor.key")
     assert info["still_missing"] == 0 and info["next"].startswith("complete")
     assert run_json(capsys, "graph", "verify", "graph.json")["complete"]
@@ -607,8 +664,12 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     script = tmp_path / "ones.hex"
     script.write_text("51" * 200_000)  # "asm: 1 1 1 ...": 400 KB, more than a pipe holds
     with script.open() as stdin:
-        proc = subprocess.Popen([sys.executable, "-m", "ocp.cli", "script", "disasm", "-"], stdin=stdin,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ocp.cli", "script", "disasm", "-"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     assert proc.stdout is not None and proc.stdout.read(10)
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
@@ -618,19 +679,34 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
 def test_zkvm_refuses_a_stripped_go_binary_and_bad_addresses(tmp_path, capsys):
     go = shutil.which("go") or "/usr/bin/go"
     guest = Path(__file__).parent / "zkvm" / "guests" / "hello"
-    env = {**os.environ, "GOOS": "linux", "GOARCH": "mips", "GOMIPS": "softfloat", "CGO_ENABLED": "0",
-           "GOFLAGS": "-trimpath", "GO111MODULE": "off"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GOOS": "linux",
+        "GOARCH": "mips",
+        "GOMIPS": "softfloat",
+        "CGO_ENABLED": "0",
+        "GOFLAGS": "-trimpath",
+        "GO111MODULE": "off",
+    }
     if "HOME" not in env and "GOCACHE" not in env:
         env["GOCACHE"] = str(tmp_path / "gocache")
     for name, flags in (("hello", []), ("hello-stripped", ["-ldflags", "-s -w"])):
-        proc = subprocess.run([go, "build", *flags, "-o", str(tmp_path / name), "main.go"], cwd=guest,
-                              env=env, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [go, "build", *flags, "-o", str(tmp_path / name), "main.go"],
+            cwd=guest,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
     code, _, err = run(capsys, "zkvm", "run", str(tmp_path / "hello-stripped"))
     assert code == EXIT_BAD_INPUT and 'without its symbol table (built with -ldflags "-s -w"' in err
     binary = str(tmp_path / "hello")
-    for addr, fragment in (("0x10001", "not word-aligned"), ("0x100000000", "beyond the 32-bit"),
-                           ("-4", "not an address")):  # fmt: skip
+    for addr, fragment in (
+        ("0x10001", "not word-aligned"),
+        ("0x100000000", "beyond the 32-bit"),
+        ("-4", "not an address"),
+    ):
         code, _, err = run(capsys, "zkvm", "state", binary, "--step", "5", "--addr", addr)
         assert code == EXIT_BAD_INPUT and fragment in err, addr
     info = run_json(capsys, "zkvm", "state", binary, "--step", "5", "--addr", "0x10000")

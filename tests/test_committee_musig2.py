@@ -143,8 +143,11 @@ def test_graph_file_records_the_aggregate_and_refuses_a_changed_one(worlds, tmp_
     assert data["committee"]["aggregate_key"] == world.params.n_of_n.aggregate_key.hex()
     assert data["committee"]["key_aggregation"] == KEY_AGGREGATION
     assert graph_from_json(json.loads(json.dumps(data))).graph_id == world.graph.graph_id
-    for path, value in ((("committee", "aggregate_key"), "11" * 32), (("committee", "form"), "chain"),
-                        (("committee", "key_order"), [])):  # fmt: skip
+    for path, value in (
+        (("committee", "aggregate_key"), "11" * 32),
+        (("committee", "form"), "chain"),
+        (("committee", "key_order"), []),
+    ):
         bad = json.loads(json.dumps(data))
         bad[path[0]][path[1]] = value
         with pytest.raises(UserError, match=rf"committee.{path[1]}"):
@@ -163,11 +166,28 @@ def test_presign_refuses_a_musig2_member(worlds):
 
 def test_params_init_and_verify_say_how_a_musig2_committee_signs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2",
-                 "--committee-form", "musig2"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "params",
+                "init",
+                "-o",
+                "params.toml",
+                "--keys-dir",
+                "keys",
+                "--committee",
+                "2",
+                "--committee-form",
+                "musig2",
+            ]
+        )
+        == 0
+    )
     assert 'committee_form = "musig2"' in Path("params.toml").read_text()
-    Path("params.toml").write_text(Path("params.toml").read_text() + (
-        f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n'))
+    Path("params.toml").write_text(
+        Path("params.toml").read_text()
+        + (f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n')
+    )
     assert main(["graph", "build", "params.toml", "--operator-key", "keys/operator.key", "-o", "graph.json"]) == 0
     capsys.readouterr()
     assert main(["graph", "verify", "graph.json", "--json"]) == 1

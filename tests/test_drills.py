@@ -26,8 +26,10 @@ def open_chain(backend: str):
 
 BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
 #: Core 31's reason for a script that ends false (an honest step re-checked).
-EVAL_FALSE = ("mempool-script-verify-flag-failed (Script evaluated without error but "
-              "finished with a false/empty top stack element)")
+EVAL_FALSE = (
+    "mempool-script-verify-flag-failed (Script evaluated without error but "
+    "finished with a false/empty top stack element)"
+)
 
 
 def events(world, label: str):
@@ -121,9 +123,7 @@ def test_refund_only_without_confirm(backend):
     assert events(world, "Refund").accepted
     assert not events(world, "Confirm (after Refund)").accepted
     assert events(world, "Confirm (deposit 2)").accepted
-    assert events(world, "Refund (deposit 2, after Confirm)").reason == (
-        "bad-txns-inputs-missingorspent"
-    )
+    assert events(world, "Refund (deposit 2, after Confirm)").reason == ("bad-txns-inputs-missingorspent")
 
 
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))

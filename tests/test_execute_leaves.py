@@ -43,12 +43,30 @@ EXHAUSTIVE_STATES = 200
 RO = ((0x00400000, 0x00480000), (0x7FFFF000, 0x7FFFF008))
 CODE = ((0x00400000, 0x00460000), (0x7FFFF000, 0x7FFFF008))
 KINDS = sorted(SEMANTICS)
-EDGES = (0, 1, 2, 3, 4, 11, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x1000, 0xFFF, 0x800,
-         0x810, 0x08000000, mi.ERR_MIN, mi.ERR_MIN - 1, mi.HEAP_LIMIT, 0x6FFFF000)
+EDGES = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    11,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+    0xFFFFFFFE,
+    0x1000,
+    0xFFF,
+    0x800,
+    0x810,
+    0x08000000,
+    mi.ERR_MIN,
+    mi.ERR_MIN - 1,
+    mi.HEAP_LIMIT,
+    0x6FFFF000,
+)
 #: addresses a micro-step treats differently: null page, read-only, writable, the
 #: page before the reserved region, the reserved region, the trampoline
-REGIONS = (0x00000010, 0x00400010, 0x10000000, 0x7FFFEFFC, 0x7FFFFFFC, 0x80000040, 0x7FFFF004,
-           0x20000000, 0x00000FFC)
+REGIONS = (0x00000010, 0x00400010, 0x10000000, 0x7FFFEFFC, 0x7FFFFFFC, 0x80000040, 0x7FFFF004, 0x20000000, 0x00000FFC)
 MEMORY = ("lw", "ll", "lb", "lbu", "lh", "lhu", "sw", "sc", "sb", "sh", "lwl", "lwr", "swl", "swr")
 
 
@@ -106,9 +124,21 @@ def random_state(leaf: ExecuteLeaf, rng: random.Random) -> dict[str, int]:
     if a1 == mi.NO_READ:
         assert v1 == 0 or r1
     wa, wv, pc2, npc2, m2, wit = op.run(w, pc, npc, leaf.micro, v1, v2, layout)
-    values = {"pc": pc, "npc": npc, "micro": leaf.micro, "word": w, "read1_addr": a1,
-              "read1_value": v1, "read2_addr": a2, "read2_value": v2, "write_addr": wa,
-              "write_value": wv, "next_pc": pc2, "next_npc": npc2, "next_micro": m2}
+    values = {
+        "pc": pc,
+        "npc": npc,
+        "micro": leaf.micro,
+        "word": w,
+        "read1_addr": a1,
+        "read1_value": v1,
+        "read2_addr": a2,
+        "read2_value": v2,
+        "write_addr": wa,
+        "write_value": wv,
+        "next_pc": pc2,
+        "next_npc": npc2,
+        "next_micro": m2,
+    }
     if leaf.has_witness:
         values["witness"] = wit
     return values
@@ -130,8 +160,17 @@ def verdict(leaf: ExecuteLeaf, values: dict[str, int]) -> bool:
     return execute_leaf(body_script(leaf), [encode_num(x) for x in limbs]).ok
 
 
-OUTPUTS = ("micro", "write_addr", "write_value", "next_pc", "next_npc", "next_micro",
-           "read1_addr", "read2_addr", "witness")
+OUTPUTS = (
+    "micro",
+    "write_addr",
+    "write_value",
+    "next_pc",
+    "next_npc",
+    "next_micro",
+    "read1_addr",
+    "read2_addr",
+    "witness",
+)
 
 
 def check_kind(mnemonic: str, micro: int, states: int, seed: int) -> None:
@@ -192,8 +231,9 @@ def test_full_spend_with_signatures(kind: tuple[str, int]) -> None:
     leaf = ExecuteLeaf(*kind, ro=RO, code=CODE)
     rng = random.Random(str(kind))
     values = random_state(leaf, rng)
-    keys = {v.name: WinternitzKey.derive(b"ocp tests: execute leaves secret", v.name, v.params)
-            for v in leaf.layout.signed}
+    keys = {
+        v.name: WinternitzKey.derive(b"ocp tests: execute leaves secret", v.name, v.params) for v in leaf.layout.signed
+    }
     pub = {n: k.public_key() for n, k in keys.items()}
     witness = leaf.sign(keys, {**values, **leaf.hints(values)})
     assert leaf.parse_witness(witness, pub) == {n: {**values, **leaf.hints(values)}[n] for n in leaf.layout.names}

@@ -190,10 +190,12 @@ def test_attack_someone_else_opens_the_game(guest, backend):
         forged_spent[bond_index] = coin_out
         operator = world.actors.operators[0]
         sig = TaprootOutput(operator.pubkey).key_path_sign(
-            operator.secret, taproot_sighash(forged, bond_index, forged_spent))
+            operator.secret, taproot_sighash(forged, bond_index, forged_spent)
+        )
         forged = forged.with_witness(bond_index, (sig,))
-        assert not world.submit(f"{name} (by the operator, its own coin)", "operator", forged, forged_spent,
-                                BAD_SIGNATURE)  # fmt: skip
+        assert not world.submit(
+            f"{name} (by the operator, its own coin)", "operator", forged, forged_spent, BAD_SIGNATURE
+        )
         assert BAD_SIGNATURE.matches(world.events[-1].reason), world.events[-1].reason
         assert world.submit(str(name), "challenger 1", tx, spent, True), world.events[-1].reason
 

@@ -163,14 +163,20 @@ def test_a_256_ary_game_reveals_a_round_in_several_moves(guest):
     world, report, _ = drill("kernel", "zkvm-fraud", wide, "hash")
     assert_passed(report)
     assert report["checks"]["the challenger wins"]
-    reveals = [tx for tx in world.broadcast if any(
-        e.txid == tx.txid and e.label.startswith("Reveal_") for e in world.events)]
+    reveals = [
+        tx for tx in world.broadcast if any(e.txid == tx.txid and e.label.startswith("Reveal_") for e in world.events)
+    ]
     assert len(reveals) >= 6 and max(tx.weight for tx in reveals) <= 400_000
 
 
 def test_every_game_drill_is_listed():
-    assert set(GAME_SCENARIOS) == {"zkvm-fraud", "zkvm-answered", "zkvm-silent-operator",
-                                   "zkvm-silent-challenger", "zkvm-bribed"}
+    assert set(GAME_SCENARIOS) == {
+        "zkvm-fraud",
+        "zkvm-answered",
+        "zkvm-silent-operator",
+        "zkvm-silent-challenger",
+        "zkvm-bribed",
+    }
 
 
 def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):

@@ -37,8 +37,23 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def make_graph(folder: Path, steps: int, committee: int = 2, operators: int = 1) -> Path:
     """params init + funding (made-up coins; nothing here touches a chain) + graph build."""
     params_path, keys = folder / "params.toml", folder / "keys"
-    assert main(["params", "init", "-o", str(params_path), "--keys-dir", str(keys),
-                 "--committee", str(committee), "--steps", str(steps)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "params",
+                "init",
+                "-o",
+                str(params_path),
+                "--keys-dir",
+                str(keys),
+                "--committee",
+                str(committee),
+                "--steps",
+                str(steps),
+            ]
+        )
+        == 0
+    )
     op_keys = [keys / "operator.key"]
     for k in range(2, operators + 1):
         op_keys.append(keys / f"operator-{k}.key")
@@ -52,8 +67,19 @@ def make_graph(folder: Path, steps: int, committee: int = 2, operators: int = 1)
     )
     save_params(params, params_path)
     graph = folder / "graph.json"
-    assert main(["graph", "build", str(params_path), *[a for p in op_keys for a in ("--operator-key", str(p))],
-                 "-o", str(graph)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "graph",
+                "build",
+                str(params_path),
+                *[a for p in op_keys for a in ("--operator-key", str(p))],
+                "-o",
+                str(graph),
+            ]
+        )
+        == 0
+    )
     return graph
 
 
@@ -102,8 +128,9 @@ def expected_boxes(graph_path: Path) -> list[str]:
     for (kind, op), indices in families.items():
         assert indices == list(range(len(indices)))
         suffix = "" if op is None else f"@{op}"
-        out.append(f"{kind}_0..{len(indices) - 1}{suffix} ({len(indices)})" if len(indices) > 1
-                   else f"{kind}_0{suffix}")  # fmt: skip
+        out.append(
+            f"{kind}_0..{len(indices) - 1}{suffix} ({len(indices)})" if len(indices) > 1 else f"{kind}_0{suffix}"
+        )
     return out
 
 
@@ -121,8 +148,17 @@ def test_a_64_step_graph_names_every_family_and_the_dot_is_deterministic(graph64
     assert info["collapsed"]["Disprove_0..63 (64)"] == 64
     assert info["transactions"] == len(graph.txs) == 78 and info["boxes"] == 13
     # every output and its spending leaves, with timelocks and signers, on the edges
-    for text in ("disprove0..63 ×64", "after 1 block", "payout", "committee 2-of-2 + operator",
-                 f"after {graph.params.windows.challenge} blocks", "S0", "V", "D", "A"):  # fmt: skip
+    for text in (
+        "disprove0..63 ×64",
+        "after 1 block",
+        "payout",
+        "committee 2-of-2 + operator",
+        f"after {graph.params.windows.challenge} blocks",
+        "S0",
+        "V",
+        "D",
+        "A",
+    ):
         assert text in texts, text
     # the same graph gives the same DOT, byte for byte (and the same SVG)
     run(capsys, "graph", "draw", graph64, "-o", tmp_path / "a.dot")
@@ -181,8 +217,13 @@ def test_signature_status_of_each_input(small, tmp_path, capsys):
     for who in ("signer-1", "signer-2", "operator", "depositor"):
         assert run(capsys, "graph", "presign", small, "--key", keys / f"{who}.key")[0] == EXIT_OK
     after = statuses()
-    assert after == {"pre-signed": inputs - 1 - templates, "template": templates, "signed at broadcast": 1,
-                     "missing": 0, "invalid": 0}  # fmt: skip
+    assert after == {
+        "pre-signed": inputs - 1 - templates,
+        "template": templates,
+        "signed at broadcast": 1,
+        "missing": 0,
+        "invalid": 0,
+    }
     # the edge colours: Refund's input is signed at broadcast, the vault's payouts pre-signed
     dot = tmp_path / "s.dot"
     run(capsys, "graph", "draw", small, "-o", dot)
@@ -207,8 +248,9 @@ def test_a_drill_timeline_is_drawn_over_the_drills_graph(tmp_path, capsys, monke
     assert code == EXIT_OK, err
     report = json.loads(Path("rep/fraud.json").read_text())
     assert report["graph_file"] == "rep/fraud.graph.json"
-    code, out, err = run(capsys, "graph", "draw", "rep/fraud.graph.json", "--report", "rep/fraud.json",
-                         "-o", "fraud.svg", "--json")  # fmt: skip
+    code, out, err = run(
+        capsys, "graph", "draw", "rep/fraud.graph.json", "--report", "rep/fraud.json", "-o", "fraud.svg", "--json"
+    )
     assert code == EXIT_OK, err
     info = json.loads(out)["report"]
     timeline = report["timeline"]

@@ -18,11 +18,7 @@ from ocp.ids import Role
 from ocp.keyfile import RoleKey, save_key
 from ocp.params import load_params
 
-FAKE_FUNDING = (
-    "\n[funding]\n"
-    f'depositor = "{"ab" * 32}:0:100200000"\n'
-    f'operator = "{"cd" * 32}:1:30000000"\n'
-)
+FAKE_FUNDING = f'\n[funding]\ndepositor = "{"ab" * 32}:0:100200000"\noperator = "{"cd" * 32}:1:30000000"\n'
 
 
 @pytest.fixture
@@ -74,7 +70,11 @@ def test_verify_reports_missing_signatures(ceremony, capsys):
     assert sum("no signature from committee" in m for m in info["missing"]) == presigned
     assert info["still_to_sign"]["committee"]["signatures"] == presigned
     assert info["still_to_sign"]["operator"]["inputs"] == [
-        "Assert_0 input 0", "Challenge input 0", "Kickoff input 0", "Prepare input 0"]
+        "Assert_0 input 0",
+        "Challenge input 0",
+        "Kickoff input 0",
+        "Prepare input 0",
+    ]
     assert info["still_to_sign"]["depositor"]["inputs"] == ["Confirm input 0", "Deposit input 0"]
     assert len(info["missing"]) == presigned + 6
 
@@ -86,8 +86,10 @@ def _tx(graph: dict, name: str) -> dict:
 @pytest.mark.parametrize(
     "tamper, message",
     [
-        (lambda g: g["transactions"][1].update(hex=g["transactions"][1]["hex"][:-8] + "01000000"),
-         "transactions[1].hex differs from the graph"),
+        (
+            lambda g: g["transactions"][1].update(hex=g["transactions"][1]["hex"][:-8] + "01000000"),
+            "transactions[1].hex differs from the graph",
+        ),
         (lambda g: g["params"]["amounts"].update(deposit=5), "out of range"),
         (lambda g: g["params"]["amounts"].update(deposit=100_000_001), "graph_id differs"),
         (lambda g: g.update(format="ocp-graph/9"), "format"),
@@ -171,8 +173,11 @@ def test_tampered_key_file_pubkey_mismatch(ceremony, capsys):
 
 
 PARAM_ERRORS = [
-    ("challenge_window = 144", "challenge_window = 430",
-     "windows.response_window (432) - windows.challenge_window (430) = 2 blocks, below the minimum 7"),
+    (
+        "challenge_window = 144",
+        "challenge_window = 430",
+        "windows.response_window (432) - windows.challenge_window (430) = 2 blocks, below the minimum 7",
+    ),
     ("disprove_window = 144", "disprove_window = 3", "disprove_window = 3 is below the minimum 6 blocks"),
     ("dispute_fee_rate = 20.0", "dispute_fee_rate = 0", "amounts.dispute_fee_rate must be"),
     ("refund_timeout = 1008", "refund_timeout = 70000", "windows.refund_timeout = 70000 must be between"),
@@ -180,8 +185,11 @@ PARAM_ERRORS = [
     ("fee_rate = 2.0", "fee_rate = -1", "amounts.fee_rate"),
     ("deposit = 100000000", 'deposit = "lots"', "amounts.deposit must be a whole number"),
     ("[windows]", "[windowz]", "unknown key 'windowz' in the top level (did you mean 'windows'?)"),
-    ("challenge_window = 144", "challange_window = 144",
-     "unknown key 'challange_window' in [windows] (did you mean 'challenge_window'?)"),
+    (
+        "challenge_window = 144",
+        "challange_window = 144",
+        "unknown key 'challange_window' in [windows] (did you mean 'challenge_window'?)",
+    ),
     ('network = "regtest"', 'network = "signet"', "network 'signet' refused"),
     ('network = "regtest"', 'network = "moonnet"', "network 'moonnet'"),
 ]
@@ -213,8 +221,20 @@ def test_graph_show_lists_every_transaction_and_leaf(ceremony, capsys):
     code, out, _ = run(capsys, "graph", "show", "graph.json", "--json")
     data = json.loads(out)
     names = {t["name"] for t in data["transactions"]}
-    for name in ("Deposit", "Confirm", "Prepare", "Kickoff", "Challenge", "Assert_0", "Take1",
-                 "Take2", "Slash_0", "Refund", "Disprove_0", "Disprove_7"):  # fmt: skip
+    for name in (
+        "Deposit",
+        "Confirm",
+        "Prepare",
+        "Kickoff",
+        "Challenge",
+        "Assert_0",
+        "Take1",
+        "Take2",
+        "Slash_0",
+        "Refund",
+        "Disprove_0",
+        "Disprove_7",
+    ):
         assert name in names
     code, out, _ = run(capsys, "graph", "show", "graph.json", "--tx", "Assert_0", "--json")
     tx = json.loads(out)
@@ -260,14 +280,16 @@ def test_graph_psbts_carry_leaves_and_presignatures_a_finalizer_can_use(ceremony
 
 def test_build_from_published_one_time_keys(ceremony, capsys):
     """The operator publishes its one-time public keys; anyone builds the same graph."""
-    assert run(capsys, "graph", "ots-keys", "params.toml", "--operator-key", "keys/operator.key",
-               "-o", "ots.json")[0] == 0  # fmt: skip
+    assert (
+        run(capsys, "graph", "ots-keys", "params.toml", "--operator-key", "keys/operator.key", "-o", "ots.json")[0] == 0
+    )
     assert "secret" not in Path("ots.json").read_text()
     code, _, _ = run(capsys, "graph", "build", "params.toml", "--ots-keys", "ots.json", "-o", "again.json")
     assert code == 0
-    assert json.loads(Path("again.json").read_text())["transactions"] == json.loads(
-        Path("graph.json").read_text()
-    )["transactions"]
+    assert (
+        json.loads(Path("again.json").read_text())["transactions"]
+        == json.loads(Path("graph.json").read_text())["transactions"]
+    )
     other = Path("params.toml").read_text().replace("challenge_fee = 100000", "challenge_fee = 100001")
     Path("other.toml").write_text(other)
     code, _, err = run(capsys, "graph", "build", "other.toml", "--ots-keys", "ots.json", "-o", "x.json")
@@ -283,9 +305,16 @@ def test_tx_command_gives_spends_the_kernel_accepts(ceremony, capsys):
     for key in ("signer-1", "signer-2", "operator", "depositor"):
         run(capsys, "graph", "presign", "graph.json", "--key", f"keys/{key}.key")
     graph = load_graph("graph.json")
-    cases = [("Deposit", []), ("Confirm", []), ("Prepare", []), ("Take1", []), ("Take2", []),
-             ("Kickoff", ["--key", "keys/operator.key"]), ("Assert_0", ["--key", "keys/operator.key"]),
-             ("Refund", ["--key", "keys/depositor.key"])]  # fmt: skip
+    cases = [
+        ("Deposit", []),
+        ("Confirm", []),
+        ("Prepare", []),
+        ("Take1", []),
+        ("Take2", []),
+        ("Kickoff", ["--key", "keys/operator.key"]),
+        ("Assert_0", ["--key", "keys/operator.key"]),
+        ("Refund", ["--key", "keys/depositor.key"]),
+    ]
     for name, extra in cases:
         code, out, err = run(capsys, "graph", "tx", "graph.json", name, *extra, "--json")
         assert code == 0, err

@@ -26,11 +26,19 @@ JUNK = [None, 0, -1, 2**70, "", "zz", [], {}, [1], {"a": 1}, 1.5, True, "00" * 3
 def graph_json() -> dict:
     actors = Actors.make(b"fuzz", 2)
     params = Params(
-        "regtest", tuple(k.pubkey for k in actors.committee), (actors.operator.pubkey,),
-        actors.depositor.pubkey, 100_000_000, 20_000_000, 100_000, 2.0, Windows(6, 14, 6, 10),
-        U32Program.sample(4), Funding(OutPoint("ab" * 32, 0), 100_200_000),
+        "regtest",
+        tuple(k.pubkey for k in actors.committee),
+        (actors.operator.pubkey,),
+        actors.depositor.pubkey,
+        100_000_000,
+        20_000_000,
+        100_000,
+        2.0,
+        Windows(6, 14, 6, 10),
+        U32Program.sample(4),
+        Funding(OutPoint("ab" * 32, 0), 100_200_000),
         (Funding(OutPoint("cd" * 32, 1), 30_000_000),),
-    )  # fmt: skip
+    )
     signer = ValueSigner(actors.operator.secret, params_id(params), 4)
     return graph_to_json(build_graph(params, [signer.public()]), with_asm=False)
 

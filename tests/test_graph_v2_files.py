@@ -71,14 +71,22 @@ def _params(keys: dict[str, RoleKey], elf: Path, name: str) -> Params:
     comp = ZkvmComputation(name, digest, NArySearch(MAX_STEPS, NARY), INPUT_WORDS, image)
     coin = lambda i, amount: Funding(OutPoint(f"{i:02x}" * 32, 0), amount)  # noqa: E731 - made-up coins
     return Params(
-        network="regtest", committee=(keys["signer-1"].pubkey, keys["signer-2"].pubkey),
-        operators=(keys["operator"].pubkey,), depositor=keys["depositor"].pubkey,
-        deposit_amount=defaults.DEPOSIT, operator_stake=defaults.STAKE, challenge_fee=0, fee_rate=defaults.FEE_RATE,
+        network="regtest",
+        committee=(keys["signer-1"].pubkey, keys["signer-2"].pubkey),
+        operators=(keys["operator"].pubkey,),
+        depositor=keys["depositor"].pubkey,
+        deposit_amount=defaults.DEPOSIT,
+        operator_stake=defaults.STAKE,
+        challenge_fee=0,
+        fee_rate=defaults.FEE_RATE,
         windows=Windows(defaults.CHALLENGE_WINDOW, None, None, defaults.REFUND_TIMEOUT, MIN_MOVE_WINDOW),
-        computation=comp, depositor_funding=coin(1, defaults.FUNDING["depositor"]),
-        operator_funding=(coin(2, defaults.FUNDING["operator"]),), challengers=(keys["challenger"].pubkey,),
-        challenger_bonds=(coin(3, BOND_COIN),), bond=BOND,
-    )  # fmt: skip
+        computation=comp,
+        depositor_funding=coin(1, defaults.FUNDING["depositor"]),
+        operator_funding=(coin(2, defaults.FUNDING["operator"]),),
+        challengers=(keys["challenger"].pubkey,),
+        challenger_bonds=(coin(3, BOND_COIN),),
+        bond=BOND,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +97,13 @@ def ceremony(tmp_path_factory) -> Ceremony:
     folder = tmp_path_factory.mktemp("v2")
     elf = folder / "selfcheck.elf"
     shutil.copy(build_example("selfcheck", "mipsle", folder / "build"), elf)
-    roles = {"signer-1": Role.COMMITTEE, "signer-2": Role.COMMITTEE, "operator": Role.OPERATOR,
-             "depositor": Role.DEPOSITOR, "challenger": Role.CHALLENGER}  # fmt: skip
+    roles = {
+        "signer-1": Role.COMMITTEE,
+        "signer-2": Role.COMMITTEE,
+        "operator": Role.OPERATOR,
+        "depositor": Role.DEPOSITOR,
+        "challenger": Role.CHALLENGER,
+    }
     keys = {name: drill_key(SEED, name, role) for name, role in roles.items()}
     paths = {name: folder / "keys" / f"{name}.key" for name in keys}
     (folder / "keys").mkdir()
@@ -99,8 +112,23 @@ def ceremony(tmp_path_factory) -> Ceremony:
     params = folder / "params.toml"
     save_params(_params(keys, elf, "selfcheck.elf"), params)
     unsigned = folder / "graph.json"
-    assert main(["graph", "build", str(params), "--operator-key", str(paths["operator"]),
-                 "--challenger-key", str(paths["challenger"]), "-o", str(unsigned), "--json"]) == EXIT_OK  # fmt: skip
+    assert (
+        main(
+            [
+                "graph",
+                "build",
+                str(params),
+                "--operator-key",
+                str(paths["operator"]),
+                "--challenger-key",
+                str(paths["challenger"]),
+                "-o",
+                str(unsigned),
+                "--json",
+            ]
+        )
+        == EXIT_OK
+    )
     graph = load_graph(unsigned)
     for name in ("signer-1", "signer-2", "operator", "depositor"):
         graph, _ = presign(graph, keys[name])
@@ -118,13 +146,21 @@ def test_file_holds_commitments_not_leaf_scripts(ceremony):
     g = ceremony.graph
     assert data["format"] == GAMES_FORMAT and data["graph_id"] == g.graph_id.hex()
     comp = data["params"]["computation"]
-    assert comp == {"kind": "zkvm", "program": "selfcheck.elf", "digest": g.params.computation.digest.hex(),
-                    "max_steps": MAX_STEPS, "nary": NARY, "input_words": INPUT_WORDS}  # fmt: skip
+    assert comp == {
+        "kind": "zkvm",
+        "program": "selfcheck.elf",
+        "digest": g.params.computation.digest.hex(),
+        "max_steps": MAX_STEPS,
+        "nary": NARY,
+        "input_words": INPUT_WORDS,
+    }
     assert data["game_keys"] == g.game_keys.to_json()
     assert len(data["transactions"]) == len(g.txs)
     outputs = [o for t in data["transactions"] for o in t["outputs"] if "output_key" in o]
     assert len(outputs) == len(g.outputs)
-    assert sum(o["leaves"] for o in outputs) == data["leaves"]["count"] == sum(len(o.leaves) for o in g.outputs.values())
+    assert (
+        sum(o["leaves"] for o in outputs) == data["leaves"]["count"] == sum(len(o.leaves) for o in g.outputs.values())
+    )
     assert data["leaves"]["count"] > 2_000  # the catch state's code and image chunks
     catch = max(outputs, key=lambda o: o["leaves"])
     assert {"OpcodeChunk", "InitializedChunk", "Input"} <= set(catch["leaf_kinds"])
@@ -136,8 +172,10 @@ def test_file_holds_commitments_not_leaf_scripts(ceremony):
     moves = [i for t in data["transactions"] for i in t["inputs"] if i["any_leaf"]]
     assert moves and all(i["leaf"] is None and not i["presigned"] for i in moves)
     # every ceremony signature is in the file; the data inputs are signed when moving
-    assert sum(len(s) for per in data["signatures"].values() for s in per.values()) == sum(
-        len(s.signers) for t in g.txs.values() for s in t.spends if s.presigned) + 2  # + Deposit, Prepare
+    assert (
+        sum(len(s) for per in data["signatures"].values() for s in per.values())
+        == sum(len(s.signers) for t in g.txs.values() for s in t.spends if s.presigned) + 2
+    )  # + Deposit, Prepare
 
 
 def test_round_trip_is_byte_identical(ceremony, tmp_path):
@@ -165,19 +203,27 @@ def _first_key(data: dict) -> dict:
 @pytest.mark.parametrize(
     "tamper, message",
     [
-        (lambda d: _tx(d, "Open/c1")["outputs"][1].update(output_key=_flip(_tx(d, "Open/c1")["outputs"][1]["output_key"])),
-         ".outputs[1].output_key (transaction Open/c1) differs"),
-        (lambda d: _tx(d, "Kickoff")["outputs"][0].update(merkle_root="00" * 32),
-         ".outputs[0].merkle_root (transaction Kickoff) differs"),
+        (
+            lambda d: _tx(d, "Open/c1")["outputs"][1].update(
+                output_key=_flip(_tx(d, "Open/c1")["outputs"][1]["output_key"])
+            ),
+            ".outputs[1].output_key (transaction Open/c1) differs",
+        ),
+        (
+            lambda d: _tx(d, "Kickoff")["outputs"][0].update(merkle_root="00" * 32),
+            ".outputs[0].merkle_root (transaction Kickoff) differs",
+        ),
         # a one-time key swapped for another: the graph it builds has another id
-        (lambda d: _first_key(d).update(chain_ends=[_flip(e) for e in _first_key(d)["chain_ends"]]),
-         "graph_id differs"),
+        (
+            lambda d: _first_key(d).update(chain_ends=[_flip(e) for e in _first_key(d)["chain_ends"]]),
+            "graph_id differs",
+        ),
         (lambda d: d["params"]["computation"].update(digest="00" * 32), "its digest is"),
         # another search space has other values to sign: the keys no longer fit
         (lambda d: d["params"]["computation"].update(max_steps=MAX_STEPS * 8), "one-time keys missing"),
         (lambda d: d.update(format="ocp-graph-v2/9"), "format"),
     ],
-)  # fmt: skip
+)
 def test_tampered_file_refused(ceremony, tmp_path, tamper, message):
     data = json.loads(ceremony.signed.read_text())
     tamper(data)
@@ -269,15 +315,18 @@ def test_cli_id_show_verify(ceremony, capsys, monkeypatch):
 
 
 def test_cli_audit(ceremony, capsys):
-    code, out, _ = run(capsys, "graph", "audit", ceremony.signed, "--operator-key", ceremony.keys["operator"],
-                       "--json")  # fmt: skip
+    code, out, _ = run(capsys, "graph", "audit", ceremony.signed, "--operator-key", ceremony.keys["operator"], "--json")
     info = json.loads(out)
     assert code == EXIT_OK and info["passed"], info["failed"]
     checks = {f["check"] for f in info["findings"]}
     assert {"exclusive", "windows", "covenant", "own one-time keys", "signatures", "no key path"} <= checks
     subjects = {f["subject"] for f in info["findings"] if f["check"] == "exclusive"}
-    assert {"Take1 / Open/c1", "Reveal_0/c1 / OperatorSilent_0/c1", "Take2 / Catch_5/c1",
-            "Catch_5/c1 / StartRead_5/c1"} <= subjects
+    assert {
+        "Take1 / Open/c1",
+        "Reveal_0/c1 / OperatorSilent_0/c1",
+        "Take2 / Catch_5/c1",
+        "Catch_5/c1 / StartRead_5/c1",
+    } <= subjects
 
 
 def test_cli_draw(ceremony, capsys, tmp_path):
@@ -293,26 +342,72 @@ def test_cli_draw(ceremony, capsys, tmp_path):
 def test_cli_ots_keys_and_build_from_published_keys(ceremony, capsys, tmp_path):
     """Each operator and challenger publishes its keys; anyone builds the same graph."""
     for who, flag in (("operator", "--operator-key"), ("challenger", "--challenger-key")):
-        code, out, _ = run(capsys, "graph", "ots-keys", ceremony.params, flag, ceremony.keys[who],
-                           "-o", tmp_path / f"{who}.json", "--json")  # fmt: skip
+        code, out, _ = run(
+            capsys,
+            "graph",
+            "ots-keys",
+            ceremony.params,
+            flag,
+            ceremony.keys[who],
+            "-o",
+            tmp_path / f"{who}.json",
+            "--json",
+        )
         assert code == EXIT_OK and json.loads(out)["role"] == who
         assert "secret" not in (tmp_path / f"{who}.json").read_text()
-    code, _, err = run(capsys, "graph", "ots-keys", ceremony.params, "--operator-key", ceremony.keys["challenger"],
-                       "-o", tmp_path / "x.json")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "graph",
+        "ots-keys",
+        ceremony.params,
+        "--operator-key",
+        ceremony.keys["challenger"],
+        "-o",
+        tmp_path / "x.json",
+    )
     assert code == EXIT_BAD_INPUT and "is a challenger key, not an operator key" in err
-    code, out, _ = run(capsys, "graph", "build", ceremony.params, "--ots-keys", tmp_path / "operator.json",
-                       "--ots-keys", tmp_path / "challenger.json", "-o", tmp_path / "g.json", "--json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "graph",
+        "build",
+        ceremony.params,
+        "--ots-keys",
+        tmp_path / "operator.json",
+        "--ots-keys",
+        tmp_path / "challenger.json",
+        "-o",
+        tmp_path / "g.json",
+        "--json",
+    )
     assert code == EXIT_OK and json.loads(out)["graph_id"] == ceremony.graph.graph_id.hex()
     assert (tmp_path / "g.json").read_bytes() == ceremony.unsigned.read_bytes()
 
 
 def test_cli_build_refuses_missing_keys(ceremony, capsys, tmp_path):
-    code, _, err = run(capsys, "graph", "build", ceremony.params, "--operator-key", ceremony.keys["operator"],
-                       "-o", tmp_path / "g.json")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "graph",
+        "build",
+        ceremony.params,
+        "--operator-key",
+        ceremony.keys["operator"],
+        "-o",
+        tmp_path / "g.json",
+    )
     assert code == EXIT_BAD_INPUT and "no one-time keys for challenger(s)" in err and "--challenger-key" in err
     assert not (tmp_path / "g.json").exists()
-    code, _, err = run(capsys, "graph", "build", ceremony.params, "--operator-key", ceremony.keys["operator"],
-                       "--challenger-key", ceremony.keys["operator"], "-o", tmp_path / "g.json")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "graph",
+        "build",
+        ceremony.params,
+        "--operator-key",
+        ceremony.keys["operator"],
+        "--challenger-key",
+        ceremony.keys["operator"],
+        "-o",
+        tmp_path / "g.json",
+    )
     assert code == EXIT_BAD_INPUT and "is an operator key, not a challenger key" in err
 
 

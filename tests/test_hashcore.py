@@ -35,9 +35,8 @@ NO_SHA_NI = "this CPU (or numba's target) has no SHA extensions: sha-ni kernels 
 BACKENDS = [
     "hashlib",
     "numba/vector",
-    pytest.param("numba/sha-ni", marks=pytest.mark.skipif(
-        not backends.cpu_has_sha_ni(), reason=NO_SHA_NI)),
-]  # fmt: skip
+    pytest.param("numba/sha-ni", marks=pytest.mark.skipif(not backends.cpu_has_sha_ni(), reason=NO_SHA_NI)),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -180,9 +179,7 @@ def test_chains_mixed_counts_including_zero(backend: str) -> None:
     assert hash160_chains(s20, counts, backend=backend) == [
         iterate(h160, s, k) for s, k in zip(s20, counts, strict=True)
     ]
-    assert sha256_chains(s32, counts, backend=backend) == [
-        iterate(sha, s, k) for s, k in zip(s32, counts, strict=True)
-    ]
+    assert sha256_chains(s32, counts, backend=backend) == [iterate(sha, s, k) for s, k in zip(s32, counts, strict=True)]
     assert hash160_chains(s20, 0, backend=backend) == s20
     descending = sorted(counts, reverse=True)  # lanes already in the kernels' order
     assert sha256_chains(s32, descending, backend=backend) == [
@@ -230,9 +227,7 @@ def test_merkle_root_matches_naive_tree(backend: str, count: int) -> None:
 
 def test_merkle_parents_keeps_its_contract(backend: str) -> None:
     level = b"".join(rand(100, 32, 5))
-    assert merkle_parents(level, backend=backend) == b"".join(
-        sha(level[i : i + 64]) for i in range(0, len(level), 64)
-    )
+    assert merkle_parents(level, backend=backend) == b"".join(sha(level[i : i + 64]) for i in range(0, len(level), 64))
     assert merkle_parents(b"", backend=backend) == b""
     with pytest.raises(ValueError, match="even number of 32-byte nodes"):
         merkle_parents(level[:32], backend=backend)
@@ -293,9 +288,12 @@ def test_numba_missing_falls_back_with_one_notice() -> None:
         "assert len(hash160_chains(m, 3, backend='numba')) == 100\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, backends.ENV_VAR: "numba"},
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "numba backend unavailable" in lines[0] and "hashlib" in lines[0]

@@ -20,8 +20,7 @@ from taptrees.hashcore.blake3 import (
 BACKENDS = ("hashlib", "numba")
 
 
-@pytest.mark.parametrize("length", [0, 1, 37, 63, 64, 65, 1023, 1024, 1025, 2048, 2049, 3072,
-                                    3073, 4096, 5121, 8193])
+@pytest.mark.parametrize("length", [0, 1, 37, 63, 64, 65, 1023, 1024, 1025, 2048, 2049, 3072, 3073, 4096, 5121, 8193])
 def test_reference_hash_matches_the_package(length):
     data = random.Random(length).randbytes(length)
     for out in (1, 20, 32, 33, 64, 131):  # extendable output past one block too
@@ -76,16 +75,19 @@ def test_compress_kernel_equals_reference():
         assert list(got) == compress(IV, m, t, blen, flags)[:8]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: blake3_many([b"a" * 65]), "at most 64"),
-    (lambda: blake3_many([b"a", b"bb"]), "same length"),
-    (lambda: blake3_many(b"abc"), "sequence"),
-    (lambda: blake3_many([b"a"], length=33), "length"),
-    (lambda: blake3_chain(b"x" * 20, [b"y" * 45]), "at most 64"),
-    (lambda: blake3_chain(b"", [b"y"]), "start"),
-    (lambda: blake3_chain(b"x" * 20, [b"y"], keep="some"), "keep"),
-    (lambda: blake3_many([b"a"], backend="gpu"), "backend"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: blake3_many([b"a" * 65]), "at most 64"),
+        (lambda: blake3_many([b"a", b"bb"]), "same length"),
+        (lambda: blake3_many(b"abc"), "sequence"),
+        (lambda: blake3_many([b"a"], length=33), "length"),
+        (lambda: blake3_chain(b"x" * 20, [b"y" * 45]), "at most 64"),
+        (lambda: blake3_chain(b"", [b"y"]), "start"),
+        (lambda: blake3_chain(b"x" * 20, [b"y"], keep="some"), "keep"),
+        (lambda: blake3_many([b"a"], backend="gpu"), "backend"),
+    ],
+)
 def test_bad_input(call, message):
     with pytest.raises(InputError, match=message):
         call()

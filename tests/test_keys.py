@@ -205,9 +205,7 @@ def test_tweaked_seckey_matches_tweaked_pubkey(seckey, merkle_root):
     assert (q[1] % 2, _b32(q[0])) == (parity, output_key)
 
 
-@pytest.mark.parametrize(
-    "seckey", [b"", b"\x00" * 32, _b32(N), _b32(N + 1), b"\x01" * 31], ids=repr
-)
+@pytest.mark.parametrize("seckey", [b"", b"\x00" * 32, _b32(N), _b32(N + 1), b"\x01" * 31], ids=repr)
 def test_invalid_secret_keys_are_refused(seckey):
     with pytest.raises(InputError, match="secret key"):
         xonly_pubkey(seckey)

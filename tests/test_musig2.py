@@ -84,9 +84,7 @@ def test_five_of_five_signs_a_tapscript_leaf_checked_by_the_kernel():
     # a signature over another message, or by four of the five, is refused
     assert not execute_leaf(leaf, lambda spend: [_run_session(SIGNERS, ctx, bytes(32))]).ok
     four = key_agg(key_sort([individual_pk(sk) for sk in SIGNERS[:4]]))
-    assert not execute_leaf(
-        leaf, lambda spend: [_run_session(SIGNERS[:4], four, spend.sighash())]
-    ).ok
+    assert not execute_leaf(leaf, lambda spend: [_run_session(SIGNERS[:4], four, spend.sighash())]).ok
 
 
 def test_taproot_tweaked_committee_key_spends_by_key_path():
@@ -267,9 +265,7 @@ def test_sign_refuses_a_mismatched_session_and_keeps_the_nonce():
     with pytest.raises(InputError, match="must be included in the list of pubkeys"):
         sign(secnonce, sk, SessionContext(session.aggnonce, outsider, session.msg))
     assert not secnonce.used
-    assert schnorr_verify(
-        ctx.xonly_pk, session.msg, partial_sig_agg([sign(secnonce, sk, session)], session)
-    )
+    assert schnorr_verify(ctx.xonly_pk, session.msg, partial_sig_agg([sign(secnonce, sk, session)], session))
 
 
 def test_nonce_gen_preconditions():
@@ -307,10 +303,7 @@ def test_a_wrong_partial_signature_is_blamed_on_its_signer():
     cheat = 3
     bad = bytes(a ^ b for a, b in zip(psigs[cheat], b"\x00" * 31 + b"\x01", strict=True))
     psigs[cheat] = bad
-    verdicts = [
-        partial_sig_verify(p, pubnonces, list(ctx.pubkeys), [], [], msg, i)
-        for i, p in enumerate(psigs)
-    ]
+    verdicts = [partial_sig_verify(p, pubnonces, list(ctx.pubkeys), [], [], msg, i) for i, p in enumerate(psigs)]
     assert verdicts == [i != cheat for i in range(5)]
     assert not schnorr_verify(ctx.xonly_pk, msg, partial_sig_agg(psigs, session))
     # a partial signature out of range is blamed at aggregation too

@@ -147,9 +147,7 @@ def test_nonce_gen_libsecp256k1_where_expressible():
 
 
 @pytest.mark.parametrize("impl", BOTH)
-@pytest.mark.parametrize(
-    "case", NONCE_AGG["valid_test_cases"], ids=_ids(NONCE_AGG["valid_test_cases"])
-)
+@pytest.mark.parametrize("case", NONCE_AGG["valid_test_cases"], ids=_ids(NONCE_AGG["valid_test_cases"]))
 def test_nonce_agg(impl, case):
     pubnonces = _pick(NONCE_AGG["pnonces"], case["pnonce_indices"])
     agg = nonce_agg if impl == "libsecp256k1" else ref.nonce_agg
@@ -157,9 +155,7 @@ def test_nonce_agg(impl, case):
 
 
 @pytest.mark.parametrize("impl", BOTH)
-@pytest.mark.parametrize(
-    "case", NONCE_AGG["error_test_cases"], ids=_ids(NONCE_AGG["error_test_cases"])
-)
+@pytest.mark.parametrize("case", NONCE_AGG["error_test_cases"], ids=_ids(NONCE_AGG["error_test_cases"]))
 def test_nonce_agg_errors_name_the_signer(impl, case):
     pubnonces = _pick(NONCE_AGG["pnonces"], case["pnonce_indices"])
     agg = nonce_agg if impl == "libsecp256k1" else ref.nonce_agg
@@ -203,9 +199,7 @@ def _libsecp_nonce_for(sk: bytes, keyagg_ctx, msg: bytes) -> SecNonce:
 
     pk = individual_pk(sk)
     cdata = _secp.new_secnonce()
-    pubnonce = _secp.nonce_gen(
-        cdata, _secp.secrand_from_os(), sk, _secp.parse_pubkey(pk), msg, keyagg_ctx.cache, None
-    )
+    pubnonce = _secp.nonce_gen(cdata, _secp.secrand_from_os(), sk, _secp.parse_pubkey(pk), msg, keyagg_ctx.cache, None)
     return SecNonce(cdata, pk, pubnonce, keyagg_ctx.xonly_pk, msg)
 
 
@@ -247,9 +241,7 @@ def test_sign_errors(case):
 
 
 @pytest.mark.parametrize("impl", BOTH)
-@pytest.mark.parametrize(
-    "case", SV["verify_fail_test_cases"], ids=_ids(SV["verify_fail_test_cases"])
-)
+@pytest.mark.parametrize("case", SV["verify_fail_test_cases"], ids=_ids(SV["verify_fail_test_cases"]))
 def test_verify_fail(impl, case):
     pubkeys = _pick(SV["pubkeys"], case["key_indices"])
     pubnonces = _pick(SV["pnonces"], case["nonce_indices"])
@@ -259,9 +251,7 @@ def test_verify_fail(impl, case):
 
 
 @pytest.mark.parametrize("impl", BOTH)
-@pytest.mark.parametrize(
-    "case", SV["verify_error_test_cases"], ids=_ids(SV["verify_error_test_cases"])
-)
+@pytest.mark.parametrize("case", SV["verify_error_test_cases"], ids=_ids(SV["verify_error_test_cases"]))
 def test_verify_errors_name_the_signer(impl, case):
     pubkeys = _pick(SV["pubkeys"], case["key_indices"])
     pubnonces = _pick(SV["pnonces"], case["nonce_indices"])
@@ -284,9 +274,7 @@ def test_tweak_valid(case):
     sk, i = bytes.fromhex(TWEAK["sk"]), case["signer_index"]
     expected = bytes.fromhex(case["expected"])
     assert ref.nonce_agg(pubnonces) == aggnonce == nonce_agg(pubnonces)
-    session = ref.SessionContext(
-        aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg
-    )
+    session = ref.SessionContext(aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg)
     assert ref.sign(bytearray.fromhex(TWEAK["secnonce"]), sk, session) == expected
     assert ref.partial_sig_verify(expected, pubnonces, pubkeys, tweaks, case["is_xonly"], msg, i)
     assert partial_sig_verify(expected, pubnonces, pubkeys, tweaks, case["is_xonly"], msg, i)
@@ -306,9 +294,7 @@ def test_tweak_errors(impl, case):
         if impl == "libsecp256k1":
             SessionContext(aggnonce, key_agg_and_tweak(pubkeys, tweaks, case["is_xonly"]), msg)
         else:
-            session = ref.SessionContext(
-                aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg
-            )
+            session = ref.SessionContext(aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg)
             ref.sign(bytearray.fromhex(TWEAK["secnonce"]), bytes.fromhex(TWEAK["sk"]), session)
 
 
@@ -327,9 +313,7 @@ def _det_sign(case: dict) -> tuple[bytes, bytes]:
     )
 
 
-@pytest.mark.parametrize(
-    "case", DET_SIGN["valid_test_cases"], ids=_ids(DET_SIGN["valid_test_cases"])
-)
+@pytest.mark.parametrize("case", DET_SIGN["valid_test_cases"], ids=_ids(DET_SIGN["valid_test_cases"]))
 def test_det_sign(case):
     pubnonce, psig = _det_sign(case)
     assert [pubnonce.hex().upper(), psig.hex().upper()] == case["expected"]
@@ -345,9 +329,7 @@ def test_det_sign(case):
         assert partial_sig_verify_internal(psig, pubnonce, signer_pk, session)
 
 
-@pytest.mark.parametrize(
-    "case", DET_SIGN["error_test_cases"], ids=_ids(DET_SIGN["error_test_cases"])
-)
+@pytest.mark.parametrize("case", DET_SIGN["error_test_cases"], ids=_ids(DET_SIGN["error_test_cases"]))
 def test_det_sign_errors(case):
     with _expect_error(case["error"]) as excinfo:
         _det_sign(case)
@@ -374,9 +356,7 @@ def test_sig_agg(impl, case):
         sig = partial_sig_agg(psigs, SessionContext(aggnonce, ctx, msg))
         aggpk = ctx.xonly_pk
     else:
-        session = ref.SessionContext(
-            aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg
-        )
+        session = ref.SessionContext(aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg)
         sig = ref.partial_sig_agg(psigs, session)
         aggpk = ref.get_xonly_pk(ref.key_agg_and_tweak(pubkeys, tweaks, case["is_xonly"]))
     assert sig == bytes.fromhex(case["expected"])
@@ -392,8 +372,6 @@ def test_sig_agg_errors_name_the_signer(impl, case):
             ctx = key_agg_and_tweak(pubkeys, tweaks, case["is_xonly"])
             partial_sig_agg(psigs, SessionContext(aggnonce, ctx, msg))
         else:
-            session = ref.SessionContext(
-                aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg
-            )
+            session = ref.SessionContext(aggnonce, tuple(pubkeys), tuple(tweaks), tuple(case["is_xonly"]), msg)
             ref.partial_sig_agg(psigs, session)
     _check_blame(excinfo, case["error"])

@@ -252,9 +252,19 @@ def test_secret_is_not_in_repr() -> None:
 
 @pytest.mark.parametrize(
     "w,n,m,c",
-    [(4, 32, 8, 2), (4, 256, 64, 3), (4, 160, 40, 3), (8, 32, 4, 2), (2, 8, 4, 2), (3, 8, 3, 2),
-     (8, 256, 32, 2), (5, 32, 7, 2), (7, 256, 37, 2), (6, 8, 2, 2)],
-)  # fmt: skip
+    [
+        (4, 32, 8, 2),
+        (4, 256, 64, 3),
+        (4, 160, 40, 3),
+        (8, 32, 4, 2),
+        (2, 8, 4, 2),
+        (3, 8, 3, 2),
+        (8, 256, 32, 2),
+        (5, 32, 7, 2),
+        (7, 256, 37, 2),
+        (6, 8, 2, 2),
+    ],
+)
 def test_digit_counts(w: int, n: int, m: int, c: int) -> None:
     params = WinternitzParams(w, n)
     assert (params.message_digits, params.checksum_digits) == (m, c)

@@ -72,36 +72,28 @@ REASONS = {
     "Network transaction, not PSBT format": "magic bytes",
     "PSBT missing outputs": "truncated",
     "PSBT where one input has a filled scriptSig in the unsigned tx": "has a scriptSig",
-    "PSBT where inputs and outputs are provided but without an unsigned tx":
-        "no PSBT_GLOBAL_UNSIGNED_TX",
+    "PSBT where inputs and outputs are provided but without an unsigned tx": "no PSBT_GLOBAL_UNSIGNED_TX",
     "PSBT with duplicate keys in an input": "input 0: duplicate key",
     "PSBT with invalid global transaction typed key": "PSBT_GLOBAL_UNSIGNED_TX key",
     "PSBT with invalid input witness utxo typed key": "PSBT_IN_WITNESS_UTXO key",
-    "PSBT with invalid pubkey length for input partial signature typed key":
-        "PSBT_IN_PARTIAL_SIG keydata must be 33 or 65 bytes",
+    "PSBT with invalid pubkey length for input partial signature typed key": "PSBT_IN_PARTIAL_SIG keydata must be 33 or 65 bytes",
     "PSBT with invalid redeemscript typed key": "PSBT_IN_REDEEM_SCRIPT key",
     "PSBT with invalid witnessscript typed key": "PSBT_IN_WITNESS_SCRIPT key",
-    "PSBT with invalid pubkey in input BIP 32 derivation paths typed key":
-        "PSBT_IN_BIP32_DERIVATION keydata",
+    "PSBT with invalid pubkey in input BIP 32 derivation paths typed key": "PSBT_IN_BIP32_DERIVATION keydata",
     "PSBT with invalid non-witness utxo typed key": "PSBT_IN_NON_WITNESS_UTXO key",
     "PSBT with invalid final scriptsig typed key": "PSBT_IN_FINAL_SCRIPTSIG key",
     "PSBT with invalid final script witness typed key": "PSBT_IN_FINAL_SCRIPTWITNESS key",
-    "PSBT with invalid pubkey in output BIP 32 derivation paths typed key":
-        "PSBT_OUT_BIP32_DERIVATION keydata",
+    "PSBT with invalid pubkey in output BIP 32 derivation paths typed key": "PSBT_OUT_BIP32_DERIVATION keydata",
     "PSBT with invalid input sighash type typed key": "PSBT_IN_SIGHASH_TYPE key",
     "PSBT with invalid output redeemScript typed key": "PSBT_OUT_REDEEM_SCRIPT key",
     "PSBT with invalid output witnessScript typed key": "PSBT_OUT_WITNESS_SCRIPT key",
     # read without witness (BIP174), the marker 0x00 0x01 is 0 inputs, 1 output: garbage
-    "PSBT with unsigned tx serialized with witness serialization format":
-        "PSBT_GLOBAL_UNSIGNED_TX truncated",
-    "PSBT with an invalid value data due to its size being not the stated size":
-        "bytes beyond its content",
+    "PSBT with unsigned tx serialized with witness serialization format": "PSBT_GLOBAL_UNSIGNED_TX truncated",
+    "PSBT with an invalid value data due to its size being not the stated size": "bytes beyond its content",
     "PSBT With PSBT_IN_TAP_INTERNAL_KEY key that is too long (incorrectly serialized as "
     "compressed DER)": "input 0: PSBT_IN_TAP_INTERNAL_KEY must be 32 bytes, got 33",
-    "PSBT With PSBT_IN_TAP_KEY_SIG signature that is too short":
-        "input 0: PSBT_IN_TAP_KEY_SIG must be 64 or 65 bytes, got 63",
-    "PSBT With PSBT_IN_TAP_KEY_SIG signature that is too long":
-        "input 0: PSBT_IN_TAP_KEY_SIG must be 64 or 65 bytes, got 66",
+    "PSBT With PSBT_IN_TAP_KEY_SIG signature that is too short": "input 0: PSBT_IN_TAP_KEY_SIG must be 64 or 65 bytes, got 63",
+    "PSBT With PSBT_IN_TAP_KEY_SIG signature that is too long": "input 0: PSBT_IN_TAP_KEY_SIG must be 64 or 65 bytes, got 66",
     "PSBT With PSBT_IN_TAP_BIP32_DERIVATION key that is too long (incorrectly serialized as "
     "compressed DER)": "PSBT_IN_TAP_BIP32_DERIVATION keydata must be 32 bytes, got 33",
     "PSBT With PSBT_OUT_TAP_INTERNAL_KEY key that is too long (incorrectly serialized as "
@@ -110,14 +102,10 @@ REASONS = {
     "compressed DER)": "PSBT_OUT_TAP_BIP32_DERIVATION keydata must be 32 bytes, got 33",
     "PSBT With PSBT_IN_TAP_SCRIPT_SIG key that is too long (incorrectly serialized as "
     "compressed DER)": "PSBT_IN_TAP_SCRIPT_SIG keydata must be 64 bytes, got 65",
-    "PSBT With PSBT_IN_TAP_SCRIPT_SIG signature that is too long":
-        "PSBT_IN_TAP_SCRIPT_SIG must be 64 or 65 bytes, got 66",
-    "PSBT With PSBT_IN_TAP_SCRIPT_SIG signature that is too short":
-        "PSBT_IN_TAP_SCRIPT_SIG must be 64 or 65 bytes, got 63",
-    "PSBT With PSBT_IN_TAP_LEAF_SCRIPT Control block that is too long":
-        "control block of 33 + 32m bytes (m <= 128), got 98",
-    "PSBT With PSBT_IN_TAP_LEAF_SCRIPT Control block that is too short":
-        "control block of 33 + 32m bytes (m <= 128), got 96",
+    "PSBT With PSBT_IN_TAP_SCRIPT_SIG signature that is too long": "PSBT_IN_TAP_SCRIPT_SIG must be 64 or 65 bytes, got 66",
+    "PSBT With PSBT_IN_TAP_SCRIPT_SIG signature that is too short": "PSBT_IN_TAP_SCRIPT_SIG must be 64 or 65 bytes, got 63",
+    "PSBT With PSBT_IN_TAP_LEAF_SCRIPT Control block that is too long": "control block of 33 + 32m bytes (m <= 128), got 98",
+    "PSBT With PSBT_IN_TAP_LEAF_SCRIPT Control block that is too short": "control block of 33 + 32m bytes (m <= 128), got 96",
 }
 
 
@@ -128,9 +116,7 @@ def _id(n: int, v: dict) -> str:
 
 
 def _cases(kinds: set[str]) -> list:
-    return [
-        pytest.param(v, id=_id(n, v)) for n, v in enumerate(VECTORS) if v["validity"] in kinds
-    ]
+    return [pytest.param(v, id=_id(n, v)) for n, v in enumerate(VECTORS) if v["validity"] in kinds]
 
 
 # "fails_signer_checks" and "workflow" PSBTs are valid encodings too: what a signer
@@ -158,8 +144,7 @@ def test_every_invalid_vector_has_a_reason():
 
 
 def test_bip371_fields_are_typed():
-    by_case = {v["case"]: decode_psbt(v["base64"]) for v in VECTORS if v["bip"] == "0371"
-               and v["validity"] == "valid"}
+    by_case = {v["case"]: decode_psbt(v["base64"]) for v in VECTORS if v["bip"] == "0371" and v["validity"] == "valid"}
     signed = by_case[
         "PSBT with one P2TR script path only input with dummy internal key, scripts, script key "
         "derivation paths, merkle root, and script path signatures"
@@ -169,9 +154,7 @@ def test_bip371_fields_are_typed():
     assert len(inp.tap_leaf_scripts) == 3 and len(inp.tap_script_sigs) == 3
     # every leaf's control block folds to the PSBT's merkle root; sigs name those leaves
     assert {leaf.merkle_root for leaf in inp.tap_leaf_scripts} == {inp.tap_merkle_root}
-    assert {s.leaf_hash for s in inp.tap_script_sigs} == {
-        leaf.leaf_hash for leaf in inp.tap_leaf_scripts
-    }
+    assert {s.leaf_hash for s in inp.tap_script_sigs} == {leaf.leaf_hash for leaf in inp.tap_leaf_scripts}
     out_psbt = by_case[
         "PSBT with one P2TR script path only output with dummy internal key, taproot tree, and "
         "script key derivation paths"
@@ -181,9 +164,7 @@ def test_bip371_fields_are_typed():
     # the output's tree (depths 2, 2, 1 in depth-first order) and internal key give the
     # transaction output's scriptPubKey (BIP341)
     scripts = [Script.from_bytes(leaf.script) for leaf in tree_out.tap_tree]
-    output = TaprootOutput(
-        tree_out.tap_internal_key, TapTree.from_shape([[scripts[0], scripts[1]], scripts[2]])
-    )
+    output = TaprootOutput(tree_out.tap_internal_key, TapTree.from_shape([[scripts[0], scripts[1]], scripts[2]]))
     assert output.script_pubkey == out_psbt.tx.outputs[0].script_pubkey
 
 
@@ -286,8 +267,7 @@ def test_psbt_for_checks_the_control_block_against_the_spent_output():
 # ---------------------------------------------------------------- structural errors
 
 _TX = Tx(inputs=(TxIn(OutPoint("ab" * 32, 1)),), outputs=(TxOut(1000, b"\x51\x20" + b"\x02" * 32),))
-_BASE = Psbt(_TX, (PsbtInput(witness_utxo=TxOut(2000, b"\x51\x20" + b"\x03" * 32)),),
-             (PsbtOutput(),))
+_BASE = Psbt(_TX, (PsbtInput(witness_utxo=TxOut(2000, b"\x51\x20" + b"\x03" * 32)),), (PsbtOutput(),))
 
 
 def _raw(psbt: Psbt = _BASE) -> bytes:
@@ -302,28 +282,44 @@ def _raw(psbt: Psbt = _BASE) -> bytes:
         pytest.param(_raw() + b"\x00", "1 bytes after the last output map", id="extra-map"),
         pytest.param(
             _raw(replace(_BASE, inputs=(replace(_BASE.inputs[0], unknown=((b"\x01", b""),)),))),
-            "input 0: duplicate key 01", id="duplicate-typed-key"),
+            "input 0: duplicate key 01",
+            id="duplicate-typed-key",
+        ),
         pytest.param(
             _raw(replace(_BASE, unknown=((b"\x02", b"\x02\x00\x00\x00"),))),
-            "PSBT_GLOBAL_TX_VERSION is a version 2 field", id="v2-field-in-v0"),
+            "PSBT_GLOBAL_TX_VERSION is a version 2 field",
+            id="v2-field-in-v0",
+        ),
         pytest.param(
             _raw(replace(_BASE, unknown=((b"\xfb", b"\x02\x00\x00\x00"),))),
-            "PSBT version 2 is not supported", id="version-2"),
+            "PSBT version 2 is not supported",
+            id="version-2",
+        ),
         pytest.param(
             _raw(replace(_BASE, inputs=(replace(_BASE.inputs[0], unknown=((b"\x03", b"\x01"),)),))),
-            "PSBT_IN_SIGHASH_TYPE must be 4 bytes", id="short-sighash-type"),
+            "PSBT_IN_SIGHASH_TYPE must be 4 bytes",
+            id="short-sighash-type",
+        ),
         pytest.param(
             _raw(replace(_BASE, outputs=(PsbtOutput(unknown=((b"\x06", b"\x01\xc0\x01\x51"),)),))),
-            "PSBT_OUT_TAP_TREE is not a complete binary tree", id="incomplete-tap-tree"),
+            "PSBT_OUT_TAP_TREE is not a complete binary tree",
+            id="incomplete-tap-tree",
+        ),
         pytest.param(
             _raw(replace(_BASE, outputs=(PsbtOutput(unknown=((b"\x06", b"\x00\xc1\x01\x51"),)),))),
-            "leaf version 0xc1", id="odd-tap-tree-leaf-version"),
+            "leaf version 0xc1",
+            id="odd-tap-tree-leaf-version",
+        ),
         pytest.param(
             _raw(replace(_BASE, inputs=(replace(_BASE.inputs[0], unknown=((b"\x00", _TX.serialize()),)),))),
-            "PSBT_IN_NON_WITNESS_UTXO is transaction", id="non-witness-utxo-mismatch"),
+            "PSBT_IN_NON_WITNESS_UTXO is transaction",
+            id="non-witness-utxo-mismatch",
+        ),
         pytest.param(
             _raw().replace(b"\x01\x01\x2b", b"\x01\x01\xfd\x2b\x00"),
-            "non-canonical compact size", id="non-canonical-compact-size"),
+            "non-canonical compact size",
+            id="non-canonical-compact-size",
+        ),
         pytest.param(b"cHNidP8=!", "not valid base64", id="bad-base64"),
     ],
 )
@@ -341,8 +337,7 @@ def test_counts_must_match_the_transaction():
 
 
 def test_tap_tree_round_trips_and_new_keys_are_sorted():
-    tree = (TapTreeLeaf(1, 0xC0, b"\x51"), TapTreeLeaf(2, 0xC0, b"\x52"),
-            TapTreeLeaf(2, 0xC0, b"\x53"))
+    tree = (TapTreeLeaf(1, 0xC0, b"\x51"), TapTreeLeaf(2, 0xC0, b"\x52"), TapTreeLeaf(2, 0xC0, b"\x53"))
     psbt = replace(_BASE, outputs=(PsbtOutput(tap_internal_key=b"\x02" * 32, tap_tree=tree),))
     back = parse_psbt(serialize_psbt(psbt))
     assert back == psbt and back.outputs[0].tap_tree == tree
@@ -351,8 +346,7 @@ def test_tap_tree_round_trips_and_new_keys_are_sorted():
     read = decode_psbt(VECTORS[-1]["base64"])
     resorted = parse_psbt(serialize_psbt(without_key_order(read)))
     assert resorted == read
-    for before, after in zip(read.inputs + read.outputs, resorted.inputs + resorted.outputs,
-                             strict=True):
+    for before, after in zip(read.inputs + read.outputs, resorted.inputs + resorted.outputs, strict=True):
         assert list(after.key_order) == sorted(before.key_order)
 
 
@@ -362,9 +356,7 @@ def test_tap_tree_round_trips_and_new_keys_are_sorted():
 def _seeds() -> list[bytes]:
     spend, entry, _ = _spend()
     built = psbt_for(spend.tx, spend.spent, [entry])
-    return [serialize_psbt(built)] + [
-        base64.b64decode(v["base64"]) for v in VECTORS if v["validity"] == "valid"
-    ]
+    return [serialize_psbt(built)] + [base64.b64decode(v["base64"]) for v in VECTORS if v["validity"] == "valid"]
 
 
 SEEDS = _seeds()
@@ -406,8 +398,7 @@ def test_mutations_decode_exactly_or_raise_input_error(data):
 @pytest.fixture
 def psbt_cli(monkeypatch):
     if "ocp.cli.psbt_cmds" not in ocp.cli.COMMAND_MODULES:
-        monkeypatch.setattr(ocp.cli, "COMMAND_MODULES",
-                            (*ocp.cli.COMMAND_MODULES, "ocp.cli.psbt_cmds"))
+        monkeypatch.setattr(ocp.cli, "COMMAND_MODULES", (*ocp.cli.COMMAND_MODULES, "ocp.cli.psbt_cmds"))
     return main
 
 
@@ -426,15 +417,14 @@ def test_cli_decode_json_shows_leaves_and_signatures(psbt_cli, capsys, tmp_path)
     inp = info["inputs"][0]
     assert inp["amount"] == spend.amount
     assert inp["leaves"][0]["asm"] == spend.leaf.script.asm()
-    assert inp["tap_script_sigs"] == [
-        {"xonly": pk.hex(), "leaf_hash": leaf_hash.hex(), "sig": sig.hex()}
-    ]
+    assert inp["tap_script_sigs"] == [{"xonly": pk.hex(), "leaf_hash": leaf_hash.hex(), "sig": sig.hex()}]
     assert psbt_cli(["psbt", "decode", encode_psbt(psbt)]) == 0  # base64 argument, rich
     assert spend.tx.txid[:16] in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    "vector", [v for v in VECTORS if v["bip"] == "0371" and v["validity"] == "invalid"][:3],
+    "vector",
+    [v for v in VECTORS if v["bip"] == "0371" and v["validity"] == "invalid"][:3],
     ids=lambda v: v["case"][:40],
 )
 def test_cli_bad_psbt_is_one_line_exit_2(psbt_cli, capsys, vector):

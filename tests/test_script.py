@@ -100,9 +100,7 @@ def test_core_scripts_include_the_hard_cases():
     assert any(op.data is not None and len(op.data) <= 75 for op in non_minimal)
     assert any(op.opcode == OP_PUSHDATA4 for op in ops)
     assert any(not op.is_push and op.opcode >= 0xBB for op in ops)  # OP_SUCCESSn/0xff bytes
-    assert any(
-        op.is_push and op.opcode != OP_0 and push_data(op.data)[0] != op.opcode for op in ops
-    )
+    assert any(op.is_push and op.opcode != OP_0 and push_data(op.data)[0] != op.opcode for op in ops)
 
 
 def _ops_or_none(raw: bytes):
@@ -222,8 +220,16 @@ def test_decode_accepts_exactly_the_minimal_encodings(data):
 
 def test_num_examples_and_limits():
     assert [encode_num(v).hex() for v in (0, 1, -1, 127, 128, -128, 255, 256, -32768)] == [
-        "", "01", "81", "7f", "8000", "8080", "ff00", "0001", "008080",
-    ]  # fmt: skip
+        "",
+        "01",
+        "81",
+        "7f",
+        "8000",
+        "8080",
+        "ff00",
+        "0001",
+        "008080",
+    ]
     with pytest.raises(InputError, match="exceeds 4"):
         decode_num(b"\x01" * 5)
     assert decode_num(b"\x00\x80", minimal=False) == 0  # negative zero
@@ -361,11 +367,22 @@ def test_hash_helpers_agree_with_cores_hash_opcodes(data):
     """taptrees.hashes against OP_SHA256 / OP_HASH160 / OP_HASH256 / OP_RIPEMD160."""
     script = Script(
         [
-            OP_DUP, OP_SHA256, sha256(data), OP_EQUALVERIFY,
-            OP_DUP, OP_HASH160, hash160(data), OP_EQUALVERIFY,
-            OP_DUP, OP_RIPEMD160, ripemd160(data), OP_EQUALVERIFY,
-            OP_HASH256, hash256(data), OP_EQUAL,
+            OP_DUP,
+            OP_SHA256,
+            sha256(data),
+            OP_EQUALVERIFY,
+            OP_DUP,
+            OP_HASH160,
+            hash160(data),
+            OP_EQUALVERIFY,
+            OP_DUP,
+            OP_RIPEMD160,
+            ripemd160(data),
+            OP_EQUALVERIFY,
+            OP_HASH256,
+            hash256(data),
+            OP_EQUAL,
         ]
-    )  # fmt: skip
+    )
     assert execute_leaf(script, [data]).ok
     assert not execute_leaf(script, [data + b"\x00"]).ok

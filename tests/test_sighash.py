@@ -27,9 +27,7 @@ from taptrees.verify import leaf_spend, verify_input, verify_inputs
 KEY_PATH = load_json_vectors("bip341-wallet-test-vectors.json")["keyPathSpending"]
 SPEND = KEY_PATH[0]
 UNSIGNED = Tx.from_hex(SPEND["given"]["rawUnsignedTx"])
-SPENT = tuple(
-    TxOut(u["amountSats"], bytes.fromhex(u["scriptPubKey"])) for u in SPEND["given"]["utxosSpent"]
-)
+SPENT = tuple(TxOut(u["amountSats"], bytes.fromhex(u["scriptPubKey"])) for u in SPEND["given"]["utxosSpent"])
 INPUTS = SPEND["inputSpending"]
 ALL_HASH_TYPES = (0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83)
 
@@ -84,9 +82,7 @@ def test_fully_signed_tx_passes_the_kernel():
     signed = Tx.from_hex(SPEND["auxiliary"]["fullySignedTx"])
     # same transaction, plus witnesses and the P2PKH input's scriptSig
     assert signed.outputs == UNSIGNED.outputs and signed.locktime == UNSIGNED.locktime
-    assert [(i.prevout, i.sequence) for i in signed.inputs] == [
-        (i.prevout, i.sequence) for i in UNSIGNED.inputs
-    ]
+    assert [(i.prevout, i.sequence) for i in signed.inputs] == [(i.prevout, i.sequence) for i in UNSIGNED.inputs]
     taproot_inputs = [i for i, o in enumerate(SPENT) if o.script_pubkey[:2] == b"\x51\x20"]
     assert len(taproot_inputs) == 7
     for i in taproot_inputs:
@@ -146,9 +142,7 @@ PUBKEY = xonly_pubkey(SECKEY)
 
 
 @pytest.mark.parametrize("hash_type", ALL_HASH_TYPES)
-@pytest.mark.parametrize(
-    "annex", [None, b"\x50", b"\x50" + bytes(range(40))], ids=["no-annex", "annex1", "annex41"]
-)
+@pytest.mark.parametrize("annex", [None, b"\x50", b"\x50" + bytes(range(40))], ids=["no-annex", "annex1", "annex41"])
 def test_script_path_signature_with_annex(hash_type, annex):
     spend = leaf_spend(Script([PUBKEY, OP_CHECKSIG]))
     path = ScriptPath(spend.leaf.hash)
@@ -181,12 +175,8 @@ def test_script_path_commits_to_leaf_version():
     spend = leaf_spend(leaf, tree=tree)
     good = ScriptPath(leaf.hash)
     wrong = ScriptPath(other_version.hash)
-    assert spend.verify(
-        [schnorr_sign(SECKEY, taproot_sighash(spend.tx, 0, spend.spent, 0, good))]
-    ).ok
-    assert not spend.verify(
-        [schnorr_sign(SECKEY, taproot_sighash(spend.tx, 0, spend.spent, 0, wrong))]
-    ).ok
+    assert spend.verify([schnorr_sign(SECKEY, taproot_sighash(spend.tx, 0, spend.spent, 0, good))]).ok
+    assert not spend.verify([schnorr_sign(SECKEY, taproot_sighash(spend.tx, 0, spend.spent, 0, wrong))]).ok
 
 
 @pytest.mark.parametrize(

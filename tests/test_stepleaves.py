@@ -112,8 +112,17 @@ def test_entry_point() -> None:
 def test_halt_and_limits() -> None:
     leaf = Halt(0x80000220, 0x100, 0xFFFFFFFF)
     h = h160()
-    v = {"claim_n": 500, "claim_h": h, "step": 500, "write_addr": 0x80000220, "write_value": 0x100,
-         "next_pc": 0xFFFFFFFF, "next_npc": 0xFFFFFFFF, "next_micro": 0, "h": h}
+    v = {
+        "claim_n": 500,
+        "claim_h": h,
+        "step": 500,
+        "write_addr": 0x80000220,
+        "write_value": 0x100,
+        "next_pc": 0xFFFFFFFF,
+        "next_npc": 0xFFFFFFFF,
+        "next_micro": 0,
+        "h": h,
+    }
     assert not run(leaf, v)
     assert run(leaf, {**v, "write_value": 0x101})  # exit(1)
     assert run(leaf, {**v, "next_pc": 0x400000, "write_addr": 0x80000008})  # not a halt
@@ -141,8 +150,7 @@ def test_read_value(slot: int) -> None:
     r = f"read{slot}_"
     j = {"w_step": 700, "w_h_prev": h160(), **link_values("w_")}
     j["w_h"] = LINK.digest(j["w_h_prev"], fields(j, "w_"))
-    honest = {**j, "step": 1000, r + "addr": j["w_write_addr"], r + "value": j["w_write_value"],
-              r + "writer": 700}
+    honest = {**j, "step": 1000, r + "addr": j["w_write_addr"], r + "value": j["w_write_value"], r + "writer": 700}
     assert not run(leaf, honest)
     assert run(leaf, {**honest, r + "value": honest[r + "value"] ^ 1})  # j wrote another value
     assert run(leaf, {**honest, r + "writer": 650})  # a later write to the address exists
@@ -194,8 +202,7 @@ def test_search_leaves_follow_the_nary_search() -> None:
         assert tr.accepts({**values, "step": i}) and not tr.accepts({**values, "step": i + 1})
         for t, which in ((i - 1, "h_prev"), (i, "h")):
             pos = search.position(choices, t)
-            hit = {x.round_key for x in leaves
-                   if x.accepts({x.round_key: 1, "h_prev": 1, "h": 1, which: 2, "step": i})}
+            hit = {x.round_key for x in leaves if x.accepts({x.round_key: 1, "h_prev": 1, "h": 1, which: 2, "step": i})}
             assert hit == ({f"hash{pos[0] - 1}_{pos[1]}"} if pos else set()), (i, which, pos, hit)
     for i in (1, 2, 513, 1023, 1024):
         choices = search.choices_for(i)
@@ -256,7 +263,10 @@ def test_opcode_chunks() -> None:
     code += [(0x00401000 + 4 * k, u32()) for k in range(3, 300)]
     chunks = opcode_chunks(code)
     assert [(c.base, c.first, len(c.words)) for c in chunks] == [
-        (0x00400C00, 192, 60), (0x00401000, 3, 253), (0x00401400, 0, 44)]
+        (0x00400C00, 192, 60),
+        (0x00401000, 3, 253),
+        (0x00401400, 0, 44),
+    ]
     words = dict(code)
     leaf = chunks[1]
     for pc in (0x0040100C, 0x004013FC, 0x00401208, 0x004010F0):
@@ -270,10 +280,17 @@ def test_opcode_chunks() -> None:
     assert run(OpcodeChunk(0x7FFFF000, 0, (0x24021061, 0x0000000C)), {"pc": 0x7FFFF004, "word": 0})
 
 
-def read_slots(addr1: int, value1: int, writer1: int, addr2: int = 0x80000000, value2: int = 0,
-               writer2: int = 0) -> dict[str, int]:
-    return {"read1_addr": addr1, "read1_value": value1, "read1_writer": writer1,
-            "read2_addr": addr2, "read2_value": value2, "read2_writer": writer2}
+def read_slots(
+    addr1: int, value1: int, writer1: int, addr2: int = 0x80000000, value2: int = 0, writer2: int = 0
+) -> dict[str, int]:
+    return {
+        "read1_addr": addr1,
+        "read1_value": value1,
+        "read1_writer": writer1,
+        "read2_addr": addr2,
+        "read2_value": value2,
+        "read2_writer": writer2,
+    }
 
 
 def test_input_leaf() -> None:
@@ -321,8 +338,17 @@ def test_addresses_sections_leaf() -> None:
     from ocp.zkvm.record import HALT_PC
 
     leaf = AddressesSections(((0x10000, 0xBAFD0), (0x7FFFF000, 0x7FFFF008)))
-    step = {"pc": 0x10010, "npc": 0x10014, "micro": 0, "word": 0x24020001, "next_pc": 0x10014, "next_npc": 0x10018,
-            "next_micro": 0, "write_addr": 0x80000008, "write_value": 1}
+    step = {
+        "pc": 0x10010,
+        "npc": 0x10014,
+        "micro": 0,
+        "word": 0x24020001,
+        "next_pc": 0x10014,
+        "next_npc": 0x10018,
+        "next_micro": 0,
+        "write_addr": 0x80000008,
+        "write_value": 1,
+    }
     assert not run(leaf, step)
     assert not run(leaf, {**step, "pc": 0x7FFFF004})
     assert run(leaf, {**step, "pc": 0x10012})  # unaligned

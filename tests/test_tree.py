@@ -51,9 +51,7 @@ def _shape_from_json(node, leaves_by_id: dict[int, TapLeaf]):
     return [_shape_from_json(node[0], leaves_by_id), _shape_from_json(node[1], leaves_by_id)]
 
 
-@pytest.mark.parametrize(
-    "case", SCRIPT_PUBKEY_CASES, ids=lambda c: c["given"]["internalPubkey"][:8]
-)
+@pytest.mark.parametrize("case", SCRIPT_PUBKEY_CASES, ids=lambda c: c["given"]["internalPubkey"][:8])
 def test_bip341_script_pubkey_vectors(case):
     given, mid, expected = case["given"], case["intermediary"], case["expected"]
     internal = bytes.fromhex(given["internalPubkey"])
@@ -170,9 +168,7 @@ def test_balanced_trees_every_leaf_spends(n):
 def test_huffman_trees_every_leaf_spends(n):
     weights = [(i * 7919) % 101 + 1 for i in range(n)]  # uneven, deterministic
     tree = TapTree.huffman([numbered_leaf(i) for i in range(n)], weights)
-    assert sorted(leaf.script.raw for leaf in tree.leaves) == sorted(
-        numbered_leaf(i).raw for i in range(n)
-    )
+    assert sorted(leaf.script.raw for leaf in tree.leaves) == sorted(numbered_leaf(i).raw for i in range(n))
     assert all(spend_every_leaf(TaprootOutput(NUMS_INTERNAL_KEY, tree)))
 
 

@@ -73,8 +73,7 @@ def test_parse_serialize_round_trip_and_ids(row):
         assert tx.txid == tx.wtxid and tx.weight == 4 * len(raw)
     else:
         witness_bytes = sum(
-            len(compact_size(len(i.witness)))
-            + sum(len(compact_size(len(w))) + len(w) for w in i.witness)
+            len(compact_size(len(i.witness))) + sum(len(compact_size(len(w))) + len(w) for w in i.witness)
             for i in tx.inputs
         )
         # base = full - marker/flag - witnesses
@@ -97,9 +96,7 @@ def test_valid_transactions_pass_the_kernel(row):
     assert all(v.ok for v in verdicts), verdicts
 
 
-CONSENSUS_ONLY_INVALID = [
-    r for r in INVALID if set(r[2].split(",")) <= set(KERNEL_FLAGS) | {"NONE"}
-]
+CONSENSUS_ONLY_INVALID = [r for r in INVALID if set(r[2].split(",")) <= set(KERNEL_FLAGS) | {"NONE"}]
 
 
 @pytest.mark.parametrize("row", CONSENSUS_ONLY_INVALID, ids=_row_id)

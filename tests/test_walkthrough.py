@@ -35,8 +35,7 @@ def test_first_hour_walkthrough_runs_to_the_end(tmp_path):
     env = {**os.environ, "PATH": f"{ocp.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
         env.pop(name, None)
-    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=900)  # fmt: skip
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     # the ceremony went as the page says
@@ -47,8 +46,17 @@ def test_first_hour_walkthrough_runs_to_the_end(tmp_path):
     assert out.splitlines().count("accepted: true") == 5  # Deposit, Confirm, Prepare, Kickoff, Take1
     assert "asm: 144 OP_CHECKSEQUENCEVERIFY" in out.splitlines()
     assert "drill.fraud.passed: true" in out.splitlines()
-    for name in ("signer-1.key", "signer-2.key", "operator.key", "depositor.key", "params.toml",
-                 "funded.toml", "graph.json", "graph.svg", "fraud.svg"):  # fmt: skip
+    for name in (
+        "signer-1.key",
+        "signer-2.key",
+        "operator.key",
+        "depositor.key",
+        "params.toml",
+        "funded.toml",
+        "graph.json",
+        "graph.svg",
+        "fraud.svg",
+    ):
         assert (tmp_path / name).exists(), name
     assert "accepted at height" in (tmp_path / "fraud.svg").read_text()  # the drill's timeline
     assert "[funding]" not in (tmp_path / "params.toml").read_text().replace("# [funding]", "")

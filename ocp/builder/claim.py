@@ -66,10 +66,13 @@ def dispute_outputs(ctx: BuildContext, op: OperatorContext, chunks: Sequence[Seq
     p, w = ctx.params, ctx.params.windows
     committee = p.n_of_n.signers
     operator = ((Role.OPERATOR, op.key),)
-    c = GraphOutput.build(f"C{op.label}", [
-        KeysLeaf(CHALLENGE, (*committee, *operator), CHALLENGE_CSV, "Challenge, pre-signed SINGLE|ANYONECANPAY"),
-        KeysLeaf(TAKE1, committee, w.challenge, "Take1 or StakeBack1"),
-    ])  # fmt: skip
+    c = GraphOutput.build(
+        f"C{op.label}",
+        [
+            KeysLeaf(CHALLENGE, (*committee, *operator), CHALLENGE_CSV, "Challenge, pre-signed SINGLE|ANYONECANPAY"),
+            KeysLeaf(TAKE1, committee, w.challenge, "Take1 or StakeBack1"),
+        ],
+    )
     s = []
     for j, chunk in enumerate(chunks):
         revealed = ", ".join(f"x{i + 1}" for i in chunk) or "(none)"
@@ -93,9 +96,12 @@ def build_claim(
     returns C and S0."""
     p = ctx.params
     claim_index = ctx.computation.n_steps - 1  # value i is x[i+1]; value n-1 is the claim x[n]
-    p_out = GraphOutput.build(f"P{op.label}", [
-        RevealLeaf(KICKOFF, op.ots, (claim_index,), p.n_of_n.keys, op.key, "the claim"),
-    ])  # fmt: skip
+    p_out = GraphOutput.build(
+        f"P{op.label}",
+        [
+            RevealLeaf(KICKOFF, op.ots, (claim_index,), p.n_of_n.keys, op.key, "the claim"),
+        ],
+    )
     claim_digest = sha256(op.ots.public_json_bytes(claim_index))
     kickoff_outs = (
         TxOut(CONNECTOR_AMOUNT, outs.c.output.script_pubkey),
@@ -108,15 +114,24 @@ def build_claim(
     kickoff_fee = fee_for(tx_weight(draft, leaf_spend_weight(p_out, KICKOFF)), p.fee_rate)
     p_amount = sum(o.value for o in kickoff_outs) + kickoff_fee
     prepare = ctx.funding_tx(
-        op.name(TxKind.PREPARE), Role.OPERATOR, op.key, op.funding_ref,
-        "funds the claim output P with the stake", op.funding,
-        TxOut(p_amount, p_out.output.script_pubkey), "the stake, connector, anchor and Kickoff fee",
-    )  # fmt: skip
+        op.name(TxKind.PREPARE),
+        Role.OPERATOR,
+        op.key,
+        op.funding_ref,
+        "funds the claim output P with the stake",
+        op.funding,
+        TxOut(p_amount, p_out.output.script_pubkey),
+        "the stake, connector, anchor and Kickoff fee",
+    )
     p_created = asm.add(prepare, {0: p_out})[0]
     txin, spend = leaf_input(p_created, KICKOFF, presigned=True)
     kickoff = GraphTx(
-        op.name(TxKind.KICKOFF), Role.OPERATOR, "claims the result (Winternitz-signed) and posts the stake",
-        Tx(2, (txin,), kickoff_outs), (spend,), (p_created.txout,),
-    )  # fmt: skip
+        op.name(TxKind.KICKOFF),
+        Role.OPERATOR,
+        "claims the result (Winternitz-signed) and posts the stake",
+        Tx(2, (txin,), kickoff_outs),
+        (spend,),
+        (p_created.txout,),
+    )
     c, s0, _, _ = asm.add(kickoff, {0: outs.c, 1: outs.s[0]})
     return c, s0

@@ -30,9 +30,16 @@ class BuildContext:
         return self.params.computation
 
     def funding_tx(
-        self, name: TxName, role: Role, key: bytes, source: FundingRef, purpose: str,
-        funding: Funding, pay: TxOut, what: str,
-    ) -> GraphTx:  # fmt: skip
+        self,
+        name: TxName,
+        role: Role,
+        key: bytes,
+        source: FundingRef,
+        purpose: str,
+        funding: Funding,
+        pay: TxOut,
+        what: str,
+    ) -> GraphTx:
         """A role's key-path coin -> ``pay`` plus change back to the role (if above
         dust; the change also lets the role bump the fee by CPFP)."""
         owner = pays(key)
@@ -46,10 +53,13 @@ class BuildContext:
                 f"{name} fee ({fee} sat) and {P2TR_DUST} sat of change to bump its fee with"
             )
         return GraphTx(
-            name, role, purpose, Tx(2, (txin,), (pay, TxOut(change, owner))),
+            name,
+            role,
+            purpose,
+            Tx(2, (txin,), (pay, TxOut(change, owner))),
             (InputSpend(source, None, ((role, key),)),),
             (TxOut(funding.amount, owner),),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)

@@ -86,17 +86,27 @@ def check_punish_fee(ctx: BuildContext, gtx: GraphTx, spend_weight: int) -> None
 
 def build_challenge(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, c: Created) -> None:
     txin, spend = leaf_input(c, CHALLENGE, sequence=CHALLENGE_CSV, hash_type=SIGHASH_SINGLE_ACP, presigned=True)
-    asm.add(GraphTx(
-        op.name(TxKind.CHALLENGE), Role.CHALLENGER, "disputes the claim; the challenger adds inputs and change",
-        Tx(2, (txin,), (TxOut(ctx.params.challenge_fee, pays(op.key)),)),
-        (spend,), (c.txout,), template=True,
-    ))  # fmt: skip
+    asm.add(
+        GraphTx(
+            op.name(TxKind.CHALLENGE),
+            Role.CHALLENGER,
+            "disputes the claim; the challenger adds inputs and change",
+            Tx(2, (txin,), (TxOut(ctx.params.challenge_fee, pays(op.key)),)),
+            (spend,),
+            (c.txout,),
+            template=True,
+        )
+    )
 
 
 def build_assert_chain(
-    ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, s0: Created,
-    outs: DisputeOutputs, chunks: list[list[int]],
-) -> Created:  # fmt: skip
+    ctx: BuildContext,
+    asm: GraphAssembler,
+    op: OperatorContext,
+    s0: Created,
+    outs: DisputeOutputs,
+    chunks: list[list[int]],
+) -> Created:
     """Assert_j and Slash_j for every chunk; returns A."""
     w = ctx.params.windows
     anchor = TxOut(ANCHOR_AMOUNT, pays(op.key))
@@ -115,16 +125,24 @@ def build_assert_chain(
             raise UserError(f"amounts.operator_stake is too small: {name} fee {fee} leaves {value - fee} sat")
         revealed = ", ".join(f"x{i + 1}" for i in chunk) or "(none)"
         assert_tx = GraphTx(
-            name, Role.OPERATOR, f"reveals trace values {revealed}",
+            name,
+            Role.OPERATOR,
+            f"reveals trace values {revealed}",
             Tx(2, (txin,), (TxOut(value - fee - ANCHOR_AMOUNT, nxt.output.script_pubkey), anchor)),
-            (spend,), (stake.txout,),
-        )  # fmt: skip
+            (spend,),
+            (stake.txout,),
+        )
         created = asm.add(assert_tx, {0: nxt})[0]
         s_in, s_spend = leaf_input(stake, SLASH, sequence=w.response, hash_type=SIGHASH_SINGLE_ACP, presigned=True)
         slash = GraphTx(
-            op.name(TxKind.SLASH, j), Role.CHALLENGER, "punishes a silent operator: burn, and the rest to the challenger",
-            Tx(2, (s_in,), (TxOut(value // 2, BURN_SCRIPT),)), (s_spend,), (stake.txout,), template=True,
-        )  # fmt: skip
+            op.name(TxKind.SLASH, j),
+            Role.CHALLENGER,
+            "punishes a silent operator: burn, and the rest to the challenger",
+            Tx(2, (s_in,), (TxOut(value // 2, BURN_SCRIPT),)),
+            (s_spend,),
+            (stake.txout,),
+            template=True,
+        )
         check_punish_fee(ctx, slash, leaf_spend_weight(stake.output, SLASH))
         asm.add(slash)
         stake = created
@@ -136,8 +154,13 @@ def build_disproves(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext,
         leaf = disprove_name(i)
         txin, spend = leaf_input(a, leaf, sequence=DISPROVE_CSV, hash_type=SIGHASH_SINGLE_ACP, presigned=True)
         disprove = GraphTx(
-            op.name(TxKind.DISPROVE, i), Role.CHALLENGER, f"proves step {i} wrong: x{i + 1} != step{i}(x{i})",
-            Tx(2, (txin,), (TxOut(a.txout.value // 2, BURN_SCRIPT),)), (spend,), (a.txout,), template=True,
-        )  # fmt: skip
+            op.name(TxKind.DISPROVE, i),
+            Role.CHALLENGER,
+            f"proves step {i} wrong: x{i + 1} != step{i}(x{i})",
+            Tx(2, (txin,), (TxOut(a.txout.value // 2, BURN_SCRIPT),)),
+            (spend,),
+            (a.txout,),
+            template=True,
+        )
         check_punish_fee(ctx, disprove, leaf_spend_weight(a.output, leaf))
         asm.add(disprove)

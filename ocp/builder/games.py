@@ -121,7 +121,9 @@ class GameContext:
             leaves.append(KeysLeaf(MOVE, committee, None, f"{state.label}: the {state.mover}'s move"))
         if state.catching:
             leaves.append(KeysLeaf(WIN, committee, None, "Catch: the challenger's win"))
-        leaves.append(KeysLeaf(TIMEOUT, committee, self.params.windows.move, f"{state.label}: the {state.mover} was silent"))
+        leaves.append(
+            KeysLeaf(TIMEOUT, committee, self.params.windows.move, f"{state.label}: the {state.mover} was silent")
+        )
         return GraphOutput.build(f"T{state.index}{self.label}", leaves)
 
     def data(self, state: State) -> list[GraphOutput]:
@@ -197,10 +199,16 @@ class GameBuilder:
                 f"the game's first data outputs, the Open fee ({fee} sat) and 330 sat of change"
             )
         tx = Tx(2, (gate_in, bond_in), (*outs, TxOut(change, owner)))
-        gtx = GraphTx(g.name(TxKind.OPEN), Role.CHALLENGER, "opens the game with the challenger's bond",
-                      tx, (gate_spend, bond_spend), (self.gate.txout, TxOut(coin.amount, owner)))  # fmt: skip
+        gtx = GraphTx(
+            g.name(TxKind.OPEN),
+            Role.CHALLENGER,
+            "opens the game with the challenger's bond",
+            tx,
+            (gate_spend, bond_spend),
+            (self.gate.txout, TxOut(coin.amount, owner)),
+        )
         made = self.asm.add(gtx, attach)
-        self.created[0] = (made[0], made[1:1 + len(state.data)])
+        self.created[0] = (made[0], made[1 : 1 + len(state.data)])
 
     # --- moves --------------------------------------------------------------------------
     def moves(self) -> None:
@@ -233,7 +241,7 @@ class GameBuilder:
         tx = Tx(2, tuple(inputs), tuple(fixed))
         gtx = GraphTx(name, mover[0], f"{state.label}: the {mover[0]} moves on", tx, tuple(spends), tuple(spent))
         made = self.asm.add(gtx, attach)
-        self.created[nxt.index] = (made[0], made[1:1 + len(nxt.data)])
+        self.created[nxt.index] = (made[0], made[1 : 1 + len(nxt.data)])
 
     def _beyond_n(self, state: State, move) -> None:
         g = self.g
@@ -243,9 +251,14 @@ class GameBuilder:
         inputs, spends, witness = _move_weight_and_inputs(ins)
         spent = [token.txout] + [data[j].txout for j in move.data]
         tx = sweep(inputs, spent, pays(g.op.key), witness, g.params.fee_rate)
-        g_tx = GraphTx(g.name(move_kind(state, move), state.index), Role.OPERATOR,
-                       "the search ended past the claimed N: the game closes, the bond to the operator",
-                       tx, tuple(spends), tuple(spent))  # fmt: skip
+        g_tx = GraphTx(
+            g.name(move_kind(state, move), state.index),
+            Role.OPERATOR,
+            "the search ended past the claimed N: the game closes, the bond to the operator",
+            tx,
+            tuple(spends),
+            tuple(spent),
+        )
         self.asm.add(g_tx)
 
     def _win_outputs(self, inputs, spent, witness) -> list[TxOut]:
@@ -260,14 +273,24 @@ class GameBuilder:
         token, data = self.created[state.index]
         s_in, s_spend = leaf_input(self.stake, WIN, presigned=True)
         t_in, t_spend = leaf_input(token, WIN, presigned=True)
-        ins = [(s_in, s_spend, leaf_spend_weight(self.stake.output, WIN)),
-               (t_in, t_spend, leaf_spend_weight(token.output, WIN))] + [_data_input(data[j]) for j in move.data]
+        ins = [
+            (s_in, s_spend, leaf_spend_weight(self.stake.output, WIN)),
+            (t_in, t_spend, leaf_spend_weight(token.output, WIN)),
+        ] + [_data_input(data[j]) for j in move.data]
         inputs, spends, witness = _move_weight_and_inputs(ins)
         spent = [self.stake.txout, token.txout] + [data[j].txout for j in move.data]
         name = g.name(move_kind(state, move), state.index)
         tx = Tx(2, tuple(inputs), tuple(self._win_outputs(inputs, spent, witness)))
-        self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: a challenger leaf holds: the stake is taken",
-                             tx, tuple(spends), tuple(spent)))  # fmt: skip
+        self.asm.add(
+            GraphTx(
+                name,
+                Role.CHALLENGER,
+                f"{state.label}: a challenger leaf holds: the stake is taken",
+                tx,
+                tuple(spends),
+                tuple(spent),
+            )
+        )
 
     def _timeout(self, state: State) -> None:
         g = self.g
@@ -282,34 +305,56 @@ class GameBuilder:
             name = g.name(silent_kind(state), state.index)
             weight = leaf_spend_weight(self.stake.output, WIN) + t_weight
             tx = Tx(2, tuple(inputs), tuple(self._win_outputs(inputs, spent, weight)))
-            self.asm.add(GraphTx(name, Role.CHALLENGER, f"{state.label}: the operator was silent: the stake is taken",
-                                 tx, (s_spend, t_spend), tuple(spent)))  # fmt: skip
+            self.asm.add(
+                GraphTx(
+                    name,
+                    Role.CHALLENGER,
+                    f"{state.label}: the operator was silent: the stake is taken",
+                    tx,
+                    (s_spend, t_spend),
+                    tuple(spent),
+                )
+            )
             return
         tx = sweep([t_in], [token.txout], pays(g.op.key), t_weight, g.params.fee_rate)
-        self.asm.add(GraphTx(g.name(silent_kind(state), state.index), Role.OPERATOR,
-                             f"{state.label}: the challenger was silent: its bond to the operator",
-                             tx, (t_spend,), (token.txout,)))  # fmt: skip
+        self.asm.add(
+            GraphTx(
+                g.name(silent_kind(state), state.index),
+                Role.OPERATOR,
+                f"{state.label}: the challenger was silent: its bond to the operator",
+                tx,
+                (t_spend,),
+                (token.txout,),
+            )
+        )
 
 
 def stake_output(params: Params, layout: GameLayout, label: str) -> GraphOutput:
     committee = params.n_of_n.signers
-    return GraphOutput.build(f"S{label}", [
-        KeysLeaf(TAKE1, committee, params.windows.challenge, "Take1 or StakeBack1"),
-        KeysLeaf(TAKE2, committee, t_max(params, layout), "Take2 or StakeBack2"),
-        KeysLeaf(WIN, committee, None, "a challenger's win (OperatorSilent, Catch)"),
-    ])  # fmt: skip
+    return GraphOutput.build(
+        f"S{label}",
+        [
+            KeysLeaf(TAKE1, committee, params.windows.challenge, "Take1 or StakeBack1"),
+            KeysLeaf(TAKE2, committee, t_max(params, layout), "Take2 or StakeBack2"),
+            KeysLeaf(WIN, committee, None, "a challenger's win (OperatorSilent, Catch)"),
+        ],
+    )
 
 
 def gate_output(params: Params, k: int, label: str) -> GraphOutput:
     committee = params.n_of_n.signers
-    return GraphOutput.build(f"G{label}/c{k + 1}", [
-        KeysLeaf(OPEN, committee, OPEN_CSV, f"challenger {k + 1} opens its game (with its bond coin)"),
-        KeysLeaf(TAKE1, committee, params.windows.challenge, "Take1 or StakeBack1: no game opened"),
-    ])  # fmt: skip
+    return GraphOutput.build(
+        f"G{label}/c{k + 1}",
+        [
+            KeysLeaf(OPEN, committee, OPEN_CSV, f"challenger {k + 1} opens its game (with its bond coin)"),
+            KeysLeaf(TAKE1, committee, params.windows.challenge, "Take1 or StakeBack1: no game opened"),
+        ],
+    )
 
 
-def build_claim_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, layout: GameLayout,
-                   keys: GameKeys) -> tuple[Created, list[Created]]:  # fmt: skip
+def build_claim_v2(
+    ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, layout: GameLayout, keys: GameKeys
+) -> tuple[Created, list[Created]]:
     """Prepare and Kickoff; returns S and the gates."""
     p = ctx.params
     claim_keys = keys.claims[op.index].keys
@@ -329,22 +374,38 @@ def build_claim_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, 
     draft = Tx(2, (TxIn(OutPoint("00" * 32, 0)),), kickoff_outs)
     kickoff_fee = fee_for(tx_weight(draft, leaf_spend_weight(p_out, CLAIM)), p.fee_rate)
     prepare = ctx.funding_tx(
-        op.name(TxKind.PREPARE), Role.OPERATOR, op.key, op.funding_ref,
-        "funds the claim output P with the stake", op.funding,
+        op.name(TxKind.PREPARE),
+        Role.OPERATOR,
+        op.key,
+        op.funding_ref,
+        "funds the claim output P with the stake",
+        op.funding,
         TxOut(sum(o.value for o in kickoff_outs) + kickoff_fee, p_out.output.script_pubkey),
         "the stake, the gates, the anchor and Kickoff's fee",
-    )  # fmt: skip
+    )
     p_created = asm.add(prepare, {0: p_out})[0]
     txin, spend = leaf_input(p_created, CLAIM, presigned=True)
-    kickoff = GraphTx(op.name(TxKind.KICKOFF), Role.OPERATOR,
-                      "claims the program halts with exit 0 at step N on the input (one-time-signed)",
-                      Tx(2, (txin,), kickoff_outs), (spend,), (p_created.txout,))  # fmt: skip
+    kickoff = GraphTx(
+        op.name(TxKind.KICKOFF),
+        Role.OPERATOR,
+        "claims the program halts with exit 0 at step N on the input (one-time-signed)",
+        Tx(2, (txin,), kickoff_outs),
+        (spend,),
+        (p_created.txout,),
+    )
     made = asm.add(kickoff, {0: s_out, **{1 + k: g for k, g in enumerate(gates)}})
-    return made[0], made[1:1 + len(gates)]
+    return made[0], made[1 : 1 + len(gates)]
 
 
-def build_payouts_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext, layout: GameLayout,
-                     v: Created, s: Created, gates: list[Created]) -> None:  # fmt: skip
+def build_payouts_v2(
+    ctx: BuildContext,
+    asm: GraphAssembler,
+    op: OperatorContext,
+    layout: GameLayout,
+    v: Created,
+    s: Created,
+    gates: list[Created],
+) -> None:
     p = ctx.params
     w, tmax = p.windows.challenge, t_max(p, layout)
     vault = ((v, PAYOUT, None),)
@@ -355,7 +416,7 @@ def build_payouts_v2(ctx: BuildContext, asm: GraphAssembler, op: OperatorContext
         (TxKind.TAKE2, "pays the operator no challenger beat by T_max", vault + answered),
         (TxKind.STAKEBACK1, "returns the stake of an unchallenged operator the vault no longer pays", unchallenged),
         (TxKind.STAKEBACK2, "returns the stake of an operator the vault no longer pays, after T_max", answered),
-    ):  # fmt: skip
+    ):
         ins, how, spent, weight = [], [], [], 0
         for src, leaf, csv in spends:
             seq = {} if csv is None else {"sequence": csv}
@@ -387,8 +448,7 @@ def assemble_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None 
     if len(params.operators) > 1:
         # each challenger registers one bond coin, and every Open of its games would
         # spend it: it could dispute one operator only
-        raise UserError("version 2 takes one operator per deposit for now: a challenger's one bond coin "
-                        "opens one game")  # fmt: skip
+        raise UserError("version 2 takes one operator per deposit for now: a challenger's one bond coin opens one game")
     if layout is None or layout.comp is not params.computation:
         layout = GameLayout(params.computation)
     keys.check(layout, len(params.operators), len(params.challengers))
@@ -424,8 +484,13 @@ def game_cost(params: Params, keys: GameKeys | None = None, layout: GameLayout |
     probe_coin = MAX_MONEY // 100
     probe = replace(params, bond=PROBE_BOND)
     if keys is None:
-        probe = replace(probe, operators=params.operators[:1], challengers=params.challengers[:1],
-                        operator_funding=params.operator_funding[:1], challenger_bonds=params.challenger_bonds[:1])  # fmt: skip
+        probe = replace(
+            probe,
+            operators=params.operators[:1],
+            challengers=params.challengers[:1],
+            operator_funding=params.operator_funding[:1],
+            challenger_bonds=params.challenger_bonds[:1],
+        )
         keys = placeholder_keys(layout, 1, 1)
     coins = (Funding(OutPoint(sha256(b"ocp/placeholder coin %d" % i).hex(), 0), probe_coin) for i in range(1 << 16))
     if probe.depositor_funding is None:
@@ -456,8 +521,11 @@ def placeholder_keys(layout: GameLayout, operators: int, challengers: int) -> Ga
 
     return GameKeys(
         tuple(key_set(f"claim/{o}", Role.OPERATOR, True) for o in range(operators)),
-        tuple(tuple(key_set(f"game/{o}/{k}", Role.OPERATOR, False) for k in range(challengers))
-              for o in range(operators)),
-        tuple(tuple(key_set(f"choice/{k}/{o}", Role.CHALLENGER, False) for o in range(operators))
-              for k in range(challengers)),
-    )  # fmt: skip
+        tuple(
+            tuple(key_set(f"game/{o}/{k}", Role.OPERATOR, False) for k in range(challengers)) for o in range(operators)
+        ),
+        tuple(
+            tuple(key_set(f"choice/{k}/{o}", Role.CHALLENGER, False) for o in range(operators))
+            for k in range(challengers)
+        ),
+    )

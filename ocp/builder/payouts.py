@@ -21,9 +21,14 @@ from ocp.ids import Role, TxKind
 
 
 def build_payouts(
-    ctx: BuildContext, asm: GraphAssembler, op: OperatorContext,
-    v: Created, c: Created, s0: Created, a: Created,
-) -> None:  # fmt: skip
+    ctx: BuildContext,
+    asm: GraphAssembler,
+    op: OperatorContext,
+    v: Created,
+    c: Created,
+    s0: Created,
+    a: Created,
+) -> None:
     w = ctx.params.windows
     vault = ((v, PAYOUT, None),)
     unchallenged = ((c, TAKE1, w.challenge), (s0, TAKE1, w.challenge))
@@ -33,7 +38,7 @@ def build_payouts(
         (TxKind.TAKE2, "pays the operator whose Assert stood through the disprove window", vault + answered),
         (TxKind.STAKEBACK1, "returns the stake of an unchallenged operator the vault no longer pays", unchallenged),
         (TxKind.STAKEBACK2, "returns the stake of an answered operator the vault no longer pays", answered),
-    ):  # fmt: skip
+    ):
         ins, how, spent, weight = [], [], [], 0
         for src, leaf, csv in spends:
             seq = {} if csv is None else {"sequence": csv}

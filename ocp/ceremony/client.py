@@ -116,10 +116,13 @@ class CoordinatorClient:
                 response = self.http.send(request)
             except httpx.TransportError as exc:
                 if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                    raise UserError(f"coordinator {self.url}: its TLS certificate is not trusted ({exc}); "
-                                    "give its CA with --tls-ca") from None
+                    raise UserError(
+                        f"coordinator {self.url}: its TLS certificate is not trusted ({exc}); give its CA with --tls-ca"
+                    ) from None
                 if time.monotonic() - start > self.give_up:
-                    raise CoordinatorGone(f"coordinator {self.url} unreachable for {self.give_up:g} s ({exc})") from None
+                    raise CoordinatorGone(
+                        f"coordinator {self.url} unreachable for {self.give_up:g} s ({exc})"
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
@@ -156,8 +159,9 @@ class CoordinatorClient:
         return self._answer(self._send("GET", path, params=params))
 
     def post(self, path: str, obj: dict) -> object:
-        return self._answer(self._send("POST", path, content=json.dumps(obj).encode(),
-                                       headers={"content-type": "application/json"}))  # fmt: skip
+        return self._answer(
+            self._send("POST", path, content=json.dumps(obj).encode(), headers={"content-type": "application/json"})
+        )
 
     def state(self, after: dict | None = None, wait: float = 0.0) -> dict:
         """The coordinator's state; with ``after`` (an earlier state), once it changed

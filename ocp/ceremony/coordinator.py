@@ -316,8 +316,14 @@ class Coordinator:
                 "the depositor signs last: "
                 f"{self.owed_by(Role.COMMITTEE, Role.OPERATOR)} committee and operator signatures are still missing"
             )
-        self._log({"event": "signatures", "signer": message.signer.hex(), "role": message.role.value,
-                   "count": len(message.signatures)})  # fmt: skip
+        self._log(
+            {
+                "event": "signatures",
+                "signer": message.signer.hex(),
+                "role": message.role.value,
+                "count": len(message.signatures),
+            }
+        )
         entries = []
         for label, sig in message.signatures.items():
             ref = input_of(self.labels, label, "signature")
@@ -397,9 +403,8 @@ class Coordinator:
             return
         if len(self.rounds) >= self.max_rounds:
             blamed = sorted({self._member_name(b.signer) for b in self.blame})
-            self.failed = (
-                f"gave up after {len(self.rounds)} rounds with {len(todo)} committee inputs unsigned"
-                + (f"; blamed: {', '.join(blamed)}" if blamed else "")
+            self.failed = f"gave up after {len(self.rounds)} rounds with {len(todo)} committee inputs unsigned" + (
+                f"; blamed: {', '.join(blamed)}" if blamed else ""
             )
             self._log({"event": "failed", "why": self.failed})
             return

@@ -131,8 +131,7 @@ class RoundOpen:
         return tagged_hash("ocp/ceremony/round", canonical(self.to_json()))
 
     def to_json(self) -> dict:
-        return {"graph_id": self.graph_id.hex(), "round": self.round_id,
-                "inputs": [str(ref) for ref in self.inputs]}  # fmt: skip
+        return {"graph_id": self.graph_id.hex(), "round": self.round_id, "inputs": [str(ref) for ref in self.inputs]}
 
     @classmethod
     def from_json(cls, obj: object, inputs_by_label: Mapping[str, InputRef]) -> RoundOpen:
@@ -143,8 +142,9 @@ class RoundOpen:
         inputs = tuple(input_of(inputs_by_label, label, "round input") for label in labels)
         if len(set(inputs)) != len(inputs):
             raise MessageError("round message lists an input twice")
-        return cls(_hex(_field(obj, "graph_id", "round"), 32, "graph_id"),
-                   _round_id(_field(obj, "round", "round")), inputs)  # fmt: skip
+        return cls(
+            _hex(_field(obj, "graph_id", "round"), 32, "graph_id"), _round_id(_field(obj, "round", "round")), inputs
+        )
 
 
 @dataclass(frozen=True)
@@ -245,14 +245,20 @@ class NonceCommit(Signed):
     pubnonces: tuple[bytes, ...] = ()
 
     def body(self) -> dict:
-        return {"graph_id": self.graph_id.hex(), "round": self.round_id, "round_digest": self.round_digest.hex(),
-                "signer": self.signer.hex(), "pubnonces": [p.hex() for p in self.pubnonces]}  # fmt: skip
+        return {
+            "graph_id": self.graph_id.hex(),
+            "round": self.round_id,
+            "round_digest": self.round_digest.hex(),
+            "signer": self.signer.hex(),
+            "pubnonces": [p.hex() for p in self.pubnonces],
+        }
 
     @classmethod
     def from_json(cls, obj: object) -> NonceCommit:
         obj = _object(obj, cls.KIND, ("graph_id", "round", "round_digest", "signer", "pubnonces", "sig"))
-        return cls(**_round_fields(obj, cls.KIND),
-                   pubnonces=_hex_list(_field(obj, "pubnonces", cls.KIND), 66, "pubnonces"))  # fmt: skip
+        return cls(
+            **_round_fields(obj, cls.KIND), pubnonces=_hex_list(_field(obj, "pubnonces", cls.KIND), 66, "pubnonces")
+        )
 
 
 @dataclass(frozen=True)
@@ -266,8 +272,13 @@ class PartialSigs(Signed):
     psigs: tuple[bytes, ...] = ()
 
     def body(self) -> dict:
-        return {"graph_id": self.graph_id.hex(), "round": self.round_id, "round_digest": self.round_digest.hex(),
-                "signer": self.signer.hex(), "psigs": [p.hex() for p in self.psigs]}  # fmt: skip
+        return {
+            "graph_id": self.graph_id.hex(),
+            "round": self.round_id,
+            "round_digest": self.round_digest.hex(),
+            "signer": self.signer.hex(),
+            "psigs": [p.hex() for p in self.psigs],
+        }
 
     @classmethod
     def from_json(cls, obj: object) -> PartialSigs:
@@ -287,8 +298,12 @@ class Burned(Signed):
     round_digest: bytes = b""
 
     def body(self) -> dict:
-        return {"graph_id": self.graph_id.hex(), "round": self.round_id,
-                "round_digest": self.round_digest.hex(), "signer": self.signer.hex()}  # fmt: skip
+        return {
+            "graph_id": self.graph_id.hex(),
+            "round": self.round_id,
+            "round_digest": self.round_digest.hex(),
+            "signer": self.signer.hex(),
+        }
 
     @classmethod
     def from_json(cls, obj: object) -> Burned:
@@ -307,8 +322,12 @@ class PlainSigs(Signed):
     signatures: Mapping[str, bytes] = field(default_factory=dict)
 
     def body(self) -> dict:
-        return {"graph_id": self.graph_id.hex(), "role": self.role.value, "signer": self.signer.hex(),
-                "signatures": {label: s.hex() for label, s in sorted(self.signatures.items())}}  # fmt: skip
+        return {
+            "graph_id": self.graph_id.hex(),
+            "role": self.role.value,
+            "signer": self.signer.hex(),
+            "signatures": {label: s.hex() for label, s in sorted(self.signatures.items())},
+        }
 
     @classmethod
     def from_json(cls, obj: object) -> PlainSigs:

@@ -150,9 +150,7 @@ class SignerNonces:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UserError(
-                f"nonce store {self.path} is in use by another signer process"
-            ) from None
+            raise UserError(f"nonce store {self.path} is in use by another signer process") from None
         self._lock_fd = fd
 
     def _load(self) -> dict[str, SessionRecord]:
@@ -162,9 +160,7 @@ class SignerNonces:
         if obj.get("format") != STORE_FORMAT:
             raise UserError(f"nonce store {self.path}: format is not {STORE_FORMAT}")
         if obj.get("signer") != self.pk.hex():
-            raise UserError(
-                f"nonce store {self.path} belongs to another signer ({obj.get('signer')})"
-            )
+            raise UserError(f"nonce store {self.path} belongs to another signer ({obj.get('signer')})")
         sessions = obj.get("sessions")
         if not isinstance(sessions, list):
             raise UserError(f"nonce store {self.path}: 'sessions' must be a list")
@@ -249,9 +245,7 @@ class SignerNonces:
                     ),
                 )
                 if pubnonce in seen:
-                    raise UserError(
-                        "the random generator repeated a public nonce: refusing to hand it out"
-                    )
+                    raise UserError("the random generator repeated a public nonce: refusing to hand it out")
                 seen.add(pubnonce)
             for session_id, (_, record) in fresh.items():
                 self._records[session_id] = record
@@ -306,9 +300,7 @@ class SignerNonces:
                 finally:
                     if secnonce.used:
                         del self._secrets[session_id]
-                        self._records[session_id] = replace(
-                            self._records[session_id], state=SessionState.SIGNED
-                        )
+                        self._records[session_id] = replace(self._records[session_id], state=SessionState.SIGNED)
         finally:
             if psigs:
                 self._save()

@@ -218,9 +218,13 @@ def serve(coordinator: Coordinator, sock: socket.socket, *, tls: TLS | None = No
     gave up) and ``linger`` seconds have passed, or until interrupted."""
     app = make_app(coordinator, linger=linger)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on",
-        ssl_certfile=str(tls.certfile) if tls else None, ssl_keyfile=str(tls.keyfile) if tls else None,
-    )  # fmt: skip
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=str(tls.certfile) if tls else None,
+        ssl_keyfile=str(tls.keyfile) if tls else None,
+    )
     server = uvicorn.Server(config)
 
     async def main() -> None:

@@ -96,8 +96,9 @@ def committee_inputs(graph: Graph) -> dict[InputRef, CommitteeInput]:
 
 def inputs_by_label(graph: Graph) -> dict[str, InputRef]:
     """Every input of the graph by its label (``Assert_3@2:0``), for reading messages."""
-    return {str(ref): ref for name, gtx in graph.txs.items()
-            for ref in (InputRef(name, i) for i in range(len(gtx.spends)))}  # fmt: skip
+    return {
+        str(ref): ref for name, gtx in graph.txs.items() for ref in (InputRef(name, i) for i in range(len(gtx.spends)))
+    }
 
 
 def unsigned_committee_inputs(graph: Graph) -> list[InputRef]:
@@ -148,8 +149,13 @@ class Blame:
         return f"{who} {self.signer.hex()}: {self.what}{where}{when}"
 
     def to_json(self) -> dict:
-        return {"signer": self.signer.hex(), "role": self.role.value, "round": self.round_id,
-                "what": self.what, "inputs": list(self.inputs)}  # fmt: skip
+        return {
+            "signer": self.signer.hex(),
+            "role": self.role.value,
+            "round": self.round_id,
+            "what": self.what,
+            "inputs": list(self.inputs),
+        }
 
 
 class BlameError(MessageError):
@@ -245,8 +251,9 @@ def commit_nonces(member: Member, opened: RoundOpen) -> NonceCommit:
 
 
 def _commit(member: Member, opened: RoundOpen, pubnonces: Sequence[bytes]) -> NonceCommit:
-    commit = NonceCommit(member.key.pubkey, b"", opened.graph_id, opened.round_id, opened.digest,
-                         tuple(bytes(p) for p in pubnonces))  # fmt: skip
+    commit = NonceCommit(
+        member.key.pubkey, b"", opened.graph_id, opened.round_id, opened.digest, tuple(bytes(p) for p in pubnonces)
+    )
     return commit.signed_by(member.key)
 
 
@@ -271,8 +278,10 @@ def sign_round(member: Member, opened: RoundOpen, aggregate: NonceAggregate) -> 
     if opened.round_id in member.made:
         return member.made[opened.round_id]
     if (aggregate.graph_id, aggregate.round_id, aggregate.round_digest) != (
-        opened.graph_id, opened.round_id, opened.digest
-    ):  # fmt: skip
+        opened.graph_id,
+        opened.round_id,
+        opened.digest,
+    ):
         raise MessageError(f"the aggregate nonces are not for round {opened.round_id}")
     if len(aggregate.aggnonces) != len(opened.inputs):
         raise MessageError(
@@ -294,8 +303,14 @@ def sign_round(member: Member, opened: RoundOpen, aggregate: NonceAggregate) -> 
         except InvalidContributionError:
             raise MessageError(f"round {opened.round_id}: aggregate nonce {j} ({ref}) is invalid") from None
     psigs = member.store.sign(sessions)
-    message = PartialSigs(member.key.pubkey, b"", opened.graph_id, opened.round_id, opened.digest,
-                          tuple(psigs[session_id(opened, ref)] for ref in opened.inputs))  # fmt: skip
+    message = PartialSigs(
+        member.key.pubkey,
+        b"",
+        opened.graph_id,
+        opened.round_id,
+        opened.digest,
+        tuple(psigs[session_id(opened, ref)] for ref in opened.inputs),
+    )
     member.made[opened.round_id] = message.signed_by(member.key)
     return member.made[opened.round_id]
 
@@ -359,8 +374,10 @@ def check_round_message(rnd: Round, message: NonceCommit | PartialSigs | Burned)
     if message.signer not in rnd.committee.members:
         raise MessageError(f"{message.KIND} message from {message.signer.hex()}, not a committee member")
     if (message.graph_id, message.round_id, message.round_digest) != (
-        rnd.opened.graph_id, rnd.opened.round_id, rnd.opened.digest
-    ):  # fmt: skip
+        rnd.opened.graph_id,
+        rnd.opened.round_id,
+        rnd.opened.digest,
+    ):
         raise MessageError(f"{message.KIND} message is not for round {rnd.round_id} of this graph")
 
 
@@ -398,17 +415,18 @@ def aggregate_nonces(rnd: Round) -> NonceAggregate:
     if rnd.waiting_for_nonces:
         raise UserError(f"round {rnd.round_id} still waits for {len(rnd.waiting_for_nonces)} members' nonces")
     members = rnd.committee.members
-    aggnonces = tuple(
-        nonce_agg([rnd.commits[m].pubnonces[j] for m in members]) for j in range(len(rnd.work))
-    )
+    aggnonces = tuple(nonce_agg([rnd.commits[m].pubnonces[j] for m in members]) for j in range(len(rnd.work)))
     rnd.sessions = tuple(
         SessionContext(aggnonce, rnd.committee.aggregate, item.msg)
         for aggnonce, item in zip(aggnonces, rnd.work, strict=True)
     )
     rnd.aggregate = NonceAggregate(
-        rnd.opened.graph_id, rnd.round_id, rnd.opened.digest, aggnonces,
+        rnd.opened.graph_id,
+        rnd.round_id,
+        rnd.opened.digest,
+        aggnonces,
         {m: rnd.commits[m].digest for m in members},
-    )  # fmt: skip
+    )
     return rnd.aggregate
 
 

@@ -25,21 +25,30 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     csub.required = True
 
     serve = csub.add_parser(
-        "serve", help="coordinate the ceremony of a graph file (exit 0 once it is complete)",
+        "serve",
+        help="coordinate the ceremony of a graph file (exit 0 once it is complete)",
         description="Serve the ceremony of GRAPH over HTTP: committee rounds (MuSig2), every "
         "party's signatures, blame for bad contributions.  Signatures taken are journaled "
         "(GRAPH.journal) before they are acknowledged and written into GRAPH atomically.",
-    )  # fmt: skip
+    )
     serve.add_argument("graph", help="graph.json (signatures are added to it)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port, printed)")
     serve.add_argument("--url-file", help="also write the URL signers join to this file")
-    serve.add_argument("--round-timeout", type=float, default=120.0,
-                       help="seconds a committee round waits for every member before it is abandoned")
+    serve.add_argument(
+        "--round-timeout",
+        type=float,
+        default=120.0,
+        help="seconds a committee round waits for every member before it is abandoned",
+    )
     serve.add_argument("--max-rounds", type=int, default=20, help="give up after this many committee rounds")
     serve.add_argument("--transcript", help="append every message received, round and blame to this file (JSON lines)")
-    serve.add_argument("--save-interval", type=float, default=5.0,
-                       help="seconds between rewrites of the graph file (every signature is journaled at once)")
+    serve.add_argument(
+        "--save-interval",
+        type=float,
+        default=5.0,
+        help="seconds between rewrites of the graph file (every signature is journaled at once)",
+    )
     serve.add_argument("--linger", type=float, default=2.0, help="seconds to keep answering once complete")
     serve.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--tls-key", help="... and this private key (PEM)")
@@ -47,18 +56,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=cmd_serve)
 
     join = csub.add_parser(
-        "join", help="sign as one party through a coordinator (exit 0 once this party's part is done)",
+        "join",
+        help="sign as one party through a coordinator (exit 0 once this party's part is done)",
         description="Check the graph (rebuild and compare, graph id, audit rules, an operator's "
         "own one-time keys), then sign this key's part: MuSig2 rounds for a committee member "
         "(nonces from a crash-safe store), presign for everyone else (the depositor last).",
-    )  # fmt: skip
+    )
     join.add_argument("url", help="the coordinator, e.g. http://127.0.0.1:8717")
     join.add_argument("--key", required=True, help="this party's key file")
     join.add_argument("--graph", help="this party's own copy of graph.json (default: fetch the coordinator's)")
     join.add_argument("--graph-id", help="the graph id compared out of band; refuse any other graph")
     join.add_argument("--nonces", help="a MuSig2 member's nonce store (default: KEY with .nonces.json)")
-    join.add_argument("--give-up", type=float, default=300.0,
-                      help="seconds without an answer from the coordinator before giving up")
+    join.add_argument(
+        "--give-up", type=float, default=300.0, help="seconds without an answer from the coordinator before giving up"
+    )
     join.add_argument("--tls-ca", help="trust this CA certificate (PEM) for an https:// coordinator")
     join.add_argument("--json", action="store_true", help=JSON_HELP)
     join.set_defaults(func=cmd_join)
@@ -86,8 +97,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for path in (tls.certfile, tls.keyfile):
             if not path.is_file():
                 raise UserError(f"{path}: no such file")
-    coordinator = Coordinator(args.graph, round_timeout=args.round_timeout, max_rounds=args.max_rounds,
-                              save_interval=args.save_interval, transcript=args.transcript)  # fmt: skip
+    coordinator = Coordinator(
+        args.graph,
+        round_timeout=args.round_timeout,
+        max_rounds=args.max_rounds,
+        save_interval=args.save_interval,
+        transcript=args.transcript,
+    )
     sock = bind(args.host, args.port)
     url = url_of(sock, tls)
     if args.url_file:
@@ -173,10 +189,16 @@ def cmd_join(args: argparse.Namespace) -> int:
         "bytes_received": client.wire.received,
         "requests": client.wire.requests,
     }
-    emit(args, info, lambda c: c.print(
-        f"{markup(key.name)} signed {outcome.signed} inputs"
-        + (f" in {len(outcome.rounds)} round(s)" if outcome.rounds else "")
-        + f"; {client.wire.sent:,} bytes sent, {client.wire.received:,} received", highlight=False))  # fmt: skip
+    emit(
+        args,
+        info,
+        lambda c: c.print(
+            f"{markup(key.name)} signed {outcome.signed} inputs"
+            + (f" in {len(outcome.rounds)} round(s)" if outcome.rounds else "")
+            + f"; {client.wire.sent:,} bytes sent, {client.wire.received:,} received",
+            highlight=False,
+        ),
+    )
     return EXIT_OK
 
 
@@ -194,11 +216,12 @@ def _render_status(console, state: dict) -> None:
     console.print(f"graph {state['graph_id']} ({state['committee_form']} committee)", highlight=False)
     rnd = state["round"]
     if rnd:
-        console.print(f"round {rnd['id']}: {rnd['phase']}, {rnd['inputs']} inputs, "
-                      f"{len(rnd['committed'])} nonce commits, {len(rnd['signed'])} partial signature sets")  # fmt: skip
+        console.print(
+            f"round {rnd['id']}: {rnd['phase']}, {rnd['inputs']} inputs, "
+            f"{len(rnd['committed'])} nonce commits, {len(rnd['signed'])} partial signature sets"
+        )
     for role, n in state["owed"].items():
         console.print(f"  {role}: {n} signatures owed")
     for b in state["blame"]:
         console.print(f"[red]blame:[/] {markup(b['text'])}", highlight=False)
     console.print("[green]complete[/]" if state["complete"] else "not complete yet")
-

@@ -39,22 +39,35 @@ def add_draw_command(gsub: argparse._SubParsersAction) -> None:
         "--report overlays a drill's timeline.",
     )
     draw.add_argument("graph", help="graph.json")
-    draw.add_argument("-o", "--output",
-                      help="file to write (default: the graph file's name with the format's "
-                      "suffix, e.g. graph.json -> graph.svg)")  # fmt: skip
-    draw.add_argument("--format", choices=FORMATS,
-                      help="svg, png, html (the SVG in a page; tooltips on hover) or dot (the "
-                      "Graphviz source; needs no Graphviz) (default: from -o's suffix, else svg)")  # fmt: skip
-    draw.add_argument("--full", action="store_true",
-                      help="draw every Assert_j, Slash_j and Disprove_i as its own box "
-                      "(default: one box per numbered family, e.g. Disprove_0..511 (512))")  # fmt: skip
-    draw.add_argument("--report", metavar="REPORT",
-                      help="overlay a drill report (drill-reports/NAME.json): accepted moves "
-                      "numbered in timeline order and highlighted, refused moves marked; the "
-                      "graph must be the drill's own (drill-reports/NAME.graph.json)")  # fmt: skip
-    draw.add_argument("--program", metavar="ELF",
-                      help="a zkVM graph's program (ELF), when it is not where the params name it nor "
-                      "next to the graph file")  # fmt: skip
+    draw.add_argument(
+        "-o",
+        "--output",
+        help="file to write (default: the graph file's name with the format's suffix, e.g. graph.json -> graph.svg)",
+    )
+    draw.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="svg, png, html (the SVG in a page; tooltips on hover) or dot (the "
+        "Graphviz source; needs no Graphviz) (default: from -o's suffix, else svg)",
+    )
+    draw.add_argument(
+        "--full",
+        action="store_true",
+        help="draw every Assert_j, Slash_j and Disprove_i as its own box "
+        "(default: one box per numbered family, e.g. Disprove_0..511 (512))",
+    )
+    draw.add_argument(
+        "--report",
+        metavar="REPORT",
+        help="overlay a drill report (drill-reports/NAME.json): accepted moves "
+        "numbered in timeline order and highlighted, refused moves marked; the "
+        "graph must be the drill's own (drill-reports/NAME.graph.json)",
+    )
+    draw.add_argument(
+        "--program",
+        metavar="ELF",
+        help="a zkVM graph's program (ELF), when it is not where the params name it nor next to the graph file",
+    )
     draw.add_argument("--force", action="store_true", help=FORCE_HELP)
     draw.add_argument("--json", action="store_true", help=JSON_HELP)
     draw.set_defaults(func=cmd_draw)
@@ -129,8 +142,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
             console.print(f"[yellow]{missing} inputs still lack valid signatures (orange/red edges)[/]")
         if overlay is not None:
             r = info["report"]
-            console.print(f"drill {markup(r['drill'])}: {r['accepted']} accepted and {r['refused']} "
-                          f"refused moves drawn", highlight=False)  # fmt: skip
+            console.print(
+                f"drill {markup(r['drill'])}: {r['accepted']} accepted and {r['refused']} refused moves drawn",
+                highlight=False,
+            )
 
     emit(args, info, say)
     return EXIT_OK

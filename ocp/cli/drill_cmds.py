@@ -44,35 +44,64 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dsub = drill.add_subparsers(dest="drill_command", metavar="ACTION")
     dsub.required = True
     run = dsub.add_parser("run", help="run one drill or all of them (exit 1 if one goes wrong)")
-    run.add_argument("scenario", choices=[*SCENARIOS, *CEREMONY_DRILLS, *GAME_SCENARIOS, "all"],
-                     help="which drill (ceremony*: a coordinator and signer processes sign the graph, "
-                     "then happy and fraud run on it; zkvm-*: graph v2, a Go guest's claim disputed by "
-                     "games; all: every v1 and ceremony drill, zkvm-answered and zkvm-fraud)")
-    run.add_argument("--fault", choices=FAULT_KINDS, default=None,
-                     help="zkvm-fraud: the lie the operator tells (default write: a wrong result)")
-    run.add_argument("--guest-dir", default=None, metavar="DIR",
-                     help="zkvm-*: where the Go guest is built and kept (default ~/.cache/ocp/guests)")
-    run.add_argument("--backend", choices=("kernel", "bitcoind"), default="kernel",
-                     help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
-                     "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url")
-    run.add_argument("--rpc-url", metavar="URL",
-                     help="attach to a bitcoind -regtest you run (with --backend bitcoind)")
-    run.add_argument("--rpc-cookie", metavar="FILE",
-                     help="its cookie file (default ~/.bitcoin/regtest/.cookie); or "
-                     "--rpc-user with the password in $OCP_RPC_PASSWORD")
-    run.add_argument("--rpc-user", metavar="USER", help="RPC user (password from "
-                     "$OCP_RPC_PASSWORD, never on the command line)")
+    run.add_argument(
+        "scenario",
+        choices=[*SCENARIOS, *CEREMONY_DRILLS, *GAME_SCENARIOS, "all"],
+        help="which drill (ceremony*: a coordinator and signer processes sign the graph, "
+        "then happy and fraud run on it; zkvm-*: graph v2, a Go guest's claim disputed by "
+        "games; all: every v1 and ceremony drill, zkvm-answered and zkvm-fraud)",
+    )
+    run.add_argument(
+        "--fault",
+        choices=FAULT_KINDS,
+        default=None,
+        help="zkvm-fraud: the lie the operator tells (default write: a wrong result)",
+    )
+    run.add_argument(
+        "--guest-dir",
+        default=None,
+        metavar="DIR",
+        help="zkvm-*: where the Go guest is built and kept (default ~/.cache/ocp/guests)",
+    )
+    run.add_argument(
+        "--backend",
+        choices=("kernel", "bitcoind"),
+        default="kernel",
+        help="kernel: embedded chain (libbitcoinkernel); bitcoind: a bitcoind -regtest, "
+        "started here ($BITCOIND, PATH or scripts/bitcoind.sh's cache) or --rpc-url",
+    )
+    run.add_argument("--rpc-url", metavar="URL", help="attach to a bitcoind -regtest you run (with --backend bitcoind)")
+    run.add_argument(
+        "--rpc-cookie",
+        metavar="FILE",
+        help="its cookie file (default ~/.bitcoin/regtest/.cookie); or "
+        "--rpc-user with the password in $OCP_RPC_PASSWORD",
+    )
+    run.add_argument(
+        "--rpc-user", metavar="USER", help="RPC user (password from $OCP_RPC_PASSWORD, never on the command line)"
+    )
     run.add_argument("--steps", type=int, default=8, help="steps of the claimed program")
     run.add_argument("--committee", type=int, default=3, help="committee size")
-    run.add_argument("--committee-form", choices=[f.value for f in CommitteeForm], default=CommitteeForm.CHAIN.value,
-                     help="chain: a CHECKSIGVERIFY chain of every member's key; musig2: one BIP327 aggregate "
-                     "key, signed in nonce rounds")
-    run.add_argument("--report-dir", default="drill-reports",
-                     help="folder for the JSON reports, made if missing; earlier reports are replaced")
-    run.add_argument("--force", action="store_true",
-                     help="replace files in --report-dir that are not earlier drill reports")
-    run.add_argument("--json", action="store_true",
-                     help="print {format, passed, drills: [report, ...]} (the same shape for one or all)")
+    run.add_argument(
+        "--committee-form",
+        choices=[f.value for f in CommitteeForm],
+        default=CommitteeForm.CHAIN.value,
+        help="chain: a CHECKSIGVERIFY chain of every member's key; musig2: one BIP327 aggregate "
+        "key, signed in nonce rounds",
+    )
+    run.add_argument(
+        "--report-dir",
+        default="drill-reports",
+        help="folder for the JSON reports, made if missing; earlier reports are replaced",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace files in --report-dir that are not earlier drill reports"
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print {format, passed, drills: [report, ...]} (the same shape for one or all)",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -126,8 +155,7 @@ def _credentials(args: argparse.Namespace) -> dict:
         return {"user": args.rpc_user, "password": password}
     cookie = Path(os.path.expanduser(args.rpc_cookie or DEFAULT_COOKIE))
     if not cookie.is_file():
-        raise UserError(f"no RPC cookie file at {cookie} (is the node running? "
-                        "name it with --rpc-cookie)")
+        raise UserError(f"no RPC cookie file at {cookie} (is the node running? name it with --rpc-cookie)")
     return {"cookie_path": cookie}
 
 
@@ -168,19 +196,32 @@ def cmd_run(args: argparse.Namespace) -> int:
                     if guest is None:
                         guest = Guest.selfcheck(Path(os.path.expanduser(args.guest_dir or "~/.cache/ocp/guests")))
                     with open_chain(args) as chain:
-                        world = run_game_drill(name, chain, guest, args.fault if name == "zkvm-fraud" else None,
-                                               n_committee=args.committee, committee_form=form)  # fmt: skip
+                        world = run_game_drill(
+                            name,
+                            chain,
+                            guest,
+                            args.fault if name == "zkvm-fraud" else None,
+                            n_committee=args.committee,
+                            committee_form=form,
+                        )
                         report = report_json(name, args.backend, world)
                         graph = world.graph
                 elif name in CEREMONY_DRILLS:
                     report, graph = run_ceremony_drill(
-                        name, lambda: open_chain(args), args.backend, n_committee=args.committee,
-                        program=U32Program.sample(args.steps), committee_form=form,
-                    )  # fmt: skip
+                        name,
+                        lambda: open_chain(args),
+                        args.backend,
+                        n_committee=args.committee,
+                        program=U32Program.sample(args.steps),
+                        committee_form=form,
+                    )
                 else:
                     with open_chain(args) as chain:
                         world = run_scenario(
-                            name, chain, n_committee=args.committee, program=U32Program.sample(args.steps),
+                            name,
+                            chain,
+                            n_committee=args.committee,
+                            program=U32Program.sample(args.steps),
                             committee_form=form,
                         )
                         report = report_json(name, args.backend, world)
@@ -226,8 +267,7 @@ def print_report_plain(report: dict) -> None:
     for i, e in enumerate(report["timeline"]):
         outcome = e["result"] if e["result"] == e["expected"] else f"{e['result']} (UNEXPECTED)"
         reason = f": {e['reason']}" if e["reason"] else ""
-        print(f"timeline.{i}: height {e['height']}, {e['transaction']} by {e['who']}, "
-              f"{outcome}{plain_value(reason)}")  # fmt: skip
+        print(f"timeline.{i}: height {e['height']}, {e['transaction']} by {e['who']}, {outcome}{plain_value(reason)}")
         if e.get("txid"):
             print(f"timeline.{i}.txid: {e['txid']}")
     for note in report["notes"]:

@@ -47,18 +47,24 @@ def render(console: Console, report: dict) -> None:
 def render_ceremony(console: Console, report: dict) -> None:
     """A ceremony drill: its processes, rounds and blame, then each drill on its graph."""
     c = report["ceremony"]
-    console.print(f"drill [bold]{report['drill']}[/]: {report['committee']} members "
-                  f"({report['committee_form']}), {len(c['processes'])} processes, {c['seconds']} s", highlight=False)
+    console.print(
+        f"drill [bold]{report['drill']}[/]: {report['committee']} members "
+        f"({report['committee_form']}), {len(c['processes'])} processes, {c['seconds']} s",
+        highlight=False,
+    )
     for event in c["events"]:
         console.print(f"  [dim]{markup(event)}[/]")
     for r in c["rounds"]:
         what = f"signed {r['signed']} inputs" if r["event"] == "finished" else f"abandoned: {r.get('why', '')}"
         console.print(f"  round {r['round']}: {markup(what)}", highlight=False)
     for b in c["blame"]:
-        console.print(f"  [red]blame:[/] {markup(b['who'])}: {markup(b['what'])} ({', '.join(b['inputs'][:3])})",
-                      highlight=False)  # fmt: skip
-    console.print(f"  public nonces: {c['nonces_sent']} sent, {c['nonces_stored']} in the members' stores, "
-                  f"{'all distinct' if c['nonces_unique'] else '[red]REPEATED[/]'}")  # fmt: skip
+        console.print(
+            f"  [red]blame:[/] {markup(b['who'])}: {markup(b['what'])} ({', '.join(b['inputs'][:3])})", highlight=False
+        )
+    console.print(
+        f"  public nonces: {c['nonces_sent']} sent, {c['nonces_stored']} in the members' stores, "
+        f"{'all distinct' if c['nonces_unique'] else '[red]REPEATED[/]'}"
+    )
     for part in report["parts"]:
         render(console, part)
     checks = report["checks"]

@@ -46,11 +46,16 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("regtest", "send"): ('ocp regtest send --chain-dir regtest-chain "$(ocp graph tx graph.json Deposit)"',),
     ("regtest", "mine"): ("ocp regtest mine 144 --chain-dir regtest-chain",),
     ("regtest", "coins"): ("ocp regtest coins params.toml --chain-dir regtest-chain",),
-    ("drill", "run"): ("ocp drill run fraud --steps 64 --committee 5", "ocp drill run all --json",
-                       "ocp drill run ceremony-crash --committee-form musig2"),
+    ("drill", "run"): (
+        "ocp drill run fraud --steps 64 --committee 5",
+        "ocp drill run all --json",
+        "ocp drill run ceremony-crash --committee-form musig2",
+    ),
     ("ceremony", "serve"): ("ocp ceremony serve graph.json --port 8717 --transcript ceremony.jsonl",),
-    ("ceremony", "join"): ("ocp ceremony join http://127.0.0.1:8717 --key signer-1.key --graph graph.json "
-                           "--graph-id <id from ocp graph id>",),
+    ("ceremony", "join"): (
+        "ocp ceremony join http://127.0.0.1:8717 --key signer-1.key --graph graph.json "
+        "--graph-id <id from ocp graph id>",
+    ),
     ("ceremony", "status"): ("ocp ceremony status http://127.0.0.1:8717",),
     ("regtest", "serve"): ("ocp regtest serve --chain-dir regtest-chain --port 18450 --mine-every 10",),
     ("watch",): (

@@ -77,8 +77,12 @@ def write_party_keys(args: argparse.Namespace, params: Params, key: RoleKey, sou
         keys = derive_public(params, GameLayout(params.computation), key, source)
     save_game_keys(params, keys, out)
     values = sum(len(s.keys) for s in (keys.claim, *keys.games) if s is not None)
-    return {"output": str(out), "role": key.role.value, "sets": len(keys.games) + (keys.claim is not None),
-            "values": values}  # fmt: skip
+    return {
+        "output": str(out),
+        "role": key.role.value,
+        "sets": len(keys.games) + (keys.claim is not None),
+        "values": values,
+    }
 
 
 def games_summary(graph: Graph) -> dict:
@@ -130,10 +134,13 @@ def _render_graph(console, graph: Graph, data: dict) -> None:
     from ocp.draw.picture import family_label
 
     s = games_summary(graph)
-    console.print(f"graph {s['graph_id']} (version 2): {markup(Path(s['program']).name)}, search over "
-                  f"{s['max_steps']:,} steps {s['nary']}-ary in {s['rounds']} rounds; {s['challengers']} "
-                  f"challenger(s), a game of {s['states']} states each; {s['leaves']:,} leaves, "
-                  f"{s['script_bytes']:,} script bytes (not in the file: regenerated)", highlight=False)  # fmt: skip
+    console.print(
+        f"graph {s['graph_id']} (version 2): {markup(Path(s['program']).name)}, search over "
+        f"{s['max_steps']:,} steps {s['nary']}-ary in {s['rounds']} rounds; {s['challengers']} "
+        f"challenger(s), a game of {s['states']} states each; {s['leaves']:,} leaves, "
+        f"{s['script_bytes']:,} script bytes (not in the file: regenerated)",
+        highlight=False,
+    )
     t = table("transaction(s)", "role", "spends (leaf)", "outs", "vsize unsigned", "fee")
     for names in _families(graph):
         gtxs = [graph.tx(n) for n in names]
@@ -144,10 +151,11 @@ def _render_graph(console, graph: Graph, data: dict) -> None:
             spends.append(f"{spend.source} ({how})")
         sizes = sorted({g.tx.vsize for g in gtxs})
         fees = sorted({sum(o.value for o in g.spent) - sum(o.value for o in g.tx.outputs) for g in gtxs})
-        span = (lambda v: str(v[0]) if len(v) == 1 else f"{v[0]}..{v[-1]}")  # noqa: E731
+        span = lambda v: str(v[0]) if len(v) == 1 else f"{v[0]}..{v[-1]}"  # noqa: E731
         where = ", ".join(spends) + (f" (first of {len(names)})" if len(names) > 1 else "")
-        t.add_row(family_label(names), first.role.value, markup(where), str(len(first.tx.outputs)),
-                  span(sizes), span(fees))  # fmt: skip
+        t.add_row(
+            family_label(names), first.role.value, markup(where), str(len(first.tx.outputs)), span(sizes), span(fees)
+        )
     console.print(t)
     states = table("state", "mover", "data outputs: leaves (kinds)", title="a game's states")
     for st in data["game"]["states"]:
@@ -169,9 +177,11 @@ def _render_tx(console, graph: Graph, name: TxName, tx: dict) -> None:
     for i in tx["inputs"]:
         signers = ", ".join(sorted({s["role"] for s in i["signers"]}))
         how = "any of its leaves (the mover picks)" if i["any_leaf"] else (i["leaf"] or "key path")
-        console.print(f"  input {i['index']}: spends {i['spends']} via {how}, {i['amount']} sat, "
-                      f"signed by {signers}{' (pre-signed)' if i['presigned'] else ' (when broadcast)'}",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"  input {i['index']}: spends {i['spends']} via {how}, {i['amount']} sat, "
+            f"signed by {signers}{' (pre-signed)' if i['presigned'] else ' (when broadcast)'}",
+            highlight=False,
+        )
         field(console, "outpoint", i["outpoint"], indent=4)
     for o in tx["outputs"]:
         console.print(f"  output {o['vout']}: {o['value']} sat {markup(o.get('label', ''))}", highlight=False)

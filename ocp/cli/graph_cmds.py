@@ -65,39 +65,56 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     init.add_argument("-o", "--output", default="params.toml", help="params file to write (.toml or .json)")
     init.add_argument("--force", action="store_true", help=FORCE_HELP)
     init.add_argument("--keys-dir", default="keys", help="folder for generated key files (0600), made if missing")
-    init.add_argument("--committee", type=int,
-                      help="committee size n (n-of-n) when generating keys (default 3)")
-    init.add_argument("--committee-pubkey", action="append", default=[], metavar="HEX",
-                      help="a committee member's x-only public key (repeat for each member)")
+    init.add_argument("--committee", type=int, help="committee size n (n-of-n) when generating keys (default 3)")
+    init.add_argument(
+        "--committee-pubkey",
+        action="append",
+        default=[],
+        metavar="HEX",
+        help="a committee member's x-only public key (repeat for each member)",
+    )
     init.add_argument("--operator-pubkey", metavar="HEX", help="the operator's x-only public key")
     init.add_argument("--depositor-pubkey", metavar="HEX", help="the depositor's x-only public key")
-    init.add_argument("--committee-form", choices=[f.value for f in CommitteeForm], default=CommitteeForm.CHAIN.value,
-                      help="chain: a CHECKSIGVERIFY chain of every member's key (each presigns alone); "
-                      "musig2: one BIP327 aggregate key (members sign together: ocp ceremony)")
+    init.add_argument(
+        "--committee-form",
+        choices=[f.value for f in CommitteeForm],
+        default=CommitteeForm.CHAIN.value,
+        help="chain: a CHECKSIGVERIFY chain of every member's key (each presigns alone); "
+        "musig2: one BIP327 aggregate key (members sign together: ocp ceremony)",
+    )
     init.add_argument("--steps", type=int, default=8, help="steps of the sample program")
     v2 = init.add_argument_group(
-        "graph version 2 (a Go program compiled to MIPS, disputed by games; docs/protocol-v2.md)")
+        "graph version 2 (a Go program compiled to MIPS, disputed by games; docs/protocol-v2.md)"
+    )
     v2.add_argument("--program", metavar="ELF", help="the guest's ELF: writes a version-2 params file")
-    v2.add_argument("--max-steps", type=int, default=1 << 24,
-                    help="micro-steps the search covers, a power of two (default 2**24)")
+    v2.add_argument(
+        "--max-steps", type=int, default=1 << 24, help="micro-steps the search covers, a power of two (default 2**24)"
+    )
     v2.add_argument("--nary", type=int, default=8, help="parts per search round, a power of two in 2..256 (default 8)")
     v2.add_argument("--input-words", type=int, default=16, help="input words a claim may sign (default 16)")
-    v2.add_argument("--challengers", type=int,
-                    help="registered challengers when generating keys (default 1)")
-    v2.add_argument("--challenger-pubkey", action="append", default=[], metavar="HEX",
-                    help="a registered challenger's x-only public key (repeat for each)")
-    v2.add_argument("--bond", type=int, metavar="SAT",
-                    help="each challenger's bond (default: the minimum the rules accept at amounts.dispute_fee_rate, "
-                    f"plus {round((BOND_MARGIN - 1) * 100)}%%)")
+    v2.add_argument("--challengers", type=int, help="registered challengers when generating keys (default 1)")
+    v2.add_argument(
+        "--challenger-pubkey",
+        action="append",
+        default=[],
+        metavar="HEX",
+        help="a registered challenger's x-only public key (repeat for each)",
+    )
+    v2.add_argument(
+        "--bond",
+        type=int,
+        metavar="SAT",
+        help="each challenger's bond (default: the minimum the rules accept at amounts.dispute_fee_rate, "
+        f"plus {round((BOND_MARGIN - 1) * 100)}%%)",
+    )
     init.add_argument("--network", default=DEFAULT_NETWORK, choices=sorted(HRP), help="network of the graph")
-    init.add_argument("--allow-network", action="store_true",
-                      help="allow a network other than regtest (written into the params file)")
+    init.add_argument(
+        "--allow-network", action="store_true", help="allow a network other than regtest (written into the params file)"
+    )
     init.add_argument("--json", action="store_true", help=JSON_HELP)
     init.set_defaults(func=cmd_params_init)
 
-    addresses = psub.add_parser(
-        "addresses", help="the address, descriptor and minimum amount each role must fund"
-    )
+    addresses = psub.add_parser("addresses", help="the address, descriptor and minimum amount each role must fund")
     addresses.add_argument("params", help="params file (.toml or .json)")
     add_program_arg(addresses)
     addresses.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -107,22 +124,34 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gsub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
     gsub.required = True
     build = gsub.add_parser(
-        "build", help="build every transaction from params",
-        description="Build the graph of a params file.  Params with [computation] kind = \"zkvm\" "
+        "build",
+        help="build every transaction from params",
+        description='Build the graph of a params file.  Params with [computation] kind = "zkvm" '
         "build a version-2 graph: a Go program's claim (--program: its ELF, unless it is where the "
         "params name it) disputed by one game per registered challenger; every operator's and "
         "every challenger's one-time public keys are needed (their key files, or the files they "
         "published with ocp graph ots-keys).",
-    )  # fmt: skip
+    )
     build.add_argument("params", help="params file (.toml or .json) with its [funding] coins")
-    build.add_argument("--operator-key", action="append", default=[],
-                       help="an operator's key file (derives its one-time keys); repeat per operator")  # fmt: skip
-    build.add_argument("--challenger-key", action="append", default=[],
-                       help="a zkVM graph's registered challenger's key file (derives its one-time keys); "
-                       "repeat per challenger")  # fmt: skip
-    build.add_argument("--ots-keys", action="append", default=[],
-                       help="an operator's (or a zkVM graph's challenger's) published one-time public keys "
-                       "(ocp graph ots-keys); repeat")  # fmt: skip
+    build.add_argument(
+        "--operator-key",
+        action="append",
+        default=[],
+        help="an operator's key file (derives its one-time keys); repeat per operator",
+    )
+    build.add_argument(
+        "--challenger-key",
+        action="append",
+        default=[],
+        help="a zkVM graph's registered challenger's key file (derives its one-time keys); repeat per challenger",
+    )
+    build.add_argument(
+        "--ots-keys",
+        action="append",
+        default=[],
+        help="an operator's (or a zkVM graph's challenger's) published one-time public keys "
+        "(ocp graph ots-keys); repeat",
+    )
     add_program_arg(build)
     build.add_argument("-o", "--output", default="graph.json", help="graph file to write")
     build.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -145,12 +174,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gid.set_defaults(func=cmd_id)
 
     ots = gsub.add_parser(
-        "ots-keys", help="export an operator's (or a zkVM graph's challenger's) one-time public keys (no secrets)",
+        "ots-keys",
+        help="export an operator's (or a zkVM graph's challenger's) one-time public keys (no secrets)",
         description="Derive one party's one-time public keys for the graph of a params file from its "
         "key file and write them (no secrets) for whoever builds the graph (ocp graph build --ots-keys).  "
         "Version 1: the operator's.  Version 2 (a zkVM program): each operator's (its claim, and one set "
         "per challenger) and each registered challenger's (its choices, one set per operator).",
-    )  # fmt: skip
+    )
     ots.add_argument("params", help="params file (.toml or .json)")
     who = ots.add_mutually_exclusive_group(required=True)
     who.add_argument("--operator-key", help="operator key file")
@@ -179,7 +209,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     audit = gsub.add_parser("audit", help="check keys, leaves, exclusivity, windows, weights, stack")
     audit.add_argument("graph", help="graph.json")
     audit.add_argument(
-        "--operator-key", action="append", default=[],
+        "--operator-key",
+        action="append",
+        default=[],
         help="also run that operator's leaves on its honest trace (repeat per operator); "
         "version 2: check that the graph's one-time keys of that operator are its own",
     )
@@ -187,22 +219,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("--json", action="store_true", help=JSON_HELP)
     audit.set_defaults(func=cmd_audit)
 
-    tx = gsub.add_parser(
-        "tx", help="a graph transaction, fully witnessed and checked by Bitcoin Core's interpreter"
-    )
+    tx = gsub.add_parser("tx", help="a graph transaction, fully witnessed and checked by Bitcoin Core's interpreter")
     tx.add_argument("graph", help="graph.json")
     tx.add_argument("name", help="e.g. Deposit, Confirm, Prepare, Kickoff, Assert_0, Take1, Take2, Refund")
-    tx.add_argument("--key", action="append", default=[],
-                    help="key file of a role that signs now (operator for Kickoff/Assert, depositor "
-                         "for Refund); repeat for several")  # fmt: skip
+    tx.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="key file of a role that signs now (operator for Kickoff/Assert, depositor "
+        "for Refund); repeat for several",
+    )
     add_program_arg(tx)
     tx.add_argument("--json", action="store_true", help=JSON_HELP)
     tx.set_defaults(func=cmd_tx)
 
     show = gsub.add_parser("show", help="tables per transaction and leaf")
     show.add_argument("graph", help="graph.json")
-    show.add_argument("--tx", help="show one transaction in detail (with leaf ASM; a zkVM graph's "
-                      "data outputs: their leaves counted by kind)")
+    show.add_argument(
+        "--tx",
+        help="show one transaction in detail (with leaf ASM; a zkVM graph's "
+        "data outputs: their leaves counted by kind)",
+    )
     add_program_arg(show)
     show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(func=cmd_show)
@@ -237,9 +274,9 @@ FUNDING_COMMENT = (
     "#   ocp params addresses params.toml    (addresses, descriptors, minimum amounts)\n"
     "#   ocp regtest fund params.toml ...    (funds them on the embedded regtest chain)\n"
     "# [funding]\n"
-    "# depositor = \"txid:vout:amount\"\n"
-    "# operator = \"txid:vout:amount\"\n"
-)  # fmt: skip
+    '# depositor = "txid:vout:amount"\n'
+    '# operator = "txid:vout:amount"\n'
+)
 
 
 def cmd_params_init(args: argparse.Namespace) -> int:
@@ -260,12 +297,8 @@ def cmd_params_init(args: argparse.Namespace) -> int:
                 "--operator-pubkey and --depositor-pubkey"
             )
         if args.committee is not None and args.committee != len(args.committee_pubkey):
-            raise UserError(
-                f"--committee {args.committee} but {len(args.committee_pubkey)} --committee-pubkey given"
-            )
-        committee = tuple(
-            _pubkey(k, f"--committee-pubkey #{i + 1}") for i, k in enumerate(args.committee_pubkey)
-        )
+            raise UserError(f"--committee {args.committee} but {len(args.committee_pubkey)} --committee-pubkey given")
+        committee = tuple(_pubkey(k, f"--committee-pubkey #{i + 1}") for i, k in enumerate(args.committee_pubkey))
         operator = _pubkey(args.operator_pubkey, "--operator-pubkey")
         depositor = _pubkey(args.depositor_pubkey, "--depositor-pubkey")
     else:
@@ -299,17 +332,25 @@ def cmd_params_init(args: argparse.Namespace) -> int:
         if given:
             if not args.challenger_pubkey:
                 raise UserError("with public keys and --program, give --challenger-pubkey (one per challenger)")
-            challengers = tuple(_pubkey(k, f"--challenger-pubkey #{i + 1}")
-                                for i, k in enumerate(args.challenger_pubkey))  # fmt: skip
+            challengers = tuple(
+                _pubkey(k, f"--challenger-pubkey #{i + 1}") for i, k in enumerate(args.challenger_pubkey)
+            )
         params = _params_v2(args, committee, operator, depositor, challengers)
         _write_params_and_keys(params, out, keys)
-        todo = ("fund the depositor, the operator and each challenger's bond coin (funding.challengers: "
-                "the bond, the first data outputs and the Open's fee)")
+        todo = (
+            "fund the depositor, the operator and each challenger's bond coin (funding.challengers: "
+            "the bond, the first data outputs and the Open's fee)"
+        )
         info = {"params": str(out), "keys": [str(p) for _, p in keys], "bond": params.bond, "next": todo}
         where = f" and {len(keys)} key files in {args.keys_dir}/ (mode 0600)" if keys else ""
-        emit(args, info, lambda c: c.print(
-            f"wrote {markup(out)}{markup(where)} (graph version 2, bond {params.bond} sat).  Next: {todo}",
-            highlight=False))  # fmt: skip
+        emit(
+            args,
+            info,
+            lambda c: c.print(
+                f"wrote {markup(out)}{markup(where)} (graph version 2, bond {params.bond} sat).  Next: {todo}",
+                highlight=False,
+            ),
+        )
         return EXIT_OK
     if args.challenger_pubkey or args.challengers is not None or args.bond is not None:
         raise UserError("--challengers, --challenger-pubkey and --bond are for version-2 params: give --program")
@@ -333,17 +374,27 @@ def cmd_params_init(args: argparse.Namespace) -> int:
     probe = ValueSigner(b"\x01" * 32, params_id(params), params.computation.n_steps).public()
     params = replace(params, challenge_fee=max(params.challenge_fee, minimum_challenge_fee(params, [probe])))
     _write_params_and_keys(params, out, keys)
-    info = {"params": str(out), "keys": [str(p) for _, p in keys],
-            "next": f"ocp params addresses {out}"}  # fmt: skip
+    info = {"params": str(out), "keys": [str(p) for _, p in keys], "next": f"ocp params addresses {out}"}
     where = f" and {len(keys)} key files in {args.keys_dir}/ (mode 0600)" if keys else ""
-    emit(args, info, lambda c: c.print(
-        f"wrote {markup(out)}{markup(where)}.  Next: fund the depositor and the operator; "
-        f"see [bold]ocp params addresses {markup(out)}[/]", highlight=False))  # fmt: skip
+    emit(
+        args,
+        info,
+        lambda c: c.print(
+            f"wrote {markup(out)}{markup(where)}.  Next: fund the depositor and the operator; "
+            f"see [bold]ocp params addresses {markup(out)}[/]",
+            highlight=False,
+        ),
+    )
     return EXIT_OK
 
 
-def _params_v2(args: argparse.Namespace, committee: tuple[bytes, ...], operator: bytes, depositor: bytes,
-               challengers: tuple[bytes, ...]) -> Params:  # fmt: skip
+def _params_v2(
+    args: argparse.Namespace,
+    committee: tuple[bytes, ...],
+    operator: bytes,
+    depositor: bytes,
+    challengers: tuple[bytes, ...],
+) -> Params:
     """Version-2 params for ``--program``: the program's digest and search geometry,
     the registered challengers, and a bond of at least the minimum the rules accept
     (:mod:`ocp.game.bond`: the honest operator's worst game at the maximum fee rate)."""
@@ -375,8 +426,10 @@ def _params_v2(args: argparse.Namespace, committee: tuple[bytes, ...], operator:
     if args.bond is None:
         bond = default_bond(minimum)
     elif args.bond < minimum:
-        raise UserError(f"--bond {args.bond} is below the minimum {minimum} sat the rules accept for this program "
-                        "(the honest operator's worst game at 20 sat/vB)")
+        raise UserError(
+            f"--bond {args.bond} is below the minimum {minimum} sat the rules accept for this program "
+            "(the honest operator's worst game at 20 sat/vB)"
+        )
     else:
         bond = args.bond
     return replace(params, bond=bond)
@@ -397,7 +450,7 @@ def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, 
             written.append(path)
         comment = FUNDING_COMMENT
         if params.games:
-            comment += "# challengers = [\"txid:vout:amount\"]    (each challenger's bond coin, in order)\n"
+            comment += '# challengers = ["txid:vout:amount"]    (each challenger\'s bond coin, in order)\n'
         save_params(params, out, toml_comment=comment)
     except BaseException:
         for path in written:
@@ -420,19 +473,21 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
     given = given_coins(params)
     entries = []
     for r, coin in zip(roles, given, strict=True):
-        entries.append({
-            "role": r.role.value,
-            "operator": r.number if r.role is Role.OPERATOR else None,
-            "challenger": r.number if r.role is Role.CHALLENGER else None,
-            "spent_by": str(r.spent_by),
-            "address": r.address,
-            "descriptor": r.descriptor,
-            "pubkey": r.pubkey.hex(),
-            "script_pubkey": r.script_pubkey.hex(),
-            "minimum_sat": r.minimum,
-            "funding": coin.to_str() if coin else None,
-            "funding_enough": None if coin is None else coin.amount >= r.minimum,
-        })  # fmt: skip
+        entries.append(
+            {
+                "role": r.role.value,
+                "operator": r.number if r.role is Role.OPERATOR else None,
+                "challenger": r.number if r.role is Role.CHALLENGER else None,
+                "spent_by": str(r.spent_by),
+                "address": r.address,
+                "descriptor": r.descriptor,
+                "pubkey": r.pubkey.hex(),
+                "script_pubkey": r.script_pubkey.hex(),
+                "minimum_sat": r.minimum,
+                "funding": coin.to_str() if coin else None,
+                "funding_enough": None if coin is None else coin.amount >= r.minimum,
+            }
+        )
     info = {
         "network": params.network,
         "roles": entries,
@@ -456,6 +511,7 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
 
 # --- graph build -------------------------------------------------------------------------
 
+
 def cmd_ots_keys(args: argparse.Namespace) -> int:
     from ocp.cli.games_cmds import a_role, write_party_keys
 
@@ -468,12 +524,19 @@ def cmd_ots_keys(args: argparse.Namespace) -> int:
         raise UserError(f"{flag} {path} is {a_role(key.role)} key, not {a_role(role)} key")
     if params.games:
         info = write_party_keys(args, params, key, path, out)
-        emit(args, info, lambda c: c.print(
-            f"{info['values']} one-time public keys of the {info['role']} ({info['sets']} sets) -> {markup(out)}"))
+        emit(
+            args,
+            info,
+            lambda c: c.print(
+                f"{info['values']} one-time public keys of the {info['role']} ({info['sets']} sets) -> {markup(out)}"
+            ),
+        )
         return EXIT_OK
     if args.challenger_key:
-        raise UserError("--challenger-key: a version-1 graph's challengers have no one-time keys "
-                        "(its params' [computation] is not kind = \"zkvm\")")  # fmt: skip
+        raise UserError(
+            "--challenger-key: a version-1 graph's challengers have no one-time keys "
+            '(its params\' [computation] is not kind = "zkvm")'
+        )
     operator = key
     with progress(args) as bar:
         bar.phase(f"deriving {params.computation.n_steps} one-time public keys")
@@ -494,14 +557,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     if params.games:
         graph = build_games_graph(args, params, out)
         info = {**games_summary(graph), "output": str(out)}
-        emit(args, info, lambda c: c.print(
-            f"graph {info['graph_id']} (version 2: {info['challengers']} game(s) per operator): "
-            f"{info['transactions']} transactions, {info['presigned_inputs']} inputs to pre-sign, "
-            f"{info['leaves']:,} leaves -> {markup(out)}", highlight=False))  # fmt: skip
+        emit(
+            args,
+            info,
+            lambda c: c.print(
+                f"graph {info['graph_id']} (version 2: {info['challengers']} game(s) per operator): "
+                f"{info['transactions']} transactions, {info['presigned_inputs']} inputs to pre-sign, "
+                f"{info['leaves']:,} leaves -> {markup(out)}",
+                highlight=False,
+            ),
+        )
         return EXIT_OK
     if args.challenger_key:
-        raise UserError("--challenger-key is for a zkVM graph's registered challengers; these params' "
-                        "[computation] is not kind = \"zkvm\"")  # fmt: skip
+        raise UserError(
+            "--challenger-key is for a zkVM graph's registered challengers; these params' "
+            '[computation] is not kind = "zkvm"'
+        )
     with progress(args, phases=3) as bar:
         bar.phase("deriving and reading one-time public keys")
         operators = [load_key(path) for path in args.operator_key]
@@ -513,9 +584,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         bar.phase(f"writing {out}")
         save_graph(graph, out)
     info = {**_summary(graph), "output": str(out)}
-    emit(args, info, lambda c: c.print(
-        f"graph {info['graph_id']}: {info['transactions']} transactions, "
-        f"{info['presigned_inputs']} inputs to pre-sign -> {markup(out)}", highlight=False))  # fmt: skip
+    emit(
+        args,
+        info,
+        lambda c: c.print(
+            f"graph {info['graph_id']}: {info['transactions']} transactions, "
+            f"{info['presigned_inputs']} inputs to pre-sign -> {markup(out)}",
+            highlight=False,
+        ),
+    )
     return EXIT_OK
 
 
@@ -525,14 +602,16 @@ def cmd_descriptors(args: argparse.Namespace) -> int:
     graph = load_graph(args.graph, args.program)
     entries = []
     for ref, out in graph.outputs.items():
-        entries.append({
-            "output": out.label,
-            "outpoint": f"{graph.tx(ref.tx).txid}:{ref.vout}",
-            "created_by": str(ref),
-            "address": out.output.address(graph.params.network),
-            "miniscript": all(leaf.miniscript is not None for leaf in out.leaves),
-            "descriptor": output_descriptor(out, graph.params.network),
-        })  # fmt: skip
+        entries.append(
+            {
+                "output": out.label,
+                "outpoint": f"{graph.tx(ref.tx).txid}:{ref.vout}",
+                "created_by": str(ref),
+                "address": out.output.address(graph.params.network),
+                "miniscript": all(leaf.miniscript is not None for leaf in out.leaves),
+                "descriptor": output_descriptor(out, graph.params.network),
+            }
+        )
     info = {
         "graph_id": graph.graph_id.hex(),
         "outputs": entries,
@@ -601,8 +680,11 @@ def _render_to_sign(console, to_sign: dict) -> None:
             continue
         inputs = entry["inputs"]
         shown = ", ".join(inputs[:6]) + (f" and {len(inputs) - 6} more inputs" if len(inputs) > 6 else "")
-        console.print(f"  {role}: [yellow]{entry['signatures']} signature(s) to add[/] "
-                      f"by {len(entry['signers'])} key(s): {markup(shown)}", highlight=False)  # fmt: skip
+        console.print(
+            f"  {role}: [yellow]{entry['signatures']} signature(s) to add[/] "
+            f"by {len(entry['signers'])} key(s): {markup(shown)}",
+            highlight=False,
+        )
 
 
 def _next_step(to_sign: dict, graph=None) -> str:
@@ -739,8 +821,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             t.add_row(check, str(ok), f"[red]{bad}[/]" if bad else "0")
         console.print(t)
         for f in failed:
-            console.print(f"[red]FAIL[/] {markup(f.check)}: {markup(f.subject)}: {markup(f.message)}",
-                          highlight=False)  # fmt: skip
+            console.print(f"[red]FAIL[/] {markup(f.check)}: {markup(f.subject)}: {markup(f.message)}", highlight=False)
         if runs:
             top = sorted(runs, key=lambda r: -r.peak_stack)[:5]
             leaves = table("output", "leaf", "script bytes", "witness items", "peak stack", title="deepest leaves")
@@ -749,8 +830,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             console.print(leaves)
         if skipped:
             console.print(f"[yellow]{skipped_note}[/]")
-        console.print(f"[green]audit passed[/] ({len(findings)} checks)" if not failed
-                      else f"[red]audit failed: {len(failed)} findings[/]")  # fmt: skip
+        console.print(
+            f"[green]audit passed[/] ({len(findings)} checks)"
+            if not failed
+            else f"[red]audit failed: {len(failed)} findings[/]"
+        )
 
     emit(args, info, render)
     return EXIT_OK if not failed else EXIT_CHECK_FAILED
@@ -836,8 +920,7 @@ def cmd_psbt(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out, text + "\n")
         info["output"] = str(out)
-        emit(args, info, lambda c: c.print(f"PSBT of {markup(args.name)} -> {markup(out)}"),
-             plain=print_plain)  # fmt: skip
+        emit(args, info, lambda c: c.print(f"PSBT of {markup(args.name)} -> {markup(out)}"), plain=print_plain)
         return EXIT_OK
     emit(args, info, lambda c: print(text), plain=lambda _: print(text))
     return EXIT_OK
@@ -866,8 +949,14 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
         t = table("transaction", "role", "spends (leaf)", "outs", "vsize unsigned", "fee")
         for tx, g in zip(data["transactions"], graph.txs.values(), strict=True):
             ins = ", ".join(f"{i['spends']} ({i['leaf'] or 'key'})" for i in tx["inputs"])
-            t.add_row(tx["name"], tx["role"], ins, str(len(tx["outputs"])), str(g.tx.vsize),
-                      str(tx["fee"]) if not tx["template"] else "challenger")  # fmt: skip
+            t.add_row(
+                tx["name"],
+                tx["role"],
+                ins,
+                str(len(tx["outputs"])),
+                str(g.tx.vsize),
+                str(tx["fee"]) if not tx["template"] else "challenger",
+            )
         console.print(t)
         return
     tx = data
@@ -875,8 +964,11 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
     field(console, "txid", tx["txid"], indent=2)
     for i in tx["inputs"]:
         signers = ", ".join(sorted({s["role"] for s in i["signers"]}))
-        console.print(f"  input {i['index']}: spends {i['spends']} via {i['leaf'] or 'key path'}, "
-                      f"{i['amount']} sat, signed by {signers}", highlight=False)  # fmt: skip
+        console.print(
+            f"  input {i['index']}: spends {i['spends']} via {i['leaf'] or 'key path'}, "
+            f"{i['amount']} sat, signed by {signers}",
+            highlight=False,
+        )
         field(console, "outpoint", i["outpoint"], indent=4)
     for o in tx["outputs"]:
         console.print(f"  output {o['vout']}: {o['value']} sat {markup(o.get('label', ''))}", highlight=False)
@@ -892,6 +984,7 @@ def _render_show(console, data: dict, graph, one: bool) -> None:
                 asm = leaf["asm"]
                 if len(asm) > ASM_PREVIEW:
                     asm = asm[:ASM_PREVIEW] + f" ... ({len(leaf['asm']):,} characters; all of it: --json, or pipe)"
-                leaves.add_row(leaf["name"], str(leaf["size"]), str(leaf["depth"]),
-                               markup(leaf["purpose"]), markup(asm))  # fmt: skip
+                leaves.add_row(
+                    leaf["name"], str(leaf["size"]), str(leaf["depth"]), markup(leaf["purpose"]), markup(asm)
+                )
             console.print(leaves)

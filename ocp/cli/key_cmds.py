@@ -23,8 +23,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ksub.required = True
 
     new = ksub.add_parser("new", help="make a fresh secret key file (0600) and print its public key")
-    new.add_argument("--role", required=True, choices=KEY_ROLES,
-                     help="what the key signs for (challenger: its own coins, for ocp watch)")
+    new.add_argument(
+        "--role",
+        required=True,
+        choices=KEY_ROLES,
+        help="what the key signs for (challenger: its own coins, for ocp watch)",
+    )
     new.add_argument("--name", help="a name for the key, e.g. signer-1 (default: the role)")
     new.add_argument("-o", "--output", help="key file to write; never replaces a file (default: NAME.key)")
     new.add_argument("--json", action="store_true", help="machine-readable output")

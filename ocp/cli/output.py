@@ -166,11 +166,7 @@ class Bar:
 def progress_enabled(args: argparse.Namespace) -> bool:
     """Progress only on a terminal: not under ``--json``, not when stdout or
     stderr is a pipe or a file."""
-    return (
-        not wants_json(args)
-        and Console().is_terminal
-        and Console(stderr=True).is_terminal
-    )
+    return not wants_json(args) and Console().is_terminal and Console(stderr=True).is_terminal
 
 
 @contextmanager

@@ -20,8 +20,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     psub.required = True
 
     decode = psub.add_parser("decode", help="show the transaction, inputs and outputs of a PSBT")
-    decode.add_argument("psbt", metavar="BASE64|FILE|-",
-                        help="base64 text, a file (binary or base64), or - for standard input")
+    decode.add_argument(
+        "psbt", metavar="BASE64|FILE|-", help="base64 text, a file (binary or base64), or - for standard input"
+    )
     decode.add_argument("--json", action="store_true", help="machine-readable output")
     decode.set_defaults(func=cmd_decode)
 
@@ -101,14 +102,12 @@ def describe_input(index: int, psbt: Psbt, inp: PsbtInput) -> dict:
         ],
         "tap_key_sig": _hex(inp.tap_key_sig),
         "tap_script_sigs": [
-            {"xonly": s.xonly.hex(), "leaf_hash": s.leaf_hash.hex(), "sig": s.sig.hex()}
-            for s in inp.tap_script_sigs
+            {"xonly": s.xonly.hex(), "leaf_hash": s.leaf_hash.hex(), "sig": s.sig.hex()} for s in inp.tap_script_sigs
         ],
         "tap_bip32_derivations": _origins(inp.tap_bip32_derivations),
         "final_script_sig": _hex(inp.final_script_sig),
         "final_script_witness": (
-            None if inp.final_script_witness is None
-            else [item.hex() for item in inp.final_script_witness]
+            None if inp.final_script_witness is None else [item.hex() for item in inp.final_script_witness]
         ),
         "unknown": _unknown(inp.unknown),
     }
@@ -122,7 +121,8 @@ def describe_output(index: int, psbt: Psbt, out: PsbtOutput) -> dict:
         "script_pubkey": txout.script_pubkey.hex(),
         "tap_internal_key": _hex(out.tap_internal_key),
         "tap_tree": (
-            None if out.tap_tree is None
+            None
+            if out.tap_tree is None
             else [
                 {
                     "depth": leaf.depth,

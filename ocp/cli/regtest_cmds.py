@@ -44,18 +44,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rsub = reg.add_subparsers(dest="regtest_command", metavar="ACTION")
     rsub.required = True
 
-    fund = rsub.add_parser("fund", help="fund the depositor, the operator (and a zkVM graph's challengers' bond "
-                          "coins); write params with their [funding]")
+    fund = rsub.add_parser(
+        "fund",
+        help="fund the depositor, the operator (and a zkVM graph's challengers' bond "
+        "coins); write params with their [funding]",
+    )
     fund.add_argument("params", help="params file (.toml or .json)")
     add_program_arg(fund)
     fund.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
-    fund.add_argument("--extra", type=int, default=100_000,
-                      help="satoshis paid to each role above its minimum (comes back as change)")
-    fund.add_argument("-o", "--output",
-                      help="params file to write with the [funding] coins (not the input; "
-                           "without -o the coins are only printed)")  # fmt: skip
-    fund.add_argument("--force", action="store_true",
-                      help="replace an existing output file (never an input or a key file)")
+    fund.add_argument(
+        "--extra", type=int, default=100_000, help="satoshis paid to each role above its minimum (comes back as change)"
+    )
+    fund.add_argument(
+        "-o",
+        "--output",
+        help="params file to write with the [funding] coins (not the input; without -o the coins are only printed)",
+    )
+    fund.add_argument(
+        "--force", action="store_true", help="replace an existing output file (never an input or a key file)"
+    )
     fund.add_argument("--json", action="store_true", help="machine-readable output")
     fund.set_defaults(func=cmd_fund)
 
@@ -82,12 +89,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--chain-dir", default="regtest-chain", help=CHAIN_DIR_HELP)
     serve.add_argument("--port", type=int, default=18450, help="TCP port (0: any free one, printed)")
     serve.add_argument("--bind", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--mine-every", type=float, metavar="SECONDS",
-                       help="mine a block (the whole mempool) every SECONDS (default: only on request)")
-    serve.add_argument("--min-relay-feerate", type=float, default=0.1,
-                       help="sat/vB the mempool requires (-minrelaytxfee; raise it to make a fee spike)")
-    serve.add_argument("--json", action="store_true",
-                       help="print {url, cookie, chain_dir, height} as one JSON line once serving")
+    serve.add_argument(
+        "--mine-every",
+        type=float,
+        metavar="SECONDS",
+        help="mine a block (the whole mempool) every SECONDS (default: only on request)",
+    )
+    serve.add_argument(
+        "--min-relay-feerate",
+        type=float,
+        default=0.1,
+        help="sat/vB the mempool requires (-minrelaytxfee; raise it to make a fee spike)",
+    )
+    serve.add_argument(
+        "--json", action="store_true", help="print {url, cookie, chain_dir, height} as one JSON line once serving"
+    )
     serve.set_defaults(func=cmd_serve)
 
 
@@ -215,8 +231,10 @@ def cmd_coins(args: argparse.Namespace) -> int:
     params = load_params(args.params, args.program)
     _require_regtest(params, args.params)
     given = given_coins(params)
-    coins = {_coin_name(role, number): (coin, key)
-             for (role, number, key, _), coin in zip(funded_by(params), given, strict=True)}  # fmt: skip
+    coins = {
+        _coin_name(role, number): (coin, key)
+        for (role, number, key, _), coin in zip(funded_by(params), given, strict=True)
+    }
     results = {}
     with open_chain(args.chain_dir, create=False) as chain:
         for role, (coin, pubkey) in coins.items():
@@ -260,13 +278,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with KernelChain(folder, policy=policy) as chain:
         server = ChainServer(chain, folder / COOKIE_NAME, args.bind, args.port)
         previous = signal.signal(signal.SIGTERM, lambda *_: server.stop())
-        info = {"url": server.url, "cookie": str(server.cookie_path), "chain_dir": str(folder),
-                "height": chain.height()}  # fmt: skip
+        info = {
+            "url": server.url,
+            "cookie": str(server.cookie_path),
+            "chain_dir": str(folder),
+            "height": chain.height(),
+        }
         if args.json:
             print(json.dumps(info), flush=True)
         else:
-            print(f"serving the embedded chain in {folder} (height {chain.height()}) at {server.url}, "
-                  f"cookie {server.cookie_path}; Ctrl-C to stop", flush=True)  # fmt: skip
+            print(
+                f"serving the embedded chain in {folder} (height {chain.height()}) at {server.url}, "
+                f"cookie {server.cookie_path}; Ctrl-C to stop",
+                flush=True,
+            )
         if args.mine_every:
             server.mine_every(args.mine_every, MINE_TO)
         try:

@@ -16,9 +16,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ssub.required = True
 
     asm = ssub.add_parser("asm", help="ASM text to script hex")
-    asm.add_argument("asm", nargs="?",
-                     help="ASM text: opcodes, numbers in decimal (144), data as 0x<hex> or <hex>; "
-                          "- or nothing: read standard input")  # fmt: skip
+    asm.add_argument(
+        "asm",
+        nargs="?",
+        help="ASM text: opcodes, numbers in decimal (144), data as 0x<hex> or <hex>; - or nothing: read standard input",
+    )
     asm.add_argument("--json", action="store_true", help="machine-readable output")
     asm.set_defaults(func=cmd_asm)
 

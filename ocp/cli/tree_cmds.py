@@ -21,21 +21,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tsub.required = True
 
     build = tsub.add_parser("build", help="build a tree from ASM leaves")
-    build.add_argument("leaves", nargs="+", metavar="ASM",
-                       help="one ASM string per leaf (numbers in decimal, data as 0x<hex>)")
     build.add_argument(
-        "--weights", help="comma-separated leaf weights: build a Huffman tree (default balanced)"
+        "leaves", nargs="+", metavar="ASM", help="one ASM string per leaf (numbers in decimal, data as 0x<hex>)"
     )
-    build.add_argument(
-        "--internal-key", help="x-only internal key hex (default: BIP341's unspendable H)"
-    )
+    build.add_argument("--weights", help="comma-separated leaf weights: build a Huffman tree (default balanced)")
+    build.add_argument("--internal-key", help="x-only internal key hex (default: BIP341's unspendable H)")
     build.add_argument("--network", default="regtest", choices=sorted(HRP), help="network of the address")
     build.add_argument("--json", action="store_true", help="machine-readable output")
     build.set_defaults(func=cmd_build)
 
-    demo = tsub.add_parser(
-        "demo", help="build a tree and spend every leaf on Bitcoin Core's interpreter"
-    )
+    demo = tsub.add_parser("demo", help="build a tree and spend every leaf on Bitcoin Core's interpreter")
     demo.add_argument("--leaves", type=int, default=17, help="number of leaves (default 17)")
     demo.add_argument("--json", action="store_true", help="machine-readable output")
     demo.set_defaults(func=cmd_demo)
@@ -53,9 +48,7 @@ def parse_weights(text: str | None, n: int) -> list[float] | None:
     return weights
 
 
-def build_output(
-    leaves_asm: list[str], weights: list[float] | None, internal_key_hex: str | None
-) -> TaprootOutput:
+def build_output(leaves_asm: list[str], weights: list[float] | None, internal_key_hex: str | None) -> TaprootOutput:
     scripts = []
     for i, text in enumerate(leaves_asm):
         try:
@@ -93,9 +86,7 @@ def describe(output: TaprootOutput, network: str) -> dict:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    output = build_output(
-        args.leaves, parse_weights(args.weights, len(args.leaves)), args.internal_key
-    )
+    output = build_output(args.leaves, parse_weights(args.weights, len(args.leaves)), args.internal_key)
     info = describe(output, args.network)
 
     def render(console) -> None:

@@ -56,45 +56,86 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "due (docs/watch.md).  ACTION: run (default) the service; claim: tell the operator's "
         "service to claim; status: what the state folder's journal says.",
     )
-    watch.add_argument("action", nargs="?", choices=ACTIONS, default="run", metavar="ACTION",
-                       help="run | claim | status")
+    watch.add_argument(
+        "action", nargs="?", choices=ACTIONS, default="run", metavar="ACTION", help="run | claim | status"
+    )
     watch.add_argument("--role", choices=("operator", "challenger"), help="who this service acts for (run, claim)")
     watch.add_argument("--graph", help="the fully signed graph.json (run, claim)")
     watch.add_argument("--key", help="the party's key file, 0600 (run, claim)")
-    watch.add_argument("--program", metavar="ELF",
-                       help="a zkVM graph's program, when not where its params say nor beside the graph")
+    watch.add_argument(
+        "--program", metavar="ELF", help="a zkVM graph's program, when not where its params say nor beside the graph"
+    )
     watch.add_argument("--state", required=True, help="state folder: journal, claim request, lock (made if missing)")
-    watch.add_argument("--chain", choices=("kernel", "bitcoind"), default="kernel",
-                       help="kernel: the embedded chain served by `ocp regtest serve`; bitcoind: a bitcoind -regtest")
-    watch.add_argument("--rpc-url", metavar="URL",
-                       help=f"the chain's RPC (default: {DEFAULT_URL['kernel']} for kernel, "
-                       f"{DEFAULT_URL['bitcoind']} for bitcoind)")
-    watch.add_argument("--rpc-cookie", metavar="FILE",
-                       help=f"its cookie file (default: {DEFAULT_COOKIE['kernel']} for kernel, "
-                       f"{DEFAULT_COOKIE['bitcoind']} for bitcoind)")
-    watch.add_argument("--rpc-user", metavar="USER",
-                       help="RPC user instead of a cookie (password from $OCP_RPC_PASSWORD, never on the command line)")
-    watch.add_argument("--policy", choices=[p.value for p in Policy], default=d.policy.value,
-                       help="challenger: challenge false claims, every claim (exercises the answered path), or none")
-    watch.add_argument("--coin", action="append", default=[], metavar="TXID:VOUT",
-                       help="a coin of this party's key (BIP86 output) it may spend: the challenger's "
-                       "Challenge input, the operator's extra fee coin (repeatable)")
-    watch.add_argument("--feerate", type=float, default=d.feerate,
-                       help="sat/vB of the challenger's completed transactions and of the operator's first CPFP bump")
+    watch.add_argument(
+        "--chain",
+        choices=("kernel", "bitcoind"),
+        default="kernel",
+        help="kernel: the embedded chain served by `ocp regtest serve`; bitcoind: a bitcoind -regtest",
+    )
+    watch.add_argument(
+        "--rpc-url",
+        metavar="URL",
+        help=f"the chain's RPC (default: {DEFAULT_URL['kernel']} for kernel, {DEFAULT_URL['bitcoind']} for bitcoind)",
+    )
+    watch.add_argument(
+        "--rpc-cookie",
+        metavar="FILE",
+        help=f"its cookie file (default: {DEFAULT_COOKIE['kernel']} for kernel, "
+        f"{DEFAULT_COOKIE['bitcoind']} for bitcoind)",
+    )
+    watch.add_argument(
+        "--rpc-user",
+        metavar="USER",
+        help="RPC user instead of a cookie (password from $OCP_RPC_PASSWORD, never on the command line)",
+    )
+    watch.add_argument(
+        "--policy",
+        choices=[p.value for p in Policy],
+        default=d.policy.value,
+        help="challenger: challenge false claims, every claim (exercises the answered path), or none",
+    )
+    watch.add_argument(
+        "--coin",
+        action="append",
+        default=[],
+        metavar="TXID:VOUT",
+        help="a coin of this party's key (BIP86 output) it may spend: the challenger's "
+        "Challenge input, the operator's extra fee coin (repeatable)",
+    )
+    watch.add_argument(
+        "--feerate",
+        type=float,
+        default=d.feerate,
+        help="sat/vB of the challenger's completed transactions and of the operator's first CPFP bump",
+    )
     watch.add_argument("--max-feerate", type=float, default=d.max_feerate, help="sat/vB cap of doubling bumps")
-    watch.add_argument("--bump-after", type=int, default=d.bump_after,
-                       help="blocks an operator's move may stay unconfirmed in the mempool before a CPFP bump")
+    watch.add_argument(
+        "--bump-after",
+        type=int,
+        default=d.bump_after,
+        help="blocks an operator's move may stay unconfirmed in the mempool before a CPFP bump",
+    )
     watch.add_argument("--poll", type=float, default=d.poll_interval, help="seconds between polls of the chain")
-    watch.add_argument("--exit-when-done", action="store_true",
-                       help="exit when the game is over (0; 1 for an operator whose stake was taken)")
-    watch.add_argument("--wrong-step", type=int, metavar="I",
-                       help="claim: claim a trace wrong from step I on (a cheating operator, for drills)")
-    watch.add_argument("--input", metavar="FILE",
-                       help="claim (zkVM graph): the input tape the program's run is claimed on")
-    watch.add_argument("--fault", metavar="KIND",
-                       help="claim (zkVM graph, drills): lie once near --wrong-step, with this fault kind")
-    watch.add_argument("--json", action="store_true",
-                       help="run: one JSON object per line per record; claim, status: one JSON document")
+    watch.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="exit when the game is over (0; 1 for an operator whose stake was taken)",
+    )
+    watch.add_argument(
+        "--wrong-step",
+        type=int,
+        metavar="I",
+        help="claim: claim a trace wrong from step I on (a cheating operator, for drills)",
+    )
+    watch.add_argument(
+        "--input", metavar="FILE", help="claim (zkVM graph): the input tape the program's run is claimed on"
+    )
+    watch.add_argument(
+        "--fault", metavar="KIND", help="claim (zkVM graph, drills): lie once near --wrong-step, with this fault kind"
+    )
+    watch.add_argument(
+        "--json", action="store_true", help="run: one JSON object per line per record; claim, status: one JSON document"
+    )
     watch.set_defaults(func=cmd_watch)
 
 
@@ -176,8 +217,16 @@ def _claim_v2(args: argparse.Namespace, state, graph) -> int:
     if state.journal().claim() is not None:
         raise UserError(f"the operator in {args.state} has claimed already (its journal holds the claim)")
     state.request_claim_v2(tape, args.fault, args.wrong_step)
-    emit(args, {"state": args.state, "claim_requested": True, "input_bytes": len(tape), "fault": args.fault,
-                "wrong_step": args.wrong_step})  # fmt: skip
+    emit(
+        args,
+        {
+            "state": args.state,
+            "claim_requested": True,
+            "input_bytes": len(tape),
+            "fault": args.fault,
+            "wrong_step": args.wrong_step,
+        },
+    )
     return EXIT_OK
 
 
@@ -241,10 +290,14 @@ def _run(args: argparse.Namespace, state, graph, key: RoleKey) -> int:
     if args.bump_after < 1:
         raise UserError("--bump-after must be at least 1 block")
     options = WatchOptions(
-        policy=Policy(args.policy), poll_interval=args.poll, feerate=args.feerate,
-        max_feerate=args.max_feerate, bump_after=args.bump_after,
-        coins=tuple(parse_coin(c) for c in args.coin), exit_when_done=args.exit_when_done,
-    )  # fmt: skip
+        policy=Policy(args.policy),
+        poll_interval=args.poll,
+        feerate=args.feerate,
+        max_feerate=args.max_feerate,
+        bump_after=args.bump_after,
+        coins=tuple(parse_coin(c) for c in args.coin),
+        exit_when_done=args.exit_when_done,
+    )
     state.lock()
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -268,8 +321,12 @@ def _claim_status(claim: dict | None) -> dict | None:
         return None
     if "trace" in claim:
         return {"claimed": claim["trace"][-1], "wrong_step": claim.get("wrong_step")}
-    return {"steps": claim.get("claim_n"), "final_hash": claim.get("claim_h"), "fault": claim.get("fault"),
-            "wrong_step": claim.get("wrong_step")}  # fmt: skip
+    return {
+        "steps": claim.get("claim_n"),
+        "final_hash": claim.get("claim_h"),
+        "fault": claim.get("fault"),
+        "wrong_step": claim.get("wrong_step"),
+    }
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -295,7 +352,7 @@ def _status(args: argparse.Namespace) -> int:
         "broadcast": broadcast,
         "done": None if done is None else done.get("outcome"),
         "journal_entries": len(journal.entries),
-    }  # fmt: skip
+    }
 
     def render(console) -> None:
         for key in ("state", "role", "graph_id", "pubkey", "operator"):

@@ -75,8 +75,10 @@ def attrs(**values: str) -> str:
 # --- drill moves ------------------------------------------------------------------------------
 
 
-def runs(events: Sequence[DrillEvent], where: Callable[[DrillEvent], object] = lambda e: None,
-         ) -> list[list[DrillEvent]]:  # fmt: skip
+def runs(
+    events: Sequence[DrillEvent],
+    where: Callable[[DrillEvent], object] = lambda e: None,
+) -> list[list[DrillEvent]]:
     """Consecutive moves (timeline order) at the same place (``where``) with the same
     outcome, expectation and rule, merged into runs: 64 refused Disproves are one line."""
     out: list[list[DrillEvent]] = []
@@ -140,7 +142,7 @@ def box_node(box: Box) -> str:
         for i, line in enumerate(wrapped(text, PURPOSE_WIDTH + 8)):
             lines.append(small(("" if i == 0 else "  ") + line, 8, _event_colour(run)))
     if len(shown) < len(moves):
-        rest = [e for run in moves[len(shown):] for e in run]  # fmt: skip
+        rest = [e for run in moves[len(shown) :] for e in run]
         ok = sum(e.accepted for e in rest)
         lines.append(small(f"and {len(rest)} more moves: {ok} accepted, {len(rest) - ok} refused", 8))
     style = "rounded,filled" + (",dashed" if box.template else "")
@@ -215,15 +217,21 @@ def legend(picture: Picture) -> str:
     rows = [heading("signatures of each input (edge colour)")]
     for status, (colour, style) in STATUS_STYLE.items():
         line = "- - - -" if style == "dashed" else "━━━━"
-        rows.append(row(f'<font color="{colour}">{line}</font>',
-                        f"{status}: {picture.statuses.get(status, 0)} inputs", status.meaning))  # fmt: skip
+        rows.append(
+            row(
+                f'<font color="{colour}">{line}</font>',
+                f"{status}: {picture.statuses.get(status, 0)} inputs",
+                status.meaning,
+            )
+        )
     rows.append(heading("who broadcasts (box colour)"))
     for role in (Role.DEPOSITOR, Role.OPERATOR, Role.CHALLENGER):
         rows.append(row(f'<font color="{ROLE_FILL[role]}">████</font>', str(role)))
     rows.append(row("- - -", "dashed box: a template a challenger completes"))
     if picture.overlay is not None:
-        rows.append(row(f'<font color="{ACCEPTED}">━━━━</font>',
-                        "thick: accepted in the drill (#n: its place in the timeline)"))  # fmt: skip
+        rows.append(
+            row(f'<font color="{ACCEPTED}">━━━━</font>', "thick: accepted in the drill (#n: its place in the timeline)")
+        )
         rows.append(row(f'<font color="{REFUSED}">#n</font>', "refused move, with the rule it breaks"))
     if picture.collapsed:
         rows.append(row("", "numbered families are drawn as one box each; --full draws every transaction"))
@@ -249,9 +257,11 @@ def timeline(picture: Picture) -> str | None:
             what += " (not in this graph)"
         colour = _event_colour(run)
         body = "<br/>".join(small(t, 9, colour) for t in wrapped(run_text(run, with_reason=True), REASON_WIDTH))
-        rows.append(f'<tr><td align="left" valign="top">{small(what, 9)}</td>'
-                    f'<td align="left" valign="top">{small(first.who, 9)}</td>'
-                    f'<td align="left" valign="top" balign="left">{body}</td></tr>')  # fmt: skip
+        rows.append(
+            f'<tr><td align="left" valign="top">{small(what, 9)}</td>'
+            f'<td align="left" valign="top">{small(first.who, 9)}</td>'
+            f'<td align="left" valign="top" balign="left">{body}</td></tr>'
+        )
     return PANEL + "".join(rows) + "</table>"
 
 
@@ -276,7 +286,7 @@ def to_dot(picture: Picture) -> str:
     cells = "".join(f'<td valign="top">{panel}</td>' for panel in panels)
     title = (
         f'<<table border="0" cellspacing="6"><tr><td colspan="{len(panels)}"><b>{html(picture.title)}</b>'
-        f'<br/>{small(picture.subtitle, 10)}</td></tr><tr>{cells}</tr></table>>'
+        f"<br/>{small(picture.subtitle, 10)}</td></tr><tr>{cells}</tr></table>>"
     )
     lines = [
         "digraph ocp {",
@@ -286,7 +296,9 @@ def to_dot(picture: Picture) -> str:
     ]
     for k, (cluster, label) in enumerate(picture.clusters):
         lines.append(f"  subgraph cluster_{k} {{")
-        lines.append(f"    graph {attrs(label=label, style='rounded,dashed', color='#9e9e9e', fontsize='11', tooltip=label)};")  # noqa: E501
+        lines.append(
+            f"    graph {attrs(label=label, style='rounded,dashed', color='#9e9e9e', fontsize='11', tooltip=label)};"
+        )  # noqa: E501
         for coin in _in(cluster, picture.coins):
             lines.append("    " + coin_node(coin))
         for box in _in(cluster, picture.boxes):
@@ -295,7 +307,9 @@ def to_dot(picture: Picture) -> str:
             lines.append("    " + output_node(node))
         lines.append("  }")
     for creation in picture.creations:
-        lines.append(f"  {quote(creation.source)} -> {quote(creation.target)} {attrs(color='#555555', arrowhead='none', penwidth='1.2', tooltip='creates')};")  # noqa: E501
+        lines.append(
+            f"  {quote(creation.source)} -> {quote(creation.target)} {attrs(color='#555555', arrowhead='none', penwidth='1.2', tooltip='creates')};"
+        )  # noqa: E501
     for spend in picture.spends:
         lines.append("  " + spend_edge(spend))
     for stack in picture.stacks:

@@ -107,15 +107,17 @@ def read_overlay(graph: Graph, path: str | Path) -> DrillOverlay:
                 raise UserError(f"{where}: {value!r} is neither 'accepted' nor 'refused'")
         label = _field(entry, "transaction", str, where)
         txid = entry.get("txid", "")
-        events.append(DrillEvent(
-            order=order,
-            height=_field(entry, "height", int, where),
-            label=label,
-            tx=match(label, txid if isinstance(txid, str) else ""),
-            who=_field(entry, "who", str, where),
-            accepted=result == "accepted",
-            expected=expected == "accepted",
-            reason=entry.get("reason") or "",
-            rule=entry.get("rule") or "",
-        ))  # fmt: skip
+        events.append(
+            DrillEvent(
+                order=order,
+                height=_field(entry, "height", int, where),
+                label=label,
+                tx=match(label, txid if isinstance(txid, str) else ""),
+                who=_field(entry, "who", str, where),
+                accepted=result == "accepted",
+                expected=expected == "accepted",
+                reason=entry.get("reason") or "",
+                rule=entry.get("rule") or "",
+            )
+        )
     return DrillOverlay(drill, str(path), tuple(events))

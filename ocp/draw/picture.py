@@ -173,8 +173,7 @@ def signers_label(signers: Sequence[Signer]) -> str:
     counts: dict[Role, int] = {}
     for role, _ in signers:
         counts[role] = counts.get(role, 0) + 1
-    return " + ".join(f"{role} {n}-of-{n}" if role is Role.COMMITTEE else str(role)
-                      for role, n in counts.items())  # fmt: skip
+    return " + ".join(f"{role} {n}-of-{n}" if role is Role.COMMITTEE else str(role) for role, n in counts.items())
 
 
 def relative_lock(gtx: GraphTx, index: int) -> str:
@@ -243,8 +242,7 @@ def _families(graph: Graph, full: bool) -> list[tuple[TxName, ...]]:
     return out
 
 
-def _box(graph: Graph, names: tuple[TxName, ...], payees: Mapping[bytes, str],
-         events: tuple[DrillEvent, ...]) -> Box:  # fmt: skip
+def _box(graph: Graph, names: tuple[TxName, ...], payees: Mapping[bytes, str], events: tuple[DrillEvent, ...]) -> Box:
     first = graph.tx(names[0])
     lines = []
     members = set(names)
@@ -259,12 +257,19 @@ def _box(graph: Graph, names: tuple[TxName, ...], payees: Mapping[bytes, str],
         lines.append("+ a challenger's inputs and outputs")
     if len(names) == 1:
         fee = sum(o.value for o in first.spent) - sum(o.value for o in first.tx.outputs)
-        tip = [f"{names[0]}: {first.purpose}", f"broadcast by the {first.role}",
-               f"txid {first.txid}", f"vsize {first.tx.vsize} vB unsigned, fee {fee:,} sat"]  # fmt: skip
+        tip = [
+            f"{names[0]}: {first.purpose}",
+            f"broadcast by the {first.role}",
+            f"txid {first.txid}",
+            f"vsize {first.tx.vsize} vB unsigned, fee {fee:,} sat",
+        ]
     else:
         last = graph.tx(names[-1])
-        tip = [f"{len(names)} transactions, one per index, each broadcast by the {first.role}",
-               f"{names[0]}: {first.purpose}", f"{names[-1]}: {last.purpose}"]  # fmt: skip
+        tip = [
+            f"{len(names)} transactions, one per index, each broadcast by the {first.role}",
+            f"{names[0]}: {first.purpose}",
+            f"{names[-1]}: {last.purpose}",
+        ]
     return Box(
         id=f"tx {family_label(names)}",
         names=names,
@@ -292,8 +297,10 @@ def _output_node(graph: Graph, refs: list[OutputRef], cluster: Cluster) -> Outpu
     if checks:  # a game's data output: its check leaves counted by kind (thousands in a catch state)
         counts = leaf_kinds(leaf for out in outs for leaf in out.leaves if leaf.name.kind is LeafKind.CHECK)
         each = "" if len(outs) == 1 else f" in {len(outs)} outputs"
-        tip.append(f"{sum(counts.values())} check leaves{each}, the mover's: " +
-                   ", ".join(f"{kind} {n}" for kind, n in counts.items()))  # fmt: skip
+        tip.append(
+            f"{sum(counts.values())} check leaves{each}, the mover's: "
+            + ", ".join(f"{kind} {n}" for kind, n in counts.items())
+        )
     for leaves in kinds.values():
         names = leaves_label([leaf.name for leaf in leaves])
         more = f" ({len(leaves)} leaves)" if len(leaves) > 1 else ""
@@ -366,8 +373,9 @@ def build_picture(
                     cluster = None if ref.role is Role.DEPOSITOR else (ref.operator or 1)
                     if ref.role is Role.CHALLENGER:  # beside the game it opens
                         cluster = _cluster_of_tx(name)
-                    coins[ref] = Coin(f"coin {ref}", ref, _coin_label(ref, several),
-                                      sats(gtx.spent[index].value), cluster)  # fmt: skip
+                    coins[ref] = Coin(
+                        f"coin {ref}", ref, _coin_label(ref, several), sats(gtx.spent[index].value), cluster
+                    )
                 source = coins[ref].id
             else:
                 source = node_of[spend.source]
@@ -395,8 +403,9 @@ def build_picture(
         inputs = tuple(e["inputs"])
         where = f"{inputs[0][0]} input {inputs[0][1]}" + (f" and {len(inputs) - 1} more" if len(inputs) > 1 else "")
         tip = f"{leaf}: {e['purpose']}\n{where}\nsignatures: {status} ({status.meaning})"
-        spends.append(Spend(source, target, inputs, leaf, lock, signers, status, tip,
-                            tuple(sorted(set(e["accepted"])))))  # fmt: skip
+        spends.append(
+            Spend(source, target, inputs, leaf, lock, signers, status, tip, tuple(sorted(set(e["accepted"]))))
+        )
 
     stacks = []
     if full:
@@ -407,9 +416,7 @@ def build_picture(
         stacks = [tuple(ids) for ids in numbered.values() if len(ids) > 1]
 
     operators = range(1, len(params.operators) + 1)
-    clusters: list[tuple[Cluster, str]] = [
-        (None, "deposit, shared by every operator" if several else "deposit")
-    ]
+    clusters: list[tuple[Cluster, str]] = [(None, "deposit, shared by every operator" if several else "deposit")]
     clusters += [(k, f"operator {k}" if several else "operator") for k in operators]
     n = len(params.committee)
     if graph.game_keys is not None:

@@ -59,7 +59,7 @@ def html_page(svg: bytes, title: str, subtitle: str) -> bytes:
     start = text.find("<svg")
     body = text[start:] if start >= 0 else text
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n"
         "<style>body{font-family:Helvetica,Arial,sans-serif;margin:1em}"
         "svg{max-width:100%;height:auto}</style>\n</head>\n<body>\n"

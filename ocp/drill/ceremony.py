@@ -115,12 +115,26 @@ def run_ceremony(actors: Actors, graph: Graph, variant: str, folder: Path) -> tu
         save_key(key, folder / f"{key.name}.key")
         keys[key.name] = key
     start = time.monotonic()
-    coordinator = run.start("coordinator", _ocp(
-        "ceremony", "serve", "graph.json", "--url-file", "url.txt", "--transcript", "transcript.jsonl",
-        "--round-timeout", "60", "--linger", "1.5",
-    ))  # fmt: skip
+    coordinator = run.start(
+        "coordinator",
+        _ocp(
+            "ceremony",
+            "serve",
+            "graph.json",
+            "--url-file",
+            "url.txt",
+            "--transcript",
+            "transcript.jsonl",
+            "--round-timeout",
+            "60",
+            "--linger",
+            "1.5",
+        ),
+    )
     try:
-        _wait_for("the coordinator's URL", lambda: (folder / "url.txt").exists() or coordinator.popen.poll() is not None, run)
+        _wait_for(
+            "the coordinator's URL", lambda: (folder / "url.txt").exists() or coordinator.popen.poll() is not None, run
+        )
         if coordinator.popen.poll() is not None:
             raise UserError(f"the coordinator stopped: {coordinator.tail()}")
         url = (folder / "url.txt").read_text().strip()
@@ -169,14 +183,17 @@ def _sign(run: CeremonyRun, url: str, client: CoordinatorClient, actors: Actors,
         _wait_for(f"the coordinator to blame {bad.name}", blamed, run)
         faulty = signers[0]
         faulty.popen.wait(timeout=30)  # a blamed signer stops (its request was refused)
-        run.events.append(f"{bad.name}'s faulty process was blamed and stopped (exit {faulty.popen.returncode}); "
-                          "replaced by an honest one with the same key and nonce store")  # fmt: skip
+        run.events.append(
+            f"{bad.name}'s faulty process was blamed and stopped (exit {faulty.popen.returncode}); "
+            "replaced by an honest one with the same key and nonce store"
+        )
         signers[0] = _join(run, url, bad, f"{bad.name} (replacement)")
     elif run.variant == "ceremony-crash":
         victim = chosen_member(actors)
         first = _join(run, url, victim, f"{victim.name} (first process)")
 
         if _musig(client):
+
             def committed() -> bool:
                 rnd = client.state()["round"]
                 return rnd is not None and victim.pubkey.hex() in rnd["committed"]
@@ -229,8 +246,15 @@ def _summary(run: CeremonyRun, signed: Graph, actors: Actors, url: str) -> dict:
         "processes": [{"name": p.name, "exit": p.popen.returncode} for p in run.processes],
         "events": run.events,
         "seconds": round(run.seconds, 2),
-        "rounds": [{"round": e["round"], "event": e["event"], **({"why": e["why"]} if "why" in e else {}),
-                    **({"signed": e["signed"]} if "signed" in e else {})} for e in rounds],  # fmt: skip
+        "rounds": [
+            {
+                "round": e["round"],
+                "event": e["event"],
+                **({"why": e["why"]} if "why" in e else {}),
+                **({"signed": e["signed"]} if "signed" in e else {}),
+            }
+            for e in rounds
+        ],
         "blame": [{"who": e["who"], "what": e["what"], "round": e["round"], "inputs": e["inputs"]} for e in blame],
         "blamed": sorted({e["signer"] for e in blame}),
         "nonces_sent": len(sent),
@@ -248,8 +272,11 @@ def ceremony_checks(summary: dict, actors: Actors, committee_form: CommitteeForm
     variant = summary["variant"]
     checks = {
         "graph_complete": summary["complete"],
-        "every_process_ok": all(p["exit"] == 0 for p in summary["processes"] if "faulty" not in p["name"]
-                                and "first process" not in p["name"]),  # fmt: skip
+        "every_process_ok": all(
+            p["exit"] == 0
+            for p in summary["processes"]
+            if "faulty" not in p["name"] and "first process" not in p["name"]
+        ),
         "nonces_never_repeated": summary["nonces_unique"] and summary["sessions_signed_once"],
     }
     if committee_form is CommitteeForm.MUSIG2:
@@ -298,8 +325,9 @@ def run_ceremony_drill(
         parts = []
         for name, scenario in (("happy", happy), ("fraud", fraud)):
             with open_chain() as chain:
-                world = setup_world(chain, n_committee=n_committee, program=program,
-                                    committee_form=committee_form, sign=sign)  # fmt: skip
+                world = setup_world(
+                    chain, n_committee=n_committee, program=program, committee_form=committee_form, sign=sign
+                )
                 scenario(world)
                 parts.append(report_json(f"{variant}/{name}", backend, world))
         actors = world.actors

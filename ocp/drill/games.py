@@ -131,26 +131,35 @@ class GameWorld(World):
         keys = self.operator_keys[op]
         return OperatorPlayer(self.game(k, op), self.actors.operators[op], {**keys.claim, **keys.game(k)}, party)
 
-    def challenger_player(self, k: int, party_for: Callable[[Claim], zd.HonestChallenger] | None = None,
-                          op: int = 0) -> ChallengerPlayer:  # fmt: skip
+    def challenger_player(
+        self, k: int, party_for: Callable[[Claim], zd.HonestChallenger] | None = None, op: int = 0
+    ) -> ChallengerPlayer:
         guest = self.guest
         assert guest is not None
 
         def honest(claim: Claim) -> zd.HonestChallenger:
             return zd.HonestChallenger(guest.run(claim), claim.search)
 
-        return ChallengerPlayer(self.game(k, op), self.challengers[k], self.challenger_keys[k].game(op),
-                                party_for or honest)  # fmt: skip
+        return ChallengerPlayer(
+            self.game(k, op), self.challengers[k], self.challenger_keys[k].game(op), party_for or honest
+        )
 
     def try_move(self, label: str, who: Role | str, built, expect: bool | Refusal) -> bool:
         tx, spent = built
         return self.submit(label, who, tx, spent, expect)
 
 
-def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed: bytes = defaults.SEED,
-                     n_committee: int = defaults.COMMITTEE, move_window: int = MIN_MOVE_WINDOW,
-                     committee_form: CommitteeForm = CommitteeForm.CHAIN,
-                     faucet_feerate: int | None = None) -> GameWorld:  # fmt: skip
+def setup_game_world(
+    chain: Chain,
+    guest: Guest,
+    *,
+    n_challengers: int = 1,
+    seed: bytes = defaults.SEED,
+    n_committee: int = defaults.COMMITTEE,
+    move_window: int = MIN_MOVE_WINDOW,
+    committee_form: CommitteeForm = CommitteeForm.CHAIN,
+    faucet_feerate: int | None = None,
+) -> GameWorld:
     """A chain with every role funded and the version-2 graph of ``guest`` fully signed
     (a world set up the same way again reuses the guest's signed graph).
     ``faucet_feerate`` (sat/vB) pays the funding transactions more than the faucet's
@@ -159,25 +168,39 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
     challengers = [drill_key(seed, "challenger", Role.CHALLENGER, k) for k in range(n_challengers)]
     faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
-    spks = [actors.spk(Role.DEPOSITOR), actors.spk(Role.OPERATOR),
-            *(TaprootOutput(c.pubkey).script_pubkey for c in challengers)]  # fmt: skip
+    spks = [
+        actors.spk(Role.DEPOSITOR),
+        actors.spk(Role.OPERATOR),
+        *(TaprootOutput(c.pubkey).script_pubkey for c in challengers),
+    ]
     comp = guest.computation
     layout = guest.layout
     windows = Windows(defaults.CHALLENGE_WINDOW, None, None, defaults.REFUND_TIMEOUT, move_window)
     unfunded = Params(
-        network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operator.pubkey,),
-        depositor=actors.depositor.pubkey, deposit_amount=defaults.DEPOSIT, operator_stake=defaults.STAKE,
-        challenge_fee=0, fee_rate=defaults.FEE_RATE, windows=windows, computation=comp,
-        challengers=tuple(c.pubkey for c in challengers), bond=0, committee_form=committee_form,
-    )  # fmt: skip
+        network="regtest",
+        committee=tuple(k.pubkey for k in actors.committee),
+        operators=(actors.operator.pubkey,),
+        depositor=actors.depositor.pubkey,
+        deposit_amount=defaults.DEPOSIT,
+        operator_stake=defaults.STAKE,
+        challenge_fee=0,
+        fee_rate=defaults.FEE_RATE,
+        windows=windows,
+        computation=comp,
+        challengers=tuple(c.pubkey for c in challengers),
+        bond=0,
+        committee_form=committee_form,
+    )
     bond = drill_bond(guest, unfunded)
-    amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"],
-               *([bond + BOND_COIN_EXTRA] * n_challengers)]  # fmt: skip
+    amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"], *([bond + BOND_COIN_EXTRA] * n_challengers)]
     coins = faucet.fund_many(list(zip(spks, amounts, strict=True)))
     params = replace(
-        unfunded, depositor_funding=Funding(coins[0], amounts[0]), operator_funding=(Funding(coins[1], amounts[1]),),
-        challenger_bonds=tuple(Funding(c, a) for c, a in zip(coins[2:], amounts[2:], strict=True)), bond=bond,
-    )  # fmt: skip
+        unfunded,
+        depositor_funding=Funding(coins[0], amounts[0]),
+        operator_funding=(Funding(coins[1], amounts[1]),),
+        challenger_bonds=tuple(Funding(c, a) for c, a in zip(coins[2:], amounts[2:], strict=True)),
+        bond=bond,
+    )
     pid = params_id(params)
     op_keys = [OperatorSigner(PartyKeys(actors.operator.secret, pid), 0, layout)]
     ch_keys = [ChallengerSigner(PartyKeys(c.secret, pid), k, layout) for k, c in enumerate(challengers)]
@@ -192,10 +215,24 @@ def setup_game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1, seed
         guest.signed[pid] = graph
     funded = list(zip(spks, coins, amounts, strict=True))
     funding = {(Role.DEPOSITOR, 0): coins[0], (Role.OPERATOR, 0): coins[1]}
-    world = GameWorld(chain, actors, faucet, params, graph, [], funding, funded, guest=guest,
-                      challengers=challengers, layout=layout, operator_keys=op_keys, challenger_keys=ch_keys)  # fmt: skip
-    world.extra_parties = {TaprootOutput(c.pubkey).script_pubkey: f"challenger {k + 1}"
-                           for k, c in enumerate(challengers)}  # fmt: skip
+    world = GameWorld(
+        chain,
+        actors,
+        faucet,
+        params,
+        graph,
+        [],
+        funding,
+        funded,
+        guest=guest,
+        challengers=challengers,
+        layout=layout,
+        operator_keys=op_keys,
+        challenger_keys=ch_keys,
+    )
+    world.extra_parties = {
+        TaprootOutput(c.pubkey).script_pubkey: f"challenger {k + 1}" for k, c in enumerate(challengers)
+    }
     return world
 
 
@@ -217,8 +254,9 @@ def _graph_tx(world: GameWorld, name: TxName, who: Role, expect: bool | Refusal,
     return world.try_move(str(name) + (f" ({note})" if note else ""), who, graph_move(world, name), expect)
 
 
-def open_vault_and_claim(world: GameWorld, op: OperatorPlayer, readers: list[ChallengerPlayer | OperatorPlayer]
-                         ) -> None:  # fmt: skip
+def open_vault_and_claim(
+    world: GameWorld, op: OperatorPlayer, readers: list[ChallengerPlayer | OperatorPlayer]
+) -> None:
     """Deposit, Confirm, Prepare; the Kickoff with the operator's claim; each reader
     learns the claim from the mined Kickoff."""
     _graph_tx(world, TxName(TxKind.DEPOSIT), Role.DEPOSITOR, True)
@@ -227,8 +265,10 @@ def open_vault_and_claim(world: GameWorld, op: OperatorPlayer, readers: list[Cha
     _graph_tx(world, TxName(TxKind.PREPARE), Role.OPERATOR, True)
     world.mine()
     claim = op.claim
-    world.notes.append(f"operator claims: {GUEST} halts with exit 0 at step N = {claim.steps}, "
-                       f"h_N = {claim.final_hash.hex()[:16]}..., on a {len(claim.input)}-byte input")  # fmt: skip
+    world.notes.append(
+        f"operator claims: {GUEST} halts with exit 0 at step N = {claim.steps}, "
+        f"h_N = {claim.final_hash.hex()[:16]}..., on a {len(claim.input)}-byte input"
+    )
     tx, spent = op.kickoff()
     world.try_move(str(op.ref.kickoff), Role.OPERATOR, (tx, spent), True)
     world.mine()
@@ -331,16 +371,20 @@ class GameRun:
                     self.pending = (name, built[0].txid)
                     return
             self.stuck = True
-            world.notes.append(f"game {ref.challenger + 1}: the {'operator' if mover_is_op else self.who} has no "
-                               f"move its leaves accept in state {state.label}")  # fmt: skip
+            world.notes.append(
+                f"game {ref.challenger + 1}: the {'operator' if mover_is_op else self.who} has no "
+                f"move its leaves accept in state {state.label}"
+            )
         if world.chain.height() + 1 >= self.since + world.params.windows.move:
             name = ref.silent_name(state)
             other = self.who if mover_is_op else Role.OPERATOR
             if world.try_move(str(name), other, _template(world, name), True):
                 self.pending = (name, world.graph.tx(name).txid)
                 self.end = GameEnd(Role.CHALLENGER if mover_is_op else Role.OPERATOR, name, "timeout")
-                world.notes.append(f"game {ref.challenger + 1}: {name} after the {world.params.windows.move}-block "
-                                   f"move window of state {state.label}")  # fmt: skip
+                world.notes.append(
+                    f"game {ref.challenger + 1}: {name} after the {world.params.windows.move}-block "
+                    f"move window of state {state.label}"
+                )
 
 
 def run_games(world: GameWorld, runs: list[GameRun]) -> None:
@@ -385,8 +429,9 @@ def _probe_false_leaf(world: GameWorld, ch: ChallengerPlayer, state: State) -> N
         return
     leaf = fails[0]
     name, built = ch.catch_with(state, leaf)
-    world.try_move(f"{name} ({leaf.kind}, which does not hold)", f"challenger {ch.ref.challenger + 1}", built,
-                   LEAF_FAILS)  # fmt: skip
+    world.try_move(
+        f"{name} ({leaf.kind}, which does not hold)", f"challenger {ch.ref.challenger + 1}", built, LEAF_FAILS
+    )
 
 
 def _expect(world: GameWorld, what: str, ok: bool) -> None:
@@ -402,8 +447,7 @@ LEAF_CLASSES = {"Opcode": "OpcodeChunk", "Initialized": "InitializedChunk"}
 
 def _end_note(world: GameWorld, run: GameRun) -> None:
     assert run.end is not None
-    world.notes.append(f"game {run.ref.challenger + 1} ended by {run.end.tx} ({run.end.how}): "
-                       f"the {run.end.winner} won")  # fmt: skip
+    world.notes.append(f"game {run.ref.challenger + 1} ended by {run.end.tx} ({run.end.how}): the {run.end.winner} won")
 
 
 def _payouts_after_loss(world: GameWorld) -> None:
@@ -429,8 +473,9 @@ def zkvm_fraud(world: GameWorld, fault: str = "write") -> None:
     assert guest is not None
     at = guest.trace.steps if fault == "halt-early" else guest.trace.steps // 2
     party = zd.FaultyOperator(guest.trace, world.layout.comp.search, fault, at)
-    world.notes.append(f"fault {fault!r} at step {party.fault.at}; the trace half expects "
-                       f"{zd.expected_challenge(party)} to catch it")  # fmt: skip
+    world.notes.append(
+        f"fault {fault!r} at step {party.fault.at}; the trace half expects {zd.expected_challenge(party)} to catch it"
+    )
     op, ch = world.operator_player(party, 0), world.challenger_player(0)
     open_vault_and_claim(world, op, [ch])
     _expect(world, "the challenger disputes the claim", ch.disputes())
@@ -474,8 +519,9 @@ def zkvm_silent_operator(world: GameWorld) -> None:
     run = GameRun(world, op, ch, stop=Role.OPERATOR, stop_at=2)
     run_games(world, [run])
     _end_note(world, run)
-    _expect(world, "the silent operator loses by timeout",
-            run.end is not None and run.end.tx.kind is TxKind.OPERATOR_SILENT)  # fmt: skip
+    _expect(
+        world, "the silent operator loses by timeout", run.end is not None and run.end.tx.kind is TxKind.OPERATOR_SILENT
+    )
     _payouts_after_loss(world)
 
 
@@ -492,8 +538,11 @@ def zkvm_silent_challenger(world: GameWorld) -> None:
     run = GameRun(world, op, ch, stop=Role.CHALLENGER, stop_at=1)
     run_games(world, [run])
     _end_note(world, run)
-    _expect(world, "the silent challenger loses by timeout",
-            run.end is not None and run.end.tx.kind is TxKind.CHALLENGER_SILENT)  # fmt: skip
+    _expect(
+        world,
+        "the silent challenger loses by timeout",
+        run.end is not None and run.end.tx.kind is TxKind.CHALLENGER_SILENT,
+    )
     _take2_after_t_max(world, kickoff)
 
 
@@ -511,8 +560,9 @@ def zkvm_bribed(world: GameWorld) -> None:
     run_games(world, runs)
     for run in runs:
         _end_note(world, run)
-    _expect(world, "the bribed challenger loses its game",
-            runs[0].end is not None and runs[0].end.winner is Role.OPERATOR)  # fmt: skip
+    _expect(
+        world, "the bribed challenger loses its game", runs[0].end is not None and runs[0].end.winner is Role.OPERATOR
+    )
     _expect(world, "the honest challenger wins", runs[1].end is not None and runs[1].end.winner is Role.CHALLENGER)
     _payouts_after_loss(world)
 

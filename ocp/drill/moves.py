@@ -56,8 +56,15 @@ def challenge(world: World, op: int = 0, fee: int = 2_000) -> Move:
     utxo = world.chain.get_output(coin)
     if utxo is None:
         raise RuntimeError("the challenger's coin is gone")
-    return shared.complete_challenge(world.graph, world.name(TxKind.CHALLENGE, None, op), coin, utxo.txout,
-                                     world.actors.challenger, world.actors.spk(Role.CHALLENGER), fee)  # fmt: skip
+    return shared.complete_challenge(
+        world.graph,
+        world.name(TxKind.CHALLENGE, None, op),
+        coin,
+        utxo.txout,
+        world.actors.challenger,
+        world.actors.spk(Role.CHALLENGER),
+        fee,
+    )
 
 
 def with_reward(world: World, name: TxName, values: list[bytes], to: bytes | None = None) -> Move:
@@ -90,8 +97,9 @@ def disprove_values(world: World, step: int, revealed: dict[int, tuple[bytes, ..
     return shared.disprove_values(world.graph, world.name(TxKind.DISPROVE, step, op), revealed)
 
 
-def disprove(world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0,
-             to: bytes | None = None) -> Move:  # fmt: skip
+def disprove(
+    world: World, step: int, revealed: dict[int, tuple[bytes, ...]], op: int = 0, to: bytes | None = None
+) -> Move:
     name = world.name(TxKind.DISPROVE, step, op)
     return with_reward(world, name, disprove_values(world, step, revealed, op), to)
 
@@ -102,8 +110,7 @@ def leaf_values(world: World, leaf: RevealLeaf | DisproveLeaf, trace: tuple[int,
     return [item for i in indices for item in world.signers[op].sign(i, trace[i + 1])]
 
 
-def bump(world: World, parent: Tx, owner: RoleKey, vout: int, feerate: float,
-         extra: OutPoint | None = None) -> Tx:  # fmt: skip
+def bump(world: World, parent: Tx, owner: RoleKey, vout: int, feerate: float, extra: OutPoint | None = None) -> Tx:
     """CPFP: a child of graph transaction ``parent`` spending its output ``vout`` and,
     if given, the owner's coin ``extra`` (:func:`ocp.moves.bump`)."""
     return shared.bump(world.chain, world.graph, parent, owner, vout, feerate, () if extra is None else (extra,))

@@ -35,9 +35,7 @@ class Balances:
 
     @property
     def conserved(self) -> bool:
-        return sum(self.before.values()) == (
-            sum(self.after.values()) + self.locked + self.burned + self.fees
-        )
+        return sum(self.before.values()) == (sum(self.after.values()) + self.locked + self.burned + self.fees)
 
 
 def balances(world: World) -> Balances:

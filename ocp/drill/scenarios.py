@@ -16,8 +16,16 @@ OPERATOR, CHALLENGER, COMMITTEE, DEPOSITOR = Role.OPERATOR, Role.CHALLENGER, Rol
 K = TxKind
 
 
-def _try(world: World, kind: TxKind, index: int | None, who: Role, move: moves.Move,
-         expect: bool | Refusal, note: str = "", op: int = 0) -> bool:  # fmt: skip
+def _try(
+    world: World,
+    kind: TxKind,
+    index: int | None,
+    who: Role,
+    move: moves.Move,
+    expect: bool | Refusal,
+    note: str = "",
+    op: int = 0,
+) -> bool:
     label = str(world.name(kind, index, op)) + (f" ({note})" if note else "")
     tx, spent = move
     return world.submit(label, who, tx, spent, expect)
@@ -54,8 +62,16 @@ def _disprove_the_wrong_step(world: World, revealed: dict, op: int = 0) -> int:
     if found is None:
         raise AssertionError("the challenger found no wrong step in a fraudulent trace")
     if found > 0:
-        _try(world, K.DISPROVE, found - 1, CHALLENGER, moves.disprove(world, found - 1, revealed, op),
-             STEP_CHECKS_OUT, "a correct step", op)  # fmt: skip
+        _try(
+            world,
+            K.DISPROVE,
+            found - 1,
+            CHALLENGER,
+            moves.disprove(world, found - 1, revealed, op),
+            STEP_CHECKS_OUT,
+            "a correct step",
+            op,
+        )
     _try(world, K.DISPROVE, found, CHALLENGER, moves.disprove(world, found, revealed, op), True, op=op)
     world.mine()
     return found

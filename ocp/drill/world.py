@@ -62,8 +62,11 @@ class Actors:
         return self.operators[0]
 
     def spk(self, role: Role, operator: int = 0) -> bytes:
-        key = {Role.OPERATOR: self.operators[operator], Role.DEPOSITOR: self.depositor,
-               Role.CHALLENGER: self.challenger}[role]  # fmt: skip
+        key = {
+            Role.OPERATOR: self.operators[operator],
+            Role.DEPOSITOR: self.depositor,
+            Role.CHALLENGER: self.challenger,
+        }[role]
         return TaprootOutput(key.pubkey).script_pubkey
 
 
@@ -143,9 +146,18 @@ class World:
         ``True`` (accepted) or the :class:`Refusal` a forbidden move must get."""
         result = self.chain.submit(tx)
         refusal = expect if isinstance(expect, Refusal) else None
-        self.events.append(Event(
-            self.chain.height(), label, who, result.accepted, expect is True, result.reason, tx.txid, refusal,
-        ))  # fmt: skip
+        self.events.append(
+            Event(
+                self.chain.height(),
+                label,
+                who,
+                result.accepted,
+                expect is True,
+                result.reason,
+                tx.txid,
+                refusal,
+            )
+        )
         if result.accepted:
             self.broadcast.append(tx)
             self.spent_by_tx[tx.txid] = list(spent)

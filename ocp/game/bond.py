@@ -191,19 +191,26 @@ class GameCost:
         """The honest operator's cost of ``path`` (default: its worst) at the maximum
         rate: its transactions and their CPFP children at that rate."""
         p = path or self.worst_operator_path
-        return sum(fee_for(t.weight + child_weight(2 if t.anchor else 1), self.max_fee_rate)
-                   for t in p.txs if t.mover is Role.OPERATOR)  # fmt: skip
+        return sum(
+            fee_for(t.weight + child_weight(2 if t.anchor else 1), self.max_fee_rate)
+            for t in p.txs
+            if t.mover is Role.OPERATOR
+        )
 
     def smallest_reward(self, bond: int) -> tuple[GamePath, int] | None:
         """The challenger's win that leaves it least beyond its bond and its own costs
         at the maximum rate: (path, reward); None when it cannot win."""
-        wins = [(p, p.end.token_out - bond - p.outlay(Role.CHALLENGER, self.max_fee_rate))
-                for p in self.paths if p.winner is Role.CHALLENGER]  # fmt: skip
+        wins = [
+            (p, p.end.token_out - bond - p.outlay(Role.CHALLENGER, self.max_fee_rate))
+            for p in self.paths
+            if p.winner is Role.CHALLENGER
+        ]
         return min(wins, key=lambda w: w[1], default=None)
 
 
-def game_costs(params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput]
-               ) -> list[GameCost]:  # fmt: skip
+def game_costs(
+    params: Params, txs: Mapping[TxName, GraphTx], outputs: Mapping[OutputRef, GraphOutput]
+) -> list[GameCost]:
     """The cost of every game of a version-2 graph, from its transactions."""
     spenders: dict[OutputRef, list[GraphTx]] = {}
     for gtx in txs.values():

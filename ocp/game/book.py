@@ -58,8 +58,9 @@ class SignatureBook:
                 self.values[prefix + name] = value
         return fields
 
-    def sign(self, leaf: CheckLeaf, secrets: Mapping[str, WinternitzKey], values: Mapping[str, int],
-             prefix: str = "") -> None:  # fmt: skip
+    def sign(
+        self, leaf: CheckLeaf, secrets: Mapping[str, WinternitzKey], values: Mapping[str, int], prefix: str = ""
+    ) -> None:
         """Sign the values of ``leaf`` that ``secrets`` (key name -> secret key) holds
         and nobody has signed yet; ``values`` by unprefixed field name.  A key already
         used for another message is refused: signing it twice would hand anyone two

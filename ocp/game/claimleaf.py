@@ -36,8 +36,12 @@ class ClaimReveal(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         words = tuple(Value(f"input{k}", WORD_BITS, kept=False) for k in range(self.input_words))
-        return (Value("claim_n", WORD_BITS, kept=False), Value("claim_h", HASH_BITS, kept=False),
-                Value("input_len", WORD_BITS, kept=False), *words)
+        return (
+            Value("claim_n", WORD_BITS, kept=False),
+            Value("claim_h", HASH_BITS, kept=False),
+            Value("input_len", WORD_BITS, kept=False),
+            *words,
+        )
 
     def build(self, b: Body) -> int:
         return b.dag.const(1)
@@ -65,8 +69,11 @@ class TranslateBeyondN(CheckLeaf):
     def values(self) -> tuple[Value, ...]:
         from ocp.stepleaves.search import choice_bits
 
-        return (*(Value(f"choice{r}", choice_bits(c)) for r, c in enumerate(self.counts)),
-                Value("step", WORD_BITS), Value("claim_n", WORD_BITS))
+        return (
+            *(Value(f"choice{r}", choice_bits(c)) for r, c in enumerate(self.counts)),
+            Value("step", WORD_BITS),
+            Value("claim_n", WORD_BITS),
+        )
 
     def _compile(self) -> Script:
         def condition(w):

@@ -99,6 +99,8 @@ class ZkvmComputation:
         except ValueError:
             raw = b""
         if len(raw) != 32:
-            raise UserError("computation.digest must be the program's 32-byte digest in hex (ocp zkvm commit prints it)")
+            raise UserError(
+                "computation.digest must be the program's 32-byte digest in hex (ocp zkvm commit prints it)"
+            )
         search = NArySearch(number("max_steps"), number("nary"))
         return cls(program, raw, search, number("input_words"))

@@ -70,8 +70,7 @@ class KeySet:
 
 def names_of(layout: GameLayout, role: Role, claim: bool) -> dict[str, int]:
     """The value names (-> widths) ``role`` signs: the claim's, or a game's."""
-    return {n: b for n, b in layout.value_bits.items()
-            if owner(n) is role and is_claim_value(n) == claim}
+    return {n: b for n, b in layout.value_bits.items() if owner(n) is role and is_claim_value(n) == claim}
 
 
 @dataclass(frozen=True)
@@ -117,8 +116,11 @@ class GameKeys:
     def game(self, operator: int, challenger: int) -> dict[str, WinternitzPublicKey]:
         """Every key of one game by value name: the operator's claim and game keys and
         the challenger's choice keys."""
-        return {**self.claims[operator].keys, **self.operator_games[operator][challenger].keys,
-                **self.challenger_games[challenger][operator].keys}
+        return {
+            **self.claims[operator].keys,
+            **self.operator_games[operator][challenger].keys,
+            **self.challenger_games[challenger][operator].keys,
+        }
 
     def check(self, layout: GameLayout, operators: int, challengers: int) -> None:
         if len(self.claims) != operators or len(self.operator_games) != operators:

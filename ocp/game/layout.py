@@ -145,8 +145,10 @@ def execute_leaves(comp: ZkvmComputation) -> tuple[ExecuteLeaf, ...]:
     kinds = sorted(required_kinds(init))
     missing = [k for k in kinds if k not in SEMANTICS]
     if missing:
-        raise UserError(f"computation.program: {len(missing)} micro-step kinds have no execute leaf "
-                        f"(first: {missing[0][0]}/{missing[0][1]}); an honest operator could not answer there")
+        raise UserError(
+            f"computation.program: {len(missing)} micro-step kinds have no execute leaf "
+            f"(first: {missing[0][0]}/{missing[0][1]}); an honest operator could not answer there"
+        )
     layout = init.layout
     return tuple(ExecuteLeaf(m, k, init.big_endian, layout.ro, layout.code) for m, k in kinds)
 
@@ -163,14 +165,22 @@ class GameLayout:
         counts = search.branching
         states: list[State] = []
 
-        def add(label: str, mover: Role, data: list[DataOutput], moves: list[Move], phase: Phase,
-                prefix: str = "", round: int | None = None) -> None:  # fmt: skip
+        def add(
+            label: str,
+            mover: Role,
+            data: list[DataOutput],
+            moves: list[Move],
+            phase: Phase,
+            prefix: str = "",
+            round: int | None = None,
+        ) -> None:
             states.append(State(len(states), label, mover, tuple(data), tuple(moves), phase, prefix, round))
 
         def next_move(n_data: int) -> list[Move]:
             return [Move(MoveKind.NEXT, tuple(range(n_data)), len(states) + 1)]
 
         execute = execute_leaves(self.comp)
+
         def add_reveal(r: int, chunks: list, prefix: str) -> None:
             """Round r's chunks, in as many operator moves as keep each under the
             standard weight (n = 256 needs several)."""
@@ -178,45 +188,90 @@ class GameLayout:
             w = "w " if prefix else ""
             for p, part in enumerate(parts):
                 label = f"{w}reveal {r}" + (f" part {p + 1}/{len(parts)}" if len(parts) > 1 else "")
-                add(label, Role.OPERATOR,
+                add(
+                    label,
+                    Role.OPERATOR,
                     [DataOutput(f"{label}.{c}", (leaf,)) for c, leaf in enumerate(part)],
-                    next_move(len(part)), Phase.REVEAL, prefix, r)  # fmt: skip
+                    next_move(len(part)),
+                    Phase.REVEAL,
+                    prefix,
+                    r,
+                )
 
         # the first search
         for r, b in enumerate(counts):
             add_reveal(r, reveal_chunks(r, b - 1, counts[r - 1] if r else 0), "")
-            add(f"choice {r}", Role.CHALLENGER, [DataOutput(f"choice {r}", (Choice(r, b),))], next_move(1),
-                Phase.CHOICE, "", r)
+            add(
+                f"choice {r}",
+                Role.CHALLENGER,
+                [DataOutput(f"choice {r}", (Choice(r, b),))],
+                next_move(1),
+                Phase.CHOICE,
+                "",
+                r,
+            )
         translate = translate_leaf(search)
-        add("execute", Role.OPERATOR, [
-            DataOutput("translate", (translate, TranslateBeyondN.of(translate))),
-            DataOutput("execute", execute),
-            DataOutput("record", (RecordRest(),)),
-        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1), Move(MoveKind.BEYOND_N, (0,), None)], Phase.EXECUTE)
+        add(
+            "execute",
+            Role.OPERATOR,
+            [
+                DataOutput("translate", (translate, TranslateBeyondN.of(translate))),
+                DataOutput("execute", execute),
+                DataOutput("record", (RecordRest(),)),
+            ],
+            [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1), Move(MoveKind.BEYOND_N, (0,), None)],
+            Phase.EXECUTE,
+        )
         catch = tuple(search_challenges(self.comp.initial, search)) + tuple(
-            program_leaves(self.comp.initial, self.comp.input_words))
+            program_leaves(self.comp.initial, self.comp.input_words)
+        )
         catch = tuple(leaf for leaf in catch if leaf.spender == "challenger" and not _read_leaf(leaf))
-        add("catch", Role.CHALLENGER, [
-            DataOutput("catch", catch),
-            DataOutput("w choice 0", (Choice(0, counts[0], READ),)),
-        ], [Move(MoveKind.CATCH, (0,), None), Move(MoveKind.READ, (1,), len(states) + 1)], Phase.CATCH)
+        add(
+            "catch",
+            Role.CHALLENGER,
+            [
+                DataOutput("catch", catch),
+                DataOutput("w choice 0", (Choice(0, counts[0], READ),)),
+            ],
+            [Move(MoveKind.CATCH, (0,), None), Move(MoveKind.READ, (1,), len(states) + 1)],
+            Phase.CATCH,
+        )
         # the read search: round 0 is the first search's
         for r, b in enumerate(counts):
             if r == 0:
                 continue
             add_reveal(r, reveal_chunks(r, b - 1, counts[r - 1], prefix=READ), READ)
-            add(f"w choice {r}", Role.CHALLENGER, [DataOutput(f"w choice {r}", (Choice(r, b, READ),))], next_move(1),
-                Phase.CHOICE, READ, r)
+            add(
+                f"w choice {r}",
+                Role.CHALLENGER,
+                [DataOutput(f"w choice {r}", (Choice(r, b, READ),))],
+                next_move(1),
+                Phase.CHOICE,
+                READ,
+                r,
+            )
         w_translate = translate_leaf(search, READ)
-        add("w execute", Role.OPERATOR, [
-            DataOutput("w translate", (w_translate,)),
-            DataOutput("w execute", execute, key_prefix=READ),
-            DataOutput("w record", (RecordRest(READ),)),
-        ], [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1)], Phase.EXECUTE, READ)
-        read_catch = (ReadValue(1), ReadValue(2), CorrectHash(),
-                      *equivocation_leaves(search, READ, shared_first=True))
-        add("w catch", Role.CHALLENGER, [DataOutput("w catch", read_catch)], [Move(MoveKind.CATCH, (0,), None)],
-            Phase.CATCH, READ)
+        add(
+            "w execute",
+            Role.OPERATOR,
+            [
+                DataOutput("w translate", (w_translate,)),
+                DataOutput("w execute", execute, key_prefix=READ),
+                DataOutput("w record", (RecordRest(READ),)),
+            ],
+            [Move(MoveKind.NEXT, (0, 1, 2), len(states) + 1)],
+            Phase.EXECUTE,
+            READ,
+        )
+        read_catch = (ReadValue(1), ReadValue(2), CorrectHash(), *equivocation_leaves(search, READ, shared_first=True))
+        add(
+            "w catch",
+            Role.CHALLENGER,
+            [DataOutput("w catch", read_catch)],
+            [Move(MoveKind.CATCH, (0,), None)],
+            Phase.CATCH,
+            READ,
+        )
         return tuple(states)
 
     @cached_property

@@ -47,8 +47,9 @@ class GameRef:
             raise UserError("the graph is version 1: it has no games")
         p = self.graph.params
         if not 0 <= self.operator < len(p.operators) or not 0 <= self.challenger < len(p.challengers):
-            raise UserError(f"the graph has no game of operator {self.operator + 1} "
-                            f"and challenger {self.challenger + 1}")  # fmt: skip
+            raise UserError(
+                f"the graph has no game of operator {self.operator + 1} and challenger {self.challenger + 1}"
+            )
 
     @property
     def layout(self) -> GameLayout:
@@ -142,8 +143,9 @@ def open_tx(ref: GameRef, challenger: RoleKey) -> Built:
     return signed_tx(ref.graph, ref.open, [challenger]), list(gtx.spent)
 
 
-def move_tx(ref: GameRef, name: TxName, data: Mapping[int, tuple[CheckedLeaf, Sequence[bytes]]],
-            mover: RoleKey) -> Built:  # fmt: skip
+def move_tx(
+    ref: GameRef, name: TxName, data: Mapping[int, tuple[CheckedLeaf, Sequence[bytes]]], mover: RoleKey
+) -> Built:
     """Graph transaction ``name`` completed: pre-signed inputs from the graph; each data
     input ``i`` in ``data`` by the leaf given, with those witness items and the mover's
     signature for that leaf."""

@@ -39,9 +39,23 @@ from taptrees.ots.winternitz import WinternitzKey
 
 #: Challenger leaves in the order the trace half's judge tries them
 #: (:func:`ocp.zkvm.dispute.judge`); any spendable one wins, this picks the same one.
-CATCH_ORDER = ("TraceHashZero", "TraceHash", "Halt", "HaltBeyondMax", "AddressesSections", "EntryPoint",
-               "ProgramCounter", "OpcodeChunk", "FutureRead", "Input", "InitializedChunk", "Uninitialized",
-               "EquivocationResign", "ReadValue", "CorrectHash")  # fmt: skip
+CATCH_ORDER = (
+    "TraceHashZero",
+    "TraceHash",
+    "Halt",
+    "HaltBeyondMax",
+    "AddressesSections",
+    "EntryPoint",
+    "ProgramCounter",
+    "OpcodeChunk",
+    "FutureRead",
+    "Input",
+    "InitializedChunk",
+    "Uninitialized",
+    "EquivocationResign",
+    "ReadValue",
+    "CorrectHash",
+)
 
 
 def hash_bytes(value: int) -> bytes:
@@ -77,11 +91,20 @@ def record_from_book(book: SignatureBook, step: int, prefix: str = "") -> StepRe
     missing = [n for n, x in v.items() if x is None]
     if missing:
         raise UserError(f"the Execute did not reveal {prefix + missing[0]}")
-    return StepRecord(step, v["pc"], v["npc"], v["micro"], v["word"],
-                      Read(v["read1_addr"], v["read1_value"], v["read1_writer"]),
-                      Read(v["read2_addr"], v["read2_value"], v["read2_writer"]),
-                      Write(v["write_addr"], v["write_value"]), v["next_pc"], v["next_npc"], v["next_micro"],
-                      v["witness"])  # fmt: skip
+    return StepRecord(
+        step,
+        v["pc"],
+        v["npc"],
+        v["micro"],
+        v["word"],
+        Read(v["read1_addr"], v["read1_value"], v["read1_writer"]),
+        Read(v["read2_addr"], v["read2_value"], v["read2_writer"]),
+        Write(v["write_addr"], v["write_value"]),
+        v["next_pc"],
+        v["next_npc"],
+        v["next_micro"],
+        v["witness"],
+    )
 
 
 _ZERO_RECORD = StepRecord(0, 0, 0, 0, 0, Read(0, 0, 0), Read(0, 0, 0), Write(0, 0), 0, 0, 0, 0)
@@ -110,8 +133,9 @@ class _Player:
     twin_ok: bool = True
     last_leaves: list[str] = []  # the check leaves of its last move (set per instance)
 
-    def _play(self, state: State, kind: MoveKind, chosen: list[tuple[CheckLeaf, dict[str, int]]]
-              ) -> tuple[TxName, Built]:  # fmt: skip
+    def _play(
+        self, state: State, kind: MoveKind, chosen: list[tuple[CheckLeaf, dict[str, int]]]
+    ) -> tuple[TxName, Built]:
         """The move of ``kind`` out of ``state`` spending, for each data output it
         spends, the chosen check leaf with these bare values."""
         move = next(m for m in state.moves if m.kind is kind)
@@ -120,7 +144,7 @@ class _Player:
         for pos, (j, (check, bare)) in enumerate(zip(move.data, chosen, strict=True)):
             prefix = state.data[j].key_prefix
             items = self.book.witness(check, prefix, bare)
-            known = {n[len(prefix):]: x for n, x in self.book.values.items() if n.startswith(prefix)}
+            known = {n[len(prefix) :]: x for n, x in self.book.values.items() if n.startswith(prefix)}
             ok = ok and check.accepts({**known, **bare})
             data[first + pos] = (data_leaf(self.ref, state, j, check), items)
         self.twin_ok = ok
@@ -165,8 +189,7 @@ class OperatorPlayer(_Player):
         p, r = state.prefix, state.round
         assert r is not None
         points = search.reveals(choices_of(self.book, p, r))
-        values = {hash_key(r, slot, p): hash_int(h)
-                  for slot, h in enumerate(self.party.hashes(list(points)), start=1)}
+        values = {hash_key(r, slot, p): hash_int(h) for slot, h in enumerate(self.party.hashes(list(points)), start=1)}
         chosen = []
         for data in state.data:
             check = data.leaves[0]
@@ -191,8 +214,10 @@ class OperatorPlayer(_Player):
         fields = {**record_values(rec), "h_prev": hash_int(h_prev), "h": hash_int(h)}
         mnemonic, micro = kind_of(rec.word, rec.micro, rec.pc, comp.initial.layout_array)
         micro = 0 if mnemonic == "badpc" else micro
-        leaf = next((x for x in execute.leaves if isinstance(x, ExecuteLeaf)
-                     and (x.mnemonic, x.micro) == (mnemonic, micro)), None)  # fmt: skip
+        leaf = next(
+            (x for x in execute.leaves if isinstance(x, ExecuteLeaf) and (x.mnemonic, x.micro) == (mnemonic, micro)),
+            None,
+        )
         if leaf is None:
             return None  # no leaf of that kind: nothing the operator can show
         prefixed = {p + n: x for n, x in fields.items()} | {p + "step": i}
@@ -283,8 +308,9 @@ class ChallengerPlayer(_Player):
         twins' verdict), those that do not, and the bare values."""
         bare = self.bare_values(state.prefix)
         values = {**self.book.values, **bare}
-        known = [leaf for leaf in state.data[0].leaves
-                 if self.book.has(leaf) and all(n in values for n in leaf.layout.names)]
+        known = [
+            leaf for leaf in state.data[0].leaves if self.book.has(leaf) and all(n in values for n in leaf.layout.names)
+        ]
         holds = [leaf for leaf in known if leaf.accepts(values)]
         return holds, [leaf for leaf in known if leaf not in holds], bare
 

@@ -23,9 +23,7 @@ from ocp.ots import ValueKeys, value_verifier
 from taptrees.script import Script
 
 
-def split_values(
-    keys: ValueKeys, indices: Sequence[int], items: Sequence[bytes]
-) -> dict[int, tuple[bytes, ...]]:
+def split_values(keys: ValueKeys, indices: Sequence[int], items: Sequence[bytes]) -> dict[int, tuple[bytes, ...]]:
     """Cut ``items`` into each value's witness items (fixed count per key)."""
     sizes = keys.witness_sizes()
     need = sum(len(sizes[i]) for i in indices)

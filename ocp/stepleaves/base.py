@@ -101,9 +101,7 @@ class CheckLeaf:
     def script(self, keys: Mapping[str, WinternitzPublicKey]) -> Script:
         return Script([self.layout.prefix(keys), self.body()])
 
-    def witness(
-        self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None
-    ) -> list[bytes]:
+    def witness(self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None) -> list[bytes]:
         return self.layout.witness(signatures, bare)
 
     def sign(self, keys: Mapping[str, WinternitzKey], values: Mapping[str, int]) -> list[bytes]:
@@ -114,9 +112,7 @@ class CheckLeaf:
         sigs = {n: keys[n].sign(m, layout.strategy) for n, m in layout.messages(values).items()}
         return layout.witness(sigs, {v.name: values[v.name] for v in layout.values if not v.signed})
 
-    def parse_witness(
-        self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]
-    ) -> dict[str, int]:
+    def parse_witness(self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]) -> dict[str, int]:
         return self.layout.parse_witness(items, keys)
 
 

@@ -84,16 +84,20 @@ class ProgramCounter(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         return (
-            bare("h_prev", "c_"), *(bare(f, "c_") for f in LINK_FIELDS),
-            signed("h_prev"), *fields(("pc", "npc", "micro")),
+            bare("h_prev", "c_"),
+            *(bare(f, "c_") for f in LINK_FIELDS),
+            signed("h_prev"),
+            *fields(("pc", "npc", "micro")),
         )
 
     def build(self, b: Body) -> int:
         d = b.dag
         digest = LINK.lower(d, b["c_h_prev"], _link_limbs(b, "c_"))
         d.verify(d.eq_words(digest, b["h_prev"]))
-        same = d.band(d.band(d.eq_words(b["c_next_pc"], b["pc"]), d.eq_words(b["c_next_npc"], b["npc"])),
-                      d.eq_words(b["c_next_micro"], b["micro"]))
+        same = d.band(
+            d.band(d.eq_words(b["c_next_pc"], b["pc"]), d.eq_words(b["c_next_npc"], b["npc"])),
+            d.eq_words(b["c_next_micro"], b["micro"]),
+        )
         return d.bnot(same)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
@@ -135,18 +139,29 @@ class Halt(CheckLeaf):
     purpose = "step N is not exit(0), or h_N is not its hash"
 
     def values(self) -> tuple[Value, ...]:
-        return (signed("claim_n"), signed("claim_h"), signed("step"),
-                *fields(("write_addr", "write_value", "next_pc")), signed("h"))
+        return (
+            signed("claim_n"),
+            signed("claim_h"),
+            signed("step"),
+            *fields(("write_addr", "write_value", "next_pc")),
+            signed("h"),
+        )
 
     def build(self, b: Body) -> int:
         d = b.dag
-        ok = d.band(d.band(b.equals("write_addr", self.exit_addr), b.equals("write_value", self.exit_value)),
-                    d.band(b.equals("next_pc", self.halt_pc), d.eq_words(b["h"], b["claim_h"])))
+        ok = d.band(
+            d.band(b.equals("write_addr", self.exit_addr), b.equals("write_value", self.exit_value)),
+            d.band(b.equals("next_pc", self.halt_pc), d.eq_words(b["h"], b["claim_h"])),
+        )
         return d.band(d.eq_words(b["step"], b["claim_n"]), d.bnot(ok))
 
     def accepts(self, v: Mapping[str, int]) -> bool:
         ok = (v["write_addr"], v["write_value"], v["next_pc"], v["h"]) == (
-            self.exit_addr, self.exit_value, self.halt_pc, v["claim_h"])
+            self.exit_addr,
+            self.exit_value,
+            self.halt_pc,
+            v["claim_h"],
+        )
         return v["step"] == v["claim_n"] and not ok
 
 
@@ -220,8 +235,11 @@ class ReadValue(CheckLeaf):
     def values(self) -> tuple[Value, ...]:
         r = f"read{self.slot}_"
         return (
-            signed("step"), *fields((r + "addr", r + "value", r + "writer")),
-            signed("step", "w_"), signed("h_prev", "w_"), *fields(LINK_FIELDS, "w_"),
+            signed("step"),
+            *fields((r + "addr", r + "value", r + "writer")),
+            signed("step", "w_"),
+            signed("h_prev", "w_"),
+            *fields(LINK_FIELDS, "w_"),
             signed("h", "w_"),
         )
 
@@ -260,8 +278,7 @@ class CorrectHash(CheckLeaf):
     purpose = "step j's re-signed h_{j-1} is not what j's hash links from"
 
     def values(self) -> tuple[Value, ...]:
-        return (bare("h_prev", "cw_"), signed("h_prev", "w_"), *fields(LINK_FIELDS, "w_"),
-                signed("h", "w_"))
+        return (bare("h_prev", "cw_"), signed("h_prev", "w_"), *fields(LINK_FIELDS, "w_"), signed("h", "w_"))
 
     def build(self, b: Body) -> int:
         d = b.dag
@@ -270,8 +287,7 @@ class CorrectHash(CheckLeaf):
         return d.bnot(d.eq_words(b["cw_h_prev"], b["w_h_prev"]))
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        return (LINK.digest(v["cw_h_prev"], _link_fields(v, "w_")) == v["w_h"]
-                and v["cw_h_prev"] != v["w_h_prev"])
+        return LINK.digest(v["cw_h_prev"], _link_fields(v, "w_")) == v["w_h"] and v["cw_h_prev"] != v["w_h_prev"]
 
 
 @dataclass(frozen=True)

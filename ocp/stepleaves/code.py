@@ -69,7 +69,7 @@ def code_words(init) -> list[tuple[int, int]]:
             end = min(hi - (hi - a) % 4, ((a >> 12) + 1) << 12)  # this page's part
             n = (end - a) // 4
             page = init.pages.get(a >> 12, bytes(4096))
-            words = struct.unpack(f"{order}{n}I", page[a & 0xFFF:(a & 0xFFF) + 4 * n])
+            words = struct.unpack(f"{order}{n}I", page[a & 0xFFF : (a & 0xFFF) + 4 * n])
             out += zip(range(a, end, 4), words, strict=True)
             a = end
     return out

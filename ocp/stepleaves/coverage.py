@@ -22,8 +22,7 @@ from ocp.zkvm import isa
 from ocp.zkvm.micro import MICRO_OPS
 
 #: instructions whose micro-steps can fault (a guest memory access)
-_ACCESSES = {"lw", "ll", "lb", "lbu", "lh", "lhu", "lwl", "lwr", "sw", "sc", "sb", "sh", "swl",
-             "swr", "syscall"}
+_ACCESSES = {"lw", "ll", "lb", "lbu", "lh", "lhu", "lwl", "lwr", "sw", "sc", "sb", "sh", "swl", "swr", "syscall"}
 
 
 def kinds_of_words(words: Iterable[int]) -> set[tuple[str, int]]:
@@ -47,14 +46,14 @@ def missing_kinds(init, available: Iterable[tuple[str, int]] | None = None) -> l
     return sorted(required_kinds(init) - have)
 
 
-def check_coverage(init, name: str = "program",
-                   available: Iterable[tuple[str, int]] | None = None) -> None:
+def check_coverage(init, name: str = "program", available: Iterable[tuple[str, int]] | None = None) -> None:
     """Raise :class:`UserError` unless every kind the program can run has a leaf."""
     missing = missing_kinds(init, available)
     if missing:
         by_name: dict[str, list[int]] = {}
         for mnemonic, micro in missing:
             by_name.setdefault(mnemonic, []).append(micro)
-        listed = ", ".join(f"{n} ({len(ms)} micro-steps)" if len(ms) > 1 else f"{n}/{ms[0]}"
-                           for n, ms in sorted(by_name.items()))
+        listed = ", ".join(
+            f"{n} ({len(ms)} micro-steps)" if len(ms) > 1 else f"{n}/{ms[0]}" for n, ms in sorted(by_name.items())
+        )
         raise UserError(f"{name}: {len(missing)} micro-step kinds have no execute leaf: {listed}")

@@ -50,8 +50,16 @@ from taptrees.arith import And, Const, Eq, Expr, Not, Or, Var
 from taptrees.ots.values import Value
 from taptrees.script import Script
 
-__all__ = ["ALWAYS", "EXECUTE_FIELDS", "REST_FIELDS", "SEMANTICS", "ExecuteLeaf", "RecordRest",
-           "opcode_check", "opcode_matches"]
+__all__ = [
+    "ALWAYS",
+    "EXECUTE_FIELDS",
+    "REST_FIELDS",
+    "SEMANTICS",
+    "ExecuteLeaf",
+    "RecordRest",
+    "opcode_check",
+    "opcode_matches",
+]
 
 # --- the opcode check ------------------------------------------------------------------
 
@@ -75,8 +83,13 @@ def _opcode_constraints(mnemonic: str) -> tuple[int, int, list[tuple[int, int, b
     for code, name in isa.REGIMM.items():
         if name == mnemonic:
             return 0xFC1F0000, (1 << 26) | (code << 16), []
-    special3 = {"ext": (0x3F, 0), "ins": (0x3F, 4), "wsbh": (0x7FF, 32 | 2 << 6),
-                "seb": (0x7FF, 32 | 16 << 6), "seh": (0x7FF, 32 | 24 << 6)}
+    special3 = {
+        "ext": (0x3F, 0),
+        "ins": (0x3F, 4),
+        "wsbh": (0x7FF, 32 | 2 << 6),
+        "seb": (0x7FF, 32 | 16 << 6),
+        "seh": (0x7FF, 32 | 24 << 6),
+    }
     if mnemonic in special3:
         m, v = special3[mnemonic]
         return 0xFC000000 | m, (31 << 26) | v, []
@@ -107,13 +120,25 @@ def opcode_check(mnemonic: str, w: Expr) -> Expr:
 # --- the leaf -----------------------------------------------------------------------------
 
 #: the record fields an Execute leaf may reveal, in witness order (``revealed``: those it does)
-EXECUTE_FIELDS = ("pc", "npc", "micro", "word", "read1_addr", "read1_value", "read2_addr",
-                  "read2_value", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
+EXECUTE_FIELDS = (
+    "pc",
+    "npc",
+    "micro",
+    "word",
+    "read1_addr",
+    "read1_value",
+    "read2_addr",
+    "read2_value",
+    "write_addr",
+    "write_value",
+    "next_pc",
+    "next_npc",
+    "next_micro",
+)
 #: fields every Execute leaf verifies (the hash link's and the pc triple's but pc)
 ALWAYS = ("npc", "micro", "write_addr", "write_value", "next_pc", "next_npc", "next_micro")
 #: fields :class:`RecordRest` reveals: those some kind's leaf does not verify
-REST_FIELDS = ("pc", "word", "read1_addr", "read1_value", "read1_writer", "read2_addr",
-               "read2_value", "read2_writer")
+REST_FIELDS = ("pc", "word", "read1_addr", "read1_value", "read1_writer", "read2_addr", "read2_value", "read2_writer")
 #: kinds whose witness the leaf checks (division: a bare hint the checks fix); a halt's
 #: witness (its full code) is informational, neither hashed nor revealed
 WITNESS_KINDS = ("div", "divu")
@@ -129,8 +154,18 @@ def _outcome(leaf: ExecuteLeaf) -> tuple[Out, dict[str, Expr], Ctx]:
         x["read1_value"] = C(0)
     if not r2:
         x["read2_value"] = C(0)
-    ctx = Ctx(x["word"], x["pc"], x["npc"], x["read1_value"], x["read2_value"], C(0),
-              leaf.big_endian, leaf.ro, leaf.code, x["write_value"])
+    ctx = Ctx(
+        x["word"],
+        x["pc"],
+        x["npc"],
+        x["read1_value"],
+        x["read2_value"],
+        C(0),
+        leaf.big_endian,
+        leaf.ro,
+        leaf.code,
+        x["write_value"],
+    )
     if leaf.has_witness:  # division's other result: a hint the leaf's checks fix
         x["witness"] = ctx.hint("witness", RECORD_FIELDS["witness"], False, lambda env: env["witness"])
         ctx = replace(ctx, witness=x["witness"], hints=ctx.hints, checks=ctx.checks)
@@ -154,13 +189,15 @@ def _vars(e: Expr) -> set[Var]:
         seen.add(id(node))
         if isinstance(node, Var):
             found.add(node)
-        todo += [getattr(node, f) for f in getattr(node, "__dataclass_fields__", ())
-                 if isinstance(getattr(node, f), Expr)]
+        todo += [
+            getattr(node, f) for f in getattr(node, "__dataclass_fields__", ()) if isinstance(getattr(node, f), Expr)
+        ]
     return found
 
 
 def _constant(e: Expr) -> int | None:
     return e.number if isinstance(e, Const) else None
+
 
 #: the read slots a kind uses (first, second), from the table's read functions
 NO_READ1 = {mi.r_none}
@@ -190,8 +227,13 @@ class ExecuteLeaf(CheckLeaf):
     @property
     def layout_array(self) -> tuple[int, ...]:
         """``micro.Layout.as_array`` of the leaf's byte order and ranges."""
-        return (int(self.big_endian), len(self.ro), *[x for r in self.ro for x in r],
-                len(self.code), *[x for r in self.code for x in r])
+        return (
+            int(self.big_endian),
+            len(self.ro),
+            *[x for r in self.ro for x in r],
+            len(self.code),
+            *[x for r in self.code for x in r],
+        )
 
     @property
     def reads(self) -> tuple[bool, bool]:
@@ -211,10 +253,17 @@ class ExecuteLeaf(CheckLeaf):
         """Every record field the kind's semantics fix."""
         out, x, _ctx = _outcome(self)
         fixed = {"micro": self.micro}
-        for name, e in (("read1_addr", out.read1), ("read2_addr", out.read2),
-                        ("read1_value", x["read1_value"]), ("read2_value", x["read2_value"]),
-                        ("write_addr", out.waddr), ("write_value", out.wval),
-                        ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):
+        for name, e in (
+            ("read1_addr", out.read1),
+            ("read2_addr", out.read2),
+            ("read1_value", x["read1_value"]),
+            ("read2_value", x["read2_value"]),
+            ("write_addr", out.waddr),
+            ("write_value", out.wval),
+            ("next_pc", out.pc2),
+            ("next_npc", out.npc2),
+            ("next_micro", out.micro2),
+        ):
             c = _constant(e)
             if c is not None:
                 fixed[name] = c
@@ -239,8 +288,9 @@ class ExecuteLeaf(CheckLeaf):
     def values(self) -> tuple[Value, ...]:
         fixed = self._fixed()
         revealed = self.revealed
-        out = list(fields(revealed, constants={f: c for f, c in fixed.items() if f in revealed},
-                          kept=_used_inputs(self)))
+        out = list(
+            fields(revealed, constants={f: c for f, c in fixed.items() if f in revealed}, kept=_used_inputs(self))
+        )
         out += [Value(h.name, h.bits, signed=False, number=h.number) for h in _outcome(self)[2].hints]
         return tuple(out)
 
@@ -274,9 +324,15 @@ class ExecuteLeaf(CheckLeaf):
         out, x, ctx = _outcome(self)
         fixed = self._fixed()
         checks: list[Expr | None] = [self._kind_check(ctx), out.extra, *ctx.checks]
-        for name, e in (("read1_addr", out.read1), ("read2_addr", out.read2),
-                        ("write_addr", out.waddr), ("write_value", out.wval),
-                        ("next_pc", out.pc2), ("next_npc", out.npc2), ("next_micro", out.micro2)):
+        for name, e in (
+            ("read1_addr", out.read1),
+            ("read2_addr", out.read2),
+            ("write_addr", out.waddr),
+            ("write_value", out.wval),
+            ("next_pc", out.pc2),
+            ("next_npc", out.npc2),
+            ("next_micro", out.micro2),
+        ):
             if name not in fixed:  # a constant's signature is checked by the prefix
                 checks.append(equals(x[name], e))
         if self.has_witness:  # the hinted witness is the one the semantics produce
@@ -306,11 +362,12 @@ class ExecuteLeaf(CheckLeaf):
         w, pc, npc, m = v["word"], v["pc"], v["npc"], self.micro
         v1 = v["read1_value"] if r1 else 0
         v2 = v["read2_value"] if r2 else 0
-        got = {"read1_addr": self.op.read1(w, pc, npc, m, layout),
-               "read2_addr": self.op.read2(w, pc, npc, m, v1, layout)}
+        got = {
+            "read1_addr": self.op.read1(w, pc, npc, m, layout),
+            "read2_addr": self.op.read2(w, pc, npc, m, v1, layout),
+        }
         run = self.op.run(w, pc, npc, m, v1, v2, layout)
-        got.update(zip(("write_addr", "write_value", "next_pc", "next_npc", "next_micro", "witness"),
-                       run, strict=True))
+        got.update(zip(("write_addr", "write_value", "next_pc", "next_npc", "next_micro", "witness"), run, strict=True))
         names = self.layout.names
         return all(v[f] == got[f] for f in got if f in names)
 
@@ -331,8 +388,11 @@ class RecordRest(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         p = self.prefix
-        return (*fields(REST_FIELDS, p, kept=()),
-                Value(p + "h_prev", HASH_BITS, kept=False), Value(p + "h", HASH_BITS, kept=False))
+        return (
+            *fields(REST_FIELDS, p, kept=()),
+            Value(p + "h_prev", HASH_BITS, kept=False),
+            Value(p + "h", HASH_BITS, kept=False),
+        )
 
     def build(self, b) -> int:  # noqa: ANN001
         return b.dag.const(1)

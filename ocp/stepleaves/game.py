@@ -50,7 +50,7 @@ def input_words(tape: bytes, big_endian: bool, count: int | None = None) -> list
     n = (len(tape) + 3) // 4 if count is None else count
     padded = tape + bytes(4 * n - len(tape))
     order = "big" if big_endian else "little"
-    return [int.from_bytes(padded[4 * k:4 * k + 4], order) for k in range(n)]
+    return [int.from_bytes(padded[4 * k : 4 * k + 4], order) for k in range(n)]
 
 
 def program_leaves(init, max_input_words: int) -> list[CheckLeaf]:
@@ -63,10 +63,18 @@ def search_challenges(init, search: NArySearch) -> list[CheckLeaf]:
     """The challenger leaves fixed by the entry point and the search geometry (and the
     operator's StepBeyondN): hash links, pc, halt, reads, equivocation (both searches)."""
     leaves: list[CheckLeaf] = [
-        TraceHash(), TraceHashZero(hash_int(H0)), ProgramCounter(),
+        TraceHash(),
+        TraceHashZero(hash_int(H0)),
+        ProgramCounter(),
         EntryPoint(init.entry, (init.entry + 4) & 0xFFFFFFFF),
-        Halt(K_EXIT, EXIT_OK, HALT_PC), HaltBeyondMax(search.max_steps), StepBeyondN(),
-        FutureRead(1), FutureRead(2), ReadValue(1), ReadValue(2), CorrectHash(),
+        Halt(K_EXIT, EXIT_OK, HALT_PC),
+        HaltBeyondMax(search.max_steps),
+        StepBeyondN(),
+        FutureRead(1),
+        FutureRead(2),
+        ReadValue(1),
+        ReadValue(2),
+        CorrectHash(),
     ]
     leaves += equivocation_leaves(search)
     leaves += equivocation_leaves(search, "w_", shared_first=True)
@@ -83,13 +91,21 @@ def record_values(rec: StepRecord, prefix: str = "") -> dict[str, int]:
     """The fields of a record under the leaves' names (``ocp.stepleaves.schema``)."""
     p = prefix
     return {
-        p + "pc": rec.pc, p + "npc": rec.npc, p + "micro": rec.micro, p + "word": rec.word,
-        p + "read1_addr": rec.read1.address, p + "read1_value": rec.read1.value,
+        p + "pc": rec.pc,
+        p + "npc": rec.npc,
+        p + "micro": rec.micro,
+        p + "word": rec.word,
+        p + "read1_addr": rec.read1.address,
+        p + "read1_value": rec.read1.value,
         p + "read1_writer": rec.read1.last_writer,
-        p + "read2_addr": rec.read2.address, p + "read2_value": rec.read2.value,
+        p + "read2_addr": rec.read2.address,
+        p + "read2_value": rec.read2.value,
         p + "read2_writer": rec.read2.last_writer,
-        p + "write_addr": rec.write.address, p + "write_value": rec.write.value,
-        p + "next_pc": rec.next_pc, p + "next_npc": rec.next_npc, p + "next_micro": rec.next_micro,
+        p + "write_addr": rec.write.address,
+        p + "write_value": rec.write.value,
+        p + "next_pc": rec.next_pc,
+        p + "next_npc": rec.next_npc,
+        p + "next_micro": rec.next_micro,
         p + "witness": rec.witness,
     }
 
@@ -100,8 +116,7 @@ def game_values(outcome, operator, challenger, max_input_words: int) -> dict[str
     claim = operator.claim
     search = claim.search
     big = challenger.trace.init.big_endian
-    v: dict[str, int] = {"claim_n": claim.steps, "claim_h": hash_int(claim.final_hash),
-                         "input_len": len(claim.input)}
+    v: dict[str, int] = {"claim_n": claim.steps, "claim_h": hash_int(claim.final_hash), "input_len": len(claim.input)}
     for k, word in enumerate(input_words(claim.input, big, max_input_words)):
         v[f"input{k}"] = word
     for log in outcome.rounds:
@@ -140,5 +155,4 @@ def game_values(outcome, operator, challenger, max_input_words: int) -> dict[str
 
 def spendable(leaves: Iterable[CheckLeaf], values: Mapping[str, int]) -> list[CheckLeaf]:
     """The leaves whose every input the game carries and whose twin accepts."""
-    return [leaf for leaf in leaves
-            if all(n in values for n in leaf.layout.names) and leaf.accepts(values)]
+    return [leaf for leaf in leaves if all(n in values for n in leaf.layout.names) and leaf.accepts(values)]

@@ -83,8 +83,10 @@ class Input(CheckLeaf):
         return hit
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        return any(v[f"read{s}_writer"] == INIT and v[f"read{s}_addr"] == self.address
-                   and v[f"read{s}_value"] != v[self.key] for s in SLOTS)
+        return any(
+            v[f"read{s}_writer"] == INIT and v[f"read{s}_addr"] == self.address and v[f"read{s}_value"] != v[self.key]
+            for s in SLOTS
+        )
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,7 @@ class InitializedChunk(CheckLeaf):
         d.table("image", halves(self.words, self.first))
         hit = d.const(0)
         for s in SLOTS:
-            inside, low, high = lookup_word(d, "image", b[f"read{s}_addr"], self.base, self.first,
-                                            len(self.words))
+            inside, low, high = lookup_word(d, "image", b[f"read{s}_addr"], self.base, self.first, len(self.words))
             wrong = d.band(d.band(inside, _init_read(b, s)), differs(d, b[f"read{s}_value"], low, high))
             hit = d.bor(hit, wrong)
         return hit
@@ -118,8 +119,12 @@ class InitializedChunk(CheckLeaf):
     def accepts(self, v: Mapping[str, int]) -> bool:
         for s in SLOTS:
             k, r = divmod(v[f"read{s}_addr"] - self.base - 4 * self.first, 4)
-            if (not r and 0 <= k < len(self.words) and v[f"read{s}_writer"] == INIT
-                    and v[f"read{s}_value"] != self.words[k]):
+            if (
+                not r
+                and 0 <= k < len(self.words)
+                and v[f"read{s}_writer"] == INIT
+                and v[f"read{s}_value"] != self.words[k]
+            ):
                 return True
         return False
 
@@ -150,8 +155,12 @@ class Uninitialized(CheckLeaf):
         return hit
 
     def accepts(self, v: Mapping[str, int]) -> bool:
-        return any(v[f"read{s}_writer"] == INIT and v[f"read{s}_value"] != 0
-                   and any(lo <= v[f"read{s}_addr"] < hi for lo, hi in self.gaps) for s in SLOTS)
+        return any(
+            v[f"read{s}_writer"] == INIT
+            and v[f"read{s}_value"] != 0
+            and any(lo <= v[f"read{s}_addr"] < hi for lo, hi in self.gaps)
+            for s in SLOTS
+        )
 
 
 @dataclass(frozen=True)
@@ -226,10 +235,18 @@ def init_leaves(init, input_words: int) -> list[CheckLeaf]:
     leaves: list[CheckLeaf] = [Input(None), *(Input(k) for k in range(input_words))]
     leaves += [InitializedChunk(base, first, words) for base, first, words in runs(defined)]
     gaps = zero_gaps(defined, input_words)
-    leaves += [Uninitialized(gaps[i:i + GAPS_PER_LEAF]) for i in range(0, len(gaps), GAPS_PER_LEAF)]
+    leaves += [Uninitialized(gaps[i : i + GAPS_PER_LEAF]) for i in range(0, len(gaps), GAPS_PER_LEAF)]
     leaves.append(AddressesSections(init.layout.code))
     return leaves
 
 
-__all__ = ["AddressesSections", "BLOCK_WORDS", "Input", "InitializedChunk", "Uninitialized",
-           "defined_words", "init_leaves", "zero_gaps"]
+__all__ = [
+    "AddressesSections",
+    "BLOCK_WORDS",
+    "Input",
+    "InitializedChunk",
+    "Uninitialized",
+    "defined_words",
+    "init_leaves",
+    "zero_gaps",
+]

@@ -27,11 +27,21 @@ MICRO_BITS = 8
 
 #: step i's record, in the order the operator reveals it
 RECORD_FIELDS: dict[str, int] = {
-    "pc": WORD_BITS, "npc": WORD_BITS, "micro": MICRO_BITS, "word": WORD_BITS,
-    "read1_addr": WORD_BITS, "read1_value": WORD_BITS, "read1_writer": WORD_BITS,
-    "read2_addr": WORD_BITS, "read2_value": WORD_BITS, "read2_writer": WORD_BITS,
-    "write_addr": WORD_BITS, "write_value": WORD_BITS,
-    "next_pc": WORD_BITS, "next_npc": WORD_BITS, "next_micro": MICRO_BITS,
+    "pc": WORD_BITS,
+    "npc": WORD_BITS,
+    "micro": MICRO_BITS,
+    "word": WORD_BITS,
+    "read1_addr": WORD_BITS,
+    "read1_value": WORD_BITS,
+    "read1_writer": WORD_BITS,
+    "read2_addr": WORD_BITS,
+    "read2_value": WORD_BITS,
+    "read2_writer": WORD_BITS,
+    "write_addr": WORD_BITS,
+    "write_value": WORD_BITS,
+    "next_pc": WORD_BITS,
+    "next_npc": WORD_BITS,
+    "next_micro": MICRO_BITS,
     "witness": WORD_BITS,
 }
 #: the fields hashed after h_{i-1} into h_i, in preimage order
@@ -41,7 +51,10 @@ LINK = HashLink(HASH_BITS, tuple(RECORD_FIELDS[f] for f in LINK_FIELDS))
 #: other values: h_{i-1} and h_i re-signed with the record, the step number i
 #: (the operator's translation of the challenger's choices), the claim (N, h_N)
 OTHER_FIELDS: dict[str, int] = {
-    "h_prev": HASH_BITS, "h": HASH_BITS, "step": WORD_BITS, "claim_n": WORD_BITS,
+    "h_prev": HASH_BITS,
+    "h": HASH_BITS,
+    "step": WORD_BITS,
+    "claim_n": WORD_BITS,
     "claim_h": HASH_BITS,
 }
 
@@ -56,8 +69,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
 GROUP_OF = {f: g for g, members in GROUPS.items() for f in members}
 
 
-def fields(names: Collection[str], prefix: str = "", constants: Mapping[str, int] | None = None,
-           kept: Collection[str] | None = None) -> tuple[Value, ...]:
+def fields(
+    names: Collection[str],
+    prefix: str = "",
+    constants: Mapping[str, int] | None = None,
+    kept: Collection[str] | None = None,
+) -> tuple[Value, ...]:
     """The signed inputs carrying record fields ``names`` (in order, keys prefixed
     ``prefix``): a field of a group brings its whole group (at the place of its first
     field; the group's other fields are verified, not kept).  ``constants``: fields
@@ -74,8 +91,7 @@ def fields(names: Collection[str], prefix: str = "", constants: Mapping[str, int
         if group in done:
             continue
         done.add(group)
-        parts = tuple(Part(prefix + f, _bits(f), constants.get(f), f in kept and f in names)
-                      for f in GROUPS[group])
+        parts = tuple(Part(prefix + f, _bits(f), constants.get(f), f in kept and f in names) for f in GROUPS[group])
         out.append(Value(prefix + group, sum(p.bits for p in parts), parts=parts))
     return tuple(out)
 

@@ -122,8 +122,9 @@ def hash_key(round: int, slot: int, prefix: str = "") -> str:
     return f"{prefix}hash{round}_{slot}"
 
 
-def reveal_chunks(round: int, n_slots: int, prev_count: int, strategy: str = "small_script",
-                  prefix: str = "") -> list[Reveal]:
+def reveal_chunks(
+    round: int, n_slots: int, prev_count: int, strategy: str = "small_script", prefix: str = ""
+) -> list[Reveal]:
     """The reveal leaves of one round: as few as keep each witness under
     :data:`MAX_REVEAL_ITEMS` items."""
     per_hash = Value("h", HASH_BITS).params.total_digits * (2 if strategy == "small_script" else 1)
@@ -132,8 +133,7 @@ def reveal_chunks(round: int, n_slots: int, prev_count: int, strategy: str = "sm
     while slot < n_slots + 1:
         room = MAX_REVEAL_ITEMS - (choice_items if not leaves else 0)
         take = max(1, min(room // per_hash, n_slots + 1 - slot))
-        leaves.append(Reveal(round, tuple(range(slot, slot + take)), prev_count if not leaves else 0,
-                             prefix))
+        leaves.append(Reveal(round, tuple(range(slot, slot + take)), prev_count if not leaves else 0, prefix))
         slot += take
     return leaves
 
@@ -152,8 +152,10 @@ class Translate(CheckLeaf):
 
     def values(self) -> tuple[Value, ...]:
         p = self.prefix
-        return (*(Value(f"{p}choice{r}", choice_bits(c)) for r, c in enumerate(self.counts)),
-                Value(p + "step", WORD_BITS))
+        return (
+            *(Value(f"{p}choice{r}", choice_bits(c)) for r, c in enumerate(self.counts)),
+            Value(p + "step", WORD_BITS),
+        )
 
     def _compile(self) -> Script:
         p = self.prefix
@@ -163,6 +165,7 @@ class Translate(CheckLeaf):
             for r, k in enumerate(self.shifts):
                 total = Add(total, Shl(w[f"{p}choice{r}"], k))
             return Eq(total, w[p + "step"])
+
         return arith_body(self.layout, condition)
 
     def accepts(self, v: Mapping[str, int]) -> bool:
@@ -208,8 +211,7 @@ def search_leaves(search: NArySearch, prefix: str = "", shared_first: bool = Fal
     return leaves
 
 
-def equivocation_leaves(search: NArySearch, prefix: str = "", shared_first: bool = False
-                        ) -> list[EquivocationResign]:
+def equivocation_leaves(search: NArySearch, prefix: str = "", shared_first: bool = False) -> list[EquivocationResign]:
     """One EquivocationResign per revealed slot: round r's slot s sits ``s`` sub-intervals
     (``2**shift_r`` steps each) into an interval of ``2**(shift_r + log2 b_r)`` steps."""
     counts, shifts = _geometry(search)

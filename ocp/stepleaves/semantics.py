@@ -215,10 +215,12 @@ class Out:
 
 def choose(c: Expr, a: Out, b: Out) -> Out:
     """Field by field ``a if c else b`` (identical fields stay as they are)."""
+
     def sel(x: Expr, y: Expr) -> Expr:
         if x is y or (isinstance(x, Const) and isinstance(y, Const) and x.number == y.number):
             return x
         return Select(c, x, y)
+
     fields = [f for f in Out.__dataclass_fields__ if f != "extra"]
     if a.extra is not None or b.extra is not None:  # pragma: no cover - not combined today
         raise ValueError("choose() of outcomes with extra conditions")
@@ -264,8 +266,7 @@ class Ctx:
         self.hints.append(Hint(name, bits, number, compute))
         return Var(name, NUM if number else "word")
 
-    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool,
-                 addend: Expr | None = None) -> tuple[Expr, ...]:
+    def _carries(self, a: Expr, b: Expr, product: Expr, full: bool, addend: Expr | None = None) -> tuple[Expr, ...]:
         def carry(k: int) -> Callable[[dict[str, int]], int]:
             def compute(env: dict[str, int]) -> int:
                 # the honest carries when the product is right (always in range); else
@@ -274,13 +275,14 @@ class Ctx:
                 add = ev.value(addend) if addend is not None else 0
                 c = product_carries(ev.value(a), ev.value(b), ev.value(product), full, add)[k]
                 return c if 0 <= c < 1 << CARRY_BITS else 0
+
             return compute
+
         return tuple(self.hint(f"carry{k}", CARRY_BITS, True, carry(k)) for k in range(14 if full else 8))
 
     def product_low(self, a: Expr, b: Expr) -> Expr:
         """``a * b mod 2**32``: a hint word, checked by :class:`MulEq` with carries."""
-        low = self.hint("product_lo", 32, False,
-                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        low = self.hint("product_lo", 32, False, lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
         self.checks.append(MulEq(a, b, low, self._carries(a, b, low, False)))
         return low
 
@@ -292,8 +294,7 @@ class Ctx:
 
     def product_high_is(self, a: Expr, b: Expr, high: Expr) -> Expr:
         """``a * b >> 32 == high`` as a bit: the low word hinted, the whole product checked."""
-        low = self.hint("product_lo", 32, False,
-                        lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
+        low = self.hint("product_lo", 32, False, lambda env: Evaluation(env).value(a) * Evaluation(env).value(b) & M32)
         return self.product_is(a, b, Join(low, high))
 
     @property
@@ -304,15 +305,13 @@ class Ctx:
         """An ordinary last micro-step: next triple (npc, npc + 4, 0), no witness."""
         return Out(read1, read2, waddr, wval, self.npc, self.nxt, C(0), C(0))
 
-    def stay(self, read1: Expr, read2: Expr, waddr: Expr, wval: Expr, micro2: int,
-             witness: Expr | None = None) -> Out:
+    def stay(self, read1: Expr, read2: Expr, waddr: Expr, wval: Expr, micro2: int, witness: Expr | None = None) -> Out:
         """A micro-step that is not the instruction's last: (pc, npc, micro2)."""
         return Out(read1, read2, waddr, wval, self.pc, self.npc, C(micro2), witness or C(0))
 
     def halt(self, read1: Expr, read2: Expr, status: int, code: Expr) -> Out:
         """The halting step (``micro.halt``): write K_EXIT, go to HALT_PC."""
-        return Out(read1, read2, C(K_EXIT), Or(C(status << 8), And(code, C(0xFF))),
-                   C(HALT_PC), C(HALT_PC), C(0), code)
+        return Out(read1, read2, C(K_EXIT), Or(C(status << 8), And(code, C(0xFF))), C(HALT_PC), C(HALT_PC), C(0), code)
 
     def fault(self, read1: Expr, read2: Expr, a: Expr, micro2: Expr) -> Out:
         return Out(read1, read2, C(mi.T_FADDR), a, self.pc, self.npc, micro2, C(0))
@@ -381,6 +380,7 @@ def _add_like(sub: bool, imm: bool) -> Semantics:
         lo = RT if imm else RD
         ok = c.step(r1, r2, dest(c.w, lo), dval(c.w, lo, res))
         return choose(over, c.halt(r1, r2, mi.ST_OVERFLOW, c.pc), ok)
+
     return sem
 
 
@@ -391,6 +391,7 @@ def _mov(zero: bool) -> Semantics:
         stay = c.step(r1, r2, C(NO_WRITE_ADDRESS), C(0))
         is_zero = Eq(c.v2, C(0))
         return choose(is_zero if zero else Not(is_zero), move, stay)
+
     return sem
 
 
@@ -401,6 +402,7 @@ def _branch(cond: Callable[[Ctx], Expr], two: bool = False, link: bool = False) 
         waddr = C(REG_BASE + 4 * 31) if link else C(NO_WRITE_ADDRESS)
         wval = Add(c.pc, C(8)) if link else C(0)
         return Out(reg_of(c.w, RS), r2, waddr, wval, c.npc, Select(cond(c), target, c.nxt), C(0), C(0))
+
     return sem
 
 
@@ -408,8 +410,8 @@ def _jump(link: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         target = Or(And(Add(c.pc, C(4)), C(0xF0000000)), Shl(And(c.w, C(0x3FFFFFF)), 2))
         waddr = C(REG_BASE + 4 * 31) if link else C(NO_WRITE_ADDRESS)
-        return Out(C(NO_READ), C(NO_READ), waddr, Add(c.pc, C(8)) if link else C(0), c.npc, target,
-                   C(0), C(0))
+        return Out(C(NO_READ), C(NO_READ), waddr, Add(c.pc, C(8)) if link else C(0), c.npc, target, C(0), C(0))
+
     return sem
 
 
@@ -418,6 +420,7 @@ def _jr(link: bool) -> Semantics:
         waddr = dest(c.w, RD) if link else C(NO_WRITE_ADDRESS)
         wval = dval(c.w, RD, Add(c.pc, C(8))) if link else C(0)
         return Out(reg_of(c.w, RS), C(NO_READ), waddr, wval, c.npc, c.v1, C(0), C(0))
+
     return sem
 
 
@@ -430,6 +433,7 @@ def _trap(cond: Callable[[Ctx], Expr]) -> Semantics:
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
         code = And(Shr(c.w, 6), C(0x3FF))
         return choose(cond(c), c.halt(r1, r2, mi.ST_TRAP, code), c.step(r1, r2, C(NO_WRITE_ADDRESS), C(0)))
+
     return sem
 
 
@@ -450,6 +454,7 @@ def _product_check(c: Ctx, hi: bool, signed: bool) -> Expr:
 def _mul_step(hi: bool, signed: bool, micro2: int | None) -> Semantics:
     """mult/multu: LO = low(rs * rt), then HI = high: the written word is checked as
     the product's (:class:`MulEq`, hinted carries), not computed."""
+
     def sem(c: Ctx) -> Out:
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
         check = _product_check(c, hi, signed)
@@ -458,6 +463,7 @@ def _mul_step(hi: bool, signed: bool, micro2: int | None) -> Semantics:
         else:
             o = c.stay(r1, r2, C(HI if hi else LO), c.wval, micro2)
         return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness, check)
+
     return sem
 
 
@@ -484,6 +490,7 @@ def _load_part(half: bool, signed: bool) -> Semantics:
         if half:
             out = choose(aligned, out, c.halt(r1, r2, mi.ST_ADDRESS_ERROR, a))
         return out
+
     return sem
 
 
@@ -496,6 +503,7 @@ def _store_word(micro2: int | None) -> Semantics:
         code = Select(readable(a), C(FAULT_MICRO + 1), C(FAULT_MICRO))
         out = choose(writable, good, c.fault(r1, r2, a, code))
         return choose(Eq(And(a, C(3)), C(0)), out, c.halt(r1, r2, mi.ST_ADDRESS_ERROR, a))
+
     return sem
 
 
@@ -513,13 +521,13 @@ def _sb_sh0(half: bool) -> Semantics:
         good = c.stay(r1, r2, C(mi.T0), shift.rotr(c.v2), 1)
         out = choose(c.writable(a), good, c.access_fault(r1, r2, a))
         return choose(aligned, out, c.halt(r1, r2, mi.ST_ADDRESS_ERROR, a)) if half else out
+
     return sem
 
 
 def _sb_sh1(half: bool) -> Semantics:
     keep, low = (0xFFFF0000, 0xFFFF) if half else (0xFFFFFF00, 0xFF)
-    return lambda c: c.stay(reg_of(c.w, RT), C(mi.T0), C(mi.T0),
-                            Or(And(c.v2, C(keep)), And(c.v1, C(low))), 2)
+    return lambda c: c.stay(reg_of(c.w, RT), C(mi.T0), C(mi.T0), Or(And(c.v2, C(keep)), And(c.v1, C(low))), 2)
 
 
 def _sb_sh2(half: bool) -> Semantics:
@@ -527,6 +535,7 @@ def _sb_sh2(half: bool) -> Semantics:
         a = c.ea()
         shift = c.half_shift(a) if half else c.byte_shift(a)
         return c.step(reg_of(c.w, RS), C(mi.T0), And(a, C(0xFFFFFFFC)), shift.rotl(c.v2))
+
     return sem
 
 
@@ -537,14 +546,15 @@ def _lwlr0(left: bool) -> Semantics:
         k = c.lr_shift(a, left)
         part = k.shl(c.v2) if left else k.shr(c.v2)
         return choose(readable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.fault(r1, r2, a, C(FAULT_MICRO)))
+
     return sem
 
 
 def _lwlr1(left: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         k = c.lr_shift(c.ea(), left)
-        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1),
-                      And(c.v2, k.mask_low() if left else k.mask_high()), 2)
+        return c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1), And(c.v2, k.mask_low() if left else k.mask_high()), 2)
+
     return sem
 
 
@@ -559,6 +569,7 @@ def _swlr0(left: bool) -> Semantics:
         k = c.lr_shift(a, left)
         part = k.shr(c.v2) if left else k.shl(c.v2)
         return choose(c.writable(a), c.stay(r1, r2, C(mi.T0), part, 1), c.access_fault(r1, r2, a))
+
     return sem
 
 
@@ -568,6 +579,7 @@ def _swlr1(left: bool) -> Semantics:
         r2 = Select(c.writable(a), And(a, C(0xFFFFFFFC)), C(NO_READ))
         k = c.lr_shift(a, left)
         return c.stay(reg_of(c.w, RS), r2, C(mi.T1), And(c.v2, k.mask_high() if left else k.mask_low()), 2)
+
     return sem
 
 
@@ -584,6 +596,7 @@ def _divu(second: bool) -> Semantics:
     Script cannot divide: it checks the operator's q and r by ``q v2 + r == v1`` as
     64-bit numbers (:class:`MulEq` with hinted carries) and ``r < v2`` (v2 = 0:
     q = v1, r = 0).  The witness itself is a hint: the checks fix it."""
+
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
         exact = c.product_is(q, c.v2, Join(c.v1, C(0)), addend=r)  # q v2 + r == v1, exactly
@@ -592,9 +605,9 @@ def _divu(second: bool) -> Semantics:
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
         if second:
             out = c.step(r1, r2, C(HI), c.wval)
-            return Out(out.read1, out.read2, out.waddr, out.wval, out.pc2, out.npc2, out.micro2,
-                       c.witness, ok)
+            return Out(out.read1, out.read2, out.waddr, out.wval, out.pc2, out.npc2, out.micro2, c.witness, ok)
         return Out(r1, r2, C(LO), c.wval, c.pc, c.npc, C(1), c.witness, ok)
+
     return sem
 
 
@@ -608,6 +621,7 @@ def _clz(ones: bool) -> Semantics:
             x = Select(top_zero, Shl(x, k), x)
         n = Add(n, FromBit(Not(BitOf(x, 31))))
         return c.step(reg_of(c.w, RS), C(NO_READ), dest(c.w, RD), dval(c.w, RD, n))
+
     return sem
 
 
@@ -616,27 +630,35 @@ def _acc(dst: int, r1: int, r2: int, micro2: int | None, f: Callable[[Ctx], Expr
         if micro2 is None:
             return c.step(C(r1), C(r2), C(dst), f(c))
         return c.stay(C(r1), C(r2), C(dst), f(c), micro2)
+
     return sem
 
 
 def _madd_mul(hi: bool, signed: bool) -> Semantics:
     def sem(c: Ctx) -> Out:
         o = c.stay(reg_of(c.w, RS), reg_of(c.w, RT), C(mi.T1 if hi else mi.T0), c.wval, 2 if hi else 1)
-        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness,
-                   _product_check(c, hi, signed))
+        return Out(o.read1, o.read2, o.waddr, o.wval, o.pc2, o.npc2, o.micro2, o.witness, _product_check(c, hi, signed))
+
     return sem
 
 
 def _badpc(c: Ctx) -> Out:
     unaligned = Not(Eq(And(c.pc, C(3)), C(0)))
-    return choose(unaligned, c.halt(C(NO_READ), C(NO_READ), mi.ST_ADDRESS_ERROR, c.pc),
-                  c.halt(C(NO_READ), C(NO_READ), mi.ST_SIGNALLED, C(mi.SIGSEGV)))
+    return choose(
+        unaligned,
+        c.halt(C(NO_READ), C(NO_READ), mi.ST_ADDRESS_ERROR, c.pc),
+        c.halt(C(NO_READ), C(NO_READ), mi.ST_SIGNALLED, C(mi.SIGSEGV)),
+    )
 
 
 def _madd_family() -> dict[tuple[str, int], Semantics]:
     out: dict[tuple[str, int], Semantics] = {}
-    for name, signed, add in (("madd", True, True), ("maddu", False, True),
-                              ("msub", True, False), ("msubu", False, False)):
+    for name, signed, add in (
+        ("madd", True, True),
+        ("maddu", False, True),
+        ("msub", True, False),
+        ("msubu", False, False),
+    ):
         out[name, 0] = _madd_mul(False, signed)
         out[name, 1] = _madd_mul(True, signed)
         if add:
@@ -649,7 +671,6 @@ def _madd_family() -> dict[tuple[str, int], Semantics]:
             out[name, 5] = _acc(HI, HI, mi.T1, None, lambda c: Sub(c.v1, c.v2))
         out[name, 3] = _acc(mi.T1, mi.T1, mi.T2, 4, lambda c: Add(c.v1, c.v2))
     return out
-
 
 
 # --- signed division, bit fields -----------------------------------------------------
@@ -667,6 +688,7 @@ def _div(second: bool) -> Semantics:
     exactly when the signs differ and q != 0, r negative exactly when v1 is and
     r != 0 (division toward zero); ``v2 = 0`` or ``INT_MIN / -1``: q = v1, r = 0
     (the table's pinned result)."""
+
     def sem(c: Ctx) -> Out:
         q, r = (c.witness, c.wval) if second else (c.wval, c.witness)
         a, b = c.v1, c.v2
@@ -682,9 +704,9 @@ def _div(second: bool) -> Semantics:
         r1, r2 = reg_of(c.w, RS), reg_of(c.w, RT)
         if second:
             out = c.step(r1, r2, C(HI), c.wval)
-            return Out(out.read1, out.read2, out.waddr, out.wval, out.pc2, out.npc2, out.micro2,
-                       c.witness, check)
+            return Out(out.read1, out.read2, out.waddr, out.wval, out.pc2, out.npc2, out.micro2, c.witness, check)
         return Out(r1, r2, C(LO), c.wval, c.pc, c.npc, C(1), c.witness, check)
+
     return sem
 
 
@@ -707,8 +729,9 @@ class MaskBetween(Expr):
         return ev.value(self.hi) & ~ev.value(self.lo) & M32
 
     def lower(self, lo: Lowering) -> tuple[int, ...]:
-        return tuple(lo.program.apply1(_SUB_SAT, x, y) for x, y in
-                     zip(lo.limbs(self.hi), lo.limbs(self.lo), strict=True))
+        return tuple(
+            lo.program.apply1(_SUB_SAT, x, y) for x, y in zip(lo.limbs(self.hi), lo.limbs(self.lo), strict=True)
+        )
 
 
 _SUB_SAT = Fragment("sub_sat", 2, 1, lambda _depths: [OP_SUB, OP_0, OP_MAX])
@@ -807,8 +830,7 @@ def _read0(c: Ctx) -> Out:  # v1 = fd, v2 = count
 
 def _read5(c: Ctx) -> Out:  # v1 = input offset, v2 = n
     r1, r2 = C(K_INPUT_OFF), C(mi.T0)
-    return choose(_is(c.v2, 0), _no_write(c, r1, r2, mi.SYS_RET0),
-                  _stay(r1, r2, C(mi.T2), c.v1, mi.RD_LOOP)(c))
+    return choose(_is(c.v2, 0), _no_write(c, r1, r2, mi.SYS_RET0), _stay(r1, r2, C(mi.T2), c.v1, mi.RD_LOOP)(c))
 
 
 def _rdloop0(c: Ctx) -> Out:  # v1 = offset T2, v2 = the input word
@@ -830,8 +852,7 @@ def _rdloop3(c: Ctx) -> Out:  # v1 = T3, v2 = T6
 
 def _rdloop5(c: Ctx) -> Out:  # v1 = T3, v2 = T4
     d = Add(c.v1, C(1))
-    return Out(C(mi.T3), C(mi.T4), C(mi.T3), d, c.pc, c.npc,
-               Select(Eq(d, c.v2), C(mi.RD_END), C(mi.RD_LOOP)), C(0))
+    return Out(C(mi.T3), C(mi.T4), C(mi.T3), d, c.pc, c.npc, Select(Eq(d, c.v2), C(mi.RD_END), C(mi.RD_LOOP)), C(0))
 
 
 def _rdfault1(c: Ctx) -> Out:  # v1 = T3, v2 = buf
@@ -948,8 +969,7 @@ def _altstack1(c: Ctx) -> Out:  # v2 = ss_flags
 def _sigret0(c: Ctx) -> Out:  # v1 = $sp
     r1 = reg(29)
     good = _stay(r1, NONE, C(mi.T_FRAME), c.v1, mi.SYS_SIGRETURN + 1)(c)
-    return choose(_word_read_ok(c.v1, mi.FRAME_SIZE // 4), good,
-                  c.halt(r1, NONE, mi.ST_SIGNALLED, C(mi.SIGSEGV)))
+    return choose(_word_read_ok(c.v1, mi.FRAME_SIZE // 4), good, c.halt(r1, NONE, mi.ST_SIGNALLED, C(mi.SIGSEGV)))
 
 
 def _lo_half(big_endian: bool) -> int:
@@ -958,35 +978,43 @@ def _lo_half(big_endian: bool) -> int:
 
 def _sigret(k: int) -> Semantics:
     """Restore slot k of the signal frame (1..31: $k, 32: HI, 33: LO, 34: the pc)."""
+
     def sem(c: Ctx) -> Out:
         low = _lo_half(c.big_endian)
-        offset = (mi.FR_SC_REGS + 8 * k if k <= 31 else
-                  {32: mi.FR_SC_MDHI, 33: mi.FR_SC_MDLO, 34: mi.FR_SC_PC}[k]) + low
+        offset = (
+            mi.FR_SC_REGS + 8 * k if k <= 31 else {32: mi.FR_SC_MDHI, 33: mi.FR_SC_MDLO, 34: mi.FR_SC_PC}[k]
+        ) + low
         r1, r2 = C(mi.T_FRAME), Add(c.v1, C(offset))
         if k == 34:
             return Out(r1, r2, C(NO_WRITE_ADDRESS), C(0), c.v2, Add(c.v2, C(4)), C(0), C(0))
         dst = REG_BASE + 4 * k if k <= 31 else HI if k == 32 else LO
         return _stay(r1, r2, C(dst), c.v2, mi.SYS_SIGRETURN + k + 1)(c)
+
     return sem
 
 
 def _syscall_kinds() -> dict[tuple[str, int], Semantics]:
     out: dict[tuple[str, int], Semantics] = {
         (0,): _sys0,
-        (mi.SYS_RET0,): _ret0, (mi.SYS_RET1,): _ret1,
-        (mi.SYS_KILL_A1,): _kill(5), (mi.SYS_KILL_A2,): _kill(6),
+        (mi.SYS_RET0,): _ret0,
+        (mi.SYS_RET1,): _ret1,
+        (mi.SYS_KILL_A1,): _kill(5),
+        (mi.SYS_KILL_A2,): _kill(6),
         (mi.SYS_READ,): _read0,
-        (mi.SYS_READ + 1,): lambda c: _stay(C(K_INPUT_LEN), C(K_INPUT_OFF), C(mi.T2), Sub(c.v1, c.v2),
-                                             mi.SYS_READ + 2)(c),
-        (mi.SYS_READ + 2,): lambda c: _stay(C(mi.T1), C(mi.T2), C(mi.T0),
-                                             Select(Ltu(c.v1, c.v2), c.v1, c.v2), mi.SYS_READ + 3)(c),
-        (mi.SYS_READ + 3,): lambda c: _stay(reg(5), C(mi.T0), C(mi.T4), Add(c.v1, c.v2),
-                                             mi.SYS_READ + 4)(c),
+        (mi.SYS_READ + 1,): lambda c: _stay(C(K_INPUT_LEN), C(K_INPUT_OFF), C(mi.T2), Sub(c.v1, c.v2), mi.SYS_READ + 2)(
+            c
+        ),
+        (mi.SYS_READ + 2,): lambda c: _stay(
+            C(mi.T1), C(mi.T2), C(mi.T0), Select(Ltu(c.v1, c.v2), c.v1, c.v2), mi.SYS_READ + 3
+        )(c),
+        (mi.SYS_READ + 3,): lambda c: _stay(reg(5), C(mi.T0), C(mi.T4), Add(c.v1, c.v2), mi.SYS_READ + 4)(c),
         (mi.SYS_READ + 4,): lambda c: _stay(reg(5), NONE, C(mi.T3), c.v1, mi.SYS_READ + 5)(c),
         (mi.SYS_READ + 5,): _read5,
-        (mi.RD_LOOP,): _rdloop0, (mi.RD_LOOP + 1,): _rdloop1,
-        (mi.RD_LOOP + 2,): lambda c: _stay(C(mi.T5), C(mi.T6), C(mi.T6),
-                                            Or(And(c.v2, C(0xFFFFFF00)), c.v1), mi.RD_LOOP + 3)(c),
+        (mi.RD_LOOP,): _rdloop0,
+        (mi.RD_LOOP + 1,): _rdloop1,
+        (mi.RD_LOOP + 2,): lambda c: _stay(
+            C(mi.T5), C(mi.T6), C(mi.T6), Or(And(c.v2, C(0xFFFFFF00)), c.v1), mi.RD_LOOP + 3
+        )(c),
         (mi.RD_LOOP + 3,): _rdloop3,
         (mi.RD_LOOP + 4,): lambda c: _stay(C(mi.T2), NONE, C(mi.T2), Add(c.v1, C(1)), mi.RD_LOOP + 5)(c),
         (mi.RD_LOOP + 5,): _rdloop5,
@@ -995,16 +1023,23 @@ def _syscall_kinds() -> dict[tuple[str, int], Semantics]:
         (mi.RD_FAULT + 1,): _rdfault1,
         (mi.SYS_WRITE,): _write,
         (mi.SYS_BRK,): lambda c: _ret(c, C(K_BRK), NONE, c.v1),
-        (mi.SYS_MMAP,): _mmap0, (mi.SYS_MMAP + 1,): _mmap1, (mi.SYS_MMAP + 2,): _mmap2,
-        (mi.SYS_MMAP + 3,): _mmap3, (mi.SYS_MMAP + 4,): _mmap4,
+        (mi.SYS_MMAP,): _mmap0,
+        (mi.SYS_MMAP + 1,): _mmap1,
+        (mi.SYS_MMAP + 2,): _mmap2,
+        (mi.SYS_MMAP + 3,): _mmap3,
+        (mi.SYS_MMAP + 4,): _mmap4,
         (mi.SYS_MMAP + 5,): lambda c: _ret(c, C(mi.T2), NONE, c.v1),
-        (mi.SYS_CLOCK,): _clock0, (mi.SYS_CLOCK + 1,): _second_word(5),
-        (mi.SYS_TOD,): _tod0, (mi.SYS_TOD + 1,): _second_word(4),
-        (mi.SYS_TIME,): _time, (mi.SYS_AFFINITY,): _affinity,
+        (mi.SYS_CLOCK,): _clock0,
+        (mi.SYS_CLOCK + 1,): _second_word(5),
+        (mi.SYS_TOD,): _tod0,
+        (mi.SYS_TOD + 1,): _second_word(4),
+        (mi.SYS_TIME,): _time,
+        (mi.SYS_AFFINITY,): _affinity,
         (mi.SYS_SIGACTION,): _sigaction0,
         (mi.SYS_SIGACTION + 1,): _at_t1(0, K_SEGV_FLAGS, mi.SYS_SIGACTION + 2),
         (mi.SYS_SIGACTION + 2,): _at_t1(4, K_SEGV_HANDLER, mi.SYS_RET0),
-        (mi.SYS_ALTSTACK,): _altstack0, (mi.SYS_ALTSTACK + 1,): _altstack1,
+        (mi.SYS_ALTSTACK,): _altstack0,
+        (mi.SYS_ALTSTACK + 1,): _altstack1,
         (mi.SYS_ALTSTACK + 2,): _at_t1(0, K_ALT_SP, mi.SYS_ALTSTACK + 3),
         (mi.SYS_ALTSTACK + 3,): _at_t1(4, K_ALT_SIZE, mi.SYS_RET0),
         (mi.SYS_SIGRETURN,): _sigret0,
@@ -1029,6 +1064,7 @@ def _f0(c: Ctx) -> Out:  # v1 = handler, v2 = sa_flags
 
 def _fstore(k: int) -> Semantics:
     """Frame store k (``micro.x_fstore``): the word at T_FRAME + offset(k)."""
+
     def sem(c: Ctx) -> Out:
         offset = mi.frame_store_offset(k, (1,) if c.big_endian else (0,))
         r1, r2 = C(mi.T_FRAME), C(mi.frame_store_source(k))
@@ -1036,6 +1072,7 @@ def _fstore(k: int) -> Semantics:
         value = {0: C(mi.SIGSEGV), 2: C(0), 4: c.pc}.get(k, c.v2)
         good = Out(r1, r2, a, value, c.pc, c.npc, C(mi.F_STORES + k + 1), C(0))
         return choose(c.writable(a), good, c.halt(r1, r2, mi.ST_SIGNALLED, C(mi.SIGSEGV)))
+
     return sem
 
 
@@ -1045,27 +1082,30 @@ def _fault_kinds() -> dict[tuple[str, int], Semantics]:
         f: _stay(NONE, NONE, C(mi.T_FCODE), C(mi.SEGV_MAPERR), f + 2),
         f + 1: _stay(NONE, NONE, C(mi.T_FCODE), C(mi.SEGV_ACCERR), f + 2),
         f + 2: _f0,
-        f + 3: lambda c: _stay(C(mi.T_USEALT), C(K_ALT_SIZE), C(mi.T_USEALT),
-                               _bit_word(And(Not(_is(c.v1, 0)), Not(_is(c.v2, 0)))), f + 4)(c),
+        f + 3: lambda c: _stay(
+            C(mi.T_USEALT), C(K_ALT_SIZE), C(mi.T_USEALT), _bit_word(And(Not(_is(c.v1, 0)), Not(_is(c.v2, 0)))), f + 4
+        )(c),
         f + 4: lambda c: _stay(reg(29), C(K_ALT_SP), C(mi.T_ONALT), Sub(c.v1, c.v2), f + 5)(c),
-        f + 5: lambda c: _stay(C(mi.T_ONALT), C(K_ALT_SIZE), C(mi.T_ONALT),
-                               _bit_word(Ltu(c.v1, c.v2)), f + 6)(c),
-        f + 6: lambda c: _stay(C(mi.T_USEALT), C(mi.T_ONALT), C(mi.T_USEALT),
-                               _bit_word(And(Not(_is(c.v1, 0)), _is(c.v2, 0))), f + 7)(c),
+        f + 5: lambda c: _stay(C(mi.T_ONALT), C(K_ALT_SIZE), C(mi.T_ONALT), _bit_word(Ltu(c.v1, c.v2)), f + 6)(c),
+        f + 6: lambda c: _stay(
+            C(mi.T_USEALT), C(mi.T_ONALT), C(mi.T_USEALT), _bit_word(And(Not(_is(c.v1, 0)), _is(c.v2, 0))), f + 7
+        )(c),
         f + 7: lambda c: _stay(C(K_ALT_SP), C(K_ALT_SIZE), C(mi.T_FRAME), Add(c.v1, c.v2), f + 8)(c),
-        f + 8: lambda c: choose(_is(c.v1, 0),
-                                _stay(C(mi.T_USEALT), reg(29), C(mi.T_FRAME), c.v2, f + 9)(c),
-                                _no_write(c, C(mi.T_USEALT), reg(29), f + 9)),
-        f + 9: lambda c: _stay(C(mi.T_FRAME), NONE, C(mi.T_FRAME),
-                               And(Sub(c.v1, C(mi.FRAME_SIZE)), C(0xFFFFFFF8)), f + 10)(c),
+        f + 8: lambda c: choose(
+            _is(c.v1, 0),
+            _stay(C(mi.T_USEALT), reg(29), C(mi.T_FRAME), c.v2, f + 9)(c),
+            _no_write(c, C(mi.T_USEALT), reg(29), f + 9),
+        ),
+        f + 9: lambda c: _stay(
+            C(mi.T_FRAME), NONE, C(mi.T_FRAME), And(Sub(c.v1, C(mi.FRAME_SIZE)), C(0xFFFFFFF8)), f + 10
+        )(c),
         **{mi.F_STORES + k: _fstore(k) for k in range(mi.N_FRAME_STORES)},
         e: _stay(NONE, NONE, reg(4), C(mi.SIGSEGV), e + 1),
         e + 1: lambda c: _stay(C(mi.T_FRAME), NONE, reg(5), Add(c.v1, C(mi.FR_SIGNO)), e + 2)(c),
         e + 2: lambda c: _stay(C(mi.T_FRAME), NONE, reg(6), Add(c.v1, C(mi.FR_UCONTEXT)), e + 3)(c),
         e + 3: _stay(NONE, NONE, reg(31), C(SIGRETURN_PC), e + 4),
         e + 4: lambda c: _stay(C(K_SEGV_HANDLER), NONE, reg(25), c.v1, e + 5)(c),
-        e + 5: lambda c: Out(C(mi.T_FRAME), C(K_SEGV_HANDLER), reg(29), c.v1, c.v2, Add(c.v2, C(4)),
-                             C(0), C(0)),
+        e + 5: lambda c: Out(C(mi.T_FRAME), C(K_SEGV_HANDLER), reg(29), c.v1, c.v2, Add(c.v2, C(4)), C(0), C(0)),
     }
     return {("fault", m): sem for m, sem in out.items()}
 
@@ -1142,23 +1182,37 @@ SEMANTICS: dict[tuple[str, int], Semantics] = {
     ("tgeu", 0): _trap(lambda c: Not(Ltu(c.v1, c.v2))),
     ("tlt", 0): _trap(lambda c: Lts(c.v1, c.v2)),
     ("tltu", 0): _trap(lambda c: Ltu(c.v1, c.v2)),
-    ("sb", 0): _sb_sh0(half=False), ("sb", 1): _sb_sh1(half=False), ("sb", 2): _sb_sh2(half=False),
-    ("sh", 0): _sb_sh0(half=True), ("sh", 1): _sb_sh1(half=True), ("sh", 2): _sb_sh2(half=True),
-    ("lwl", 0): _lwlr0(left=True), ("lwr", 0): _lwlr0(left=False),
-    ("lwl", 1): _lwlr1(left=True), ("lwr", 1): _lwlr1(left=False),
-    ("lwl", 2): _lwlr2, ("lwr", 2): _lwlr2,
-    ("swl", 0): _swlr0(left=True), ("swr", 0): _swlr0(left=False),
-    ("swl", 1): _swlr1(left=True), ("swr", 1): _swlr1(left=False),
-    ("swl", 2): _swlr2, ("swr", 2): _swlr2, ("swl", 3): _swlr3, ("swr", 3): _swlr3,
-    ("divu", 0): _divu(second=False), ("divu", 1): _divu(second=True),
-    ("clz", 0): _clz(ones=False), ("clo", 0): _clz(ones=True),
+    ("sb", 0): _sb_sh0(half=False),
+    ("sb", 1): _sb_sh1(half=False),
+    ("sb", 2): _sb_sh2(half=False),
+    ("sh", 0): _sb_sh0(half=True),
+    ("sh", 1): _sb_sh1(half=True),
+    ("sh", 2): _sb_sh2(half=True),
+    ("lwl", 0): _lwlr0(left=True),
+    ("lwr", 0): _lwlr0(left=False),
+    ("lwl", 1): _lwlr1(left=True),
+    ("lwr", 1): _lwlr1(left=False),
+    ("lwl", 2): _lwlr2,
+    ("lwr", 2): _lwlr2,
+    ("swl", 0): _swlr0(left=True),
+    ("swr", 0): _swlr0(left=False),
+    ("swl", 1): _swlr1(left=True),
+    ("swr", 1): _swlr1(left=False),
+    ("swl", 2): _swlr2,
+    ("swr", 2): _swlr2,
+    ("swl", 3): _swlr3,
+    ("swr", 3): _swlr3,
+    ("divu", 0): _divu(second=False),
+    ("divu", 1): _divu(second=True),
+    ("clz", 0): _clz(ones=False),
+    ("clo", 0): _clz(ones=True),
     ("invalid", 0): lambda c: c.halt(C(NO_READ), C(NO_READ), mi.ST_INVALID_INSTRUCTION, c.w),
     ("badpc", 0): _badpc,
-    ("div", 0): _div(second=False), ("div", 1): _div(second=True),
-    ("ext", 0): _ext, ("ins", 0): _ins,
+    ("div", 0): _div(second=False),
+    ("div", 1): _div(second=True),
+    ("ext", 0): _ext,
+    ("ins", 0): _ins,
     **_madd_family(),
     **_syscall_kinds(),
     **_fault_kinds(),
 }
-
-

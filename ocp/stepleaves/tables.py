@@ -42,8 +42,7 @@ def halves(words: Iterable[int], first: int = 0) -> tuple[int, ...]:
 
 def check_chunk(base: int, first: int, count: int) -> None:
     if base % BLOCK_BYTES or first < 0 or count < 1 or first + count > BLOCK_WORDS:
-        raise InputError(f"chunk at {base:#x}+{first} with {count} words does not fit one "
-                         f"{BLOCK_BYTES}-byte block")
+        raise InputError(f"chunk at {base:#x}+{first} with {count} words does not fit one {BLOCK_BYTES}-byte block")
 
 
 def number16(d: LimbDag, limbs: Limbs) -> int:
@@ -54,8 +53,7 @@ def number16(d: LimbDag, limbs: Limbs) -> int:
     return acc
 
 
-def lookup_word(d: LimbDag, table: str, addr: Limbs, base: int, first: int, count: int
-                ) -> tuple[int, int, int]:
+def lookup_word(d: LimbDag, table: str, addr: Limbs, base: int, first: int, count: int) -> tuple[int, int, int]:
     """``(inside, low, high)``: inside = 1 iff ``addr`` is an aligned address of words
     ``first .. first + count - 1`` of the block at ``base``; low/high the two table
     entries of the word there (meaningful only when inside)."""

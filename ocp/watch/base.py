@@ -80,8 +80,11 @@ class Reporter:
         record = {"height": height, **fields}
         entry = self.journal.append(kind, **record) if journal else {"kind": kind, **record}
         if self.as_json:
-            print(json.dumps({**entry, "role": self.who, "text": text}, separators=(",", ":")),
-                  file=self.stream, flush=True)  # fmt: skip
+            print(
+                json.dumps({**entry, "role": self.who, "text": text}, separators=(",", ":")),
+                file=self.stream,
+                flush=True,
+            )
         else:
             where = f"[{height}]" if height is not None else "[-]"
             print(f"{where} {self.who}: {text}", file=self.stream, flush=True)
@@ -108,8 +111,17 @@ class BaseService:
     #: Whether the party bumps its moves (graph 1.1's challenger completes templates at its feerate).
     bumps_fees: bool = True
 
-    def __init__(self, graph: Graph, key: RoleKey, chain: Chain, state: StateDir, options: WatchOptions,
-                 stream: TextIO, as_json: bool, who: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: Graph,
+        key: RoleKey,
+        chain: Chain,
+        state: StateDir,
+        options: WatchOptions,
+        stream: TextIO,
+        as_json: bool,
+        who: str,
+    ) -> None:
         if key.role not in (Role.OPERATOR, Role.CHALLENGER):
             raise UserError(f"a watcher runs for an operator or a challenger, not a {key.role}")
         self.graph = graph
@@ -127,8 +139,9 @@ class BaseService:
         self._refused: set[tuple] = set()
         self._attempted: dict[str, int] = {}
         self._last_tip: int | None = None
-        self._known = {(e.get("operator"), e.get("game"), e.get("n"), e.get("txid"))
-                       for e in self.journal.of_kind("transition")}  # fmt: skip
+        self._known = {
+            (e.get("operator"), e.get("game"), e.get("n"), e.get("txid")) for e in self.journal.of_kind("transition")
+        }
         self._started = False
         self._caught_up = False
         self._done_reported = self.journal.last("done") is not None
@@ -173,8 +186,12 @@ class BaseService:
                 failing = False
             except (ChainError, FetchError, RpcError, InputError) as exc:
                 if not failing:
-                    self.report("chain-error", f"the chain did not answer ({exc}); retrying",
-                                height=self._last_tip, journal=False)  # fmt: skip
+                    self.report(
+                        "chain-error",
+                        f"the chain did not answer ({exc}); retrying",
+                        height=self._last_tip,
+                        journal=False,
+                    )
                 failing = True
                 done = False
             if done and self.options.exit_when_done:
@@ -206,19 +223,28 @@ class BaseService:
         done = self._done()
         if done and not self._done_reported:
             outcome = self._outcome()
-            self.report("done", "the game is over: " + ", ".join(f"{who} {p}" for who, p in outcome.items()),
-                        height=tip, outcome=outcome)  # fmt: skip
+            self.report(
+                "done",
+                "the game is over: " + ", ".join(f"{who} {p}" for who, p in outcome.items()),
+                height=tip,
+                outcome=outcome,
+            )
             self._done_reported = True
         return done
 
     def _start(self) -> None:
         self._started = True
         resumed = len(self.journal.entries) > 0
-        self.report("start", ("resuming from the journal and the chain" if resumed else "starting")
-                    + f", following from height {self.follower.start_height}",
-                    height=self.chain.height(), graph_id=self.graph.graph_id.hex(),
-                    pubkey=self.key.pubkey.hex(), resumed=resumed,
-                    repaired_journal=self.journal.repaired)  # fmt: skip
+        self.report(
+            "start",
+            ("resuming from the journal and the chain" if resumed else "starting")
+            + f", following from height {self.follower.start_height}",
+            height=self.chain.height(),
+            graph_id=self.graph.graph_id.hex(),
+            pubkey=self.key.pubkey.hex(),
+            resumed=resumed,
+            repaired_journal=self.journal.repaired,
+        )
 
     # --- what the chain says ------------------------------------------------------------
 
@@ -227,16 +253,35 @@ class BaseService:
         if gone:
             low, high = min(e.height for e in gone), max(e.height for e in gone)
             tip = max([low - 1] + [e.height for e in events if isinstance(e, BlockConnected)])
-            self.report("reorg", f"reorganisation: blocks {low}-{high} left the active chain",
-                        height=low - 1, tip=tip, disconnected=[e.hash for e in gone])  # fmt: skip
+            self.report(
+                "reorg",
+                f"reorganisation: blocks {low}-{high} left the active chain",
+                height=low - 1,
+                tip=tip,
+                disconnected=[e.hash for e in gone],
+            )
         for e in events:
             if isinstance(e, BlockConnected):
                 for c in e.confirmations:
-                    self.report("confirmed", f"{c.name} confirmed ({c.txid})", height=e.height,
-                                journal=False, tx=str(c.name), txid=c.txid, block=c.block_hash)  # fmt: skip
+                    self.report(
+                        "confirmed",
+                        f"{c.name} confirmed ({c.txid})",
+                        height=e.height,
+                        journal=False,
+                        tx=str(c.name),
+                        txid=c.txid,
+                        block=c.block_hash,
+                    )
 
-    def _report_run(self, key: tuple[int | None, int | None], label: str, run: Run, tip: int,
-                    note: Callable[[Step], str] = lambda step: "", **extra: object) -> None:  # fmt: skip
+    def _report_run(
+        self,
+        key: tuple[int | None, int | None],
+        label: str,
+        run: Run,
+        tip: int,
+        note: Callable[[Step], str] = lambda step: "",
+        **extra: object,
+    ) -> None:
         """Log the steps of machine run ``run`` (of operator ``key[0]``'s claim, or of its
         game ``key[1]``) not logged yet, and roll back those a reorganisation took back."""
         op, game = key
@@ -249,8 +294,13 @@ class BaseService:
         for n in range(len(old) - 1, common - 1, -1):
             step = old[n]
             self._known.discard((op, game, n, step.event.txid))
-            self.report("rollback", f"{label}: {step.after} -> {step.before}: {step.event.tx} left the "
-                        "active chain", height=tip, **where, **_fields(step))  # fmt: skip
+            self.report(
+                "rollback",
+                f"{label}: {step.after} -> {step.before}: {step.event.tx} left the active chain",
+                height=tip,
+                **where,
+                **_fields(step),
+            )
         for n, step in enumerate(new[common:], common):
             known = (op, game, n, step.event.txid)
             if known in self._known:
@@ -258,17 +308,29 @@ class BaseService:
             self._known.add(known)
             text = f"{label}: {step.before} -> {step.after} on {step.event.tx or step.event.trigger.value}"
             said = note(step)
-            self.report("transition", text + (f" ({said})" if said else ""),
-                        height=step.event.height if step.event.height is not None else tip,
-                        **where, n=n, **_fields(step), **extra)  # fmt: skip
+            self.report(
+                "transition",
+                text + (f" ({said})" if said else ""),
+                height=step.event.height if step.event.height is not None else tip,
+                **where,
+                n=n,
+                **_fields(step),
+                **extra,
+            )
         for refused in run.refused:
             seen = (op, game, refused.event.trigger, refused.event.txid)
             if seen not in self._refused:
                 self._refused.add(seen)
-                self.report("refused", f"{label}: {refused.event.tx} confirmed, which the "
-                            f"{self.role.value}'s machine forbids in {refused.phase}; ignored",
-                            height=refused.event.height, **where, phase=refused.phase,
-                            tx=str(refused.event.tx), txid=refused.event.txid)  # fmt: skip
+                self.report(
+                    "refused",
+                    f"{label}: {refused.event.tx} confirmed, which the "
+                    f"{self.role.value}'s machine forbids in {refused.phase}; ignored",
+                    height=refused.event.height,
+                    **where,
+                    phase=refused.phase,
+                    tx=str(refused.event.tx),
+                    txid=refused.event.txid,
+                )
         self._steps[key] = new
 
     # --- broadcasting ---------------------------------------------------------------------
@@ -300,19 +362,34 @@ class BaseService:
             return
         name, tx = built
         if prior is None or prior["txid"] != tx.txid or prior["hex"] != tx.hex():
-            self.report("broadcast", f"broadcast {name} {tx.txid}: {duty.why}", height=tip, tx=str(name),
-                        slot=slot, txid=tx.txid, why=duty.why, hex=tx.hex())  # fmt: skip
+            self.report(
+                "broadcast",
+                f"broadcast {name} {tx.txid}: {duty.why}",
+                height=tip,
+                tx=str(name),
+                slot=slot,
+                txid=tx.txid,
+                why=duty.why,
+                hex=tx.hex(),
+            )
         result = self.chain.submit(tx)
         reason = f"{result.reason} {result.detail}".strip()
-        self.report("result", f"{name} {'accepted' if result.accepted else 'refused: ' + reason}",
-                    height=tip, tx=str(name), txid=tx.txid, accepted=result.accepted,
-                    reason=result.reason, detail=result.detail)  # fmt: skip
-        if (self.bumps_fees and not result.accepted and result.reason in FEE_REASONS
-                and self._parents_confirmed(name)):
+        self.report(
+            "result",
+            f"{name} {'accepted' if result.accepted else 'refused: ' + reason}",
+            height=tip,
+            tx=str(name),
+            txid=tx.txid,
+            accepted=result.accepted,
+            reason=result.reason,
+            detail=result.detail,
+        )
+        if self.bumps_fees and not result.accepted and result.reason in FEE_REASONS and self._parents_confirmed(name):
             failed = self.journal.last("bump", tx=str(name))
             again = failed is not None and not failed["accepted"]
-            self._bump(name, tx, tip, min(2 * failed["feerate"], self.options.max_feerate) if again
-                       else self.options.feerate)  # fmt: skip
+            self._bump(
+                name, tx, tip, min(2 * failed["feerate"], self.options.max_feerate) if again else self.options.feerate
+            )
 
     # --- CPFP -----------------------------------------------------------------------------
 
@@ -350,8 +427,13 @@ class BaseService:
     def _bump(self, name: TxName, parent: Tx, tip: int, feerate: float) -> None:
         vout = keyed_output(self.graph, name, self.key.pubkey)
         if vout is None:
-            self.report("cannot", f"cannot bump {name}: no output of it pays this {self.role.value}'s key",
-                        height=tip, tx=str(name), journal=False)  # fmt: skip
+            self.report(
+                "cannot",
+                f"cannot bump {name}: no output of it pays this {self.role.value}'s key",
+                height=tip,
+                tx=str(name),
+                journal=False,
+            )
             return
         previous = self.journal.last("bump", tx=str(name), accepted=True)
         own_output = OutPoint(parent.txid, vout)
@@ -374,11 +456,24 @@ class BaseService:
             return
         used = [[coin.txid, coin.vout] for coin in extra]
         result = self.chain.submit_package([parent, child])
-        verdict = "accepted" if result.accepted else f"refused: {result.message} " + "; ".join(
-            f"{r.reason} {r.detail}".strip() for r in result.results if not r.accepted)  # fmt: skip
-        self.report("bump", f"bumped {name} by CPFP on output {vout} at {feerate:g} sat/vB (child {child.txid}): "
-                    f"{verdict}", height=tip, tx=str(name), parent=parent.txid, child=child.txid,
-                    feerate=feerate, extra=used, accepted=result.accepted, hex=child.hex())  # fmt: skip
+        verdict = (
+            "accepted"
+            if result.accepted
+            else f"refused: {result.message} "
+            + "; ".join(f"{r.reason} {r.detail}".strip() for r in result.results if not r.accepted)
+        )
+        self.report(
+            "bump",
+            f"bumped {name} by CPFP on output {vout} at {feerate:g} sat/vB (child {child.txid}): {verdict}",
+            height=tip,
+            tx=str(name),
+            parent=parent.txid,
+            child=child.txid,
+            feerate=feerate,
+            extra=used,
+            accepted=result.accepted,
+            hex=child.hex(),
+        )
 
     def _fee_coin_candidates(self) -> list[OutPoint]:
         """Coins of this party's key a bump may add, newest first: outputs of its bump
@@ -386,8 +481,9 @@ class BaseService:
         anchors), then the given coins."""
         candidates = [OutPoint(e["child"], 0) for e in reversed(list(self.journal.of_kind("bump"))) if e["accepted"]]
         for c in reversed(self.follower.confirmed):
-            candidates += [OutPoint(c.txid, vout) for vout, out in enumerate(c.tx.outputs)
-                           if out.script_pubkey == self.own_spk]  # fmt: skip
+            candidates += [
+                OutPoint(c.txid, vout) for vout, out in enumerate(c.tx.outputs) if out.script_pubkey == self.own_spk
+            ]
         return candidates + list(self.options.coins)
 
     def _fee_coins(self) -> list[OutPoint]:

@@ -108,8 +108,13 @@ class Verdict:
         return self.claimed != self.honest
 
     def to_json(self) -> dict:
-        return {"claimed": self.claimed, "honest": self.honest, "claim_is_false": self.claim_is_false,
-                "wrong_step": self.wrong_step, "complete": self.complete}  # fmt: skip
+        return {
+            "claimed": self.claimed,
+            "honest": self.honest,
+            "claim_is_false": self.claim_is_false,
+            "wrong_step": self.wrong_step,
+            "complete": self.complete,
+        }
 
 
 def verdict_of(graph: Graph, claim: Claim, operator_index: int, honest_claim: int) -> Verdict | None:
@@ -139,8 +144,9 @@ def wants_challenge(policy: Policy, verdict: Verdict) -> bool:
     return policy is Policy.ALWAYS or (policy is Policy.FALSE_CLAIMS and verdict.claim_is_false)
 
 
-def challenger_duties(run: Run[ChallengerPhase], claim: Claim, graph: Graph, policy: Policy,
-                      verdict: Verdict | None) -> list[Duty]:  # fmt: skip
+def challenger_duties(
+    run: Run[ChallengerPhase], claim: Claim, graph: Graph, policy: Policy, verdict: Verdict | None
+) -> list[Duty]:
     """What the challenger must get mined in one operator's game."""
     w = graph.params.windows
     op = claim.operator
@@ -153,19 +159,32 @@ def challenger_duties(run: Run[ChallengerPhase], claim: Claim, graph: Graph, pol
     if phase is C.CLAIMED and verdict is not None and wants_challenge(policy, verdict):
         kickoff = run.height_of(Trigger.KICKOFF)
         assert kickoff is not None
-        why = (f"the claim {verdict.claimed} is false (the program gives {verdict.honest})"
-               if verdict.claim_is_false else "policy: challenge every claim")  # fmt: skip
+        why = (
+            f"the claim {verdict.claimed} is false (the program gives {verdict.honest})"
+            if verdict.claim_is_false
+            else "policy: challenge every claim"
+        )
         duties.append(Duty(name(TxKind.CHALLENGE), why, after_window(kickoff, CHALLENGE_CSV)))
     if phase in (C.CLAIMED, C.CHALLENGED, C.ASSERTING):
         j = len(claim.of_kind(TxKind.ASSERT))
         created = claim.height(name(TxKind.ASSERT, j - 1)) if j else run.height_of(Trigger.KICKOFF)
         assert created is not None
-        duties.append(Duty(name(TxKind.SLASH, j), f"the operator left S{j} unanswered for the response window",
-                           after_window(created, w.response)))  # fmt: skip
+        duties.append(
+            Duty(
+                name(TxKind.SLASH, j),
+                f"the operator left S{j} unanswered for the response window",
+                after_window(created, w.response),
+            )
+        )
     if phase is C.ANSWERED and verdict is not None and verdict.wrong_step is not None:
         last = run.height_of(Trigger.LAST_ASSERT)
         assert last is not None
         step = verdict.wrong_step
-        duties.append(Duty(name(TxKind.DISPROVE, step), f"step {step} of the asserted trace is wrong",
-                           after_window(last, DISPROVE_CSV)))  # fmt: skip
+        duties.append(
+            Duty(
+                name(TxKind.DISPROVE, step),
+                f"step {step} of the asserted trace is wrong",
+                after_window(last, DISPROVE_CSV),
+            )
+        )
     return duties

@@ -73,8 +73,9 @@ class Follower:
     def poll(self) -> list[ChainEvent]:
         events: list[ChainEvent] = []
         height = self.chain.height()
-        while self.blocks and (self.blocks[-1].height > height
-                               or self.chain.block_hash(self.blocks[-1].height) != self.blocks[-1].hash):  # fmt: skip
+        while self.blocks and (
+            self.blocks[-1].height > height or self.chain.block_hash(self.blocks[-1].height) != self.blocks[-1].hash
+        ):
             events.append(self._disconnect())
         start = self.blocks[-1].height + 1 if self.blocks else self.start_height
         for h in range(start, height + 1):

@@ -67,8 +67,11 @@ def claims(graph: Graph, confirmed: Iterable[Confirmation]) -> dict[int | None, 
     vault = next((c.name for c in ordered if c.name.kind in VAULT_SPENDS), None)
     out = {}
     for op in operator_numbers(graph):
-        mine = tuple(c for c in ordered if c.name.operator == op and c.name.kind not in (
-            TxKind.DEPOSIT, TxKind.CONFIRM, TxKind.REFUND))  # fmt: skip
+        mine = tuple(
+            c
+            for c in ordered
+            if c.name.operator == op and c.name.kind not in (TxKind.DEPOSIT, TxKind.CONFIRM, TxKind.REFUND)
+        )
         taken = vault if vault is not None and vault.operator != op else None
         out[op] = Claim(op, mine, taken)
     return out

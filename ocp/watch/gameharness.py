@@ -122,28 +122,72 @@ class Scenario:
 
 
 CP = ClaimPhase
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("honest", "an honest claim: the challenger runs the program on the claimed input, finds the claim "
-             "true and lets it pass; Take1 pays the operator", CP.PAID, "closed", TxKind.TAKE1),
-    Scenario("fraud", "a false claim (one read lied about): the challenger's watcher opens its game, answers "
-             "every round of both searches and spends the ReadValue leaf, with no manual move",
-             CP.STAKE_TAKEN, CHALLENGER_WON.value, TxKind.CATCH, fault="read"),
-    Scenario("challenger-restart", "as fraud; the challenger's watcher is killed once it has started the read "
-             "search and restarted three blocks later: it recomputes the read target and wins",
-             CP.STAKE_TAKEN, CHALLENGER_WON.value, TxKind.CATCH, fault="read",
-             kill=Kill(Role.CHALLENGER, "StartRead_15/c1")),
-    Scenario("operator-restart", "an honest claim disputed by a challenger that chooses at random; the "
-             "operator's watcher is killed mid-search and restarted three blocks later: it answers in time, wins "
-             "the game and Take2 pays it", CP.PAID, OPERATOR_WON.value, TxKind.TAKE2, policy=Policy.ALWAYS,
-             kill=Kill(Role.OPERATOR, "Choose_3/c1"), challenger_claim=CP.DISPUTED),
-    Scenario("reorg", "as fraud; a 2-block reorganisation takes back a Choose and a Reveal of the first "
-             "search: both watchers roll back, and the outcome is unchanged", CP.STAKE_TAKEN,
-             CHALLENGER_WON.value, TxKind.CATCH, fault="read", reorg=Reorg("Reveal_4/c1")),
-    Scenario("fee-spike", f"the relay fee is {SPIKE:g} sat/vB, above every pre-signed feerate: each move of "
-             "both parties is mined through a CPFP child on its keyed anchor (or change, or payout); the honest "
-             "operator wins its game against a random challenger and Take2 pays it", CP.PAID,
-             OPERATOR_WON.value, TxKind.TAKE2, policy=Policy.ALWAYS, fee_spike=SPIKE, challenger_claim=CP.DISPUTED),
-)}  # fmt: skip
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "honest",
+            "an honest claim: the challenger runs the program on the claimed input, finds the claim "
+            "true and lets it pass; Take1 pays the operator",
+            CP.PAID,
+            "closed",
+            TxKind.TAKE1,
+        ),
+        Scenario(
+            "fraud",
+            "a false claim (one read lied about): the challenger's watcher opens its game, answers "
+            "every round of both searches and spends the ReadValue leaf, with no manual move",
+            CP.STAKE_TAKEN,
+            CHALLENGER_WON.value,
+            TxKind.CATCH,
+            fault="read",
+        ),
+        Scenario(
+            "challenger-restart",
+            "as fraud; the challenger's watcher is killed once it has started the read "
+            "search and restarted three blocks later: it recomputes the read target and wins",
+            CP.STAKE_TAKEN,
+            CHALLENGER_WON.value,
+            TxKind.CATCH,
+            fault="read",
+            kill=Kill(Role.CHALLENGER, "StartRead_15/c1"),
+        ),
+        Scenario(
+            "operator-restart",
+            "an honest claim disputed by a challenger that chooses at random; the "
+            "operator's watcher is killed mid-search and restarted three blocks later: it answers in time, wins "
+            "the game and Take2 pays it",
+            CP.PAID,
+            OPERATOR_WON.value,
+            TxKind.TAKE2,
+            policy=Policy.ALWAYS,
+            kill=Kill(Role.OPERATOR, "Choose_3/c1"),
+            challenger_claim=CP.DISPUTED,
+        ),
+        Scenario(
+            "reorg",
+            "as fraud; a 2-block reorganisation takes back a Choose and a Reveal of the first "
+            "search: both watchers roll back, and the outcome is unchanged",
+            CP.STAKE_TAKEN,
+            CHALLENGER_WON.value,
+            TxKind.CATCH,
+            fault="read",
+            reorg=Reorg("Reveal_4/c1"),
+        ),
+        Scenario(
+            "fee-spike",
+            f"the relay fee is {SPIKE:g} sat/vB, above every pre-signed feerate: each move of "
+            "both parties is mined through a CPFP child on its keyed anchor (or change, or payout); the honest "
+            "operator wins its game against a random challenger and Take2 pays it",
+            CP.PAID,
+            OPERATOR_WON.value,
+            TxKind.TAKE2,
+            policy=Policy.ALWAYS,
+            fee_spike=SPIKE,
+            challenger_claim=CP.DISPUTED,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -160,12 +204,14 @@ def settings_for_tests() -> Settings:
     return replace(Settings(), block_interval=0.5, poll=0.05, timeout=180.0)
 
 
-def game_world(chain: Chain, guest: Guest, *, n_challengers: int = 1,
-               committee: int = 3, fee_spike: float | None = None) -> tuple[GameWorld, dict[str, OutPoint]]:  # fmt: skip
+def game_world(
+    chain: Chain, guest: Guest, *, n_challengers: int = 1, committee: int = 3, fee_spike: float | None = None
+) -> tuple[GameWorld, dict[str, OutPoint]]:
     """A funded world with the vault open (Deposit and Confirm mined) and a fee coin
     for each party (``"operator"``, ``"c1"``, ...)."""
-    world = setup_game_world(chain, guest, n_challengers=n_challengers, n_committee=committee,
-                             faucet_feerate=FUNDING_FEERATE)  # fmt: skip
+    world = setup_game_world(
+        chain, guest, n_challengers=n_challengers, n_committee=committee, faucet_feerate=FUNDING_FEERATE
+    )
     open_vault(world, fee_spike)
     spks = {"operator": world.actors.spk(Role.OPERATOR)}
     spks.update({f"c{k + 1}": TaprootOutput(c.pubkey).script_pubkey for k, c in enumerate(world.challengers)})
@@ -224,8 +270,17 @@ def write_graph_files(world: GameWorld, folder: Path, made: dict[str, GraphFiles
         flag = "--operator-key" if key.role is Role.OPERATOR else "--challenger-key"
         _cli(["graph", "ots-keys", str(params), flag, str(keys[who]), "-o", str(ots[who]), "--force"])
     built = folder / "graph-unsigned.json"
-    _cli(["graph", "build", str(params), *(a for who in ots for a in ("--ots-keys", str(ots[who]))),
-          "-o", str(built), "--force"])  # fmt: skip
+    _cli(
+        [
+            "graph",
+            "build",
+            str(params),
+            *(a for who in ots for a in ("--ots-keys", str(ots[who]))),
+            "-o",
+            str(built),
+            "--force",
+        ]
+    )
     if json.loads(built.read_text())["graph_id"] != world.graph.graph_id.hex():
         raise ChainError("ocp graph build made another graph than the one signed")
     graph = folder / "graph.json"
@@ -246,8 +301,13 @@ def _copy_files(files: GraphFiles, folder: Path) -> GraphFiles:
     def copy(path: Path) -> Path:
         return Path(shutil.copy2(path, folder / path.name))  # keeps a key file's 0600
 
-    return GraphFiles(copy(files.graph), {w: copy(p) for w, p in files.keys.items()},
-                      {w: copy(p) for w, p in files.ots.items()}, copy(files.params), copy(files.tape))  # fmt: skip
+    return GraphFiles(
+        copy(files.graph),
+        {w: copy(p) for w, p in files.keys.items()},
+        {w: copy(p) for w, p in files.ots.items()},
+        copy(files.params),
+        copy(files.tape),
+    )
 
 
 # --- the drill ---------------------------------------------------------------------------
@@ -269,8 +329,9 @@ class Drill:
         miner: Miner | None = None
         watchers: dict[str, Watcher] = {}
         try:
-            world, coins = game_world(chain.client, self.guest, committee=self.settings.committee,
-                                      fee_spike=self.scenario.fee_spike)  # fmt: skip
+            world, coins = game_world(
+                chain.client, self.guest, committee=self.settings.committee, fee_spike=self.scenario.fee_spike
+            )
             miner = Miner(chain.connect, self.settings.block_interval)
             files = write_graph_files(world, self.folder, self.made)
             watchers = self._start_watchers(files, chain, coins)
@@ -293,18 +354,39 @@ class Drill:
         (self.folder / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         return report
 
-    def _start_watchers(self, files: GraphFiles, chain: ChainProcess,
-                        coins: dict[str, OutPoint]) -> dict[str, Watcher]:  # fmt: skip
+    def _start_watchers(self, files: GraphFiles, chain: ChainProcess, coins: dict[str, OutPoint]) -> dict[str, Watcher]:
         """``ocp watch`` for the operator and each challenger, on the graph file."""
-        common = ["--graph", str(files.graph), "--chain", "kernel" if self.backend == "kernel" else "bitcoind",
-                  "--rpc-url", chain.url, "--rpc-cookie", str(chain.cookie), "--poll", str(self.settings.poll),
-                  "--bump-after", "2", "--exit-when-done", "--json"]  # fmt: skip
+        common = [
+            "--graph",
+            str(files.graph),
+            "--chain",
+            "kernel" if self.backend == "kernel" else "bitcoind",
+            "--rpc-url",
+            chain.url,
+            "--rpc-cookie",
+            str(chain.cookie),
+            "--poll",
+            str(self.settings.poll),
+            "--bump-after",
+            "2",
+            "--exit-when-done",
+            "--json",
+        ]
         watchers = {}
         for who, key in files.keys.items():
             role = Role.OPERATOR if who == "operator" else Role.CHALLENGER
             coin = coins[who]
-            args = ["--role", role.value, "--key", str(key), "--state", str(self.folder / f"{who}-state"),
-                    "--coin", f"{coin.txid}:{coin.vout}", *common]  # fmt: skip
+            args = [
+                "--role",
+                role.value,
+                "--key",
+                str(key),
+                "--state",
+                str(self.folder / f"{who}-state"),
+                "--coin",
+                f"{coin.txid}:{coin.vout}",
+                *common,
+            ]
             if role is Role.CHALLENGER:
                 args += ["--policy", self.scenario.policy.value]
             watchers[who] = Watcher(role, args, self.folder / f"{who}.log")
@@ -313,15 +395,26 @@ class Drill:
 
     def _claim(self, world: GameWorld, files: GraphFiles) -> None:
         """``ocp watch claim --input F`` (with the scenario's fault: a false claim)."""
-        args = ["watch", "claim", "--role", "operator", "--graph", str(files.graph), "--key", str(files.keys["operator"]),
-                "--state", str(self.folder / "operator-state"), "--input", str(files.tape)]  # fmt: skip
+        args = [
+            "watch",
+            "claim",
+            "--role",
+            "operator",
+            "--graph",
+            str(files.graph),
+            "--key",
+            str(files.keys["operator"]),
+            "--state",
+            str(self.folder / "operator-state"),
+            "--input",
+            str(files.tape),
+        ]
         if self.scenario.fault:
             args += ["--fault", self.scenario.fault]
         _cli(args)
         self.events.append({"at": world.chain.height(), "event": "claim requested", "fault": self.scenario.fault})
 
-    def _play(self, world: GameWorld, chain: ChainProcess, miner: Miner,
-              watchers: dict[str, Watcher]) -> Follower:  # fmt: skip
+    def _play(self, world: GameWorld, chain: ChainProcess, miner: Miner, watchers: dict[str, Watcher]) -> Follower:
         follower = Follower(chain.client, world.graph, start_height=0)
         s = self.scenario
         kill, reorg = s.kill, s.reorg
@@ -348,8 +441,13 @@ class Drill:
                     height = chain.client.height()
                     chain.client.reorg(height - reorg.depth, reorg.depth + 1, MINE_TO)
                 reorged = True
-                self.events.append({"at": height, "event": f"reorganisation: blocks {height - reorg.depth + 1}-"
-                                    f"{height} replaced by {reorg.depth + 1} empty blocks"})  # fmt: skip
+                self.events.append(
+                    {
+                        "at": height,
+                        "event": f"reorganisation: blocks {height - reorg.depth + 1}-"
+                        f"{height} replaced by {reorg.depth + 1} empty blocks",
+                    }
+                )
             if not fast and s.settles is TxKind.TAKE2 and self._games_over(follower):
                 miner.interval = self.settings.block_interval / 10
                 fast = True
@@ -374,8 +472,9 @@ class Drill:
 
     # --- what happened -------------------------------------------------------------------
 
-    def _report(self, world: GameWorld, follower: Follower, watchers: dict[str, Watcher],
-                miner: Miner | None, seconds: float) -> dict:  # fmt: skip
+    def _report(
+        self, world: GameWorld, follower: Follower, watchers: dict[str, Watcher], miner: Miner | None, seconds: float
+    ) -> dict:
         s = self.scenario
         logs = {who: w.records() for who, w in watchers.items()}
         done = {who: next((r for r in reversed(logs[who]) if r["kind"] == "done"), None) for who in watchers}
@@ -395,21 +494,46 @@ class Drill:
         if s.kill:
             who = "operator" if s.kill.role is Role.OPERATOR else "c1"
             starts = [r for r in logs[who] if r["kind"] == "start"]
-            checks["resumed_after_kill"] = (len(starts) >= 2 and bool(starts[-1].get("resumed"))
-                                            and watchers[who].exit_codes[0] == -signal.SIGKILL)  # fmt: skip
+            checks["resumed_after_kill"] = (
+                len(starts) >= 2 and bool(starts[-1].get("resumed")) and watchers[who].exit_codes[0] == -signal.SIGKILL
+            )
             checks["no_replay_differs"] = not any(r["kind"] == "replay" for r in logs[who])
         if s.reorg:
             checks["both_rolled_back"] = all(any(r["kind"] == "rollback" for r in logs[who]) for who in watchers)
         if s.fee_spike:
             bumped = {r["tx"] for r in logs["operator"] if r["kind"] == "bump" and r.get("accepted")}
-            own = [str(c.name) for c in follower.confirmed if c.name.kind in (
-                TxKind.PREPARE, TxKind.KICKOFF, TxKind.REVEAL, TxKind.EXECUTE, TxKind.BEYOND_N,
-                TxKind.CHALLENGER_SILENT, TxKind.TAKE2)]  # fmt: skip
+            own = [
+                str(c.name)
+                for c in follower.confirmed
+                if c.name.kind
+                in (
+                    TxKind.PREPARE,
+                    TxKind.KICKOFF,
+                    TxKind.REVEAL,
+                    TxKind.EXECUTE,
+                    TxKind.BEYOND_N,
+                    TxKind.CHALLENGER_SILENT,
+                    TxKind.TAKE2,
+                )
+            ]
             checks["every_operator_move_bumped"] = bool(own) and all(name in bumped for name in own)
-        counts = {who: {kind: sum(1 for r in logs[who] if r["kind"] == kind)
-                        for kind in ("transition", "broadcast", "signed", "bump", "rollback", "reorg", "start",
-                                     "replay", "refused-to-sign")}
-                  for who in watchers}  # fmt: skip
+        counts = {
+            who: {
+                kind: sum(1 for r in logs[who] if r["kind"] == kind)
+                for kind in (
+                    "transition",
+                    "broadcast",
+                    "signed",
+                    "bump",
+                    "rollback",
+                    "reorg",
+                    "start",
+                    "replay",
+                    "refused-to-sign",
+                )
+            }
+            for who in watchers
+        }
         return {
             "format": REPORT_FORMAT,
             "scenario": s.name,
@@ -431,8 +555,10 @@ class Drill:
     def _signatures_match(self, world: GameWorld, follower: Follower) -> bool:
         """Every one-time signature each party revealed on chain is the one its journal
         holds (nothing signed twice under one key, whatever crashed)."""
-        journals = {"operator": Journal(self.folder / "operator-state" / "journal.jsonl"),
-                    "c1": Journal(self.folder / "c1-state" / "journal.jsonl")}  # fmt: skip
+        journals = {
+            "operator": Journal(self.folder / "operator-state" / "journal.jsonl"),
+            "c1": Journal(self.folder / "c1-state" / "journal.jsonl"),
+        }
         return signatures_match(world, follower.confirmed, journals)
 
 
@@ -459,8 +585,14 @@ def signatures_match(world: GameWorld, confirmed: list[Confirmation], journals: 
     return seen > 0
 
 
-def run_drill(name: str, backend: str = "kernel", folder: str | Path | None = None, settings: Settings | None = None,
-              guest: Guest | None = None, made: dict[str, GraphFiles] | None = None) -> dict:  # fmt: skip
+def run_drill(
+    name: str,
+    backend: str = "kernel",
+    folder: str | Path | None = None,
+    settings: Settings | None = None,
+    guest: Guest | None = None,
+    made: dict[str, GraphFiles] | None = None,
+) -> dict:
     """Run scenario ``name`` on ``backend`` in ``folder`` (a temporary one if None);
     drills with one ``guest`` share its signed graph (every scenario funds the same
     coins), and with one ``made`` its files."""
@@ -497,8 +629,10 @@ def main(argv: list[str] | None = None) -> int:
         passed &= report["passed"]
         failed = [k for k, ok in report["checks"].items() if not ok]
         verdict = "passed" if report["passed"] else f"FAILED {failed}"
-        print(f"{name} on {args.backend}: {verdict}; {report['outcome']}; {report['seconds']} s; "
-              f"{where / 'report.json'}", flush=True)  # fmt: skip
+        print(
+            f"{name} on {args.backend}: {verdict}; {report['outcome']}; {report['seconds']} s; {where / 'report.json'}",
+            flush=True,
+        )
     return 0 if passed else 1
 
 

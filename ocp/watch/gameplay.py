@@ -98,17 +98,26 @@ class ClaimVerdict:
         return not (self.exit_code == 0 and self.claimed_steps == self.steps and self.claimed_hash == self.final_hash)
 
     def text(self) -> str:
-        run = (f"exit {self.exit_code} at step {self.steps}" if self.exit_code is not None
-               else f"no exit within {self.steps} steps")  # fmt: skip
+        run = (
+            f"exit {self.exit_code} at step {self.steps}"
+            if self.exit_code is not None
+            else f"no exit within {self.steps} steps"
+        )
         claim = f"N = {self.claimed_steps}, h_N = {self.claimed_hash.hex()[:12]}... on a {self.input_len}-byte input"
         if self.claim_is_false:
             return f"claim {claim} is false: the program's run gives {run}, h = {self.final_hash.hex()[:12]}..."
         return f"claim {claim} is true: the program's run gives {run}"
 
     def to_json(self) -> dict:
-        return {"claimed_steps": self.claimed_steps, "claimed_hash": self.claimed_hash.hex(),
-                "input_len": self.input_len, "steps": self.steps, "final_hash": self.final_hash.hex(),
-                "exit_code": self.exit_code, "claim_is_false": self.claim_is_false}  # fmt: skip
+        return {
+            "claimed_steps": self.claimed_steps,
+            "claimed_hash": self.claimed_hash.hex(),
+            "input_len": self.input_len,
+            "steps": self.steps,
+            "final_hash": self.final_hash.hex(),
+            "exit_code": self.exit_code,
+            "claim_is_false": self.claim_is_false,
+        }
 
 
 def signature_digests(ref: GameRef, name: TxName, tx: Tx, role: Role) -> dict[str, str]:
@@ -157,7 +166,7 @@ class GamePlay:
         if where[: len(self.read)] != self.read:
             self._reset()
         notes = []
-        for c in mined[len(self.read):]:
+        for c in mined[len(self.read) :]:
             notes += self._learn(c)
             self.read.append((c.txid, c.block_hash))
         return notes
@@ -185,9 +194,12 @@ class GamePlay:
                 self.verdict = self.verdict_of(self.claim)
             return []
         notes = []
-        if (isinstance(self.player, ChallengerPlayer) and name.index is not None
-                and name.index not in self.advanced and name.kind not in (TxKind.OPERATOR_SILENT,
-                                                                         TxKind.CHALLENGER_SILENT)):  # fmt: skip
+        if (
+            isinstance(self.player, ChallengerPlayer)
+            and name.index is not None
+            and name.index not in self.advanced
+            and name.kind not in (TxKind.OPERATOR_SILENT, TxKind.CHALLENGER_SILENT)
+        ):
             state = ref.layout.states[name.index]
             if state.mover is Role.CHALLENGER:
                 notes += self._replay(state, name, c.tx)

@@ -195,7 +195,8 @@ def game_machine(layout: GameLayout) -> Machine[GamePhase]:
             table[(here, GameTrigger(move_kind(state, move), state.index))] = after
         loser_is_operator = state.mover is Role.OPERATOR
         table[(here, GameTrigger(silent_kind(state), state.index))] = (
-            CHALLENGER_WON if loser_is_operator else OPERATOR_WON)  # fmt: skip
+            CHALLENGER_WON if loser_is_operator else OPERATOR_WON
+        )
     listing = (UNOPENED, *(state_phase(layout, s.index) for s in states), CLOSED, CHALLENGER_WON, OPERATOR_WON)
     return Machine("game", UNOPENED, table, GAME_OVER, listing)
 
@@ -263,8 +264,9 @@ def _name(claim: Claim, kind: TxKind, index: int | None = None, game: int | None
     return TxName(kind, index, claim.operator, game)
 
 
-def operator_duties_v2(run: Run[ClaimPhase], games: dict[int, Run[GamePhase]], claim: Claim,
-                       graph: Graph) -> list[Duty | MoveDuty]:  # fmt: skip
+def operator_duties_v2(
+    run: Run[ClaimPhase], games: dict[int, Run[GamePhase]], claim: Claim, graph: Graph
+) -> list[Duty | MoveDuty]:
     """What the operator must get mined now or later for its claim and its games
     (``games``: challenger number -> that game's run)."""
     p, layout = graph.params, graph.layout
@@ -279,14 +281,19 @@ def operator_duties_v2(run: Run[ClaimPhase], games: dict[int, Run[GamePhase]], c
     kickoff = run.height_of(CT.KICKOFF)
     if phase is CP.CLAIMED:
         assert kickoff is not None
-        kind, why = ((TxKind.STAKEBACK1, f"no game opened; {claim.vault_taken_by} took the vault")
-                     if claim.vault_taken_by else
-                     (TxKind.TAKE1, "no game opened: close the gates as soon as the challenge window passes"))  # fmt: skip
+        kind, why = (
+            (TxKind.STAKEBACK1, f"no game opened; {claim.vault_taken_by} took the vault")
+            if claim.vault_taken_by
+            else (TxKind.TAKE1, "no game opened: close the gates as soon as the challenge window passes")
+        )
         duties.append(Duty(_name(claim, kind), why, after_window(kickoff, p.windows.challenge)))
     if phase is CP.DISPUTED:
         assert kickoff is not None
-        kind, why = ((TxKind.STAKEBACK2, f"disputed; {claim.vault_taken_by} took the vault")
-                     if claim.vault_taken_by else (TxKind.TAKE2, "every game ended by T_max"))  # fmt: skip
+        kind, why = (
+            (TxKind.STAKEBACK2, f"disputed; {claim.vault_taken_by} took the vault")
+            if claim.vault_taken_by
+            else (TxKind.TAKE2, "every game ended by T_max")
+        )
         duties.append(Duty(_name(claim, kind), why, after_window(kickoff, t_max(p, layout))))
     if phase in (CP.DISPUTED, CP.STAKE_TAKEN):
         for k, game in sorted(games.items()):
@@ -294,8 +301,9 @@ def operator_duties_v2(run: Run[ClaimPhase], games: dict[int, Run[GamePhase]], c
     return duties
 
 
-def challenger_duties_v2(run: Run[ClaimPhase], game: Run[GamePhase], claim: Claim, graph: Graph, k: int,
-                         disputes: bool | None) -> list[Duty | MoveDuty]:  # fmt: skip
+def challenger_duties_v2(
+    run: Run[ClaimPhase], game: Run[GamePhase], claim: Claim, graph: Graph, k: int, disputes: bool | None
+) -> list[Duty | MoveDuty]:
     """What challenger ``k`` (1-based) must get mined in its game against this claim
     (``disputes``: its verdict on the claim, None before it has one)."""
     phase = run.phase
@@ -303,15 +311,19 @@ def challenger_duties_v2(run: Run[ClaimPhase], game: Run[GamePhase], claim: Clai
     if phase in (CP.CLAIMED, CP.DISPUTED) and game.phase == UNOPENED and disputes:
         kickoff = run.height_of(CT.KICKOFF)
         assert kickoff is not None
-        duties.append(Duty(_name(claim, TxKind.OPEN, None, k), "the claim is false: open the game",
-                           after_window(kickoff, OPEN_CSV)))  # fmt: skip
+        duties.append(
+            Duty(
+                _name(claim, TxKind.OPEN, None, k), "the claim is false: open the game", after_window(kickoff, OPEN_CSV)
+            )
+        )
     if phase is CP.DISPUTED:
         duties += _game_duties(Role.CHALLENGER, game, claim, graph, k, stake_there=True)
     return duties
 
 
-def _game_duties(role: Role, game: Run[GamePhase], claim: Claim, graph: Graph, k: int,
-                 stake_there: bool) -> list[Duty | MoveDuty]:  # fmt: skip
+def _game_duties(
+    role: Role, game: Run[GamePhase], claim: Claim, graph: Graph, k: int, stake_there: bool
+) -> list[Duty | MoveDuty]:
     """``role``'s duty in game ``k`` now: its move in its own states, the other side's
     timeout in the other's (the challenger's wins need the stake still there)."""
     layout = graph.layout
@@ -329,5 +341,10 @@ def _game_duties(role: Role, game: Run[GamePhase], claim: Claim, graph: Graph, k
     if role is Role.CHALLENGER and not stake_there:
         return []  # OperatorSilent spends the stake
     silent = _name(claim, silent_kind(state), index, k)
-    return [Duty(silent, f"{state.label}: the {state.mover} let the move window pass",
-                 after_window(since, graph.params.windows.move))]  # fmt: skip
+    return [
+        Duty(
+            silent,
+            f"{state.label}: the {state.mover} let the move window pass",
+            after_window(since, graph.params.windows.move),
+        )
+    ]

@@ -86,9 +86,17 @@ STRATEGY = {Policy.FALSE_CLAIMS: "honest", Policy.ALWAYS: "random", Policy.NEVER
 class GameWatchService(BaseService):
     """The operator or a registered challenger of a version-2 graph (module docstring)."""
 
-    def __init__(self, graph: Graph, key: RoleKey, chain: Chain, state: StateDir,
-                 options: WatchOptions = DEFAULT_OPTIONS, stream: TextIO = sys.stdout, as_json: bool = False,
-                 strategy: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: Graph,
+        key: RoleKey,
+        chain: Chain,
+        state: StateDir,
+        options: WatchOptions = DEFAULT_OPTIONS,
+        stream: TextIO = sys.stdout,
+        as_json: bool = False,
+        strategy: str | None = None,
+    ) -> None:
         p = graph.params
         if graph.layout is None:
             raise UserError("the graph is version 1.1: it has no games")
@@ -113,8 +121,10 @@ class GameWatchService(BaseService):
         self.guest = GuestRuns(graph)
         self.strategy = strategy or STRATEGY[options.policy]
         self.signer: OperatorSigner | ChallengerSigner = (
-            operator_signer(p, graph.layout, key) if self.role is Role.OPERATOR
-            else challenger_signer(p, graph.layout, key))  # fmt: skip
+            operator_signer(p, graph.layout, key)
+            if self.role is Role.OPERATOR
+            else challenger_signer(p, graph.layout, key)
+        )
         self._secrets: dict[int, dict] = {}
         self.party: zd.HonestOperator | None = None  # the operator's run it defends
         self.plays: dict[tuple[int, int], GamePlay] = {}  # (operator index, challenger number) -> play
@@ -166,8 +176,9 @@ class GameWatchService(BaseService):
         else:
             secrets = self._secret_set(ref.operator)
             party_for = self.guest.challenger(self.strategy)
-            play = GamePlay(ref, Role.CHALLENGER, lambda: ChallengerPlayer(ref, self.key, secrets, party_for),
-                            self.guest.verdict)  # fmt: skip
+            play = GamePlay(
+                ref, Role.CHALLENGER, lambda: ChallengerPlayer(ref, self.key, secrets, party_for), self.guest.verdict
+            )
         self.plays[key] = play
         return play
 
@@ -192,14 +203,21 @@ class GameWatchService(BaseService):
                         self._say("replay", note, tip)
                 grun = game_run(self.machine, claim, k)
                 self.game_runs[(op, k)] = grun
-                self._report_run((op, k), self._game_label(op, k), grun, tip,
-                                 lambda step, play=play: self._game_note(play, step))  # fmt: skip
+                self._report_run(
+                    (op, k), self._game_label(op, k), grun, tip, lambda step, play=play: self._game_note(play, step)
+                )
             extra = {}
             play = self._play(op, self._games_of(op)[0])
             if self.role is Role.CHALLENGER and play is not None and play.verdict is not None:
                 extra["verdict"] = play.verdict.to_json()
-            self._report_run((op, None), self._claim_label(op), run, tip,
-                             lambda step, play=play: self._claim_note(play, step), **extra)  # fmt: skip
+            self._report_run(
+                (op, None),
+                self._claim_label(op),
+                run,
+                tip,
+                lambda step, play=play: self._claim_note(play, step),
+                **extra,
+            )
 
     def _claim_label(self, op: int | None) -> str:
         return "claim" if op is None else f"claim @{op}"
@@ -278,8 +296,12 @@ class GameWatchService(BaseService):
             return None
         played = play.move(duty.state)
         if played is None:
-            self._say("cannot", f"{self._game_label(duty.operator, duty.game)}: no move its leaves accept in "
-                      f"state {duty.label}", tip, slot=duty.slot)  # fmt: skip
+            self._say(
+                "cannot",
+                f"{self._game_label(duty.operator, duty.game)}: no move its leaves accept in state {duty.label}",
+                tip,
+                slot=duty.slot,
+            )
             return None
         name, (tx, _) = played
         if not self._journal_signatures(play.ref, name, tx, tip):
@@ -295,8 +317,9 @@ class GameWatchService(BaseService):
             self._say("refused-to-sign", f"{name}: {exc}", tip, tx=str(name))
             return False
         if fresh:
-            self.report("signed", f"{name}: {len(fresh)} one-time signature(s) journaled", height=tip,
-                        tx=str(name), keys=fresh)  # fmt: skip
+            self.report(
+                "signed", f"{name}: {len(fresh)} one-time signature(s) journaled", height=tip, tx=str(name), keys=fresh
+            )
         return True
 
     # --- the operator's claim ---------------------------------------------------------------
@@ -308,8 +331,9 @@ class GameWatchService(BaseService):
         if request is None:
             return False
         if "input" not in request:
-            self._say("claim-refused", "claim request: a graph v2 claim names its input (ocp watch claim --input F)",
-                      tip)  # fmt: skip
+            self._say(
+                "claim-refused", "claim request: a graph v2 claim names its input (ocp watch claim --input F)", tip
+            )
             return False
         try:
             party = self._party(request["input"], request.get("fault"), request.get("wrong_step"))
@@ -332,14 +356,24 @@ class GameWatchService(BaseService):
             return zd.HonestOperator(trace, comp.search)
         return zd.FaultyOperator(trace, comp.search, fault, trace.steps // 2 if step is None else step)
 
-    def _commit(self, party: zd.HonestOperator, tape: bytes, fault: str | None, step: int | None, tip: int,
-                source: str) -> None:  # fmt: skip
+    def _commit(
+        self, party: zd.HonestOperator, tape: bytes, fault: str | None, step: int | None, tip: int, source: str
+    ) -> None:
         """Journal the claim the operator will defend, before anything is signed."""
         claim = party.claim
         what = "its honest run" if fault is None else f"a run with a {fault!r} fault near step {step}"
-        self.report("claim", f"claim committed: N = {claim.steps}, h_N = {claim.final_hash.hex()[:12]}... on a "
-                    f"{len(tape)}-byte input ({what}, {source})", height=tip, input=tape.hex(), fault=fault,
-                    wrong_step=step, claim_n=claim.steps, claim_h=claim.final_hash.hex(), source=source)  # fmt: skip
+        self.report(
+            "claim",
+            f"claim committed: N = {claim.steps}, h_N = {claim.final_hash.hex()[:12]}... on a "
+            f"{len(tape)}-byte input ({what}, {source})",
+            height=tip,
+            input=tape.hex(),
+            fault=fault,
+            wrong_step=step,
+            claim_n=claim.steps,
+            claim_h=claim.final_hash.hex(),
+            source=source,
+        )
         self.party = party
 
     def _restore_party(self) -> None:
@@ -348,8 +382,10 @@ class GameWatchService(BaseService):
         assert claim is not None
         party = self._party(bytes.fromhex(claim["input"]), claim.get("fault"), claim.get("wrong_step"))
         if party.claim.steps != claim["claim_n"] or party.claim.final_hash.hex() != claim["claim_h"]:
-            raise UserError(f"the journal's claim (N = {claim['claim_n']}) is not what the program gives now "
-                            f"(N = {party.claim.steps}): another program or another build?")  # fmt: skip
+            raise UserError(
+                f"the journal's claim (N = {claim['claim_n']}) is not what the program gives now "
+                f"(N = {party.claim.steps}): another program or another build?"
+            )
         self.party = party
 
     def _adopt(self, claim: Claim, tip: int) -> None:
@@ -368,8 +404,12 @@ class GameWatchService(BaseService):
             self._say("cannot", f"cannot defend the mined Kickoff: {exc}", tip)
             return
         if (party.claim.steps, party.claim.final_hash) != (mined.steps, mined.final_hash):
-            self._say("cannot", "cannot defend the mined Kickoff: it is not the program's run on its input, and no "
-                      "journal here says how it was made", tip)  # fmt: skip
+            self._say(
+                "cannot",
+                "cannot defend the mined Kickoff: it is not the program's run on its input, and no "
+                "journal here says how it was made",
+                tip,
+            )
             return
         self._commit(party, mined.input, None, None, tip, "read from the mined Kickoff")
 
@@ -410,4 +450,3 @@ class GameWatchService(BaseService):
             if phase in CLAIM_V2.terminal and phase not in KEPT_STAKE_V2:
                 return EXIT_LOST
         return EXIT_DONE
-

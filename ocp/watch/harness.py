@@ -94,23 +94,61 @@ class Scenario:
 
 
 O, C = OperatorPhase, ChallengerPhase  # noqa: E741 - short names keep the table readable
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("honest", "an honest claim, not challenged: Take1 pays the operator", O.PAID, C.CLOSED, TxKind.TAKE1),
-    Scenario("fraud", "a false claim: challenged, answered with the wrong trace, disproved by the challenger's "
-             "watcher with no manual move", O.DISPROVED, C.WON, TxKind.DISPROVE, false_claim=True),
-    Scenario("challenger-restart", "a false claim; the challenger's watcher is killed after its Challenge and "
-             "restarted after the Asserts: it resumes and disproves", O.DISPROVED, C.WON, TxKind.DISPROVE,
-             false_claim=True, kill=Kill(Role.CHALLENGER, TxKind.CHALLENGE, TxKind.ASSERT, 0)),
-    Scenario("operator-restart", "an honest claim challenged anyway; the operator's watcher is killed after its "
-             "Kickoff and restarted after the Challenge: it answers in time and Take2 pays it", O.PAID, C.CLOSED,
-             TxKind.TAKE2, policy=Policy.ALWAYS, kill=Kill(Role.OPERATOR, TxKind.KICKOFF, TxKind.CHALLENGE, 1)),
-    Scenario("reorg", "a false claim; a 2-block reorganisation takes the Challenge and the Asserts back: both "
-             "watchers roll back, and the outcome is unchanged", O.DISPROVED, C.WON, TxKind.DISPROVE,
-             false_claim=True, reorg=Reorg(TxKind.ASSERT, 2)),
-    Scenario("fee-spike", "the relay fee is above every pre-signed feerate: each of the operator's moves "
-             "(Prepare, Kickoff, the Asserts, Take2) is mined through a CPFP child on its keyed output",
-             O.PAID, C.CLOSED, TxKind.TAKE2, policy=Policy.ALWAYS, fee_spike=5.0),
-)}  # fmt: skip
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("honest", "an honest claim, not challenged: Take1 pays the operator", O.PAID, C.CLOSED, TxKind.TAKE1),
+        Scenario(
+            "fraud",
+            "a false claim: challenged, answered with the wrong trace, disproved by the challenger's "
+            "watcher with no manual move",
+            O.DISPROVED,
+            C.WON,
+            TxKind.DISPROVE,
+            false_claim=True,
+        ),
+        Scenario(
+            "challenger-restart",
+            "a false claim; the challenger's watcher is killed after its Challenge and "
+            "restarted after the Asserts: it resumes and disproves",
+            O.DISPROVED,
+            C.WON,
+            TxKind.DISPROVE,
+            false_claim=True,
+            kill=Kill(Role.CHALLENGER, TxKind.CHALLENGE, TxKind.ASSERT, 0),
+        ),
+        Scenario(
+            "operator-restart",
+            "an honest claim challenged anyway; the operator's watcher is killed after its "
+            "Kickoff and restarted after the Challenge: it answers in time and Take2 pays it",
+            O.PAID,
+            C.CLOSED,
+            TxKind.TAKE2,
+            policy=Policy.ALWAYS,
+            kill=Kill(Role.OPERATOR, TxKind.KICKOFF, TxKind.CHALLENGE, 1),
+        ),
+        Scenario(
+            "reorg",
+            "a false claim; a 2-block reorganisation takes the Challenge and the Asserts back: both "
+            "watchers roll back, and the outcome is unchanged",
+            O.DISPROVED,
+            C.WON,
+            TxKind.DISPROVE,
+            false_claim=True,
+            reorg=Reorg(TxKind.ASSERT, 2),
+        ),
+        Scenario(
+            "fee-spike",
+            "the relay fee is above every pre-signed feerate: each of the operator's moves "
+            "(Prepare, Kickoff, the Asserts, Take2) is mined through a CPFP child on its keyed output",
+            O.PAID,
+            C.CLOSED,
+            TxKind.TAKE2,
+            policy=Policy.ALWAYS,
+            fee_spike=5.0,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -127,8 +165,12 @@ def drill_windows(program: U32Program) -> Windows:
     restarted on a loaded machine still has blocks to spare (every window in blocks)."""
     asserts = -(-max(program.n_steps - 1, 1) // VALUES_PER_ASSERT) + 1
     challenge = CHALLENGE_WINDOW + 2
-    return Windows(challenge=challenge, response=challenge + asserts + RESPONSE_MARGIN + 4,
-                   disprove=challenge, refund=REFUND_TIMEOUT)  # fmt: skip
+    return Windows(
+        challenge=challenge,
+        response=challenge + asserts + RESPONSE_MARGIN + 4,
+        disprove=challenge,
+        refund=REFUND_TIMEOUT,
+    )
 
 
 def fault_step(program: U32Program) -> int:
@@ -188,8 +230,18 @@ def start_chain(backend: str, folder: Path, fee_spike: float | None) -> ChainPro
 def _serve_kernel(folder: Path, fee_spike: float | None) -> ChainProcess:
     from regtest.served import ServedChain
 
-    args = [sys.executable, "-m", "ocp.cli", "regtest", "serve", "--chain-dir", str(folder / "chain"),
-            "--port", "0", "--json"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "ocp.cli",
+        "regtest",
+        "serve",
+        "--chain-dir",
+        str(folder / "chain"),
+        "--port",
+        "0",
+        "--json",
+    ]
     if fee_spike:
         args += ["--min-relay-feerate", str(fee_spike)]
     log = open(folder / "chain.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -281,8 +333,12 @@ class Watcher:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "ocp.cli", "watch", *self.args],
-                                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ocp.cli", "watch", *self.args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.starts += 1
 
     @property
@@ -373,9 +429,13 @@ class Drill:
 
     def _world(self, chain: Chain) -> World:
         program = U32Program.sample(self.settings.steps)
-        return setup_world(chain, n_committee=self.settings.committee, program=program,
-                           windows=drill_windows(program),
-                           faucet_feerate=10 if self.scenario.fee_spike else None)  # fmt: skip
+        return setup_world(
+            chain,
+            n_committee=self.settings.committee,
+            program=program,
+            windows=drill_windows(program),
+            faucet_feerate=10 if self.scenario.fee_spike else None,
+        )
 
     def _open_vault(self, world: World) -> None:
         open_vault(world, self.scenario.fee_spike)
@@ -383,15 +443,35 @@ class Drill:
     def _start_watchers(self, world: World, chain: ChainProcess) -> dict[Role, Watcher]:
         graph_path = self.folder / "graph.json"
         save_graph(world.graph, graph_path)
-        common = ["--graph", str(graph_path), "--chain", "kernel" if self.backend == "kernel" else "bitcoind",
-                  "--rpc-url", chain.url, "--rpc-cookie", str(chain.cookie), "--poll", str(self.settings.poll),
-                  "--bump-after", "2", "--exit-when-done", "--json"]  # fmt: skip
+        common = [
+            "--graph",
+            str(graph_path),
+            "--chain",
+            "kernel" if self.backend == "kernel" else "bitcoind",
+            "--rpc-url",
+            chain.url,
+            "--rpc-cookie",
+            str(chain.cookie),
+            "--poll",
+            str(self.settings.poll),
+            "--bump-after",
+            "2",
+            "--exit-when-done",
+            "--json",
+        ]
         watchers = {}
         for role, key in ((Role.OPERATOR, world.actors.operator), (Role.CHALLENGER, world.actors.challenger)):
             key_path = self.folder / f"{role.value}.key"
             save_key(key, key_path, overwrite=True)
-            args = ["--role", role.value, "--key", str(key_path), "--state", str(self.folder / f"{role.value}-state"),
-                    *common]  # fmt: skip
+            args = [
+                "--role",
+                role.value,
+                "--key",
+                str(key_path),
+                "--state",
+                str(self.folder / f"{role.value}-state"),
+                *common,
+            ]
             if role is Role.CHALLENGER:
                 coin = world.funding[(Role.CHALLENGER, 0)]
                 args += ["--policy", self.scenario.policy.value, "--coin", f"{coin.txid}:{coin.vout}"]
@@ -402,8 +482,19 @@ class Drill:
     def _claim(self, world: World, wrong: int | None) -> None:
         from ocp.cli import main
 
-        args = ["watch", "claim", "--role", "operator", "--graph", str(self.folder / "graph.json"),
-                "--key", str(self.folder / "operator.key"), "--state", str(self.folder / "operator-state"), "--json"]
+        args = [
+            "watch",
+            "claim",
+            "--role",
+            "operator",
+            "--graph",
+            str(self.folder / "graph.json"),
+            "--key",
+            str(self.folder / "operator.key"),
+            "--state",
+            str(self.folder / "operator-state"),
+            "--json",
+        ]
         if wrong is not None:
             args += ["--wrong-step", str(wrong)]
         with open(os.devnull, "w") as sink:
@@ -441,8 +532,13 @@ class Drill:
                     height = chain.client.height()
                     chain.client.reorg(height - reorg.depth, reorg.depth + 1, MINE_TO)
                 reorged = True
-                self.events.append({"at": height, "event": f"reorganisation: blocks {height - reorg.depth + 1}-"
-                                    f"{height} replaced by {reorg.depth + 1} empty blocks"})  # fmt: skip
+                self.events.append(
+                    {
+                        "at": height,
+                        "event": f"reorganisation: blocks {height - reorg.depth + 1}-"
+                        f"{height} replaced by {reorg.depth + 1} empty blocks",
+                    }
+                )
             for watcher in watchers.values():
                 watcher.reap()
             pending = kill is not None and not restarted
@@ -464,8 +560,15 @@ class Drill:
 
     # --- what happened -------------------------------------------------------------------
 
-    def _report(self, world: World, follower: Follower, watchers: dict[Role, Watcher], miner: Miner | None,
-                wrong: int | None, seconds: float) -> dict:  # fmt: skip
+    def _report(
+        self,
+        world: World,
+        follower: Follower,
+        watchers: dict[Role, Watcher],
+        miner: Miner | None,
+        wrong: int | None,
+        seconds: float,
+    ) -> dict:
         s = self.scenario
         logs = {role: w.records() for role, w in watchers.items()}
         done = {role: next((r for r in reversed(logs[role]) if r["kind"] == "done"), None) for role in watchers}
@@ -489,12 +592,17 @@ class Drill:
             bumps = [r for r in logs[Role.OPERATOR] if r["kind"] == "bump" and r.get("accepted")]
             bumped = {r["tx"] for r in bumps}
             checks["every_operator_move_bumped"] = all(
-                str(c.name) in bumped for c in follower.confirmed
+                str(c.name) in bumped
+                for c in follower.confirmed
                 if c.name.kind in (TxKind.PREPARE, TxKind.KICKOFF, TxKind.ASSERT, s.settles)
-            )  # fmt: skip
-        counts = {role.value: {kind: sum(1 for r in logs[role] if r["kind"] == kind)
-                               for kind in ("transition", "broadcast", "bump", "rollback", "reorg", "start")}
-                  for role in watchers}  # fmt: skip
+            )
+        counts = {
+            role.value: {
+                kind: sum(1 for r in logs[role] if r["kind"] == kind)
+                for kind in ("transition", "broadcast", "bump", "rollback", "reorg", "start")
+            }
+            for role in watchers
+        }
         return {
             "format": REPORT_FORMAT,
             "scenario": s.name,
@@ -530,8 +638,9 @@ class Drill:
         return bool(committed)
 
 
-def run_drill(name: str, backend: str = "kernel", folder: str | Path | None = None,
-              settings: Settings | None = None) -> dict:  # fmt: skip
+def run_drill(
+    name: str, backend: str = "kernel", folder: str | Path | None = None, settings: Settings | None = None
+) -> dict:
     """Run scenario ``name`` on ``backend`` in ``folder`` (a temporary one if None)."""
     scenario = SCENARIOS[name]
     settings = settings or Settings()
@@ -566,8 +675,10 @@ def main(argv: list[str] | None = None) -> int:
         passed &= report["passed"]
         failed = [k for k, ok in report["checks"].items() if not ok]
         verdict = "passed" if report["passed"] else f"FAILED {failed}"
-        print(f"{name} on {args.backend}: {verdict}; {report['outcome']}; {report['seconds']} s; "
-              f"{Path(args.folder) / f'{name}-{args.backend}' / 'report.json'}")  # fmt: skip
+        print(
+            f"{name} on {args.backend}: {verdict}; {report['outcome']}; {report['seconds']} s; "
+            f"{Path(args.folder) / f'{name}-{args.backend}' / 'report.json'}"
+        )
     return 0 if passed else 1
 
 

@@ -63,8 +63,13 @@ class Identity:
     operator: int | None  # the operator's number in the graph's names (operators only)
 
     def to_json(self) -> dict:
-        return {"format": STATE_FORMAT, "role": self.role, "graph_id": self.graph_id,
-                "pubkey": self.pubkey, "operator": self.operator}  # fmt: skip
+        return {
+            "format": STATE_FORMAT,
+            "role": self.role,
+            "graph_id": self.graph_id,
+            "pubkey": self.pubkey,
+            "operator": self.operator,
+        }
 
 
 class Journal:
@@ -141,7 +146,6 @@ class Journal:
                     f"key committed to {committed[index]} (a one-time key signs one value)"
                 )
 
-
     def signed_digests(self) -> dict[str, str]:
         """(graph v2) Journal key of every one-time key this party signed -> the
         digest of its signature."""
@@ -156,8 +160,10 @@ class Journal:
         known = self.signed_digests()
         for key, digest in digests.items():
             if key in known and known[key] != digest:
-                raise UserError(f"refusing to reveal one-time key {key}: the journal shows it signed another "
-                                "value (a one-time key signs one value)")
+                raise UserError(
+                    f"refusing to reveal one-time key {key}: the journal shows it signed another "
+                    "value (a one-time key signs one value)"
+                )
         return {k: d for k, d in digests.items() if k not in known}
 
 
@@ -186,8 +192,10 @@ class StateDir:
             raise UserError(f"{meta}: format {found.get('format')!r} is not {STATE_FORMAT!r}")
         for key, value in identity.to_json().items():
             if found.get(key) != value:
-                raise UserError(f"--state {state.path} belongs to another watcher ({key} is "
-                                f"{found.get(key)!r}, not {value!r}); use another folder")  # fmt: skip
+                raise UserError(
+                    f"--state {state.path} belongs to another watcher ({key} is "
+                    f"{found.get(key)!r}, not {value!r}); use another folder"
+                )
         return state
 
     def identity(self) -> dict:
@@ -216,16 +224,26 @@ class StateDir:
     # --- the operator's claim request ---------------------------------------------------
 
     def request_claim(self, wrong_step: int | None) -> None:
-        write_json(self.path / CLAIM_REQUEST,
-                   {"format": CLAIM_FORMAT, "wrong_step": wrong_step, "requested_at": round(time.time(), 3)},
-                   mode=0o600)  # fmt: skip
+        write_json(
+            self.path / CLAIM_REQUEST,
+            {"format": CLAIM_FORMAT, "wrong_step": wrong_step, "requested_at": round(time.time(), 3)},
+            mode=0o600,
+        )
 
     def request_claim_v2(self, tape: bytes, fault: str | None = None, wrong_step: int | None = None) -> None:
         """(graph v2) Claim the program's run on input ``tape``; ``fault``: lie once,
         at ``wrong_step`` (a fault kind of :mod:`ocp.zkvm.dispute`, for drills)."""
-        write_json(self.path / CLAIM_REQUEST,
-                   {"format": CLAIM_FORMAT_V2, "input": tape.hex(), "fault": fault, "wrong_step": wrong_step,
-                    "requested_at": round(time.time(), 3)}, mode=0o600)  # fmt: skip
+        write_json(
+            self.path / CLAIM_REQUEST,
+            {
+                "format": CLAIM_FORMAT_V2,
+                "input": tape.hex(),
+                "fault": fault,
+                "wrong_step": wrong_step,
+                "requested_at": round(time.time(), 3),
+            },
+            mode=0o600,
+        )
 
     def claim_request(self) -> dict | None:
         path = self.path / CLAIM_REQUEST

@@ -113,10 +113,20 @@ def operator_duties(run: Run[OperatorPhase], claim: Claim, graph: Graph) -> list
         kickoff = run.height_of(Trigger.KICKOFF)
         assert kickoff is not None
         if claim.vault_taken_by is not None:
-            return [Duty(name(TxKind.STAKEBACK1), f"unchallenged; {claim.vault_taken_by} took the vault",
-                         after_window(kickoff, w.challenge))]  # fmt: skip
-        return [Duty(name(TxKind.TAKE1), "unchallenged: close C as soon as the challenge window passes",
-                     after_window(kickoff, w.challenge))]  # fmt: skip
+            return [
+                Duty(
+                    name(TxKind.STAKEBACK1),
+                    f"unchallenged; {claim.vault_taken_by} took the vault",
+                    after_window(kickoff, w.challenge),
+                )
+            ]
+        return [
+            Duty(
+                name(TxKind.TAKE1),
+                "unchallenged: close C as soon as the challenge window passes",
+                after_window(kickoff, w.challenge),
+            )
+        ]
     if phase in (O.CHALLENGED, O.ASSERTING):
         j = len(claim.of_kind(TxKind.ASSERT))
         return [Duty(name(TxKind.ASSERT, j), f"challenged: reveal chunk {j} of the trace", 0)]
@@ -124,8 +134,14 @@ def operator_duties(run: Run[OperatorPhase], claim: Claim, graph: Graph) -> list
         last = run.height_of(Trigger.LAST_ASSERT)
         assert last is not None
         if claim.vault_taken_by is not None:
-            return [Duty(name(TxKind.STAKEBACK2), f"answered; {claim.vault_taken_by} took the vault",
-                         after_window(last, w.disprove))]  # fmt: skip
-        return [Duty(name(TxKind.TAKE2), "answered: paid once the disprove window passes",
-                     after_window(last, w.disprove))]  # fmt: skip
+            return [
+                Duty(
+                    name(TxKind.STAKEBACK2),
+                    f"answered; {claim.vault_taken_by} took the vault",
+                    after_window(last, w.disprove),
+                )
+            ]
+        return [
+            Duty(name(TxKind.TAKE2), "answered: paid once the disprove window passes", after_window(last, w.disprove))
+        ]
     return []

@@ -67,8 +67,7 @@ from ocp.witness import operator_values, signed_tx
 from regtest.chain import Chain
 from taptrees.tx import OutPoint, Tx
 
-__all__ = ["EXIT_DONE", "EXIT_LOST", "FEE_REASONS", "Game", "Reporter", "WatchOptions", "WatchService",
-           "watch_service"]
+__all__ = ["EXIT_DONE", "EXIT_LOST", "FEE_REASONS", "Game", "Reporter", "WatchOptions", "WatchService", "watch_service"]
 
 
 @dataclass
@@ -84,9 +83,16 @@ class Game:
 class WatchService(BaseService):
     """One party (operator or challenger) watching one graph 1.1 (module docstring)."""
 
-    def __init__(self, graph: Graph, key: RoleKey, chain: Chain, state: StateDir,
-                 options: WatchOptions = DEFAULT_OPTIONS, stream: TextIO = sys.stdout,
-                 as_json: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: Graph,
+        key: RoleKey,
+        chain: Chain,
+        state: StateDir,
+        options: WatchOptions = DEFAULT_OPTIONS,
+        stream: TextIO = sys.stdout,
+        as_json: bool = False,
+    ) -> None:
         self.numbers = operator_numbers(graph)
         self.mine: int | None = None  # the operator's number in the graph's names
         if key.role is Role.OPERATOR:
@@ -146,7 +152,9 @@ class WatchService(BaseService):
             else:
                 run = challenger_run(claim, n_chunks)
                 verdict = self._verdict(op, claim)
-                game = Game(claim, run, verdict, challenger_duties(run, claim, self.graph, self.options.policy, verdict))
+                game = Game(
+                    claim, run, verdict, challenger_duties(run, claim, self.graph, self.options.policy, verdict)
+                )
             self._report_steps(op, game, tip)
             self.games[op] = game
 
@@ -184,8 +192,12 @@ class WatchService(BaseService):
         wrong = request.get("wrong_step")
         n_steps = self.graph.params.computation.n_steps
         if wrong is not None and not 0 <= wrong < n_steps:
-            self.report("claim-refused", f"claim request: wrong_step {wrong} is not a step (0..{n_steps - 1})",
-                        height=tip, journal=False)  # fmt: skip
+            self.report(
+                "claim-refused",
+                f"claim request: wrong_step {wrong} is not a step (0..{n_steps - 1})",
+                height=tip,
+                journal=False,
+            )
             return False
         self._commit_trace(operator_trace(self.graph.params.computation, wrong), tip, "requested", wrong)
         return True
@@ -194,8 +206,14 @@ class WatchService(BaseService):
         """Journal the trace the operator will defend, before any of it is signed."""
         honest = trace == self.honest
         what = "the honest trace" if honest else f"a trace wrong from step {wrong}"
-        self.report("claim", f"claim committed: x[{len(trace) - 1}] = {trace[-1]} ({what}, {source})",
-                    height=tip, trace=list(trace), wrong_step=wrong, source=source)  # fmt: skip
+        self.report(
+            "claim",
+            f"claim committed: x[{len(trace) - 1}] = {trace[-1]} ({what}, {source})",
+            height=tip,
+            trace=list(trace),
+            wrong_step=wrong,
+            source=source,
+        )
 
     def _trace(self, tip: int) -> tuple[int, ...]:
         claim = self.journal.claim()
@@ -234,15 +252,26 @@ class WatchService(BaseService):
         index = self.graph.params.operators.index(self.key.pubkey)
         signer = ValueSigner(self.key.secret, params_id(self.graph.params), self.graph.params.computation.n_steps)
         values_by_input = operator_values(self.graph, name, signer, trace)
-        indices = sorted(i for spend in self.graph.tx(name).spends if spend.leaf is not None
-                         for leaf in [self.graph.spend_leaf(spend)[1]] if isinstance(leaf, RevealLeaf)
-                         for i in leaf.indices)  # fmt: skip
+        indices = sorted(
+            i
+            for spend in self.graph.tx(name).spends
+            if spend.leaf is not None
+            for leaf in [self.graph.spend_leaf(spend)[1]]
+            if isinstance(leaf, RevealLeaf)
+            for i in leaf.indices
+        )
         values = {i: trace[i + 1] for i in indices}
         self.journal.check_reveal(values)
         if self.journal.last("reveal", tx=str(name)) is None:
-            self.report("reveal", f"revealing {name}: values {indices[0]}..{indices[-1]} under one-time keys",
-                        height=tip, tx=str(name), values={str(i): v for i, v in values.items()},
-                        keys=self.graph.ots[index].n_values, journal=True)  # fmt: skip
+            self.report(
+                "reveal",
+                f"revealing {name}: values {indices[0]}..{indices[-1]} under one-time keys",
+                height=tip,
+                tx=str(name),
+                values={str(i): v for i, v in values.items()},
+                keys=self.graph.ots[index].n_values,
+                journal=True,
+            )
         return signed_tx(self.graph, name, [self.key], values_by_input)
 
     def _complete(self, name: TxName) -> Move:
@@ -254,8 +283,9 @@ class WatchService(BaseService):
                 raise UserError("no coin to pay the challenge fee with (give --coin TXID:VOUT)")
             utxo = self.chain.get_output(coin)
             assert utxo is not None
-            return at_feerate(lambda fee: complete_challenge(self.graph, name, coin, utxo.txout, self.key,
-                                                             self.own_spk, fee), feerate)  # fmt: skip
+            return at_feerate(
+                lambda fee: complete_challenge(self.graph, name, coin, utxo.txout, self.key, self.own_spk, fee), feerate
+            )
         values: list[bytes] = []
         if name.kind is TxKind.DISPROVE:
             revealed: dict[int, tuple[bytes, ...]] = {}
@@ -268,8 +298,11 @@ class WatchService(BaseService):
     def _coin(self) -> OutPoint | None:
         """The challenger's coin: the change of its latest Challenge still on chain or
         in the mempool, else the first given coin still unspent."""
-        candidates = [OutPoint(e["txid"], 1) for e in reversed(list(self.journal.of_kind("broadcast")))
-                      if self._name(e["tx"]).kind is TxKind.CHALLENGE]  # fmt: skip
+        candidates = [
+            OutPoint(e["txid"], 1)
+            for e in reversed(list(self.journal.of_kind("broadcast")))
+            if self._name(e["tx"]).kind is TxKind.CHALLENGE
+        ]
         for coin in [*candidates, *self.options.coins]:
             utxo = self.chain.get_output(coin)
             if utxo is not None and utxo.txout.script_pubkey == self.own_spk:
@@ -277,8 +310,16 @@ class WatchService(BaseService):
         return None
 
 
-def watch_service(graph: Graph, key: RoleKey, chain: Chain, state: StateDir, options: WatchOptions = DEFAULT_OPTIONS,
-                  stream: TextIO = sys.stdout, as_json: bool = False, **v2: object) -> BaseService:  # fmt: skip
+def watch_service(
+    graph: Graph,
+    key: RoleKey,
+    chain: Chain,
+    state: StateDir,
+    options: WatchOptions = DEFAULT_OPTIONS,
+    stream: TextIO = sys.stdout,
+    as_json: bool = False,
+    **v2: object,
+) -> BaseService:
     """The service for ``graph``'s version: 1.1's, or graph v2's games (``v2``: its
     options, :class:`ocp.watch.gameservice.GameWatchService`)."""
     if graph.layout is None:

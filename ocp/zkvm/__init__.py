@@ -19,7 +19,23 @@ from ocp.zkvm.stepper import Stepper
 from ocp.zkvm.trace import ExecutionTrace
 
 __all__ = [
-    "H0", "MICRO_OPS", "Claim", "ElfImage", "ExecutionTrace", "InitialState", "Layout",
-    "MicroOp", "NArySearch", "Read", "Status", "StepRecord", "Stepper", "Write",
-    "build_initial_state", "link", "load_elf", "parse_elf", "program_digest",
+    "H0",
+    "MICRO_OPS",
+    "Claim",
+    "ElfImage",
+    "ExecutionTrace",
+    "InitialState",
+    "Layout",
+    "MicroOp",
+    "NArySearch",
+    "Read",
+    "Status",
+    "StepRecord",
+    "Stepper",
+    "Write",
+    "build_initial_state",
+    "link",
+    "load_elf",
+    "parse_elf",
+    "program_digest",
 ]

@@ -12,7 +12,7 @@ from ocp.zkvm.fastgen import numba_twin
 from taptrees.hashcore.blake3_kernels import compress_scalars
 
 S = numba_twin()
-SOURCE_DIGEST = "aabc9c46ab9a7e451571f364eb6ae48be146b520d80bbf037da93a36af939da4"
+SOURCE_DIGEST = "afdad3a2669c89d452a9b26dc2620505c0fcacf7f8034f676518017d4ceaa082"
 MNEMONICS = ('add', 'addi', 'addiu', 'addu', 'and', 'andi', 'badpc', 'beq', 'bgez', 'bgezal', 'bgtz', 'blez', 'bltz', 'bltzal', 'bne', 'break', 'clo', 'clz', 'div', 'divu', 'ext', 'ins', 'invalid', 'j', 'jal', 'jalr', 'jr', 'lb', 'lbu', 'lh', 'lhu', 'll', 'lui', 'lw', 'lwl', 'lwr', 'madd', 'maddu', 'mfhi', 'mflo', 'movn', 'movz', 'msub', 'msubu', 'mthi', 'mtlo', 'mul', 'mult', 'multu', 'nor', 'or', 'ori', 'pref', 'rotr', 'rotrv', 'sb', 'sc', 'seb', 'seh', 'sh', 'sll', 'sllv', 'slt', 'slti', 'sltiu', 'sltu', 'sra', 'srav', 'srl', 'srlv', 'sub', 'subu', 'sw', 'swl', 'swr', 'sync', 'syscall', 'teq', 'tge', 'tgeu', 'tlt', 'tltu', 'tne', 'wsbh', 'xor', 'xori')
 N_KINDS = 255
 WRITE_KIND = 144

@@ -49,9 +49,24 @@ from ocp.zkvm.record import (
 
 EXIT_OK = (1 << 8) | 0  #: K_EXIT value of exit(0): status EXITED, code 0
 
-KINDS = ("Execute", "StepBeyondN", "TraceHash", "TraceHashZero", "Halt", "EntryPoint",
-         "ProgramCounter", "Opcode", "AddressesSections", "FutureRead", "Input", "Initialized",
-         "Uninitialized", "ReadValue", "CorrectHash", "EquivocationResign")
+KINDS = (
+    "Execute",
+    "StepBeyondN",
+    "TraceHash",
+    "TraceHashZero",
+    "Halt",
+    "EntryPoint",
+    "ProgramCounter",
+    "Opcode",
+    "AddressesSections",
+    "FutureRead",
+    "Input",
+    "Initialized",
+    "Uninitialized",
+    "ReadValue",
+    "CorrectHash",
+    "EquivocationResign",
+)
 
 
 def execute_ok(rec: StepRecord, layout: tuple[int, ...]) -> bool:
@@ -69,8 +84,7 @@ def execute_ok(rec: StepRecord, layout: tuple[int, ...]) -> bool:
     if rec.read2.address != op.read2(w, pc, npc, m, rec.read1.value, layout):
         return False
     got = op.run(w, pc, npc, m, rec.read1.value, rec.read2.value, layout)
-    return got == (rec.write.address, rec.write.value, rec.next_pc, rec.next_npc,
-                   rec.next_micro, rec.witness)
+    return got == (rec.write.address, rec.write.value, rec.next_pc, rec.next_npc, rec.next_micro, rec.witness)
 
 
 def step_beyond_n(step: int, claimed_steps: int) -> bool:
@@ -97,8 +111,9 @@ def entry_point(step: int, rec: StepRecord, entry: int) -> bool:
     return step == 1 and (rec.pc, rec.npc, rec.micro) != (entry, (entry + 4) & 0xFFFFFFFF, 0)
 
 
-def program_counter(rec: StepRecord, prev_fields: tuple[int, int, int, int, int],
-                    h_prev2: bytes, h_prev: bytes) -> bool:
+def program_counter(
+    rec: StepRecord, prev_fields: tuple[int, int, int, int, int], h_prev2: bytes, h_prev: bytes
+) -> bool:
     """``prev_fields`` = step i-1's (write address, value, pc', npc', micro') and ``h_prev2``
     = h_{i-2}, supplied by the challenger; they must hash to the signed ``h_prev``."""
     if link(h_prev2, *prev_fields) != h_prev:

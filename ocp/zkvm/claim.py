@@ -55,18 +55,28 @@ class Claim:
         return self.steps <= self.search.max_steps
 
     def to_json(self) -> dict[str, object]:
-        return {"version": VERSION, "program": self.program.hex(), "input": self.input.hex(),
-                "steps": self.steps, "final_hash": self.final_hash.hex(),
-                "max_steps": self.search.max_steps, "nary": self.search.n}
+        return {
+            "version": VERSION,
+            "program": self.program.hex(),
+            "input": self.input.hex(),
+            "steps": self.steps,
+            "final_hash": self.final_hash.hex(),
+            "max_steps": self.search.max_steps,
+            "nary": self.search.n,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, object], name: str = "claim") -> Claim:
         try:
             if data.get("version") != VERSION:
                 raise UserError(f"{name}: unknown claim version {data.get('version')!r}")
-            return cls(bytes.fromhex(str(data["program"])), bytes.fromhex(str(data["input"])),
-                       int(data["steps"]), bytes.fromhex(str(data["final_hash"])),  # type: ignore[arg-type]
-                       NArySearch(int(data["max_steps"]), int(data["nary"])))  # type: ignore[arg-type]
+            return cls(
+                bytes.fromhex(str(data["program"])),
+                bytes.fromhex(str(data["input"])),
+                int(data["steps"]),
+                bytes.fromhex(str(data["final_hash"])),  # type: ignore[arg-type]
+                NArySearch(int(data["max_steps"]), int(data["nary"])),
+            )  # type: ignore[arg-type]
         except (KeyError, ValueError, TypeError) as exc:
             raise UserError(f"{name}: malformed claim ({exc})") from exc
 

@@ -54,11 +54,19 @@ from ocp.zkvm.record import (
 from ocp.zkvm.search import NArySearch
 from ocp.zkvm.trace import ExecutionTrace
 
-FAULT_KINDS = ("write", "pc", "read", "stale-read", "future-read", "hash", "opcode",
-               "halt-early", "halt-late", "input")
-EXPECTED = {"write": "Execute", "pc": "ProgramCounter", "read": "ReadValue",
-            "stale-read": "ReadValue", "future-read": "FutureRead", "hash": "TraceHash",
-            "opcode": "Opcode", "halt-early": "Halt", "halt-late": "TraceHash", "input": "Input"}
+FAULT_KINDS = ("write", "pc", "read", "stale-read", "future-read", "hash", "opcode", "halt-early", "halt-late", "input")
+EXPECTED = {
+    "write": "Execute",
+    "pc": "ProgramCounter",
+    "read": "ReadValue",
+    "stale-read": "ReadValue",
+    "future-read": "FutureRead",
+    "hash": "TraceHash",
+    "opcode": "Opcode",
+    "halt-early": "Halt",
+    "halt-late": "TraceHash",
+    "input": "Input",
+}
 CHALLENGER_STRATEGIES = ("honest", "past-n", "out-of-range", "random")
 #: A fault scans the records in windows of this many steps for a step it applies to,
 #: and tries at most FAULT_TRIES of them.
@@ -67,12 +75,12 @@ FAULT_TRIES = 256
 
 
 def make_claim(trace: ExecutionTrace, search: NArySearch) -> Claim:
-    return Claim(program_digest(trace.init), trace.init.input, trace.steps, trace.final_hash,
-                 search)
+    return Claim(program_digest(trace.init), trace.init.input, trace.steps, trace.final_hash, search)
 
 
-def reexecute(eng: FastEngine, pc: int, npc: int, micro: int, word: int,
-              override: dict[int, tuple[int, int]] | None = None) -> StepRecord:
+def reexecute(
+    eng: FastEngine, pc: int, npc: int, micro: int, word: int, override: dict[int, tuple[int, int]] | None = None
+) -> StepRecord:
     """Step ``eng.step + 1`` from ``eng``'s memory with the given pc triple and word;
     ``override`` replaces read slot 1/2 by (value, last writer)."""
     layout = tuple(int(x) for x in eng.L)
@@ -83,8 +91,9 @@ def reexecute(eng: FastEngine, pc: int, npc: int, micro: int, word: int,
     a2 = op.read2(word, pc, npc, micro, v1, layout)
     v2, l2 = override.get(2, (eng.load(a2), eng.last_writer(a2)))
     wa, wv, pc2, npc2, m2, wit = op.run(word, pc, npc, micro, v1, v2, layout)
-    return StepRecord(eng.step + 1, pc, npc, micro, word, Read(a1, v1, l1), Read(a2, v2, l2),
-                      Write(wa, wv), pc2, npc2, m2, wit)
+    return StepRecord(
+        eng.step + 1, pc, npc, micro, word, Read(a1, v1, l1), Read(a2, v2, l2), Write(wa, wv), pc2, npc2, m2, wit
+    )
 
 
 # ================================================================== operators
@@ -152,16 +161,14 @@ class FaultyOperator(HonestOperator):
         """The nearest step at or after ``step`` (else before it) where the lie applies."""
         n = self.trace.steps
         step = min(max(step, 1), n)
-        windows = [(lo, min(lo + FAULT_WINDOW - 1, n), False)
-                   for lo in range(step, n + 1, FAULT_WINDOW)]
-        windows += [(max(1, hi - FAULT_WINDOW + 1), hi, True)
-                    for hi in range(step - 1, 0, -FAULT_WINDOW)]
+        windows = [(lo, min(lo + FAULT_WINDOW - 1, n), False) for lo in range(step, n + 1, FAULT_WINDOW)]
+        windows += [(max(1, hi - FAULT_WINDOW + 1), hi, True) for hi in range(step - 1, 0, -FAULT_WINDOW)]
         tries = 0
         for lo, hi, backward in windows:
             eng = self.trace.fork_at(lo - 1)
             _s, rows = eng.run(hi, records_from=lo, n_records=hi - lo + 1)
             cand = lo + np.flatnonzero(_applicable(kind, rows))
-            for f in (cand[::-1] if backward else cand):
+            for f in cand[::-1] if backward else cand:
                 lie = self._lie(kind, FastEngine.record_row(rows[f - lo]))
                 if lie is not None:
                     return Fault(kind, step, int(f), lie[0], lie[1])
@@ -223,8 +230,7 @@ class FaultyOperator(HonestOperator):
             else:  # pragma: no cover
                 raise AssertionError(kind)
             for value, writer in cands:
-                got = self._valid(ok, eng, honest.pc, honest.npc, honest.micro, honest.word,
-                                  {slot: (value, writer)})
+                got = self._valid(ok, eng, honest.pc, honest.npc, honest.micro, honest.word, {slot: (value, writer)})
                 if got is not None:
                     return got
         return None
@@ -315,8 +321,10 @@ def _applicable(kind: str, rows: np.ndarray) -> np.ndarray:
     a1, l1, a2, l2, micro = rows[:, 5], rows[:, 7], rows[:, 8], rows[:, 10], rows[:, 3]
     used1, used2 = a1 != NO_READ, a2 != NO_READ
     if kind == "input":
+
         def inp(a: np.ndarray) -> np.ndarray:
             return ((a >= INPUT_BASE) & (a < INPUT_BASE + MAX_INPUT)) | (a == K_INPUT_LEN)
+
         return (inp(a1) & (l1 == INIT)) | (inp(a2) & (l2 == INIT))
     if kind == "stale-read":
         return (used1 & (l1 != INIT)) | (used2 & (l2 != INIT))
@@ -343,9 +351,10 @@ class HonestChallenger:
 
     def disputes(self, claim: Claim) -> bool:
         t = self.trace
-        honest = (t.halted and t.status.name == "EXITED" and t.exit_code == 0)
-        return not (honest and claim.steps == t.steps and claim.final_hash == t.final_hash
-                    and claim.input == t.init.input)
+        honest = t.halted and t.status.name == "EXITED" and t.exit_code == 0
+        return not (
+            honest and claim.steps == t.steps and claim.final_hash == t.final_hash and claim.input == t.init.input
+        )
 
     def start(self, claim: Claim) -> None:
         self.target = min(claim.steps, self.search.max_steps)
@@ -370,8 +379,7 @@ class HonestChallenger:
 class FaultyChallenger(HonestChallenger):
     """A challenger that does not play by the rules (``past-n``, ``out-of-range``, ``random``)."""
 
-    def __init__(self, trace: ExecutionTrace, search: NArySearch, strategy: str,
-                 seed: int = 0) -> None:
+    def __init__(self, trace: ExecutionTrace, search: NArySearch, strategy: str, seed: int = 0) -> None:
         super().__init__(trace, search)
         if strategy not in CHALLENGER_STRATEGIES[1:]:
             raise UserError(f"unknown challenger strategy {strategy!r}")
@@ -424,9 +432,14 @@ class Outcome:
     detail: str = ""
 
 
-def _search(operator: HonestOperator, choose, search: NArySearch, label: str,  # noqa: ANN001
-            rounds: list[RoundLog], shared: dict[int, bytes] | None = None
-            ) -> tuple[list[int] | None, dict[int, bytes]]:
+def _search(
+    operator: HonestOperator,
+    choose,
+    search: NArySearch,
+    label: str,  # noqa: ANN001
+    rounds: list[RoundLog],
+    shared: dict[int, bytes] | None = None,
+) -> tuple[list[int] | None, dict[int, bytes]]:
     """One search; returns the choices (None when a choice was refused) and every hash seen."""
     choices: list[int] = []
     seen: dict[int, bytes] = {}
@@ -445,8 +458,9 @@ def _search(operator: HonestOperator, choose, search: NArySearch, label: str,  #
     return choices, seen
 
 
-def judge(step: int, rec: StepRecord, h_prev: bytes, h_cur: bytes, claim: Claim,
-          challenger: HonestChallenger) -> tuple[str, Read | None]:
+def judge(
+    step: int, rec: StepRecord, h_prev: bytes, h_cur: bytes, claim: Claim, challenger: HonestChallenger
+) -> tuple[str, Read | None]:
     """The first challenge that succeeds on step ``step`` (or "" for none), and the read
     that still needs the read-value search, if that is where it ends."""
     init = challenger.trace.init
@@ -471,13 +485,18 @@ def judge(step: int, rec: StepRecord, h_prev: bytes, h_cur: bytes, claim: Claim,
         if ch.future_read(step, read):
             return "FutureRead", None
     honest = challenger.trace.record(step) if step <= challenger.trace.steps else None
-    for read, mine_read in ((rec.read1, honest.read1 if honest else None),
-                            (rec.read2, honest.read2 if honest else None)):
+    for read, mine_read in (
+        (rec.read1, honest.read1 if honest else None),
+        (rec.read2, honest.read2 if honest else None),
+    ):
         kind = ch.init_read(read, init)
         if kind is not None and (mine_read is None or mine_read.last_writer == INIT):
             return kind, None
-        if mine_read is not None and read.address == mine_read.address and (
-                read.value != mine_read.value or read.last_writer != mine_read.last_writer):
+        if (
+            mine_read is not None
+            and read.address == mine_read.address
+            and (read.value != mine_read.value or read.last_writer != mine_read.last_writer)
+        ):
             return "", read
     return "", None
 
@@ -494,39 +513,56 @@ def play(operator: HonestOperator, challenger: HonestChallenger) -> Outcome:
     rounds: list[RoundLog] = []
     choices, seen = _search(operator, challenger.choose, search, "first", rounds)
     if choices is None:
-        return Outcome("operator", "ChoiceOutOfRange", None, rounds=rounds,
-                       detail="the challenger's choice fails its move leaf's range check")
+        return Outcome(
+            "operator",
+            "ChoiceOutOfRange",
+            None,
+            rounds=rounds,
+            detail="the challenger's choice fails its move leaf's range check",
+        )
     i = search.disputed_step(choices)
     endpoints = {0: H0, search.max_steps: claim.final_hash}
     h_prev = seen.get(i - 1, endpoints.get(i - 1))
     h_cur = seen.get(i, endpoints.get(i))
     if ch.step_beyond_n(i, claim.steps):
-        return Outcome("operator", "StepBeyondN", i, rounds=rounds,
-                       detail=f"step {i} is past the claimed halting step {claim.steps}")
+        return Outcome(
+            "operator",
+            "StepBeyondN",
+            i,
+            rounds=rounds,
+            detail=f"step {i} is past the claimed halting step {claim.steps}",
+        )
     rec = operator.record(i)
     if rec is None or not ch.execute_ok(rec, challenger.trace.init.layout_array):
-        return Outcome("challenger", "Execute", i, rec, rounds=rounds,
-                       detail="the operator has no record of this step its Execute leaf accepts")
+        return Outcome(
+            "challenger",
+            "Execute",
+            i,
+            rec,
+            rounds=rounds,
+            detail="the operator has no record of this step its Execute leaf accepts",
+        )
     r_prev, r_cur = operator.resign(i)
     for step, signed, resigned in ((i - 1, h_prev, r_prev), (i, h_cur, r_cur)):
         if ch.equivocation_resign(signed, resigned):
-            return Outcome("challenger", "EquivocationResign", i, rec, rounds=rounds,
-                           detail=f"h_{step} re-signed differently")
+            return Outcome(
+                "challenger", "EquivocationResign", i, rec, rounds=rounds, detail=f"h_{step} re-signed differently"
+            )
     kind, read = judge(i, rec, h_prev, h_cur, claim, challenger)
     if kind:
         return Outcome("challenger", kind, i, rec, rounds=rounds)
     if read is None:
         read = challenger.forced_read(rec)
     if read is None:
-        return Outcome("operator", "None", i, rec, rounds=rounds,
-                       detail="no challenge succeeds: the record is right")
+        return Outcome("operator", "None", i, rec, rounds=rounds, detail="no challenge succeeds: the record is right")
     # the read-value search, steered to the last writer
     mine = challenger.trace.record(i)
     mine_read = mine.read1 if mine.read1.address == read.address else mine.read2
     j = max(read.last_writer, mine_read.last_writer if mine_read.address == read.address else 0)
     first_round = {s: seen[s] for s in search.reveals([])}
-    rchoices, rseen = _search(operator, lambda c, rv: challenger.read_choose(c, rv, j), search,
-                              "read", rounds, shared=first_round)
+    rchoices, rseen = _search(
+        operator, lambda c, rv: challenger.read_choose(c, rv, j), search, "read", rounds, shared=first_round
+    )
     if rchoices is None:
         return Outcome("operator", "ChoiceOutOfRange", i, rec, rounds=rounds)
     if ch.correct_hash(seen, rseen):
@@ -535,16 +571,36 @@ def play(operator: HonestOperator, challenger: HonestChallenger) -> Outcome:
     wrec = operator.record(jj)
     hj_prev = rseen.get(jj - 1, endpoints.get(jj - 1))
     hj = rseen.get(jj, endpoints.get(jj))
-    if (wrec is None or not ch.execute_ok(wrec, challenger.trace.init.layout_array)
-            or (jj == 1 and ch.trace_hash_zero(wrec, hj))
-            or (jj > 1 and ch.trace_hash(hj_prev, wrec, hj))):
-        return Outcome("challenger", "Execute", i, rec, jj, wrec, rounds,
-                       detail="the operator cannot show the write at the read search's step")
+    if (
+        wrec is None
+        or not ch.execute_ok(wrec, challenger.trace.init.layout_array)
+        or (jj == 1 and ch.trace_hash_zero(wrec, hj))
+        or (jj > 1 and ch.trace_hash(hj_prev, wrec, hj))
+    ):
+        return Outcome(
+            "challenger",
+            "Execute",
+            i,
+            rec,
+            jj,
+            wrec,
+            rounds,
+            detail="the operator cannot show the write at the read search's step",
+        )
     if ch.read_value(i, read, jj, wrec):
         return Outcome("challenger", "ReadValue", i, rec, jj, wrec, rounds)
-    return Outcome("operator", "None", i, rec, jj, wrec, rounds,
-                   detail="the read search found nothing wrong")
+    return Outcome("operator", "None", i, rec, jj, wrec, rounds, detail="the read search found nothing wrong")
 
 
-__all__ = ["CHALLENGER_STRATEGIES", "EXPECTED", "FAULT_KINDS", "FaultyChallenger", "expected_challenge",
-           "FaultyOperator", "HonestChallenger", "HonestOperator", "Outcome", "play"]
+__all__ = [
+    "CHALLENGER_STRATEGIES",
+    "EXPECTED",
+    "FAULT_KINDS",
+    "FaultyChallenger",
+    "expected_challenge",
+    "FaultyOperator",
+    "HonestChallenger",
+    "HonestOperator",
+    "Outcome",
+    "play",
+]

@@ -59,8 +59,9 @@ def parse_elf(blob: bytes, name: str = "<bytes>") -> ElfImage:
         raise UserError(f"{name}: unknown ELF byte order {blob[5]}")
     big = blob[5] == 2
     e = ">" if big else "<"
-    (e_type, e_machine, _ver, entry, phoff, shoff, _flags, _ehsize, phentsize, phnum,
-     shentsize, shnum, _shstrndx) = struct.unpack_from(e + "HHIIIIIHHHHHH", blob, 16)
+    (e_type, e_machine, _ver, entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum, _shstrndx) = (
+        struct.unpack_from(e + "HHIIIIIHHHHHH", blob, 16)
+    )
     if e_machine != EM_MIPS:
         raise UserError(f"{name}: wrong architecture (e_machine={e_machine}); need MIPS (8)")
     if e_type != ET_EXEC:
@@ -69,11 +70,12 @@ def parse_elf(blob: bytes, name: str = "<bytes>") -> ElfImage:
     try:
         for i in range(phnum):
             p_type, off, vaddr, _pa, filesz, memsz, flags, _al = struct.unpack_from(
-                e + "IIIIIIII", blob, phoff + i * phentsize)
+                e + "IIIIIIII", blob, phoff + i * phentsize
+            )
             if p_type == PT_LOAD and memsz:
                 if off + filesz > len(blob) or filesz > memsz:
                     raise UserError(f"{name}: truncated segment at {vaddr:#x}")
-                segments.append(Segment(vaddr, bytes(blob[off:off + filesz]), memsz, flags))
+                segments.append(Segment(vaddr, bytes(blob[off : off + filesz]), memsz, flags))
         symbols = _symbols(blob, e, shoff, shentsize, shnum)
     except struct.error as exc:
         raise UserError(f"{name}: truncated ELF headers") from exc
@@ -84,15 +86,16 @@ def parse_elf(blob: bytes, name: str = "<bytes>") -> ElfImage:
 
 def _symbols(blob: bytes, e: str, shoff: int, shentsize: int, shnum: int) -> dict[str, int]:
     """Read ``.symtab`` (name -> value); empty when the binary is stripped."""
-    sections = [struct.unpack_from(e + "IIIIIIIIII", blob, shoff + i * shentsize)
-                for i in range(shnum)] if shoff else []
+    sections = (
+        [struct.unpack_from(e + "IIIIIIIIII", blob, shoff + i * shentsize) for i in range(shnum)] if shoff else []
+    )
     out: dict[str, int] = {}
     for sh in sections:
         if sh[1] != SHT_SYMTAB:
             continue
         strtab = sections[sh[6]]
         s_off, s_size = strtab[4], strtab[5]
-        strs = blob[s_off:s_off + s_size]
+        strs = blob[s_off : s_off + s_size]
         off, size, entsize = sh[4], sh[5], sh[9] or 16
         for j in range(off, off + size, entsize):
             st_name, st_value = struct.unpack_from(e + "II", blob, j)

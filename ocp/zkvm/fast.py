@@ -44,7 +44,7 @@ def _engine():  # noqa: ANN202
 
 
 def hash_words(h: bytes) -> list[int]:
-    return [int.from_bytes(h[4 * i:4 * i + 4], "little") for i in range(5)]
+    return [int.from_bytes(h[4 * i : 4 * i + 4], "little") for i in range(5)]
 
 
 def words_hash(words: object) -> bytes:
@@ -112,8 +112,12 @@ class FastEngine:
                         mn = memo[word] = index[isa.decode(word).op]
                     mns.append(mn)
                 total += (b - a + 3) // 4
-            cached = (np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64),
-                      np.array(off, dtype=np.int64), np.array(mns or [0], dtype=np.int64))
+            cached = (
+                np.array(lo, dtype=np.int64),
+                np.array(hi, dtype=np.int64),
+                np.array(off, dtype=np.int64),
+                np.array(mns or [0], dtype=np.int64),
+            )
             self.init.__dict__["_fast_code_tables"] = cached
         self.code_lo, self.code_hi, self.code_off, self.code_mn = cached
 
@@ -170,7 +174,7 @@ class FastEngine:
         while a < addr + n:
             out += np.array([self.load(a & M)], dtype=dt).tobytes()
             a += 4
-        return bytes(out[addr & 3:(addr & 3) + n])
+        return bytes(out[addr & 3 : (addr & 3) + n])
 
     def stdout(self) -> bytes:
         return b"".join(d for fd, d in self.output if fd == 1)
@@ -185,8 +189,15 @@ class FastEngine:
         self.lastw = np.concatenate([self.lastw, np.zeros((cap, 1024), dtype=np.int64)])
         self.dirty = np.concatenate([self.dirty, np.zeros(cap, dtype=np.uint8)])
 
-    def run(self, stop_at: int, *, hashing: bool = True, samples: np.ndarray | None = None,
-            records_from: int = 0, n_records: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def run(
+        self,
+        stop_at: int,
+        *,
+        hashing: bool = True,
+        samples: np.ndarray | None = None,
+        records_from: int = 0,
+        n_records: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run until step ``stop_at`` (or a halt).
 
         Returns ``(sample hashes, record rows)``: the hash after each step in ``samples``
@@ -199,9 +210,24 @@ class FastEngine:
         recs = np.zeros((n_records, 17), dtype=np.int64) if n_records else self._empty_rec
         self.st[5] = 0
         while True:
-            reason = self.fe.engine(self.pt, self.pool, self.lastw, self.dirty, self.L,
-                                    self.code_lo, self.code_hi, self.code_off, self.code_mn,
-                                    self.st, stop_at, hashing, samp, sout, records_from, recs)
+            reason = self.fe.engine(
+                self.pt,
+                self.pool,
+                self.lastw,
+                self.dirty,
+                self.L,
+                self.code_lo,
+                self.code_hi,
+                self.code_off,
+                self.code_mn,
+                self.st,
+                stop_at,
+                hashing,
+                samp,
+                sout,
+                records_from,
+                recs,
+            )
             if reason == R_PAGES:
                 self._grow()
             elif reason == R_OUTPUT:
@@ -224,8 +250,20 @@ class FastEngine:
     @staticmethod
     def record_row(row: np.ndarray) -> StepRecord:
         r = [int(x) for x in row]
-        return StepRecord(r[0], r[1], r[2], r[3], r[4], Read(r[5], r[6], r[7]),
-                          Read(r[8], r[9], r[10]), Write(r[11], r[12]), r[13], r[14], r[15], r[16])
+        return StepRecord(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            Read(r[5], r[6], r[7]),
+            Read(r[8], r[9], r[10]),
+            Write(r[11], r[12]),
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+        )
 
     def records(self, count: int) -> list[StepRecord]:
         """Execute the next ``count`` steps (fewer at a halt) and return their records."""
@@ -236,7 +274,7 @@ class FastEngine:
     # -- checkpoints ------------------------------------------------------
     def take_delta(self) -> Delta:
         """The pages written since the previous call (copied) and the scalars now."""
-        slots = np.flatnonzero(self.dirty[:self.pages_used])
+        slots = np.flatnonzero(self.dirty[: self.pages_used])
         inverse = np.full(self.pool.shape[0], -1, dtype=np.int64)
         mapped = np.flatnonzero(self.pt >= 0)
         inverse[self.pt[mapped]] = mapped

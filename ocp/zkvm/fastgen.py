@@ -23,8 +23,12 @@ from types import ModuleType
 HERE = Path(__file__).parent
 OUTPUT = HERE / "_fastengine.py"
 TWIN = "ocp.zkvm._micro_numba_twin"
-DEPENDENCIES = (HERE / "micro.py", HERE / "record.py", HERE / "fastgen.py",
-                HERE.parent.parent / "taptrees" / "hashcore" / "blake3_kernels.py")
+DEPENDENCIES = (
+    HERE / "micro.py",
+    HERE / "record.py",
+    HERE / "fastgen.py",
+    HERE.parent.parent / "taptrees" / "hashcore" / "blake3_kernels.py",
+)
 
 
 def source_digest() -> str:
@@ -57,16 +61,18 @@ def _tree(cases: list[tuple[int, str]], indent: str, default: str) -> list[str]:
         return out
     mid = len(cases) // 2
     pivot = cases[mid][0]
-    return ([f"{indent}if k < {pivot}:"] + _tree(cases[:mid], indent + "    ", default)
-            + _tree(cases[mid:], indent, default))
+    return (
+        [f"{indent}if k < {pivot}:"]
+        + _tree(cases[:mid], indent + "    ", default)
+        + _tree(cases[mid:], indent, default)
+    )
 
 
 def _dispatcher(name: str, args: str, attr: str, default: str) -> list[str]:
     from ocp.zkvm.micro import KINDS
 
     cases = [(op.kind, f"return S.{getattr(op, attr).__name__}({args})") for op in KINDS]
-    return (["", "", "@njit(cache=True, nogil=True)", f"def {name}(k, {args}):"]
-            + _tree(cases, "    ", default))
+    return ["", "", "@njit(cache=True, nogil=True)", f"def {name}(k, {args}):"] + _tree(cases, "    ", default)
 
 
 def generate() -> str:

@@ -44,13 +44,26 @@ def build_example(name: str, arch: str, out_dir: Path) -> Path:
     dst = out_dir / f"{name}-{digest.hexdigest()[:12]}.{arch}"
     if dst.is_file():
         return dst
-    env = {**os.environ, "GOOS": "linux", "GOARCH": arch, "GOMIPS": "softfloat", "CGO_ENABLED": "0",
-           "GOFLAGS": "-trimpath", "GO111MODULE": "on", "GOPROXY": "off"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GOOS": "linux",
+        "GOARCH": arch,
+        "GOMIPS": "softfloat",
+        "CGO_ENABLED": "0",
+        "GOFLAGS": "-trimpath",
+        "GO111MODULE": "on",
+        "GOPROXY": "off",
+    }
     if "HOME" not in env and "GOCACHE" not in env:
         env["GOCACHE"] = str(out_dir / "gocache")
     tmp = dst.with_suffix(dst.suffix + ".part")
-    proc = subprocess.run([find_go(), "build", "-o", str(tmp), f"./examples/{name}"], cwd=GO_MODULE, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [find_go(), "build", "-o", str(tmp), f"./examples/{name}"],
+        cwd=GO_MODULE,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         raise UserError(f"go build of guest {name} ({arch}) failed: {proc.stderr.strip()[:400]}")
     os.replace(tmp, dst)

@@ -101,7 +101,7 @@ class InitialState:
         if page is None:
             return 0
         off = addr & 0xFFC
-        return int.from_bytes(page[off:off + 4], "big" if self.big_endian else "little")
+        return int.from_bytes(page[off : off + 4], "big" if self.big_endian else "little")
 
     def source(self, addr: int) -> str:
         """Which part of state 0 defines ``addr``: ``input``, ``image`` or ``zero``.
@@ -122,8 +122,7 @@ class InitialState:
         return INIT
 
 
-def build_initial_state(program: ElfImage, input_tape: bytes = b"", *,
-                        patch: bool | None = None) -> InitialState:
+def build_initial_state(program: ElfImage, input_tape: bytes = b"", *, patch: bool | None = None) -> InitialState:
     """State 0 of ``program`` on ``input_tape`` (module docstring).
 
     ``patch`` defaults to "when the binary is a Go program".
@@ -140,7 +139,7 @@ def build_initial_state(program: ElfImage, input_tape: bytes = b"", *,
             a = addr + pos
             take = min(len(data) - pos, PAGE - (a & 0xFFF))
             pg = pages.setdefault(a >> 12, bytearray(PAGE))
-            pg[a & 0xFFF:(a & 0xFFF) + take] = data[pos:pos + take]
+            pg[a & 0xFFF : (a & 0xFFF) + take] = data[pos : pos + take]
             pos += take
 
     def word(addr: int, value: int) -> None:
@@ -150,8 +149,9 @@ def build_initial_state(program: ElfImage, input_tape: bytes = b"", *,
     for s in program.segments:
         end = s.vaddr + s.memsz
         if s.vaddr < NULL_GUARD_END or end > STACK_TOP - PAGE:
-            raise UserError(f"segment at {s.vaddr:#x}..{end:#x} is outside "
-                            f"[{NULL_GUARD_END:#x}, {STACK_TOP - PAGE:#x})")
+            raise UserError(
+                f"segment at {s.vaddr:#x}..{end:#x} is outside [{NULL_GUARD_END:#x}, {STACK_TOP - PAGE:#x})"
+            )
         put_block(s.vaddr, s.data)
         # bss (memsz beyond filesz) reads as zero: pages that exist hold zeros there
         segs.append((s.vaddr, end, s.flags))
@@ -180,17 +180,21 @@ def build_initial_state(program: ElfImage, input_tape: bytes = b"", *,
 
     input_pages: dict[int, bytearray] = {}
     for i in range(0, len(input_tape), PAGE):
-        chunk = input_tape[i:i + PAGE]
+        chunk = input_tape[i : i + PAGE]
         input_pages[(INPUT_BASE + i) >> 12] = bytearray(chunk + bytes(PAGE - len(chunk)))
     kp = bytearray(PAGE)
-    kp[K_INPUT_LEN & 0xFFF:(K_INPUT_LEN & 0xFFF) + 4] = len(input_tape).to_bytes(4, order)
+    kp[K_INPUT_LEN & 0xFFF : (K_INPUT_LEN & 0xFFF) + 4] = len(input_tape).to_bytes(4, order)
     input_pages[K_INPUT_LEN >> 12] = kp
 
     ro = tuple((a, b) for a, b, f in segs if not f & PF_W) + ((SIGRETURN_PC, SIGRETURN_PC + 8),)
     code = tuple((a, b) for a, b, f in segs if f & PF_X) + ((SIGRETURN_PC, SIGRETURN_PC + 8),)
     layout = Layout(big, ro, code)
     return InitialState(
-        entry=program.entry, layout=layout,
+        entry=program.entry,
+        layout=layout,
         image_pages={pn: bytes(pg) for pn, pg in pages.items()},
         input_pages={pn: bytes(pg) for pn, pg in input_pages.items()},
-        input=bytes(input_tape), brk=brk, segments=tuple(segs))
+        input=bytes(input_tape),
+        brk=brk,
+        segments=tuple(segs),
+    )

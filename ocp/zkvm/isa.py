@@ -14,13 +14,43 @@ from dataclasses import dataclass
 
 #: SPECIAL (opcode 0) by ``funct``.
 SPECIAL = {
-    0: "sll", 2: "srl", 3: "sra", 4: "sllv", 6: "srlv", 7: "srav",
-    8: "jr", 9: "jalr", 10: "movz", 11: "movn", 12: "syscall", 13: "break", 15: "sync",
-    16: "mfhi", 17: "mthi", 18: "mflo", 19: "mtlo",
-    24: "mult", 25: "multu", 26: "div", 27: "divu",
-    32: "add", 33: "addu", 34: "sub", 35: "subu", 36: "and", 37: "or", 38: "xor", 39: "nor",
-    42: "slt", 43: "sltu",
-    48: "tge", 49: "tgeu", 50: "tlt", 51: "tltu", 52: "teq", 54: "tne",
+    0: "sll",
+    2: "srl",
+    3: "sra",
+    4: "sllv",
+    6: "srlv",
+    7: "srav",
+    8: "jr",
+    9: "jalr",
+    10: "movz",
+    11: "movn",
+    12: "syscall",
+    13: "break",
+    15: "sync",
+    16: "mfhi",
+    17: "mthi",
+    18: "mflo",
+    19: "mtlo",
+    24: "mult",
+    25: "multu",
+    26: "div",
+    27: "divu",
+    32: "add",
+    33: "addu",
+    34: "sub",
+    35: "subu",
+    36: "and",
+    37: "or",
+    38: "xor",
+    39: "nor",
+    42: "slt",
+    43: "sltu",
+    48: "tge",
+    49: "tgeu",
+    50: "tlt",
+    51: "tltu",
+    52: "teq",
+    54: "tne",
 }
 #: REGIMM (opcode 1) by ``rt``.
 REGIMM = {0: "bltz", 1: "bgez", 16: "bltzal", 17: "bgezal"}
@@ -28,21 +58,53 @@ REGIMM = {0: "bltz", 1: "bgez", 16: "bltzal", 17: "bgezal"}
 SPECIAL2 = {0: "madd", 1: "maddu", 2: "mul", 4: "msub", 5: "msubu", 32: "clz", 33: "clo"}
 #: Primary opcodes.
 OPCODES = {
-    2: "j", 3: "jal", 4: "beq", 5: "bne", 6: "blez", 7: "bgtz",
-    8: "addi", 9: "addiu", 10: "slti", 11: "sltiu", 12: "andi", 13: "ori", 14: "xori", 15: "lui",
-    32: "lb", 33: "lh", 34: "lwl", 35: "lw", 36: "lbu", 37: "lhu", 38: "lwr",
-    40: "sb", 41: "sh", 42: "swl", 43: "sw", 46: "swr", 48: "ll", 51: "pref", 56: "sc",
+    2: "j",
+    3: "jal",
+    4: "beq",
+    5: "bne",
+    6: "blez",
+    7: "bgtz",
+    8: "addi",
+    9: "addiu",
+    10: "slti",
+    11: "sltiu",
+    12: "andi",
+    13: "ori",
+    14: "xori",
+    15: "lui",
+    32: "lb",
+    33: "lh",
+    34: "lwl",
+    35: "lw",
+    36: "lbu",
+    37: "lhu",
+    38: "lwr",
+    40: "sb",
+    41: "sh",
+    42: "swl",
+    43: "sw",
+    46: "swr",
+    48: "ll",
+    51: "pref",
+    56: "sc",
 }
 
 #: Every mnemonic the interpreter executes.
-MNEMONICS: tuple[str, ...] = tuple(sorted(
-    set(SPECIAL.values()) | set(REGIMM.values()) | set(SPECIAL2.values())
-    | set(OPCODES.values()) | {"rotr", "rotrv", "ext", "ins", "wsbh", "seb", "seh"}))
+MNEMONICS: tuple[str, ...] = tuple(
+    sorted(
+        set(SPECIAL.values())
+        | set(REGIMM.values())
+        | set(SPECIAL2.values())
+        | set(OPCODES.values())
+        | {"rotr", "rotrv", "ext", "ins", "wsbh", "seb", "seh"}
+    )
+)
 
 
 #: Instructions that have a delay slot.
-CONTROL_TRANSFER = frozenset({"beq", "bne", "blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal",
-                              "j", "jal", "jr", "jalr"})
+CONTROL_TRANSFER = frozenset(
+    {"beq", "bne", "blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal", "j", "jal", "jr", "jalr"}
+)
 
 
 @dataclass(frozen=True, slots=True)

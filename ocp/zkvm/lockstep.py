@@ -80,10 +80,13 @@ def lockstep(init: InitialState, max_instructions: int = 100_000) -> LockstepRes
             return
         theirs = regs.read()
         if addr != ref.pc or ref.micro != 0 or mine != theirs:
-            diffs = [f"{n}: reference {a:#x} unicorn {b:#x}"
-                     for n, a, b in zip(NAMES, mine, theirs, strict=True) if a != b]
-            raise Divergence(f"instruction {count[0]} (step {ref.step}): pc reference "
-                             f"{ref.pc:#x}/{ref.micro} unicorn {addr:#x}; " + "; ".join(diffs))
+            diffs = [
+                f"{n}: reference {a:#x} unicorn {b:#x}" for n, a, b in zip(NAMES, mine, theirs, strict=True) if a != b
+            ]
+            raise Divergence(
+                f"instruction {count[0]} (step {ref.step}): pc reference "
+                f"{ref.pc:#x}/{ref.micro} unicorn {addr:#x}; " + "; ".join(diffs)
+            )
         advance()
         count[0] += 1
 

@@ -104,16 +104,26 @@ if _NUMBA:  # pragma: no cover - exercised through the fast engine
         kind_fn = fn.__name__.startswith(("r_", "r2_", "x_"))
         return _njit(cache=True, nogil=True, inline="never" if kind_fn else "always")(fn)
 else:
+
     def pure(fn):  # noqa: ANN001, ANN201
         """Mark a semantics function (numba-compiled in the fast engine's twin)."""
         return fn
+
 
 M = 0xFFFFFFFF
 S = 0x80000000
 ST_EXITED, ST_INVALID_INSTRUCTION, ST_TRAP, ST_ADDRESS_ERROR = 1, 2, 3, 4
 ST_OVERFLOW, ST_UNKNOWN_SYSCALL, ST_BREAK, ST_SIGNALLED = 5, 6, 7, 8
-assert (ST_EXITED, ST_INVALID_INSTRUCTION, ST_TRAP, ST_ADDRESS_ERROR, ST_OVERFLOW,
-        ST_UNKNOWN_SYSCALL, ST_BREAK, ST_SIGNALLED) == tuple(Status)[1:]
+assert (
+    ST_EXITED,
+    ST_INVALID_INSTRUCTION,
+    ST_TRAP,
+    ST_ADDRESS_ERROR,
+    ST_OVERFLOW,
+    ST_UNKNOWN_SYSCALL,
+    ST_BREAK,
+    ST_SIGNALLED,
+) == tuple(Status)[1:]
 
 # scratch registers (addresses)
 T0, T1, T2, T3, T4, T5, T6 = (SCRATCH_BASE + 4 * k for k in range(7))
@@ -1236,33 +1246,53 @@ SYSCALL_MICROS = 76
 
 #: Syscalls answered without any effect but a result: number -> (name, result).
 NOOP = {
-    4006: ("close", 0), 4055: ("fcntl", 0), 4220: ("fcntl64", 0), 4091: ("munmap", 0),
-    4104: ("setitimer", 0), 4125: ("mprotect", 0), 4162: ("sched_yield", 0),
-    4166: ("nanosleep", 0), 4195: ("rt_sigprocmask", 0), 4218: ("madvise", 0),
-    4238: ("futex", 0), 4020: ("getpid", 1), 4222: ("gettid", 1),
-    4005: ("open", -ENOENT), 4288: ("openat", -ENOENT), 4085: ("readlink", -ENOENT),
-    4298: ("readlinkat", -ENOENT), 4120: ("clone", -EAGAIN), 4076: ("getrlimit", -ENOSYS),
+    4006: ("close", 0),
+    4055: ("fcntl", 0),
+    4220: ("fcntl64", 0),
+    4091: ("munmap", 0),
+    4104: ("setitimer", 0),
+    4125: ("mprotect", 0),
+    4162: ("sched_yield", 0),
+    4166: ("nanosleep", 0),
+    4195: ("rt_sigprocmask", 0),
+    4218: ("madvise", 0),
+    4238: ("futex", 0),
+    4020: ("getpid", 1),
+    4222: ("gettid", 1),
+    4005: ("open", -ENOENT),
+    4288: ("openat", -ENOENT),
+    4085: ("readlink", -ENOENT),
+    4298: ("readlinkat", -ENOENT),
+    4120: ("clone", -EAGAIN),
+    4076: ("getrlimit", -ENOSYS),
     4338: ("prlimit64", -ENOSYS),
 }
 #: Syscalls with a micro-program: number -> (name, entry micro, initial T0).
 PROGRAMS = {
-    4003: ("read", SYS_READ, 0), 4004: ("write", SYS_WRITE, 0), 4045: ("brk", SYS_BRK, 0),
-    4090: ("mmap", SYS_MMAP, 0), 4263: ("clock_gettime", SYS_CLOCK, 0),
-    4078: ("gettimeofday", SYS_TOD, 0), 4013: ("time", SYS_TIME, CLOCK_SECONDS),
-    4240: ("sched_getaffinity", SYS_AFFINITY, 4), 4037: ("kill", SYS_KILL_A1, 0),
-    4236: ("tkill", SYS_KILL_A1, 0), 4266: ("tgkill", SYS_KILL_A2, 0),
-    4194: ("rt_sigaction", SYS_SIGACTION, 0), 4206: ("sigaltstack", SYS_ALTSTACK, 0),
+    4003: ("read", SYS_READ, 0),
+    4004: ("write", SYS_WRITE, 0),
+    4045: ("brk", SYS_BRK, 0),
+    4090: ("mmap", SYS_MMAP, 0),
+    4263: ("clock_gettime", SYS_CLOCK, 0),
+    4078: ("gettimeofday", SYS_TOD, 0),
+    4013: ("time", SYS_TIME, CLOCK_SECONDS),
+    4240: ("sched_getaffinity", SYS_AFFINITY, 4),
+    4037: ("kill", SYS_KILL_A1, 0),
+    4236: ("tkill", SYS_KILL_A1, 0),
+    4266: ("tgkill", SYS_KILL_A2, 0),
+    4194: ("rt_sigaction", SYS_SIGACTION, 0),
+    4206: ("sigaltstack", SYS_ALTSTACK, 0),
     4193: ("rt_sigreturn", SYS_SIGRETURN, 0),
 }
 EXIT_SYSCALLS = {4001: "exit", 4246: "exit_group"}
 #: Every syscall: number -> name (anything else halts with UNKNOWN_SYSCALL).
-SYSCALLS = {**EXIT_SYSCALLS, **{n: v[0] for n, v in PROGRAMS.items()},
-            **{n: v[0] for n, v in NOOP.items()}}
+SYSCALLS = {**EXIT_SYSCALLS, **{n: v[0] for n, v in PROGRAMS.items()}, **{n: v[0] for n, v in NOOP.items()}}
 
 
 #: The dispatch table as parallel tuples (numba reads global tuples as constants).
-_DISPATCH = sorted([(n, e, t & M) for n, (_nm, e, t) in PROGRAMS.items()]
-                   + [(n, SYS_RET0, r & M) for n, (_nm, r) in NOOP.items()])
+_DISPATCH = sorted(
+    [(n, e, t & M) for n, (_nm, e, t) in PROGRAMS.items()] + [(n, SYS_RET0, r & M) for n, (_nm, r) in NOOP.items()]
+)
 DISPATCH_NUM = tuple(d[0] for d in _DISPATCH)
 DISPATCH_ENTRY = tuple(d[1] for d in _DISPATCH)
 DISPATCH_T0 = tuple(d[2] for d in _DISPATCH)
@@ -1861,34 +1891,50 @@ def _rd_rs_rt(name: str, run: Run, what: str) -> None:
 
 
 for _n, _f, _w in [
-    ("addu", x_addu, "rs + rt"), ("subu", x_subu, "rs - rt"),
+    ("addu", x_addu, "rs + rt"),
+    ("subu", x_subu, "rs - rt"),
     ("add", x_add, "rs + rt, halt OVERFLOW on signed overflow"),
     ("sub", x_sub, "rs - rt, halt OVERFLOW on signed overflow"),
-    ("and", x_and, "rs & rt"), ("or", x_or, "rs | rt"), ("xor", x_xor, "rs ^ rt"),
-    ("nor", x_nor, "~(rs | rt)"), ("slt", x_slt, "rs < rt signed"),
-    ("sltu", x_sltu, "rs < rt unsigned"), ("movz", x_movz, "rs if rt == 0 (else no write)"),
-    ("movn", x_movn, "rs if rt != 0 (else no write)"), ("mul", x_mul, "low 32 bits of rs * rt"),
-    ("sllv", x_sllv, "rt << (rs & 31)"), ("srlv", x_srlv, "rt >> (rs & 31)"),
-    ("srav", x_srav, "rt >> (rs & 31) arithmetic"), ("rotrv", x_rotrv, "rt rotated right by rs & 31"),
+    ("and", x_and, "rs & rt"),
+    ("or", x_or, "rs | rt"),
+    ("xor", x_xor, "rs ^ rt"),
+    ("nor", x_nor, "~(rs | rt)"),
+    ("slt", x_slt, "rs < rt signed"),
+    ("sltu", x_sltu, "rs < rt unsigned"),
+    ("movz", x_movz, "rs if rt == 0 (else no write)"),
+    ("movn", x_movn, "rs if rt != 0 (else no write)"),
+    ("mul", x_mul, "low 32 bits of rs * rt"),
+    ("sllv", x_sllv, "rt << (rs & 31)"),
+    ("srlv", x_srlv, "rt >> (rs & 31)"),
+    ("srav", x_srav, "rt >> (rs & 31) arithmetic"),
+    ("rotrv", x_rotrv, "rt rotated right by rs & 31"),
 ]:
     _rd_rs_rt(_n, _f, _w)
 
 for _n, _f, _w in [("clz", x_clz, "leading zeros of rs"), ("clo", x_clo, "leading ones of rs")]:
     _op(_n, 0, r_rs, r2_none, _f, f"rd = {_w} (v1 = rs)")
 
-for _n, _f, _w in [("sll", x_sll, "rt << sa"), ("srl", x_srl, "rt >> sa"),
-                   ("sra", x_sra, "rt >> sa arithmetic"), ("rotr", x_rotr, "rt rotated right by sa"),
-                   ("wsbh", x_wsbh, "bytes swapped within halves of rt"),
-                   ("seb", x_seb, "sign-extended low byte of rt"),
-                   ("seh", x_seh, "sign-extended low half of rt")]:
+for _n, _f, _w in [
+    ("sll", x_sll, "rt << sa"),
+    ("srl", x_srl, "rt >> sa"),
+    ("sra", x_sra, "rt >> sa arithmetic"),
+    ("rotr", x_rotr, "rt rotated right by sa"),
+    ("wsbh", x_wsbh, "bytes swapped within halves of rt"),
+    ("seb", x_seb, "sign-extended low byte of rt"),
+    ("seh", x_seh, "sign-extended low half of rt"),
+]:
     _op(_n, 0, r_rt, r2_none, _f, f"rd = {_w} (v1 = rt)")
 
-for _n, _f, _w in [("addiu", x_addiu, "rs + imm"),
-                   ("addi", x_addi, "rs + imm, halt OVERFLOW on signed overflow"),
-                   ("slti", x_slti, "rs < imm signed"), ("sltiu", x_sltiu, "rs < imm (sign-extended) unsigned"),
-                   ("andi", x_andi, "rs & zero-extended imm"), ("ori", x_ori, "rs | zero-extended imm"),
-                   ("xori", x_xori, "rs ^ zero-extended imm"),
-                   ("ext", x_ext, "(rs >> pos) & mask(size) (pos = sa, size - 1 = rd field)")]:
+for _n, _f, _w in [
+    ("addiu", x_addiu, "rs + imm"),
+    ("addi", x_addi, "rs + imm, halt OVERFLOW on signed overflow"),
+    ("slti", x_slti, "rs < imm signed"),
+    ("sltiu", x_sltiu, "rs < imm (sign-extended) unsigned"),
+    ("andi", x_andi, "rs & zero-extended imm"),
+    ("ori", x_ori, "rs | zero-extended imm"),
+    ("xori", x_xori, "rs ^ zero-extended imm"),
+    ("ext", x_ext, "(rs >> pos) & mask(size) (pos = sa, size - 1 = rd field)"),
+]:
     _op(_n, 0, r_rs, r2_none, _f, f"rt = {_w} (v1 = rs)")
 _op("lui", 0, r_none, r2_none, x_lui, "rt = imm << 16")
 _op("ins", 0, r_rs, r2_rt, x_ins, "rt = rt with bits lsb..msb from rs (v1 = rs, v2 = rt)")
@@ -1905,12 +1951,17 @@ _op("div", 0, r_rs, r2_rt, x_div0, "LO = q, witness r: rs = q*rt + r signed (rt 
 _op("div", 1, r_rs, r2_rt, x_div1, "HI = r, witness q")
 _op("divu", 0, r_rs, r2_rt, x_divu0, "LO = q, witness r: rs = q*rt + r, r < rt (rt = 0: q = rs, r = 0)")
 _op("divu", 1, r_rs, r2_rt, x_divu1, "HI = r, witness q")
-for _n, _signed, _add in [("madd", True, True), ("maddu", False, True),
-                          ("msub", True, False), ("msubu", False, False)]:
+for _n, _signed, _add in [("madd", True, True), ("maddu", False, True), ("msub", True, False), ("msubu", False, False)]:
     _op(_n, 0, r_rs, r2_rt, x_madd0 if _signed else x_maddu0, "T0 = low(rs * rt)")
     _op(_n, 1, r_rs, r2_rt, x_madd1 if _signed else x_maddu1, "T1 = high(rs * rt)")
-    _op(_n, 2, r_lo, r2_t0, x_acc_carry if _add else x_acc_borrow,
-        "T2 = carry of LO + T0" if _add else "T2 = borrow of LO - T0")
+    _op(
+        _n,
+        2,
+        r_lo,
+        r2_t0,
+        x_acc_carry if _add else x_acc_borrow,
+        "T2 = carry of LO + T0" if _add else "T2 = borrow of LO - T0",
+    )
     _op(_n, 3, r_t1, r2_t2, x_acc_high, "T1 = T1 + T2")
     _op(_n, 4, r_lo, r2_t0, x_acc_lo_add if _add else x_acc_lo_sub, "LO = LO +- T0")
     _op(_n, 5, r_hi, r2_t1, x_acc_hi_add if _add else x_acc_hi_sub, "HI = HI +- T1")
@@ -1931,8 +1982,14 @@ for _n in ("teq", "tne", "tge", "tgeu", "tlt", "tltu"):
     _op(_n, 0, r_rs, r2_rt, x_trap, "halt TRAP when the condition on rs, rt holds")
 _op("break", 0, r_none, r2_none, x_break, "halt BREAK")
 _op("invalid", 0, r_none, r2_none, x_invalid, "halt INVALID_INSTRUCTION")
-_op("badpc", 0, r_none, r2_none, x_badpc,
-    "pc outside the code: halt (ADDRESS_ERROR if unaligned, else SIGNALLED 11); word 0")
+_op(
+    "badpc",
+    0,
+    r_none,
+    r2_none,
+    x_badpc,
+    "pc outside the code: halt (ADDRESS_ERROR if unaligned, else SIGNALLED 11); word 0",
+)
 
 _op("lw", 0, r_rs, r2_load_word, x_lw, "rt = mem[rs + imm] (v2); unaligned halts, bad address faults")
 _op("ll", 0, r_rs, r2_load_word, x_lw, "as lw")
@@ -1985,7 +2042,14 @@ _op("syscall", RD_LOOP + 5, r_t3, r2_t4, x_rdloop5, "T3 += 1; loop until T3 == T
 _op("syscall", RD_END, r_t2, r2_none, x_rdend, "input offset = T2")
 _op("syscall", RD_FAULT, r_t2, r2_none, x_rdfault0, "input offset = T2 (bytes copied are consumed)")
 _op("syscall", RD_FAULT + 1, r_t3, r2_a1, x_rdfault1, "T0 = bytes copied, or -EFAULT if none")
-_op("syscall", SYS_WRITE, r_a0, r2_a2, x_write, "write: T0 = count for fd 1/2 (the bytes are output, not state), else EBADF")
+_op(
+    "syscall",
+    SYS_WRITE,
+    r_a0,
+    r2_a2,
+    x_write,
+    "write: T0 = count for fd 1/2 (the bytes are output, not state), else EBADF",
+)
 _op("syscall", SYS_BRK, r_brk, r2_none, x_brk, "brk: T0 = the break (it never moves)")
 _op("syscall", SYS_MMAP, r_a3, r2_a1, x_mmap0, "mmap: anonymous only; T1 = page-rounded length | MAP_FIXED bit")
 _op("syscall", SYS_MMAP + 1, r_a0, r2_heap, x_mmap1, "T2 = hint if page-aligned and >= heap, else heap")
@@ -2014,8 +2078,14 @@ for _k in range(1, 35):
 
 _op("fault", FAULT_MICRO, r_none, r2_none, x_f_maperr, "T_FCODE = SEGV_MAPERR")
 _op("fault", FAULT_MICRO + 1, r_none, r2_none, x_f_accerr, "T_FCODE = SEGV_ACCERR")
-_op("fault", FAULT_MICRO + 2, r_segv_handler, r2_segv_flags, x_f0,
-    "no handler: halt SIGNALLED 11; T_USEALT = SA_ONSTACK")
+_op(
+    "fault",
+    FAULT_MICRO + 2,
+    r_segv_handler,
+    r2_segv_flags,
+    x_f0,
+    "no handler: halt SIGNALLED 11; T_USEALT = SA_ONSTACK",
+)
 _op("fault", FAULT_MICRO + 3, r_usealt, r2_alt_size, x_f1, "T_USEALT &= ss_size != 0")
 _op("fault", FAULT_MICRO + 4, r_sp, r2_alt_sp, x_f2, "T_ONALT = $sp - ss_sp")
 _op("fault", FAULT_MICRO + 5, r_onalt, r2_alt_size, x_f3, "T_ONALT = T_ONALT < ss_size")
@@ -2024,10 +2094,18 @@ _op("fault", FAULT_MICRO + 7, r_alt_sp, r2_alt_size, x_f5, "T_FRAME = ss_sp + ss
 _op("fault", FAULT_MICRO + 8, r_usealt, r2_sp, x_f6, "not T_USEALT: T_FRAME = $sp")
 _op("fault", FAULT_MICRO + 9, r_frame, r2_none, x_f7, "T_FRAME = (T_FRAME - FRAME_SIZE) & ~7")
 for _k in range(N_FRAME_STORES):
-    _op("fault", F_STORES + _k, r_frame, r2_fstore, x_fstore,
+    _op(
+        "fault",
+        F_STORES + _k,
+        r_frame,
+        r2_fstore,
+        x_fstore,
         "frame store " + ["si_signo = 11", "si_code", "si_errno = 0", "si_addr", "sc_pc = pc"][_k]
-        if _k < 5 else f"frame store sc_regs[{_k - 5}]" if _k < 37 else
-        f"frame store sc_md{'hi' if _k == 37 else 'lo'}")
+        if _k < 5
+        else f"frame store sc_regs[{_k - 5}]"
+        if _k < 37
+        else f"frame store sc_md{'hi' if _k == 37 else 'lo'}",
+    )
 _op("fault", F_ENTRY, r_none, r2_none, x_fe0, "$a0 = 11")
 _op("fault", F_ENTRY + 1, r_frame, r2_none, x_fe1, "$a1 = &siginfo")
 _op("fault", F_ENTRY + 2, r_frame, r2_none, x_fe2, "$a2 = &ucontext")
@@ -2061,8 +2139,9 @@ def kind_of(word: int, micro: int, pc: int, layout: tuple[int, ...]) -> tuple[st
     return (isa.decode(word).op, micro)
 
 
-def execute(op: MicroOp, word: int, pc: int, npc: int, micro: int, load: Callable[[int], int],
-            layout: tuple[int, ...]) -> tuple[int, int, int, int, tuple[int, int, int, int, int, int]]:
+def execute(
+    op: MicroOp, word: int, pc: int, npc: int, micro: int, load: Callable[[int], int], layout: tuple[int, ...]
+) -> tuple[int, int, int, int, tuple[int, int, int, int, int, int]]:
     """Run one micro-step over ``load(address) -> word``: ``(a1, v1, a2, v2, effect)``."""
     a1 = op.read1(word, pc, npc, micro, layout)
     v1 = load(a1)

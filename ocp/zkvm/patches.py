@@ -37,8 +37,10 @@ def go_patch_words(program: ElfImage) -> dict[int, int]:
     missing = [name for name in GO_PATCHES if name not in program.symbols]
     if missing:
         raise UserError(
-            "cannot patch the Go runtime: symbol(s) missing: " + ", ".join(missing)
-            + " (stripped binary, or an unsupported Go version?)")
+            "cannot patch the Go runtime: symbol(s) missing: "
+            + ", ".join(missing)
+            + " (stripped binary, or an unsupported Go version?)"
+        )
     out = {}
     for name in GO_PATCHES:
         addr = program.symbols[name]

@@ -117,9 +117,15 @@ K_ALT_SP = KERNEL_BASE + 0x18  #: sigaltstack ss_sp
 K_ALT_SIZE = KERNEL_BASE + 0x1C  #: sigaltstack ss_size (0 = disabled)
 K_EXIT = KERNEL_BASE + 0x20  #: written once, by the halting step: status << 8 | code & 0xff
 KERNEL_WORDS = {
-    "brk": K_BRK, "heap": K_HEAP, "input_len": K_INPUT_LEN, "input_off": K_INPUT_OFF,
-    "segv_handler": K_SEGV_HANDLER, "segv_flags": K_SEGV_FLAGS, "alt_sp": K_ALT_SP,
-    "alt_size": K_ALT_SIZE, "exit": K_EXIT,
+    "brk": K_BRK,
+    "heap": K_HEAP,
+    "input_len": K_INPUT_LEN,
+    "input_off": K_INPUT_OFF,
+    "segv_handler": K_SEGV_HANDLER,
+    "segv_flags": K_SEGV_FLAGS,
+    "alt_sp": K_ALT_SP,
+    "alt_size": K_ALT_SIZE,
+    "exit": K_EXIT,
 }
 
 #: The signal-return trampoline (``li $v0, 4193; syscall``), Linux's VDSO sigreturn.
@@ -198,22 +204,25 @@ class StepRecord:
 
     def link_fields(self) -> tuple[int, int, int, int, int]:
         """The fields hashed into ``h_step`` after ``h_{step-1}``."""
-        return (self.write.address, self.write.value, self.next_pc, self.next_npc,
-                self.next_micro)
+        return (self.write.address, self.write.value, self.next_pc, self.next_npc, self.next_micro)
 
     def to_json(self) -> dict[str, object]:
         def rd(r: Read) -> dict[str, object]:
-            return {"address": f"{r.address:#010x}", "value": f"{r.value:#010x}",
-                    "last_writer": r.last_writer}
+            return {"address": f"{r.address:#010x}", "value": f"{r.value:#010x}", "last_writer": r.last_writer}
 
         return {
-            "step": self.step, "pc": f"{self.pc:#010x}", "npc": f"{self.npc:#010x}",
-            "micro": self.micro, "word": f"{self.word:#010x}",
-            "read1": rd(self.read1), "read2": rd(self.read2),
-            "write": {"address": f"{self.write.address:#010x}",
-                      "value": f"{self.write.value:#010x}"},
-            "next_pc": f"{self.next_pc:#010x}", "next_npc": f"{self.next_npc:#010x}",
-            "next_micro": self.next_micro, "witness": f"{self.witness:#010x}",
+            "step": self.step,
+            "pc": f"{self.pc:#010x}",
+            "npc": f"{self.npc:#010x}",
+            "micro": self.micro,
+            "word": f"{self.word:#010x}",
+            "read1": rd(self.read1),
+            "read2": rd(self.read2),
+            "write": {"address": f"{self.write.address:#010x}", "value": f"{self.write.value:#010x}"},
+            "next_pc": f"{self.next_pc:#010x}",
+            "next_npc": f"{self.next_npc:#010x}",
+            "next_micro": self.next_micro,
+            "witness": f"{self.witness:#010x}",
         }
 
 
@@ -226,8 +235,14 @@ def link_preimage(prev: bytes, waddr: int, wval: int, pc: int, npc: int, micro: 
     """The 37-byte BLAKE3 input of one link (module docstring)."""
     if len(prev) != HASH_LEN:
         raise ValueError(f"previous hash must be {HASH_LEN} bytes, got {len(prev)}")
-    return (prev + waddr.to_bytes(4, "little") + wval.to_bytes(4, "little")
-            + pc.to_bytes(4, "little") + npc.to_bytes(4, "little") + bytes([micro]))
+    return (
+        prev
+        + waddr.to_bytes(4, "little")
+        + wval.to_bytes(4, "little")
+        + pc.to_bytes(4, "little")
+        + npc.to_bytes(4, "little")
+        + bytes([micro])
+    )
 
 
 def link(prev: bytes, waddr: int, wval: int, pc: int, npc: int, micro: int) -> bytes:

@@ -36,8 +36,7 @@ class NArySearch:
         if not isinstance(n, int) or n < 2 or n > 256 or n & (n - 1):
             raise UserError(f"n-ary search: n must be a power of two in 2..256, got {n}")
         if not isinstance(m, int) or m < 2 or m & (m - 1) or m.bit_length() - 1 > MAX_LOG_STEPS:
-            raise UserError(f"n-ary search: max steps must be a power of two in 2..2**{MAX_LOG_STEPS}, "
-                            f"got {m}")
+            raise UserError(f"n-ary search: max steps must be a power of two in 2..2**{MAX_LOG_STEPS}, got {m}")
 
     @classmethod
     def covering(cls, steps: int, n: int) -> NArySearch:
@@ -122,5 +121,10 @@ class NArySearch:
         return sum(b - 1 for b in self.branching)
 
     def describe(self) -> dict[str, object]:
-        return {"max_steps": self.max_steps, "n": self.n, "rounds": self.rounds,
-                "branching": list(self.branching), "hashes_revealed": self.hashes_revealed()}
+        return {
+            "max_steps": self.max_steps,
+            "n": self.n,
+            "rounds": self.rounds,
+            "branching": list(self.branching),
+            "hashes_revealed": self.hashes_revealed(),
+        }

@@ -38,8 +38,7 @@ M = 0xFFFFFFFF
 MAX_CAPTURE = 1 << 24
 
 _OPS: dict[str, tuple[MicroOp, ...]] = {
-    name: tuple(MICRO_OPS[name, m] for m in range(count))
-    for name, count in MICRO_COUNT.items() if name != "fault"
+    name: tuple(MICRO_OPS[name, m] for m in range(count)) for name, count in MICRO_COUNT.items() if name != "fault"
 }
 _FAULT_OPS = {m: op for (name, m), op in MICRO_OPS.items() if name == "fault"}
 _WRITE_OP = MICRO_OPS["syscall", SYS_WRITE]
@@ -105,7 +104,7 @@ class Stepper:
             out += self.load(a & M).to_bytes(4, order)
             a += 4
         skip = addr & 3
-        return bytes(out[skip:skip + n])
+        return bytes(out[skip : skip + n])
 
     # -- stepping -----------------------------------------------------------
     def _fetch(self, pc: int) -> tuple[int, tuple[MicroOp, ...]]:
@@ -140,8 +139,20 @@ class Stepper:
         wa, wv, pc2, npc2, m2, wit = op.run(word, pc, npc, m, v1, v2, L)
         self.step += 1
         step = self.step
-        rec = StepRecord(step, pc, npc, m, word, Read(a1, v1, self.last.get(a1, INIT)),
-                         Read(a2, v2, self.last.get(a2, INIT)), Write(wa, wv), pc2, npc2, m2, wit)
+        rec = StepRecord(
+            step,
+            pc,
+            npc,
+            m,
+            word,
+            Read(a1, v1, self.last.get(a1, INIT)),
+            Read(a2, v2, self.last.get(a2, INIT)),
+            Write(wa, wv),
+            pc2,
+            npc2,
+            m2,
+            wit,
+        )
         if op is _WRITE_OP:
             self._capture(v1, v2)
         if wa != NO_WRITE_ADDRESS:

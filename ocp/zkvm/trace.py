@@ -131,7 +131,7 @@ class ExecutionTrace:
         live = self._live
         idx = bisect.bisect_right([c.step for c in self.checkpoints], step) - 1
         if live is None or not (self.checkpoints[idx].step <= live.step <= step):
-            live = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[:idx + 1]])
+            live = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[: idx + 1]])
         live.run(step)
         self._live = live
         return live
@@ -140,7 +140,7 @@ class ExecutionTrace:
         """An independent machine at ``step`` (changing it leaves the trace alone)."""
         self._need_run()
         idx = bisect.bisect_right([c.step for c in self.checkpoints], step) - 1
-        eng = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[:idx + 1]])
+        eng = FastEngine.from_deltas(self.init, [c.delta for c in self.checkpoints[: idx + 1]])
         eng.run(step)
         return eng
 
@@ -189,8 +189,13 @@ class ExecutionTrace:
 
         eng = self.engine_at(step)
         return {
-            "step": eng.step, "pc": f"{eng.pc:#010x}", "npc": f"{eng.npc:#010x}",
-            "micro": eng.micro, "halted": eng.pc == HALT_PC, "hash": eng.hash.hex(),
+            "step": eng.step,
+            "pc": f"{eng.pc:#010x}",
+            "npc": f"{eng.npc:#010x}",
+            "micro": eng.micro,
+            "halted": eng.pc == HALT_PC,
+            "hash": eng.hash.hex(),
             "regs": [eng.load(reg(r)) for r in range(32)],
-            "hi": eng.load(HI), "lo": eng.load(LO),
+            "hi": eng.load(HI),
+            "lo": eng.load(LO),
         }

@@ -88,8 +88,12 @@ class UnicornGuest:
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self.mapped: set[int] = set()
         self.written: list[int] = []
-        ro_pages = {pn for a, b in init.layout.ro for pn in range(a >> 12, (b + PAGE - 1) >> 12)
-                    if a <= pn << 12 and (pn + 1) << 12 <= b}
+        ro_pages = {
+            pn
+            for a, b in init.layout.ro
+            for pn in range(a >> 12, (b + PAGE - 1) >> 12)
+            if a <= pn << 12 and (pn + 1) << 12 <= b
+        }
         for pn, data in sorted(init.pages.items()):
             if pn >= RESERVED_BASE >> 12:
                 continue
@@ -155,6 +159,7 @@ class UnicornGuest:
         uc = self.uc
         handle = None
         if on_code is not None:
+
             def hook(uc: Uc, addr: int, size: int, _ud) -> None:
                 on_code(uc, addr)
 

@@ -154,12 +154,12 @@ class _Emitter:
         if self.in_place(ops):
             for v in ops:
                 self.uses[v] -= 1
-            self.stack[-len(ops):] = [_TEMP] * len(ops)
+            self.stack[-len(ops) :] = [_TEMP] * len(ops)
         else:
             for v in ops:
                 self.fetch(v)
         self.items += app.fragment.emit(self.table_depths())
-        del self.stack[len(self.stack) - app.fragment.n_in:]
+        del self.stack[len(self.stack) - app.fragment.n_in :]
         self.stack += list(app.results)
         for v in reversed(app.results):
             if self.uses.get(v, 0) == 0:
@@ -184,9 +184,7 @@ def _live(program: LimbProgram, outputs: Sequence[int]) -> list[Application]:
     return live[::-1]
 
 
-def compile_program(
-    program: LimbProgram, outputs: Sequence[int], keep_tables: bool = False
-) -> Compiled:
+def compile_program(program: LimbProgram, outputs: Sequence[int], keep_tables: bool = False) -> Compiled:
     """Script that turns the program's inputs (on the stack, first input deepest) into
     ``outputs`` (first deepest).  Tables are dropped at the end unless ``keep_tables``."""
     apps = _live(program, outputs)
@@ -213,7 +211,7 @@ def compile_program(
     if em.in_place(list(outputs)):
         for v in outputs:
             em.uses[v] -= 1
-        em.stack[-len(outputs):] = [_TEMP] * len(outputs)
+        em.stack[-len(outputs) :] = [_TEMP] * len(outputs)
     else:
         for v in outputs:
             em.fetch(v)

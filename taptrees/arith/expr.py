@@ -1149,8 +1149,9 @@ def product_carries(a: int, b: int, product: int, full: bool, addend: int = 0) -
     """The carries that make :class:`MulEq`'s column equations hold when ``product``
     is ``a * b + addend`` (``full``) or its low word:
     ``carry_k = (c_k + addend_k + carry_{k-1} - r_k) // 16``."""
-    cols = [c + ((addend >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0)
-            for k, c in enumerate(_columns(a, b))][: 14 if full else 8]
+    cols = [c + ((addend >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0) for k, c in enumerate(_columns(a, b))][
+        : 14 if full else 8
+    ]
     out, carry = [], 0
     for k, c in enumerate(cols):
         carry = (c + carry - ((product >> (4 * k)) & LIMB_MASK)) // LIMB_BASE
@@ -1192,8 +1193,10 @@ class MulEq(Expr):
 
     def evaluate(self, ev: Evaluation) -> int:
         add = ev.value(self.addend) if self.addend is not None else 0
-        cols = [c + ((add >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0)
-                for k, c in enumerate(_columns(ev.value(self.a), ev.value(self.b)))]
+        cols = [
+            c + ((add >> (4 * k)) & LIMB_MASK if k < WORD_LIMBS else 0)
+            for k, c in enumerate(_columns(ev.value(self.a), ev.value(self.b)))
+        ]
         product = ev.value(self.product)
         carries = [ev.value(c) for c in self.carries]
         full = self.product.kind == DWORD

@@ -84,42 +84,47 @@ def double(times: int) -> list:
 
 #: a + b -> (sum mod 16, carry)
 ADD_CARRY_2 = _fixed(
-    "add_carry_2", 2, 2,
+    "add_carry_2",
+    2,
+    2,
     [OP_ADD, OP_DUP, 16, OP_LESSTHAN, OP_IF, OP_0, OP_ELSE, 16, OP_SUB, 1, OP_ENDIF],
     commutative=True,
 )
 #: a + b + carry -> (sum mod 16, carry)
 ADD_CARRY_3 = _fixed(
-    "add_carry_3", 3, 2,
+    "add_carry_3",
+    3,
+    2,
     [OP_ADD, OP_ADD, OP_DUP, 16, OP_LESSTHAN, OP_IF, OP_0, OP_ELSE, 16, OP_SUB, 1, OP_ENDIF],
 )
 #: a + b + carry -> sum mod 16 (carry out discarded)
-ADD_MOD_3 = _fixed(
-    "add_mod_3", 3, 1, [OP_ADD, OP_ADD, OP_DUP, 15, OP_GREATERTHAN, OP_IF, 16, OP_SUB, OP_ENDIF]
-)
+ADD_MOD_3 = _fixed("add_mod_3", 3, 1, [OP_ADD, OP_ADD, OP_DUP, 15, OP_GREATERTHAN, OP_IF, 16, OP_SUB, OP_ENDIF])
 #: a + b -> sum mod 16
 ADD_MOD_2 = _fixed(
-    "add_mod_2", 2, 1, [OP_ADD, OP_DUP, 15, OP_GREATERTHAN, OP_IF, 16, OP_SUB, OP_ENDIF],
+    "add_mod_2",
+    2,
+    1,
+    [OP_ADD, OP_DUP, 15, OP_GREATERTHAN, OP_IF, 16, OP_SUB, OP_ENDIF],
     commutative=True,
 )
 #: a - b -> (difference mod 16, borrow)
 SUB_BORROW_2 = _fixed(
-    "sub_borrow_2", 2, 2,
+    "sub_borrow_2",
+    2,
+    2,
     [OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, 1, OP_ELSE, OP_0, OP_ENDIF],
 )
 #: a - b - borrow -> (difference mod 16, borrow)
 SUB_BORROW_3 = _fixed(
-    "sub_borrow_3", 3, 2,
+    "sub_borrow_3",
+    3,
+    2,
     [OP_ADD, OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, 1, OP_ELSE, OP_0, OP_ENDIF],
 )
 #: a - b - borrow -> difference mod 16
-SUB_MOD_3 = _fixed(
-    "sub_mod_3", 3, 1, [OP_ADD, OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, OP_ENDIF]
-)
+SUB_MOD_3 = _fixed("sub_mod_3", 3, 1, [OP_ADD, OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, OP_ENDIF])
 #: a - b -> difference mod 16
-SUB_MOD_2 = _fixed(
-    "sub_mod_2", 2, 1, [OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, OP_ENDIF]
-)
+SUB_MOD_2 = _fixed("sub_mod_2", 2, 1, [OP_SUB, OP_DUP, OP_0, OP_LESSTHAN, OP_IF, 16, OP_ADD, OP_ENDIF])
 #: a + b (plain script-number addition, for column sums)
 PLUS = _fixed("plus", 2, 1, [OP_ADD], commutative=True)
 #: a - b (plain script-number subtraction; used where it cannot go below 0)
@@ -147,12 +152,40 @@ SELECT = _fixed("select", 3, 1, [OP_NOTIF, OP_SWAP, OP_ENDIF, OP_DROP])
 NOT_LIMB = _fixed("not_limb", 1, 1, [15, OP_SWAP, OP_SUB])
 #: x -> (bit0, bit1, bit2, bit3)
 BITS = _fixed(
-    "bits", 1, 4,
+    "bits",
+    1,
+    4,
     [
-        OP_DUP, 7, OP_GREATERTHAN, OP_DUP, OP_TOALTSTACK, OP_IF, 8, OP_SUB, OP_ENDIF,
-        OP_DUP, 3, OP_GREATERTHAN, OP_DUP, OP_TOALTSTACK, OP_IF, 4, OP_SUB, OP_ENDIF,
-        OP_DUP, 1, OP_GREATERTHAN, OP_DUP, OP_TOALTSTACK, OP_IF, 2, OP_SUB, OP_ENDIF,
-        OP_FROMALTSTACK, OP_FROMALTSTACK, OP_FROMALTSTACK,
+        OP_DUP,
+        7,
+        OP_GREATERTHAN,
+        OP_DUP,
+        OP_TOALTSTACK,
+        OP_IF,
+        8,
+        OP_SUB,
+        OP_ENDIF,
+        OP_DUP,
+        3,
+        OP_GREATERTHAN,
+        OP_DUP,
+        OP_TOALTSTACK,
+        OP_IF,
+        4,
+        OP_SUB,
+        OP_ENDIF,
+        OP_DUP,
+        1,
+        OP_GREATERTHAN,
+        OP_DUP,
+        OP_TOALTSTACK,
+        OP_IF,
+        2,
+        OP_SUB,
+        OP_ENDIF,
+        OP_FROMALTSTACK,
+        OP_FROMALTSTACK,
+        OP_FROMALTSTACK,
     ],
 )
 
@@ -200,29 +233,62 @@ def bitwise(kind: str) -> Fragment:
 
         items = [
             OP_SWAP,  # b a
-            OP_DUP, *at(1),  # b a fa
-            OP_DUP, OP_DUP, OP_ADD,  # b a fa 2fa
-            OP_ROT, OP_SWAP, OP_SUB,  # b fa oa
+            OP_DUP,
+            *at(1),  # b a fa
+            OP_DUP,
+            OP_DUP,
+            OP_ADD,  # b a fa 2fa
+            OP_ROT,
+            OP_SWAP,
+            OP_SUB,  # b fa oa
             OP_ROT,  # fa oa b
-            OP_DUP, *at(2),  # fa oa b fb
-            OP_DUP, OP_DUP, OP_ADD,  # fa oa b fb 2fb
-            OP_ROT, OP_SWAP, OP_SUB,  # fa oa fb ob
-            OP_ROT, OP_ADD,  # fa fb so
-            OP_ROT, OP_ROT, OP_ADD,  # so se
+            OP_DUP,
+            *at(2),  # fa oa b fb
+            OP_DUP,
+            OP_DUP,
+            OP_ADD,  # fa oa b fb 2fb
+            OP_ROT,
+            OP_SWAP,
+            OP_SUB,  # fa oa fb ob
+            OP_ROT,
+            OP_ADD,  # fa fb so
+            OP_ROT,
+            OP_ROT,
+            OP_ADD,  # so se
         ]
         if kind == "and":
             items += [OP_SWAP, *at(0), OP_SWAP, *at(0), OP_DUP, OP_ADD, OP_ADD]
         elif kind == "xor":
             items += [
-                OP_SWAP, OP_DUP, *at(1), OP_DUP, OP_ADD, OP_SUB,  # se xo
-                OP_SWAP, OP_DUP, *at(1), OP_DUP, OP_ADD, OP_SUB,  # xo xe
-                OP_DUP, OP_ADD, OP_ADD,
+                OP_SWAP,
+                OP_DUP,
+                *at(1),
+                OP_DUP,
+                OP_ADD,
+                OP_SUB,  # se xo
+                OP_SWAP,
+                OP_DUP,
+                *at(1),
+                OP_DUP,
+                OP_ADD,
+                OP_SUB,  # xo xe
+                OP_DUP,
+                OP_ADD,
+                OP_ADD,
             ]
         else:
             items += [
-                OP_SWAP, OP_DUP, *at(1), OP_SUB,  # se oo
-                OP_SWAP, OP_DUP, *at(1), OP_SUB,  # oo oe
-                OP_DUP, OP_ADD, OP_ADD,
+                OP_SWAP,
+                OP_DUP,
+                *at(1),
+                OP_SUB,  # se oo
+                OP_SWAP,
+                OP_DUP,
+                *at(1),
+                OP_SUB,  # oo oe
+                OP_DUP,
+                OP_ADD,
+                OP_ADD,
             ]
         return items
 
@@ -236,8 +302,14 @@ def limb_product() -> Fragment:
     def body(depths: Depths) -> list:
         d = depths[t]  # items above T[0] at the start, a and b included
         return [
-            OP_2DUP, OP_ADD, *lookup(d),  # a b qs(a+b): the index sat one above the start
-            OP_ROT, OP_ROT, OP_SUB, OP_ABS, *lookup(d - 1),  # qs(a+b) qs(|a-b|)
+            OP_2DUP,
+            OP_ADD,
+            *lookup(d),  # a b qs(a+b): the index sat one above the start
+            OP_ROT,
+            OP_ROT,
+            OP_SUB,
+            OP_ABS,
+            *lookup(d - 1),  # qs(a+b) qs(|a-b|)
             OP_SUB,
         ]
 
@@ -249,8 +321,17 @@ def divmod_limb(quotient_bits: int) -> Fragment:
     items: list = [OP_0, OP_SWAP]  # q v
     for k in range(LIMB_BITS + quotient_bits - 1, LIMB_BITS - 1, -1):
         items += [
-            OP_DUP, (1 << k) - 1, OP_GREATERTHAN,
-            OP_IF, 1 << k, OP_SUB, OP_SWAP, 1 << (k - LIMB_BITS), OP_ADD, OP_SWAP, OP_ENDIF,
+            OP_DUP,
+            (1 << k) - 1,
+            OP_GREATERTHAN,
+            OP_IF,
+            1 << k,
+            OP_SUB,
+            OP_SWAP,
+            1 << (k - LIMB_BITS),
+            OP_ADD,
+            OP_SWAP,
+            OP_ENDIF,
         ]
     return _fixed(f"divmod_limb_{quotient_bits}", 1, 2, items)
 
@@ -263,10 +344,18 @@ def num_to_limbs(count: int) -> Fragment:
         for b in range(LIMB_BITS - 1, -1, -1):
             t = 1 << (LIMB_BITS * j + b)
             items += [
-                OP_OVER, t - 1, OP_GREATERTHAN,
-                OP_IF, 1 << b, OP_ADD, OP_SWAP, t, OP_SUB, OP_SWAP, OP_ENDIF,
+                OP_OVER,
+                t - 1,
+                OP_GREATERTHAN,
+                OP_IF,
+                1 << b,
+                OP_ADD,
+                OP_SWAP,
+                t,
+                OP_SUB,
+                OP_SWAP,
+                OP_ENDIF,
             ]
         items.append(OP_SWAP)  # L n
     items += [OP_DUP, OP_0, LIMB_BASE, OP_WITHIN, OP_VERIFY]
     return _fixed(f"num_to_limbs_{count}", 1, count, items)
-

@@ -18,13 +18,44 @@ from taptrees.script import Script
 Op = Opcode
 #: (items popped, items pushed) on the main stack for each non-push opcode handled.
 _EFFECT: dict[int, tuple[int, int]] = {
-    **{op: (1, 1) for op in (Op.OP_PICK, Op.OP_NOT, Op.OP_ABS, Op.OP_NEGATE, Op.OP_0NOTEQUAL,
-                             Op.OP_1ADD, Op.OP_1SUB, Op.OP_HASH160, Op.OP_SHA256, Op.OP_RIPEMD160,
-                             Op.OP_HASH256, Op.OP_SHA1, Op.OP_SIZE)},
-    **{op: (2, 1) for op in (Op.OP_ADD, Op.OP_SUB, Op.OP_BOOLAND, Op.OP_BOOLOR, Op.OP_NUMEQUAL,
-                             Op.OP_NUMNOTEQUAL, Op.OP_LESSTHAN, Op.OP_GREATERTHAN,
-                             Op.OP_LESSTHANOREQUAL, Op.OP_GREATERTHANOREQUAL, Op.OP_MIN,
-                             Op.OP_MAX, Op.OP_EQUAL, Op.OP_ROLL, Op.OP_CHECKSIG)},
+    **{
+        op: (1, 1)
+        for op in (
+            Op.OP_PICK,
+            Op.OP_NOT,
+            Op.OP_ABS,
+            Op.OP_NEGATE,
+            Op.OP_0NOTEQUAL,
+            Op.OP_1ADD,
+            Op.OP_1SUB,
+            Op.OP_HASH160,
+            Op.OP_SHA256,
+            Op.OP_RIPEMD160,
+            Op.OP_HASH256,
+            Op.OP_SHA1,
+            Op.OP_SIZE,
+        )
+    },
+    **{
+        op: (2, 1)
+        for op in (
+            Op.OP_ADD,
+            Op.OP_SUB,
+            Op.OP_BOOLAND,
+            Op.OP_BOOLOR,
+            Op.OP_NUMEQUAL,
+            Op.OP_NUMNOTEQUAL,
+            Op.OP_LESSTHAN,
+            Op.OP_GREATERTHAN,
+            Op.OP_LESSTHANOREQUAL,
+            Op.OP_GREATERTHANOREQUAL,
+            Op.OP_MIN,
+            Op.OP_MAX,
+            Op.OP_EQUAL,
+            Op.OP_ROLL,
+            Op.OP_CHECKSIG,
+        )
+    },
     Op.OP_SIZE: (1, 2),
     Op.OP_WITHIN: (3, 1),
     Op.OP_DUP: (1, 2),

@@ -75,8 +75,7 @@ class Step:
     @cached_property
     def compiled(self) -> Compiled:
         program = LimbProgram()
-        bound = {v.name: tuple(reversed([program.input() for _ in range(LIMBS_OF[v.kind])]))
-                 for v in self.inputs}
+        bound = {v.name: tuple(reversed([program.input() for _ in range(LIMBS_OF[v.kind])])) for v in self.inputs}
         # program.input() is called deepest first; limbs are kept least significant first
         lowering = Lowering(program, bound)
         outs = []

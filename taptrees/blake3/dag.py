@@ -106,8 +106,15 @@ class LimbDag:
     def known(self, v: int) -> int | None:
         return self.constants.get(v)
 
-    def op(self, kind: str, operands: Sequence[int], n_results: int, param: object = None,
-           commutative: bool = False, share: bool = True) -> tuple[int, ...]:
+    def op(
+        self,
+        kind: str,
+        operands: Sequence[int],
+        n_results: int,
+        param: object = None,
+        commutative: bool = False,
+        share: bool = True,
+    ) -> tuple[int, ...]:
         operands = tuple(operands)
         key = (kind, tuple(sorted(operands)) if commutative else operands, param)
         if share and key in self._shared:

@@ -204,7 +204,7 @@ class Emitter:
     def code(self, items: list, pops: int, pushes: int) -> None:
         self.items += items
         if pops:
-            del self.stack[len(self.stack) - pops:]
+            del self.stack[len(self.stack) - pops :]
         self.stack += [None] * pushes
 
     def push(self, number: int) -> None:
@@ -261,7 +261,7 @@ class Emitter:
         """Name the top ``len(results)`` items (first result deepest); drop unused ones."""
         n = len(results)
         if n:
-            self.stack[len(self.stack) - n:] = list(results)
+            self.stack[len(self.stack) - n :] = list(results)
         for v in reversed(results):
             if self.uses.get(v, 0) == 0:
                 self.drop(v)
@@ -348,8 +348,7 @@ class Emitter:
 
     def _op_split7(self, op: Op) -> None:
         self.fetch(op.operands[0])
-        self.code([OP_DUP, 8, OP_GREATERTHANOREQUAL, OP_TUCK, OP_IF, 8, OP_SUB, OP_ENDIF,
-                   OP_DUP, OP_ADD], 1, 2)
+        self.code([OP_DUP, 8, OP_GREATERTHANOREQUAL, OP_TUCK, OP_IF, 8, OP_SUB, OP_ENDIF, OP_DUP, OP_ADD], 1, 2)
         self.bind(op.results)
 
     def _op_plus(self, op: Op) -> None:

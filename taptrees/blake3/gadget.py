@@ -66,15 +66,19 @@ def compress_limbs(
     dag: LimbDag, cv: Sequence[Limbs], m: Sequence[Limbs], counter: int, block_len: int, flags: int
 ) -> list[Limbs]:
     """The sixteen output words of a compression (see :func:`reference.compress`)."""
-    v = [*cv, *(dag.word_const(w) for w in ref.IV[:4]), dag.word_const(counter & ref.MASK),
-         dag.word_const(counter >> 32), dag.word_const(block_len), dag.word_const(flags)]
+    v = [
+        *cv,
+        *(dag.word_const(w) for w in ref.IV[:4]),
+        dag.word_const(counter & ref.MASK),
+        dag.word_const(counter >> 32),
+        dag.word_const(block_len),
+        dag.word_const(flags),
+    ]
     for r in range(ref.ROUNDS):
         s = ref.round_schedule(r)
         for i, (a, b, c, d) in enumerate(ref.G_WORDS):
             g_limbs(dag, v, a, b, c, d, m[s[2 * i]], m[s[2 * i + 1]])
-    return [dag.xor_words(v[i], v[i + 8]) for i in range(8)] + [
-        dag.xor_words(v[i + 8], cv[i]) for i in range(8)
-    ]
+    return [dag.xor_words(v[i], v[i + 8]) for i in range(8)] + [dag.xor_words(v[i + 8], cv[i]) for i in range(8)]
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,10 @@ class Blake3Spec:
         object.__setattr__(self, "message", tuple(self.message))
         n_in = sum(w is None for w in self.message)
         fields = (8,) * n_in if self.fields is None else tuple(self.fields)
-        if any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in fields) or sum(
-            -(-f // 8) for f in fields
-        ) != n_in:
+        if (
+            any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in fields)
+            or sum(-(-f // 8) for f in fields) != n_in
+        ):
             raise InputError(f"fields {fields} (limbs) do not cover the {n_in} input words")
         object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "cv", tuple(self.cv))
@@ -144,7 +149,7 @@ class Blake3Spec:
         out, at = [], 0
         for k in self.fields:
             n = -(-k // 8)
-            value = sum(w << (32 * j) for j, w in enumerate(words[at:at + n]))
+            value = sum(w << (32 * j) for j, w in enumerate(words[at : at + n]))
             if value >> (4 * k):
                 raise InputError(f"input value {value:#x} does not fit in {k} limbs")
             out.append((value, k))
@@ -159,10 +164,11 @@ class Blake3Spec:
     @cached_property
     def _built(self) -> tuple[LimbDag, list[int]]:
         dag = LimbDag()
+
         def field(k: int) -> list[Limbs]:  # limbs arrive most significant first
             limbs = [dag.input() for _ in range(k)][::-1]
             limbs += [dag.const(0)] * (-k % 8)
-            return [tuple(limbs[8 * j: 8 * j + 8]) for j in range(len(limbs) // 8)]
+            return [tuple(limbs[8 * j : 8 * j + 8]) for j in range(len(limbs) // 8)]
 
         given = [word for k in self.fields for word in field(k)]
         m: list[Limbs] = []
@@ -227,4 +233,3 @@ class Blake3Spec:
         if self.mode == "differs":
             return [int(tuple(committed) != out)]
         return []
-

@@ -76,7 +76,7 @@ class HashLink:
                 raise InputError(f"a {bits}-bit field needs {bits // 4} limbs, got {len(limbs)}")
             stream += list(limbs)
         stream += [dag.const(0)] * (128 - len(stream))
-        m = [tuple(stream[8 * k: 8 * k + 8]) for k in range(16)]
+        m = [tuple(stream[8 * k : 8 * k + 8]) for k in range(16)]
         cv = [dag.word_const(w) for w in ref.IV]
         out = compress_limbs(dag, cv, m, 0, self.preimage_len, ref.SINGLE_BLOCK_FLAGS)
         limbs = [x for word in out[: self.out_words] for x in word]

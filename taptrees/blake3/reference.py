@@ -27,8 +27,14 @@ OUT_LEN = 32
 #: The IV: the first 32 bits of the fractional parts of the square roots of the
 #: first eight primes (SHA-256's initial hash value).
 IV: tuple[int, ...] = (
-    0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
-    0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
+    0x6A09E667,
+    0xBB67AE85,
+    0x3C6EF372,
+    0xA54FF53A,
+    0x510E527F,
+    0x9B05688C,
+    0x1F83D9AB,
+    0x5BE0CD19,
 )
 #: Message word permutation applied after every round (spec table 2).
 MSG_PERMUTATION: tuple[int, ...] = (2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)
@@ -42,8 +48,14 @@ SINGLE_BLOCK_FLAGS = CHUNK_START | CHUNK_END | ROOT
 
 #: The state words each G of a round works on: columns, then diagonals.
 G_WORDS: tuple[tuple[int, int, int, int], ...] = (
-    (0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15),
-    (0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14),
+    (0, 4, 8, 12),
+    (1, 5, 9, 13),
+    (2, 6, 10, 14),
+    (3, 7, 11, 15),
+    (0, 5, 10, 15),
+    (1, 6, 11, 12),
+    (2, 7, 8, 13),
+    (3, 4, 9, 14),
 )
 ROUNDS = 7
 
@@ -82,9 +94,7 @@ def _check_words(words: Sequence[int], count: int, what: str) -> tuple[int, ...]
     return words
 
 
-def compress(
-    cv: Sequence[int], block: Sequence[int], counter: int, block_len: int, flags: int
-) -> tuple[int, ...]:
+def compress(cv: Sequence[int], block: Sequence[int], counter: int, block_len: int, flags: int) -> tuple[int, ...]:
     """The sixteen output words of one compression (spec section 2.2)."""
     cv = _check_words(cv, 8, "chaining value")
     m = list(_check_words(block, 16, "message block"))

@@ -115,24 +115,18 @@ def _hash160_nodes(rows: np.ndarray, threads: int | None) -> np.ndarray:
     return _ripemd160_rows(_sha256_nodes(rows, threads), threads)
 
 
-def sha256_many(
-    msgs: Batch, *, backend: str | None = None, threads: int | None = None
-) -> list[bytes] | np.ndarray:
+def sha256_many(msgs: Batch, *, backend: str | None = None, threads: int | None = None) -> list[bytes] | np.ndarray:
     """SHA-256 of each message. Vectorized for lengths <= 55 (one block) and 64 (a Merkle
     node); other lengths are correct but hashed one by one."""
     return _many(msgs, 32, _sha256_rows, _sha256_nodes, reference.sha256_list, backend, threads)
 
 
-def ripemd160_many(
-    msgs: Batch, *, backend: str | None = None, threads: int | None = None
-) -> list[bytes] | np.ndarray:
+def ripemd160_many(msgs: Batch, *, backend: str | None = None, threads: int | None = None) -> list[bytes] | np.ndarray:
     """RIPEMD-160 of each message. Vectorized for lengths <= 55."""
     return _many(msgs, 20, _ripemd160_rows, None, reference.ripemd160_list, backend, threads)
 
 
-def hash160_many(
-    msgs: Batch, *, backend: str | None = None, threads: int | None = None
-) -> list[bytes] | np.ndarray:
+def hash160_many(msgs: Batch, *, backend: str | None = None, threads: int | None = None) -> list[bytes] | np.ndarray:
     """hash160 = RIPEMD160(SHA256(m)) of each message. Vectorized for lengths <= 55 and 64."""
     return _many(msgs, 20, _hash160_rows, _hash160_nodes, reference.hash160_list, backend, threads)
 
@@ -180,9 +174,16 @@ def sha256_chains(
     ``counts`` is an int (every lane) or one non-negative int per lane; 0 returns the start.
     """
     return _chains(
-        starts, counts, 32, be_words, be_bytes, vector.sha256_chain_words,
-        reference.sha256_chains, backend, threads,
-    )  # fmt: skip
+        starts,
+        counts,
+        32,
+        be_words,
+        be_bytes,
+        vector.sha256_chain_words,
+        reference.sha256_chains,
+        backend,
+        threads,
+    )
 
 
 def hash160_chains(
@@ -194,18 +195,23 @@ def hash160_chains(
     ``hash160_chains([s], 2**d - 1)``. ``counts`` as for :func:`sha256_chains`.
     """
     return _chains(
-        starts, counts, 20, le_words, le_bytes, vector.hash160_chain_words,
-        reference.hash160_chains, backend, threads,
-    )  # fmt: skip
+        starts,
+        counts,
+        20,
+        le_words,
+        le_bytes,
+        vector.hash160_chain_words,
+        reference.hash160_chains,
+        backend,
+        threads,
+    )
 
 
 def _check_level(level: bytes) -> None:
     if not isinstance(level, (bytes, bytearray, memoryview)):
         raise InputError(f"merkle level: expected bytes, got {type(level).__name__}")
     if len(level) % 64:
-        raise InputError(
-            f"merkle level must hold an even number of 32-byte nodes, got {len(level)} bytes"
-        )
+        raise InputError(f"merkle level must hold an even number of 32-byte nodes, got {len(level)} bytes")
 
 
 def _parents(level: bytes, backend: str | None, threads: int | None) -> bytes:
@@ -221,9 +227,7 @@ def _parents(level: bytes, backend: str | None, threads: int | None) -> bytes:
         return reference.merkle_parents(bytes(level))
 
 
-def merkle_parents(
-    level: bytes, *, backend: str | None = None, threads: int | None = None
-) -> bytes:
+def merkle_parents(level: bytes, *, backend: str | None = None, threads: int | None = None) -> bytes:
     """Hash consecutive 64-byte pairs of 32-byte nodes: SHA-256(left || right) each.
 
     ``level`` holds an even number of 32-byte nodes; returns half as many.
@@ -232,9 +236,7 @@ def merkle_parents(
     return _parents(level, backend, threads)
 
 
-def merkle_levels(
-    leaves: bytes | Batch, *, backend: str | None = None, threads: int | None = None
-) -> list[bytes]:
+def merkle_levels(leaves: bytes | Batch, *, backend: str | None = None, threads: int | None = None) -> list[bytes]:
     """All levels of the binary SHA-256 Merkle tree over 32-byte leaves, leaves first, root
     last; each level is its nodes concatenated. The number of leaves must be a power of 2.
     """
@@ -250,9 +252,7 @@ def merkle_levels(
         level = b"".join(items)
     count = len(level) // 32
     if len(level) % 32 or count == 0 or count & (count - 1):
-        raise InputError(
-            f"leaves: expected a power-of-two number of 32-byte leaves, got {len(level)} bytes"
-        )
+        raise InputError(f"leaves: expected a power-of-two number of 32-byte leaves, got {len(level)} bytes")
     levels = [level]
     while len(level) > 32:
         level = _parents(level, backend, threads)
@@ -260,9 +260,7 @@ def merkle_levels(
     return levels
 
 
-def merkle_root(
-    leaves: bytes | Batch, *, backend: str | None = None, threads: int | None = None
-) -> bytes:
+def merkle_root(leaves: bytes | Batch, *, backend: str | None = None, threads: int | None = None) -> bytes:
     """Root of the binary SHA-256 Merkle tree over a power-of-two number of 32-byte leaves
     (a single leaf is its own root)."""
     return merkle_levels(leaves, backend=backend, threads=threads)[-1]

@@ -96,9 +96,7 @@ def sha256_kernel_set() -> KernelSet:
     extensions and ``OCP_HASH_SHANI`` is not ``0``, else ``"vector"``."""
     value = os.environ.get(SHANI_ENV_VAR, "").strip().lower()
     if value not in SHANI_SETTINGS:
-        raise InputError(
-            f"{SHANI_ENV_VAR}: expected one of {sorted(SHANI_SETTINGS)}, got {value!r}"
-        )
+        raise InputError(f"{SHANI_ENV_VAR}: expected one of {sorted(SHANI_SETTINGS)}, got {value!r}")
     if SHANI_SETTINGS[value] and cpu_has_sha_ni() and sha_ni_kernels() is not None:
         return "sha-ni"
     return "vector"

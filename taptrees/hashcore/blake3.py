@@ -26,8 +26,7 @@ import numpy as np
 from taptrees.errors import InputError
 from taptrees.hashcore import backend as backends
 
-IV = (0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
-      0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19)
+IV = (0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19)
 MSG_PERMUTATION = (2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)
 CHUNK_START, CHUNK_END, PARENT, ROOT = 1, 2, 4, 8
 BLOCK_LEN = 64
@@ -50,8 +49,7 @@ def _g(s: list[int], a: int, b: int, c: int, d: int, mx: int, my: int) -> None:
     s[b] = ((x >> 7) | (x << 25)) & M32
 
 
-def compress(cv: Sequence[int], block: Sequence[int], counter: int, block_len: int,
-             flags: int) -> list[int]:
+def compress(cv: Sequence[int], block: Sequence[int], counter: int, block_len: int, flags: int) -> list[int]:
     """The compression function (spec 2.2): 16 output words."""
     s = [*cv, *IV[:4], counter & M32, (counter >> 32) & M32, block_len, flags]
     m = list(block)
@@ -71,11 +69,12 @@ def compress(cv: Sequence[int], block: Sequence[int], counter: int, block_len: i
 
 def _words(block: bytes) -> list[int]:
     block = block + bytes(BLOCK_LEN - len(block))
-    return [int.from_bytes(block[4 * i:4 * i + 4], "little") for i in range(16)]
+    return [int.from_bytes(block[4 * i : 4 * i + 4], "little") for i in range(16)]
 
 
-def _output_bytes(cv: Sequence[int], block: Sequence[int], counter: int, block_len: int,
-                  flags: int, length: int) -> bytes:
+def _output_bytes(
+    cv: Sequence[int], block: Sequence[int], counter: int, block_len: int, flags: int, length: int
+) -> bytes:
     """Extendable output (spec 2.6): the root compression with counters 0, 1, ..."""
     out = bytearray()
     t = 0
@@ -89,7 +88,7 @@ def _output_bytes(cv: Sequence[int], block: Sequence[int], counter: int, block_l
 def _chunk(data: bytes, index: int) -> tuple[list[int], list[int], int, int]:
     """Compress a chunk up to its last block: (cv, last block words, length, flags)."""
     cv = list(IV)
-    blocks = [data[i:i + BLOCK_LEN] for i in range(0, len(data), BLOCK_LEN)] or [b""]
+    blocks = [data[i : i + BLOCK_LEN] for i in range(0, len(data), BLOCK_LEN)] or [b""]
     for k, blk in enumerate(blocks[:-1]):
         cv = compress(cv, _words(blk), index, BLOCK_LEN, CHUNK_START if k == 0 else 0)[:8]
     flags = (CHUNK_START if len(blocks) == 1 else 0) | CHUNK_END
@@ -99,7 +98,7 @@ def _chunk(data: bytes, index: int) -> tuple[list[int], list[int], int, int]:
 def blake3_hash(data: bytes, length: int = 32) -> bytes:
     """BLAKE3 of ``data`` (hash mode, no key), ``length`` output bytes."""
     data = bytes(data)
-    chunks = [data[i:i + CHUNK_LEN] for i in range(0, len(data), CHUNK_LEN)] or [b""]
+    chunks = [data[i : i + CHUNK_LEN] for i in range(0, len(data), CHUNK_LEN)] or [b""]
     if len(chunks) == 1:
         cv, block, blen, flags = _chunk(chunks[0], 0)
         return _output_bytes(cv, block, 0, blen, flags, length)
@@ -146,8 +145,9 @@ def _rows(msgs: Sequence[bytes] | np.ndarray, name: str) -> tuple[np.ndarray, bo
     return np.frombuffer(b"".join(items), np.uint8).reshape(len(items), width), False
 
 
-def blake3_many(msgs: Sequence[bytes] | np.ndarray, *, length: int = 32,
-                backend: str | None = None) -> list[bytes] | np.ndarray:
+def blake3_many(
+    msgs: Sequence[bytes] | np.ndarray, *, length: int = 32, backend: str | None = None
+) -> list[bytes] | np.ndarray:
     """BLAKE3 of each message (all of one length, at most 64 bytes), ``length`` <= 32 bytes
     of output each; a list for a list, an ``(n, length)`` array for an array."""
     rows, as_array = _rows(msgs, "msgs")
@@ -168,8 +168,9 @@ def blake3_many(msgs: Sequence[bytes] | np.ndarray, *, length: int = 32,
     return [bytes(r) for r in out]
 
 
-def blake3_chain(start: bytes, suffixes: Sequence[bytes] | np.ndarray, *, keep: str = "all",
-                 backend: str | None = None) -> list[bytes] | bytes:
+def blake3_chain(
+    start: bytes, suffixes: Sequence[bytes] | np.ndarray, *, keep: str = "all", backend: str | None = None
+) -> list[bytes] | bytes:
     """The chain ``h_0 = start``, ``h_i = BLAKE3(h_{i-1} || suffixes[i-1])[:len(start)]``.
 
     ``keep="all"`` returns ``[h_1, ..., h_n]``; ``keep="last"`` returns ``h_n`` (``start``

@@ -50,13 +50,33 @@ def _g(a, b, c, d, mx, my):  # pragma: no cover - compiled
 def compress_words(m, counter, block_len, flags):  # pragma: no cover - compiled
     """Compress the 16 message words ``m`` (int64 array) from the IV; return output words
     0..7 (the chaining value, which is also the 32-byte digest of a one-block input)."""
-    return compress_scalars(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10],
-                            m[11], m[12], m[13], m[14], m[15], counter, block_len, flags)
+    return compress_scalars(
+        m[0],
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        m[6],
+        m[7],
+        m[8],
+        m[9],
+        m[10],
+        m[11],
+        m[12],
+        m[13],
+        m[14],
+        m[15],
+        counter,
+        block_len,
+        flags,
+    )
 
 
 @njit(inline="always", cache=True)
-def compress_scalars(m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15,
-                     counter, block_len, flags):  # pragma: no cover - compiled
+def compress_scalars(
+    m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, counter, block_len, flags
+):  # pragma: no cover - compiled
     """:func:`compress_words` on 16 scalar message words, unrolled (the schedule is
     constant, so no message word is loaded from memory)."""
     s0, s1, s2, s3 = 0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A

@@ -162,9 +162,7 @@ def _pad_block_kw() -> list[int]:
     return [(k + x) & MASK for k, x in zip(SHA256_K, w, strict=True)]
 
 
-def sha256_body(
-    pre: str, words: list[str], iv: list[str], kw: list[str] | None = None
-) -> tuple[list[str], list[str]]:
+def sha256_body(pre: str, words: list[str], iv: list[str], kw: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Lines of one SHA-256 compression and the 8 output word expressions.
 
     ``words`` names the 16 message words (ignored when ``kw`` gives K_t + W_t constants);
@@ -174,9 +172,7 @@ def sha256_body(
     if kw is None:
         w = list(words)
         for t in range(16, 64):
-            lines.append(
-                f"{pre}w{t} = sha_sched({w[t - 16]}, {w[t - 15]}, {w[t - 7]}, {w[t - 2]})"
-            )
+            lines.append(f"{pre}w{t} = sha_sched({w[t - 16]}, {w[t - 15]}, {w[t - 7]}, {w[t - 2]})")
             w.append(f"{pre}w{t}")
         kws = [(f"K{t}", w[t]) for t in range(64)]
     else:
@@ -204,9 +200,7 @@ def ripemd160_body(pre: str, words: list[str], iv: list[str]) -> tuple[list[str]
             fn = rnd + 1 if side == "l" else 5 - rnd
             b, d = f"{pre}{side}b{j}", f"{pre}{side}d{j}"
             args = ", ".join(s)
-            lines.append(
-                f"{b}, {d} = rmd_step{fn}({args}, {words[sel[j]]}, {kname}{rnd}, {rot[j]})"
-            )
+            lines.append(f"{b}, {d} = rmd_step{fn}({args}, {words[sel[j]]}, {kname}{rnd}, {rot[j]})")
             s = [s[4], b, s[1], d, s[3]]
         ends.append(s)
     (al, bl, cl, dl, el), (ar, br, cr, dr, er) = ends
@@ -245,14 +239,10 @@ CHAIN_DOC = (
 )
 
 
-def _kernel(
-    name: str, args: str, doc: str, head: list[str], loop: list[str], body: list[str]
-) -> list[str]:
+def _kernel(name: str, args: str, doc: str, head: list[str], loop: list[str], body: list[str]) -> list[str]:
     last = loop[-1]
     depth = 1 + (len(last) - len(last.lstrip())) // 4
-    return ["", "", JIT, f"def {name}({args}):", f'    """{doc}"""'] + _indent(
-        head + loop, 1
-    ) + _indent(body, depth)
+    return ["", "", JIT, f"def {name}({args}):", f'    """{doc}"""'] + _indent(head + loop, 1) + _indent(body, depth)
 
 
 def _sha256_block() -> list[str]:
@@ -273,8 +263,7 @@ def _sha256_node64() -> list[str]:
     l2, o2 = sha256_body("q", [], [f"m{j}" for j in range(8)], kw=[f"KP{t}" for t in range(64)])
     body += l2 + [f"buf[{j}, i] = {o2[j]}" for j in range(8)]
     doc = (
-        "In place, lanes lo..hi: buf[0:8] = SHA-256 of the 64-byte message buf[0:16]"
-        " (two blocks, the second constant)."
+        "In place, lanes lo..hi: buf[0:8] = SHA-256 of the 64-byte message buf[0:16] (two blocks, the second constant)."
     )
     return _kernel("sha256_node64", "buf, lo, hi", doc, [], LANE_LOOP, body)
 
@@ -310,10 +299,7 @@ def _hash160_chain20() -> list[str]:
     l2, o2 = ripemd160_body("r", rwords, [f"R{j}" for j in range(5)])
     body += l2 + ["live = cnt[i] > k"]
     body += [f"st[{j}, i] = {o2[j]} if live else x{j}" for j in range(5)]
-    doc = (
-        "In place: st[:, i] = hash160^cnt[i] of the 20-byte value st[:, i] (RIPEMD-160 words)."
-        " " + CHAIN_DOC
-    )
+    doc = "In place: st[:, i] = hash160^cnt[i] of the 20-byte value st[:, i] (RIPEMD-160 words). " + CHAIN_DOC
     return _kernel("hash160_chain20", "st, cnt, lanes, first, step", doc, [], CHAIN_LOOP, body)
 
 

@@ -154,10 +154,7 @@ class _Emitter:
                 mid = self.b.call(self.rnds2, [cdgh, abef, wk])
                 high = self.shuffle(wk, wk, [2, 3, 2, 3])
                 cur[w] = (self.b.call(self.rnds2, [abef, mid, high]), mid)
-        return [
-            (self.b.add(a, a0), self.b.add(c, c0))
-            for (a, c), (a0, c0) in zip(cur, states, strict=True)
-        ]
+        return [(self.b.add(a, a0), self.b.add(c, c0)) for (a, c), (a0, c0) in zip(cur, states, strict=True)]
 
     def iv(self) -> tuple[ir.Value, ir.Value]:
         """H(0) (FIPS 180-4, 5.3.3) as (A B E F), (C D G H): lane 0 holds F, resp. H."""
@@ -262,10 +259,7 @@ def _chain_intrinsic(ways: int):
             col = context.cast(builder, args[1], sig.args[1], types.intp)
             count = context.cast(builder, args[2], sig.args[2], types.intp)
             cols = [builder.add(col, ir.Constant(col.type, w)) for w in range(ways)]
-            start = [
-                (e.load(data, ncols, c, range(4)), e.load(data, ncols, c, range(4, 8)))
-                for c in cols
-            ]
+            start = [(e.load(data, ncols, c, range(4)), e.load(data, ncols, c, range(4, 8))) for c in cols]
             pad = _pad_quads(256, 8)
             entry = builder.block
             head = builder.append_basic_block("sha256_chain.head")

@@ -126,9 +126,7 @@ def merkle_parent_words(level: np.ndarray, *, threads: int | None = None) -> np.
     return sha256_node_words(blocks, threads=threads)
 
 
-def _chains(
-    kernel_name: str, state: np.ndarray, rows: int, counts: object, threads: int | None
-) -> np.ndarray:
+def _chains(kernel_name: str, state: np.ndarray, rows: int, counts: object, threads: int | None) -> np.ndarray:
     state = check_words(state, rows, "state")
     n = state.shape[1]
     cnt = check_counts(counts, n)
@@ -153,9 +151,7 @@ def _chains(
     return out
 
 
-def sha256_chain_words(
-    state: np.ndarray, counts: object, *, threads: int | None = None
-) -> np.ndarray:
+def sha256_chain_words(state: np.ndarray, counts: object, *, threads: int | None = None) -> np.ndarray:
     """Per lane, SHA-256 applied ``counts[i]`` times to the 32-byte value ``state[:, i]``.
 
     ``state`` is ``(8, lanes)`` big-endian words; ``counts`` an int or one int per lane.
@@ -163,9 +159,7 @@ def sha256_chain_words(
     return _chains("sha256_chain32", state, 8, counts, threads)
 
 
-def hash160_chain_words(
-    state: np.ndarray, counts: object, *, threads: int | None = None
-) -> np.ndarray:
+def hash160_chain_words(state: np.ndarray, counts: object, *, threads: int | None = None) -> np.ndarray:
     """Per lane, hash160 applied ``counts[i]`` times to the 20-byte value ``state[:, i]``.
 
     ``state`` is ``(5, lanes)`` little-endian words (RIPEMD-160's own word order).

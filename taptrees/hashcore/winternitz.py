@@ -38,9 +38,7 @@ def public_ends(
     secrets: Batch, digit_bits: int, *, backend: str | None = None, threads: int | None = None
 ) -> list[bytes] | np.ndarray:
     """hash160^(2^d - 1)(s) for every 20-byte secret s: the chain ends a public key commits to."""
-    return hash160_chains(
-        secrets, ChainShape(digit_bits).steps, backend=backend, threads=threads
-    )
+    return hash160_chains(secrets, ChainShape(digit_bits).steps, backend=backend, threads=threads)
 
 
 def advance(

@@ -85,9 +85,7 @@ def be_words(data: np.ndarray) -> np.ndarray:
     """``(lanes, 4W)`` bytes -> ``(W, lanes)`` big-endian word values."""
     lanes = data.shape[0]
     return np.ascontiguousarray(
-        np.ascontiguousarray(data).view(">u4").reshape(lanes, data.shape[1] // 4)
-        .astype(np.uint32)
-        .T
+        np.ascontiguousarray(data).view(">u4").reshape(lanes, data.shape[1] // 4).astype(np.uint32).T
     )
 
 
@@ -95,9 +93,7 @@ def le_words(data: np.ndarray) -> np.ndarray:
     """``(lanes, 4W)`` bytes -> ``(W, lanes)`` little-endian word values."""
     lanes = data.shape[0]
     return np.ascontiguousarray(
-        np.ascontiguousarray(data).view("<u4").reshape(lanes, data.shape[1] // 4)
-        .astype(np.uint32)
-        .T
+        np.ascontiguousarray(data).view("<u4").reshape(lanes, data.shape[1] // 4).astype(np.uint32).T
     )
 
 

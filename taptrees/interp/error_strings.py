@@ -13,8 +13,7 @@ from __future__ import annotations
 #: ``ScriptErrorString`` for every named error; anything else is "unknown error".
 SCRIPT_ERROR_STRINGS: dict[str, str] = {
     "OK": "No error",
-    "EVAL_FALSE":
-        "Script evaluated without error but finished with a false/empty top stack element",
+    "EVAL_FALSE": "Script evaluated without error but finished with a false/empty top stack element",
     "VERIFY": "Script failed an OP_VERIFY operation",
     "EQUALVERIFY": "Script failed an OP_EQUALVERIFY operation",
     "CHECKMULTISIGVERIFY": "Script failed an OP_CHECKMULTISIGVERIFY operation",

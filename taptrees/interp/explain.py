@@ -28,8 +28,7 @@ from taptrees.tx import Tx, TxOut, compact_size, ser_bytes
 ANNEX_TAG = 0x50
 
 
-def _checker(tx: Tx, index: int, spent: Sequence[TxOut], leaf_hash: bytes | None,
-             annex: bytes | None) -> SigChecker:  # fmt: skip
+def _checker(tx: Tx, index: int, spent: Sequence[TxOut], leaf_hash: bytes | None, annex: bytes | None) -> SigChecker:
     def check(pubkey: bytes, sig: bytes, codesep_pos: int) -> bool:
         hash_type = sig[64] if len(sig) == 65 else 0
         path = ScriptPath(leaf_hash, codesep_pos) if leaf_hash is not None else None
@@ -48,9 +47,7 @@ def explain_input(tx: Tx, index: int, spent: Sequence[TxOut]) -> str:
     return explain_failure(tx, index, spent)[1]
 
 
-def explain_failure(
-    tx: Tx, index: int, spent: Sequence[TxOut], *, policy: bool = False
-) -> tuple[str | None, str]:
+def explain_failure(tx: Tx, index: int, spent: Sequence[TxOut], *, policy: bool = False) -> tuple[str | None, str]:
     """Core's error name for input ``index`` (None when the interpreter finds it
     valid or cannot analyse it) and the one line of :func:`explain_input`.
 
@@ -70,8 +67,7 @@ def explain_failure(
         return _explain_key_path(tx, index, spent, witness[0], annex)
     script, control = witness[-2], witness[-1]
     if len(control) < 33 or (len(control) - 33) % 32 or len(control) > 33 + 128 * 32:
-        return ("TAPROOT_WRONG_CONTROL_SIZE",
-                f"TAPROOT_WRONG_CONTROL_SIZE ({len(control)} bytes)")
+        return ("TAPROOT_WRONG_CONTROL_SIZE", f"TAPROOT_WRONG_CONTROL_SIZE ({len(control)} bytes)")
     version = control[0] & 0xFE
     leaf_hash = tagged_hash("TapLeaf", bytes([version]) + ser_bytes(script))
     node = leaf_hash
@@ -83,16 +79,15 @@ def explain_failure(
     except InputError as exc:
         return "WITNESS_PROGRAM_MISMATCH", f"WITNESS_PROGRAM_MISMATCH ({exc})"
     if key != spk[2:] or parity != control[0] & 1:
-        return ("WITNESS_PROGRAM_MISMATCH",
-                "WITNESS_PROGRAM_MISMATCH: control block does not commit to this output")
+        return ("WITNESS_PROGRAM_MISMATCH", "WITNESS_PROGRAM_MISMATCH: control block does not commit to this output")
     if version != TAPSCRIPT_LEAF_VERSION:
         if policy:
-            return ("DISCOURAGE_UPGRADABLE_TAPROOT_VERSION",
-                    f"DISCOURAGE_UPGRADABLE_TAPROOT_VERSION: leaf version 0x{version:02x}")
+            return (
+                "DISCOURAGE_UPGRADABLE_TAPROOT_VERSION",
+                f"DISCOURAGE_UPGRADABLE_TAPROOT_VERSION: leaf version 0x{version:02x}",
+            )
         return None, f"unknown leaf version 0x{version:02x} (valid by BIP341)"
-    size = len(compact_size(len(tx.inputs[index].witness))) + sum(
-        len(ser_bytes(w)) for w in tx.inputs[index].witness
-    )
+    size = len(compact_size(len(tx.inputs[index].witness))) + sum(len(ser_bytes(w)) for w in tx.inputs[index].witness)
     result = run_tapscript(
         script,
         witness[:-2],

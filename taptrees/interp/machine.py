@@ -75,9 +75,7 @@ def _num(data: bytes, minimal: bool, max_size: int = 4) -> int:
     UNKNOWN_ERROR)."""
     n = len(data)
     if n > max_size:
-        raise ScriptFailure(
-            "SCRIPTNUM", f"script number overflow: {n}-byte operand, at most {max_size}"
-        )
+        raise ScriptFailure("SCRIPTNUM", f"script number overflow: {n}-byte operand, at most {max_size}")
     if n == 0:
         return 0
     last = data[-1]
@@ -196,21 +194,61 @@ def run_tapscript(
     if success_at is not None:
         name = op_display_name(raw[success_at])
         if policy:
-            return _failed("DISCOURAGE_OP_SUCCESS", success_at, name, len(initial), 0, initial, [],
-                           f"{name} is reserved for upgrades (policy)")
-        return ExecResult(True, None, success_at, name, len(initial), 0, tuple(initial), (),
-                          f"{name} at offset {success_at} makes the script succeed (BIP342)")
+            return _failed(
+                "DISCOURAGE_OP_SUCCESS",
+                success_at,
+                name,
+                len(initial),
+                0,
+                initial,
+                [],
+                f"{name} is reserved for upgrades (policy)",
+            )
+        return ExecResult(
+            True,
+            None,
+            success_at,
+            name,
+            len(initial),
+            0,
+            tuple(initial),
+            (),
+            f"{name} at offset {success_at} makes the script succeed (BIP342)",
+        )
     if truncated_at is not None:
-        return _failed("BAD_OPCODE", truncated_at, op_display_name(raw[truncated_at]),
-                       len(initial), 0, initial, [], "push runs past the end of the script")
+        return _failed(
+            "BAD_OPCODE",
+            truncated_at,
+            op_display_name(raw[truncated_at]),
+            len(initial),
+            0,
+            initial,
+            [],
+            "push runs past the end of the script",
+        )
     if len(initial) > MAX_STACK_SIZE:
-        return _failed("STACK_SIZE", None, None, len(initial), 0, initial, [],
-                       f"initial stack has {len(initial)} items, at most {MAX_STACK_SIZE}")
+        return _failed(
+            "STACK_SIZE",
+            None,
+            None,
+            len(initial),
+            0,
+            initial,
+            [],
+            f"initial stack has {len(initial)} items, at most {MAX_STACK_SIZE}",
+        )
     for i, item in enumerate(initial):
         if len(item) > MAX_SCRIPT_ELEMENT_SIZE:
-            return _failed("PUSH_SIZE", None, None, len(initial), 0, initial, [],
-                           f"initial stack item {i} has {len(item)} bytes, at most "
-                           f"{MAX_SCRIPT_ELEMENT_SIZE}")
+            return _failed(
+                "PUSH_SIZE",
+                None,
+                None,
+                len(initial),
+                0,
+                initial,
+                [],
+                f"initial stack item {i} has {len(item)} bytes, at most {MAX_SCRIPT_ELEMENT_SIZE}",
+            )
 
     machine = _Machine(initial, checksig, lock, validation_budget, policy)
     return machine.run(ops, max_steps)
@@ -235,8 +273,16 @@ def _stack_items(stack: Sequence[bytes]) -> list[bytes]:
     return items
 
 
-def _failed(error: str, offset: int | None, op: str | None, peak: int, steps: int,
-            stack: list[bytes], alt: list[bytes], detail: str) -> ExecResult:
+def _failed(
+    error: str,
+    offset: int | None,
+    op: str | None,
+    peak: int,
+    steps: int,
+    stack: list[bytes],
+    alt: list[bytes],
+    detail: str,
+) -> ExecResult:
     return ExecResult(False, error, offset, op, peak, steps, tuple(stack), tuple(alt), detail)
 
 
@@ -245,8 +291,9 @@ class _Machine:
 
     __slots__ = ("stack", "alt", "checksig", "lock", "budget", "policy", "codesep_pos")
 
-    def __init__(self, stack: list[bytes], checksig: SigChecker | None,
-                 lock: LockContext | None, budget: int, policy: bool) -> None:
+    def __init__(
+        self, stack: list[bytes], checksig: SigChecker | None, lock: LockContext | None, budget: int, policy: bool
+    ) -> None:
         self.stack = stack
         self.alt: list[bytes] = []
         self.checksig = checksig
@@ -272,8 +319,8 @@ class _Machine:
                 if data is not None:
                     if len(data) > MAX_SCRIPT_ELEMENT_SIZE:
                         raise ScriptFailure(
-                            "PUSH_SIZE", f"push of {len(data)} bytes, at most "
-                            f"{MAX_SCRIPT_ELEMENT_SIZE}")
+                            "PUSH_SIZE", f"push of {len(data)} bytes, at most {MAX_SCRIPT_ELEMENT_SIZE}"
+                        )
                     if executing:
                         if steps == limit:
                             raise ScriptFailure(MAX_STEPS, f"stopped after {steps} operations")
@@ -317,22 +364,43 @@ class _Machine:
                 if depth > peak:
                     peak = depth
                 if depth > MAX_STACK_SIZE:
-                    raise ScriptFailure(
-                        "STACK_SIZE", f"stack + altstack hold {depth} items, at most "
-                        f"{MAX_STACK_SIZE}")
+                    raise ScriptFailure("STACK_SIZE", f"stack + altstack hold {depth} items, at most {MAX_STACK_SIZE}")
         except ScriptFailure as failure:
             failed_op, _, offset = ops[position]
-            return _failed(failure.error, offset, op_display_name(failed_op), peak, steps, stack,
-                           alt, failure.detail)
+            return _failed(failure.error, offset, op_display_name(failed_op), peak, steps, stack, alt, failure.detail)
         if conditions:
-            return _failed("UNBALANCED_CONDITIONAL", None, None, peak, steps, stack, alt,
-                           f"{len(conditions)} OP_IF/OP_NOTIF left open at the end")
+            return _failed(
+                "UNBALANCED_CONDITIONAL",
+                None,
+                None,
+                peak,
+                steps,
+                stack,
+                alt,
+                f"{len(conditions)} OP_IF/OP_NOTIF left open at the end",
+            )
         if len(stack) != 1:
-            return _failed("CLEANSTACK", None, None, peak, steps, stack, alt,
-                           f"{len(stack)} items left on the stack, exactly 1 required")
+            return _failed(
+                "CLEANSTACK",
+                None,
+                None,
+                peak,
+                steps,
+                stack,
+                alt,
+                f"{len(stack)} items left on the stack, exactly 1 required",
+            )
         if not cast_to_bool(stack[0]):
-            return _failed("EVAL_FALSE", None, None, peak, steps, stack, alt,
-                           f"the remaining item {stack[0].hex() or '(empty)'} is false")
+            return _failed(
+                "EVAL_FALSE",
+                None,
+                None,
+                peak,
+                steps,
+                stack,
+                alt,
+                f"the remaining item {stack[0].hex() or '(empty)'} is false",
+            )
         return ExecResult(True, None, None, None, peak, steps, tuple(stack), tuple(alt))
 
     # --- flow control --------------------------------------------------------------
@@ -344,9 +412,7 @@ class _Machine:
             raise ScriptFailure("UNBALANCED_CONDITIONAL", f"{opcode_name(op)} on an empty stack")
         top = stack[-1]
         if len(top) > 1 or (len(top) == 1 and top[0] != 1):
-            raise ScriptFailure(
-                "TAPSCRIPT_MINIMALIF", f"{opcode_name(op)} argument {top.hex()} is not "
-                "empty or 01")
+            raise ScriptFailure("TAPSCRIPT_MINIMALIF", f"{opcode_name(op)} argument {top.hex()} is not empty or 01")
         stack.pop()
         return bool(top) == (op == 0x63)
 
@@ -355,8 +421,8 @@ class _Machine:
     def need(self, n: int, op: int) -> None:
         if len(self.stack) < n:
             raise ScriptFailure(
-                "INVALID_STACK_OPERATION", f"{opcode_name(op)} needs {n} items, stack has "
-                f"{len(self.stack)}")
+                "INVALID_STACK_OPERATION", f"{opcode_name(op)} needs {n} items, stack has {len(self.stack)}"
+            )
 
     def eval_checksig(self, sig: bytes, pubkey: bytes) -> bool:
         """Core's EvalChecksigTapscript: the consensus-critical order of BIP342's rules."""
@@ -364,8 +430,7 @@ class _Machine:
         if success:
             self.budget -= VALIDATION_WEIGHT_PER_SIGOP_PASSED
             if self.budget < 0:
-                raise ScriptFailure(
-                    "TAPSCRIPT_VALIDATION_WEIGHT", "more signatures than the witness size pays for")
+                raise ScriptFailure("TAPSCRIPT_VALIDATION_WEIGHT", "more signatures than the witness size pays for")
         if not pubkey:
             raise ScriptFailure("TAPSCRIPT_EMPTY_PUBKEY", "empty public key")
         if len(pubkey) == 32:
@@ -376,8 +441,7 @@ class _Machine:
                 if self.checksig is not None and not self.checksig(pubkey, sig, self.codesep_pos):
                     raise ScriptFailure("SCHNORR_SIG", "signature does not verify")
         elif self.policy:
-            raise ScriptFailure(
-                "DISCOURAGE_UPGRADABLE_PUBKEYTYPE", f"{len(pubkey)}-byte public key (policy)")
+            raise ScriptFailure("DISCOURAGE_UPGRADABLE_PUBKEYTYPE", f"{len(pubkey)}-byte public key (policy)")
         return success
 
     def check_locktime(self) -> None:
@@ -388,8 +452,9 @@ class _Machine:
             raise ScriptFailure("NEGATIVE_LOCKTIME", f"locktime operand {required}")
         if self.lock is not None and not self.lock.check_locktime(required):
             raise ScriptFailure(
-                "UNSATISFIED_LOCKTIME", f"needs locktime {required}; tx has {self.lock.locktime}"
-                f", input sequence {self.lock.sequence:#x}")
+                "UNSATISFIED_LOCKTIME",
+                f"needs locktime {required}; tx has {self.lock.locktime}, input sequence {self.lock.sequence:#x}",
+            )
 
     def check_sequence(self) -> None:
         """OP_CHECKSEQUENCEVERIFY (BIP112); leaves its operand on the stack."""
@@ -401,8 +466,9 @@ class _Machine:
             return
         if self.lock is not None and not self.lock.check_sequence(required):
             raise ScriptFailure(
-                "UNSATISFIED_LOCKTIME", f"needs sequence {required:#x}; input has "
-                f"{self.lock.sequence:#x}, tx version {self.lock.version}")
+                "UNSATISFIED_LOCKTIME",
+                f"needs sequence {required:#x}; input has {self.lock.sequence:#x}, tx version {self.lock.version}",
+            )
 
 
 # --- stack operations (Core's names and stack diagrams) ------------------------------
@@ -488,8 +554,7 @@ def _pick_or_roll(m: _Machine, op: int) -> None:
     n = _num(s[-1], m.policy)
     s.pop()
     if n < 0 or n >= len(s):
-        raise ScriptFailure(
-            "INVALID_STACK_OPERATION", f"{opcode_name(op)} {n} with {len(s)} items below")
+        raise ScriptFailure("INVALID_STACK_OPERATION", f"{opcode_name(op)} {n} with {len(s)} items below")
     item = s[-n - 1]
     if op == 0x7A:
         del s[-n - 1]
@@ -541,6 +606,7 @@ _STACK_OPS = {
     0x7D: _tuck,
     0x82: _size,
 }
+
 
 def _push_number(m: _Machine, op: int) -> None:
     """OP_1NEGATE, OP_1 .. OP_16."""

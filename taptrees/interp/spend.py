@@ -33,14 +33,11 @@ def run_leaf_spend(
     leaf = spend.leaf
     if leaf.version != TAPSCRIPT_LEAF_VERSION:
         raise InputError(
-            f"leaf version 0x{leaf.version:02x} is not tapscript (0xc0); "
-            "BIP341 lets unknown versions pass unexecuted"
+            f"leaf version 0x{leaf.version:02x} is not tapscript (0xc0); BIP341 lets unknown versions pass unexecuted"
         )
     items = list(stack(spend) if callable(stack) else stack)
     witness = spend.output.script_path_witness(spend.leaf_index, items, annex)
-    witness_size = len(compact_size(len(witness))) + sum(
-        len(compact_size(len(w))) + len(w) for w in witness
-    )
+    witness_size = len(compact_size(len(witness))) + sum(len(compact_size(len(w))) + len(w) for w in witness)
     return run_tapscript(
         leaf.script,
         items,

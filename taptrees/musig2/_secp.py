@@ -38,8 +38,7 @@ _NEEDED = (
 _missing = [name for name in _NEEDED if not hasattr(lib, name)]
 if _missing:  # pragma: no cover - depends on the installed coincurve
     raise ImportError(
-        "the installed coincurve's libsecp256k1 lacks the musig module "
-        f"({', '.join(_missing)}); coincurve 21 has it"
+        f"the installed coincurve's libsecp256k1 lacks the musig module ({', '.join(_missing)}); coincurve 21 has it"
     )
 
 #: libsecp256k1 context (coincurve's, randomized at import; only read here).
@@ -120,11 +119,7 @@ def pubkey_get(cache: bytes) -> bytes:
 def pubkey_tweak_add(cache: bytes, tweak32: bytes, is_xonly: bool) -> bytes | None:
     """The keyagg cache after one tweak, or None (tweak >= n or result at infinity)."""
     obj = keyagg_cache(cache)
-    add = (
-        lib.secp256k1_musig_pubkey_xonly_tweak_add
-        if is_xonly
-        else (lib.secp256k1_musig_pubkey_ec_tweak_add)
-    )
+    add = lib.secp256k1_musig_pubkey_xonly_tweak_add if is_xonly else (lib.secp256k1_musig_pubkey_ec_tweak_add)
     if not add(CTX, ffi.NULL, obj, tweak32):
         return None
     return _dump(obj)
@@ -242,18 +237,14 @@ def serialize_partial_sig(sig) -> bytes:
 def partial_sign(secnonce, pair, cache: bytes, session_bytes: bytes) -> bytes | None:
     """libsecp256k1 zeroes ``secnonce`` whatever the outcome."""
     sig = ffi.new("secp256k1_musig_partial_sig *")
-    if not lib.secp256k1_musig_partial_sign(
-        CTX, sig, secnonce, pair, keyagg_cache(cache), session(session_bytes)
-    ):
+    if not lib.secp256k1_musig_partial_sign(CTX, sig, secnonce, pair, keyagg_cache(cache), session(session_bytes)):
         return None
     return serialize_partial_sig(sig)
 
 
 def partial_sig_verify(sig, pubnonce, pubkey, cache: bytes, session_bytes: bytes) -> bool:
     return bool(
-        lib.secp256k1_musig_partial_sig_verify(
-            CTX, sig, pubnonce, pubkey, keyagg_cache(cache), session(session_bytes)
-        )
+        lib.secp256k1_musig_partial_sig_verify(CTX, sig, pubnonce, pubkey, keyagg_cache(cache), session(session_bytes))
     )
 
 

@@ -78,9 +78,7 @@ def key_agg(pubkeys: Sequence[bytes]) -> KeyAggContext:
     for i, pk in enumerate(pubkeys):
         point = _secp.parse_pubkey(bytes(pk))
         if point is None:
-            raise InvalidContributionError(
-                i, "pubkey", f"{bytes(pk).hex()} is not a compressed point"
-            )
+            raise InvalidContributionError(i, "pubkey", f"{bytes(pk).hex()} is not a compressed point")
         parsed.append(point)
     cache = _secp.pubkey_agg(parsed)
     if cache is None:  # pragma: no cover - Q at infinity has negligible probability

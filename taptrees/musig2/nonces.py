@@ -84,9 +84,7 @@ class SecNonce:
                 )
             if os.getpid() != self.__pid:
                 self.__cdata = None
-                raise NonceReuseError(
-                    f"this secret nonce was made in process {self.__pid}; a forked copy never signs"
-                )
+                raise NonceReuseError(f"this secret nonce was made in process {self.__pid}; a forked copy never signs")
             self.__cdata = None
         try:
             yield cdata

@@ -195,9 +195,7 @@ def apply_tweak(ctx: KeyAggContext, tweak: bytes, is_xonly: bool) -> KeyAggConte
     return KeyAggContext(q, g * ctx.gacc % N, (t + g * ctx.tacc) % N)
 
 
-def key_agg_and_tweak(
-    pubkeys: Sequence[bytes], tweaks: Sequence[bytes], is_xonly: Sequence[bool]
-) -> KeyAggContext:
+def key_agg_and_tweak(pubkeys: Sequence[bytes], tweaks: Sequence[bytes], is_xonly: Sequence[bool]) -> KeyAggContext:
     ctx = key_agg(pubkeys)
     for tweak, xonly in zip(tweaks, is_xonly, strict=True):
         ctx = apply_tweak(ctx, tweak, xonly)
@@ -395,9 +393,7 @@ def partial_sig_verify(
     return partial_sig_verify_internal(psig, pubnonces[i], pubkeys[i], session_ctx)
 
 
-def partial_sig_verify_internal(
-    psig: bytes, pubnonce: bytes, pk: bytes, session_ctx: SessionContext
-) -> bool:
+def partial_sig_verify_internal(psig: bytes, pubnonce: bytes, pk: bytes, session_ctx: SessionContext) -> bool:
     values = get_session_values(session_ctx)
     s = _int(psig)
     if len(psig) != 32 or s >= N:

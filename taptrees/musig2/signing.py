@@ -69,9 +69,7 @@ def sign(secnonce: SecNonce, sk: bytes, session_ctx: SessionContext) -> PartialS
     pair = _secp.keypair(bytes(sk))
     try:
         with secnonce.consume() as cdata:
-            psig = _secp.partial_sign(
-                cdata, pair, session_ctx.keyagg_ctx.cache, session_ctx.session
-            )
+            psig = _secp.partial_sign(cdata, pair, session_ctx.keyagg_ctx.cache, session_ctx.session)
     finally:
         _secp.wipe(pair)
     if psig is None:  # pragma: no cover - every refusal was checked above
@@ -105,9 +103,7 @@ def partial_sig_verify_internal(
     sig = _secp.parse_partial_sig(bytes(psig))
     if sig is None:
         return False
-    return _secp.partial_sig_verify(
-        sig, nonce, pubkey, session_ctx.keyagg_ctx.cache, session_ctx.session
-    )
+    return _secp.partial_sig_verify(sig, nonce, pubkey, session_ctx.keyagg_ctx.cache, session_ctx.session)
 
 
 def partial_sig_verify(

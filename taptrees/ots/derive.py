@@ -24,9 +24,7 @@ def check_secret(secret: bytes) -> bytes:
     if not isinstance(secret, bytes | bytearray):
         raise InputError(f"one-time secret must be bytes, got {type(secret).__name__}")
     if not MIN_SECRET_SIZE <= len(secret) <= MAX_SECRET_SIZE:
-        raise InputError(
-            f"one-time secret must be {MIN_SECRET_SIZE}..{MAX_SECRET_SIZE} bytes, got {len(secret)}"
-        )
+        raise InputError(f"one-time secret must be {MIN_SECRET_SIZE}..{MAX_SECRET_SIZE} bytes, got {len(secret)}")
     return bytes(secret)
 
 

@@ -63,9 +63,7 @@ class LamportPublicKey:
         pairs = tuple(tuple(p) for p in self.hashes)
         _check_bits(len(pairs))
         for i, pair in enumerate(pairs):
-            if len(pair) != 2 or any(
-                not isinstance(h, bytes) or len(h) != CHAIN_VALUE_SIZE for h in pair
-            ):
+            if len(pair) != 2 or any(not isinstance(h, bytes) or len(h) != CHAIN_VALUE_SIZE for h in pair):
                 raise InputError(f"Lamport bit {i} needs two 20-byte hashes")
             if pair[0] == pair[1]:
                 raise InputError(f"Lamport bit {i} has equal hashes for 0 and 1")
@@ -123,9 +121,7 @@ class LamportKey:
     def sign(self, value: int) -> tuple[bytes, ...]:
         """Witness items, bottom first: preimages of bits ``n-1 .. 0``."""
         _check_value(value, self.n_bits)
-        return tuple(
-            self.preimages[i][(value >> i) & 1] for i in range(self.n_bits - 1, -1, -1)
-        )
+        return tuple(self.preimages[i][(value >> i) & 1] for i in range(self.n_bits - 1, -1, -1))
 
     def equivocation_witness(self, bit: int) -> tuple[bytes, bytes]:
         """Both preimages of ``bit`` in the order :func:`equivocation_script` wants."""
@@ -151,9 +147,7 @@ def bit_script(hashes: tuple[bytes, bytes]) -> Script:
     """Check the preimage on top against either hash; leave the bit (1 if it opens
     ``hashes[1]``)."""
     h0, h1 = hashes
-    return Script(
-        [OP_HASH160, OP_DUP, h1, OP_EQUAL, OP_SWAP, h0, OP_EQUAL, OP_OVER, OP_BOOLOR, OP_VERIFY]
-    )
+    return Script([OP_HASH160, OP_DUP, h1, OP_EQUAL, OP_SWAP, h0, OP_EQUAL, OP_OVER, OP_BOOLOR, OP_VERIFY])
 
 
 def verifier_script(pubkey: LamportPublicKey, keep: str = "drop") -> Script:
@@ -167,8 +161,7 @@ def verifier_script(pubkey: LamportPublicKey, keep: str = "drop") -> Script:
     for i in range(n):
         h0, h1 = pubkey.hashes[i]
         if keep == "drop":
-            items.append(Script([OP_HASH160, OP_DUP, h1, OP_EQUAL, OP_SWAP, h0, OP_EQUAL,
-                                 OP_BOOLOR, OP_VERIFY]))  # fmt: skip
+            items.append(Script([OP_HASH160, OP_DUP, h1, OP_EQUAL, OP_SWAP, h0, OP_EQUAL, OP_BOOLOR, OP_VERIFY]))
         else:
             items += [bit_script(pubkey.hashes[i]), OP_TOALTSTACK]
     if keep == "bits":
@@ -179,9 +172,7 @@ def verifier_script(pubkey: LamportPublicKey, keep: str = "drop") -> Script:
     return Script(items)
 
 
-def equivocation_script(
-    pubkey: LamportPublicKey, bit: int, beneficiary: bytes | None = None
-) -> Script:
+def equivocation_script(pubkey: LamportPublicKey, bit: int, beneficiary: bytes | None = None) -> Script:
     """Leaf spendable by whoever shows both preimages of ``bit`` (witness
     ``[x0, x1]`` bottom first, plus a signature below them when ``beneficiary``, an
     x-only key, is given, so the reward cannot be taken by a copier in the mempool)."""
@@ -201,5 +192,3 @@ def equivocation_script(
 def equivocation_scripts(pubkey: LamportPublicKey) -> tuple[Script, ...]:
     """One equivocation leaf per bit."""
     return tuple(equivocation_script(pubkey, i) for i in range(pubkey.n_bits))
-
-

@@ -80,9 +80,7 @@ def probe_values(params: WinternitzParams) -> tuple[int, ...]:
     return (0, ones, mixed)
 
 
-def measure(
-    strategy: str, digit_bits: int, message_bits: int, keep: str = "digits"
-) -> VerifierSize:
+def measure(strategy: str, digit_bits: int, message_bits: int, keep: str = "digits") -> VerifierSize:
     """Build, sign and run the verifier; report its sizes and measured peak stack."""
     params = WinternitzParams(digit_bits, message_bits)
     key = WinternitzKey.derive(_PROBE_SECRET, "sizes", params)
@@ -118,6 +116,4 @@ def size_table(
     keep: str = "digits",
 ) -> list[VerifierSize]:
     """:func:`measure` for every combination."""
-    return [
-        measure(s, w, n, keep) for s in strategies for w in digit_widths for n in message_sizes
-    ]
+    return [measure(s, w, n, keep) for s in strategies for w in digit_widths for n in message_sizes]

@@ -284,9 +284,7 @@ class ValueLayout:
         order = v.params.witness_positions()
         return {2 * k + 1 for k, p in enumerate(order) if p in known}
 
-    def witness(
-        self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None
-    ) -> list[bytes]:
+    def witness(self, signatures: Mapping[str, Sequence[bytes]], bare: Mapping[str, int] | None = None) -> list[bytes]:
         """Witness stack (bottom first): each signed value's signature items
         (:meth:`WinternitzKey.sign` with this layout's strategy; the digit items of
         known digits are left out), each bare value's limbs."""
@@ -300,8 +298,9 @@ class ValueLayout:
                 drop = self._known_items(v)
                 if drop and self.strategy == "small_script":
                     if len(items) != 2 * v.params.total_digits:
-                        raise InputError(f"signature of {v.name!r} has {len(items)} items, "
-                                         f"expected {2 * v.params.total_digits}")
+                        raise InputError(
+                            f"signature of {v.name!r} has {len(items)} items, expected {2 * v.params.total_digits}"
+                        )
                     items = [x for k, x in enumerate(items) if k not in drop]
                 out += items
             else:
@@ -360,13 +359,11 @@ class ValueLayout:
         for v in self.values:
             n = self.items_of(v)
             if v.signed:
-                out[v.name] = self._full_signature(v, items[at: at + n])
+                out[v.name] = self._full_signature(v, items[at : at + n])
             at += n
         return out
 
-    def parse_witness(
-        self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]
-    ) -> dict[str, int]:
+    def parse_witness(self, items: Sequence[bytes], keys: Mapping[str, WinternitzPublicKey]) -> dict[str, int]:
         """The fields a witness stack carries (bottom first, the leaf's inputs only),
         each signature checked against its key; raises naming the first bad one."""
         items = list(items)
@@ -376,7 +373,7 @@ class ValueLayout:
         at = 0
         for v in self.values:
             n = self.items_of(v)
-            chunk = items[at: at + n]
+            chunk = items[at : at + n]
             at += n
             if v.signed:
                 chunk = self._full_signature(v, chunk)
@@ -386,8 +383,7 @@ class ValueLayout:
                 fields = v.split(value)
                 for p in v.fields:
                     if p.constant is not None and fields[p.name] != p.constant:
-                        raise InputError(f"witness signs {p.name!r} = {fields[p.name]}, "
-                                         f"the leaf needs {p.constant}")
+                        raise InputError(f"witness signs {p.name!r} = {fields[p.name]}, the leaf needs {p.constant}")
                 out.update(fields)
             else:
                 try:

@@ -53,14 +53,9 @@ class WinternitzParams:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InputError(f"Winternitz {name} must be an integer, got {value!r}")
         if not MIN_DIGIT_BITS <= self.digit_bits <= MAX_DIGIT_BITS:
-            raise InputError(
-                f"Winternitz digit_bits must be {MIN_DIGIT_BITS}..{MAX_DIGIT_BITS}, "
-                f"got {self.digit_bits}"
-            )
+            raise InputError(f"Winternitz digit_bits must be {MIN_DIGIT_BITS}..{MAX_DIGIT_BITS}, got {self.digit_bits}")
         if not 1 <= self.message_bits <= MAX_MESSAGE_BITS:
-            raise InputError(
-                f"Winternitz message_bits must be 1..{MAX_MESSAGE_BITS}, got {self.message_bits}"
-            )
+            raise InputError(f"Winternitz message_bits must be 1..{MAX_MESSAGE_BITS}, got {self.message_bits}")
 
     @property
     def max_digit(self) -> int:
@@ -101,9 +96,7 @@ class WinternitzParams:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"Winternitz message must be an integer, got {type(value).__name__}")
         if not 0 <= value < 1 << self.message_bits:
-            raise InputError(
-                f"Winternitz message {value} does not fit in {self.message_bits} bits"
-            )
+            raise InputError(f"Winternitz message {value} does not fit in {self.message_bits} bits")
         return value
 
     def message_to_digits(self, value: int) -> tuple[int, ...]:
@@ -120,9 +113,7 @@ class WinternitzParams:
         message = self.message_to_digits(value)
         checksum = self.checksum_of(message)
         w, mask = self.digit_bits, self.max_digit
-        return message + tuple(
-            (checksum >> (w * i)) & mask for i in range(self.checksum_digits)
-        )
+        return message + tuple((checksum >> (w * i)) & mask for i in range(self.checksum_digits))
 
     def value_of(self, message_digits: tuple[int, ...]) -> int:
         return sum(v << (self.digit_bits * i) for i, v in enumerate(message_digits))
@@ -176,9 +167,7 @@ class WinternitzPublicKey:
         if not isinstance(obj, dict):
             raise InputError("Winternitz public key must be a JSON object")
         if obj.get("format") != PUBKEY_FORMAT:
-            raise InputError(
-                f"Winternitz public key format must be {PUBKEY_FORMAT!r}, got {obj.get('format')!r}"
-            )
+            raise InputError(f"Winternitz public key format must be {PUBKEY_FORMAT!r}, got {obj.get('format')!r}")
         for name in ("digit_bits", "message_bits", "chain_ends"):
             if name not in obj:
                 raise InputError(f"Winternitz public key lacks {name!r}")
@@ -203,9 +192,7 @@ class WinternitzKey:
     @classmethod
     def derive(cls, secret: bytes, path: str, params: WinternitzParams) -> WinternitzKey:
         """Chain ``p`` starts at ``chain_start(secret, f"{path}/{params.name}/{p}")``."""
-        starts = tuple(
-            chain_start(secret, f"{path}/{params.name}/{p}") for p in range(params.total_digits)
-        )
+        starts = tuple(chain_start(secret, f"{path}/{params.name}/{p}") for p in range(params.total_digits))
         return cls(params, starts)
 
     @cached_property
@@ -235,9 +222,7 @@ class WinternitzKey:
         return tuple(out)
 
 
-def witness_digits(pubkey: WinternitzPublicKey, witness: tuple[bytes, ...] | list[bytes]) -> (
-    tuple[int, ...] | None
-):
+def witness_digits(pubkey: WinternitzPublicKey, witness: tuple[bytes, ...] | list[bytes]) -> tuple[int, ...] | None:
     """Digits by position that ``witness`` signs under ``pubkey``, or None if it is not a
     valid signature (either strategy's layout).  Digits are read as consensus reads
     them: any script number of up to 4 bytes, minimal or not (MINIMALDATA is only
@@ -307,9 +292,7 @@ def known_value_script(pubkey: WinternitzPublicKey, value: int) -> Script:
     return winternitz_script.known_value(pubkey.params, pubkey.chain_ends, pubkey.params.digits(value))
 
 
-def verifier_script(
-    pubkey: WinternitzPublicKey, strategy: str = "small_script", keep: str = "digits"
-) -> Script:
+def verifier_script(pubkey: WinternitzPublicKey, strategy: str = "small_script", keep: str = "digits") -> Script:
     """Tapscript that verifies a signature under ``pubkey`` (witness from
     :meth:`WinternitzKey.sign` with the same strategy).
 

@@ -86,11 +86,18 @@ def digit_small_script(digit_bits: int, chain_end: bytes, levels: int) -> Script
         if level > 1:
             items.append(OP_FROMALTSTACK)
         items += [
-            half, OP_2DUP, OP_LESSTHAN,
-            OP_IF, OP_DROP, OP_TOALTSTACK, [OP_HASH160] * half,
-            OP_ELSE, OP_SUB, OP_TOALTSTACK,
+            half,
+            OP_2DUP,
+            OP_LESSTHAN,
+            OP_IF,
+            OP_DROP,
+            OP_TOALTSTACK,
+            [OP_HASH160] * half,
+            OP_ELSE,
+            OP_SUB,
+            OP_TOALTSTACK,
             OP_ENDIF,
-        ]  # fmt: skip
+        ]
     size = 1 << (digit_bits - levels)
     items += [[OP_DUP, OP_HASH160] * (size - 1), OP_FROMALTSTACK, OP_PICK]
     items += [chain_end, OP_EQUALVERIFY]
@@ -185,9 +192,7 @@ def partial(
     return Script(items)
 
 
-def build(
-    params: WinternitzParams, chain_ends: Sequence[bytes], strategy: str, keep: str
-) -> Script:
+def build(params: WinternitzParams, chain_ends: Sequence[bytes], strategy: str, keep: str) -> Script:
     """The whole verifier for ``chain_ends`` (by position) with ``strategy`` and ``keep``."""
     order = tuple(reversed(params.witness_positions()))  # processing order: top first
     w = params.digit_bits

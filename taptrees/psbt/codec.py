@@ -45,8 +45,7 @@ class _Reader:
     def read(self, n: int, field: str) -> bytes:
         if n > len(self.data) - self.pos:
             raise InputError(
-                f"{self.what} truncated at byte {self.pos}: {field} needs {n} bytes, "
-                f"{len(self.data) - self.pos} left"
+                f"{self.what} truncated at byte {self.pos}: {field} needs {n} bytes, {len(self.data) - self.pos} left"
             )
         chunk = self.data[self.pos : self.pos + n]
         self.pos += n
@@ -163,9 +162,7 @@ def parse_tap_tree(data: bytes) -> tuple[TapTreeLeaf, ...]:
 
 
 def encode_tap_tree(leaves: tuple[TapTreeLeaf, ...]) -> bytes:
-    return b"".join(
-        bytes([leaf.depth, leaf.leaf_version]) + ser_bytes(leaf.script) for leaf in leaves
-    )
+    return b"".join(bytes([leaf.depth, leaf.leaf_version]) + ser_bytes(leaf.script) for leaf in leaves)
 
 
 # ---------------------------------------------------------------- maps
@@ -192,9 +189,7 @@ def _read_map(r: _Reader, where: str) -> list[tuple[int, bytes, bytes, bytes]]:
 def _check_key(scope: str, where: str, key_type: int, keydata: bytes) -> None:
     v2_name = F.V2_ONLY_KEYS[scope].get(key_type)
     if v2_name is not None:
-        raise InputError(
-            f"{where}: {v2_name} is a version 2 field (BIP370), not allowed in a version 0 PSBT"
-        )
+        raise InputError(f"{where}: {v2_name} is a version 2 field (BIP370), not allowed in a version 0 PSBT")
     problem = F.keydata_error(scope, key_type, keydata)
     if problem is not None:
         raise InputError(f"{where}: {problem}")
@@ -246,9 +241,7 @@ def _parse_input(r: _Reader, index: int, txin: TxIn) -> PsbtInput:
             elif key_type == F.PSBT_IN_FINAL_SCRIPTSIG:
                 kw["final_script_sig"] = value
             elif key_type == F.PSBT_IN_FINAL_SCRIPTWITNESS:
-                kw["final_script_witness"] = parse_witness_stack(
-                    value, "PSBT_IN_FINAL_SCRIPTWITNESS"
-                )
+                kw["final_script_witness"] = parse_witness_stack(value, "PSBT_IN_FINAL_SCRIPTWITNESS")
             elif key_type == F.PSBT_IN_TAP_KEY_SIG:
                 kw["tap_key_sig"] = value
             elif key_type == F.PSBT_IN_TAP_SCRIPT_SIG:
@@ -284,14 +277,10 @@ def _check_non_witness_utxo(value: bytes, txin: TxIn) -> None:
     prev = parse_tx(value)
     if prev.txid != txin.prevout.txid:
         raise InputError(
-            f"PSBT_IN_NON_WITNESS_UTXO is transaction {prev.txid}, "
-            f"but the input spends {txin.prevout.txid}"
+            f"PSBT_IN_NON_WITNESS_UTXO is transaction {prev.txid}, but the input spends {txin.prevout.txid}"
         )
     if txin.prevout.vout >= len(prev.outputs):
-        raise InputError(
-            f"PSBT_IN_NON_WITNESS_UTXO has no output {txin.prevout.vout} "
-            f"(it has {len(prev.outputs)})"
-        )
+        raise InputError(f"PSBT_IN_NON_WITNESS_UTXO has no output {txin.prevout.vout} (it has {len(prev.outputs)})")
 
 
 def _parse_output(r: _Reader, index: int) -> PsbtOutput:
@@ -343,8 +332,9 @@ def parse_psbt(data: bytes) -> Psbt:
             f"{r.left} bytes after the last output map (the transaction has "
             f"{len(tx.inputs)} inputs and {len(tx.outputs)} outputs)"
         )
-    return _build(Psbt, "PSBT", tx=tx, inputs=inputs, outputs=outputs, version=version,
-                  unknown=unknown, key_order=order)
+    return _build(
+        Psbt, "PSBT", tx=tx, inputs=inputs, outputs=outputs, version=version, unknown=unknown, key_order=order
+    )
 
 
 def decode_psbt(data: str | bytes) -> Psbt:
@@ -389,9 +379,7 @@ def input_pairs(inp: PsbtInput) -> list[RawPair]:
     if inp.final_script_sig is not None:
         pairs.append((_key(F.PSBT_IN_FINAL_SCRIPTSIG), inp.final_script_sig))
     if inp.final_script_witness is not None:
-        pairs.append(
-            (_key(F.PSBT_IN_FINAL_SCRIPTWITNESS), encode_witness_stack(inp.final_script_witness))
-        )
+        pairs.append((_key(F.PSBT_IN_FINAL_SCRIPTWITNESS), encode_witness_stack(inp.final_script_witness)))
     if inp.tap_key_sig is not None:
         pairs.append((_key(F.PSBT_IN_TAP_KEY_SIG), inp.tap_key_sig))
     for s in inp.tap_script_sigs:
@@ -404,9 +392,7 @@ def input_pairs(inp: PsbtInput) -> list[RawPair]:
             )
         )
     for origin in inp.tap_bip32_derivations:
-        pairs.append(
-            (_key(F.PSBT_IN_TAP_BIP32_DERIVATION, origin.xonly), encode_key_origin(origin))
-        )
+        pairs.append((_key(F.PSBT_IN_TAP_BIP32_DERIVATION, origin.xonly), encode_key_origin(origin)))
     if inp.tap_internal_key is not None:
         pairs.append((_key(F.PSBT_IN_TAP_INTERNAL_KEY), inp.tap_internal_key))
     if inp.tap_merkle_root is not None:
@@ -421,9 +407,7 @@ def output_pairs(out: PsbtOutput) -> list[RawPair]:
     if out.tap_tree is not None:
         pairs.append((_key(F.PSBT_OUT_TAP_TREE), encode_tap_tree(out.tap_tree)))
     for origin in out.tap_bip32_derivations:
-        pairs.append(
-            (_key(F.PSBT_OUT_TAP_BIP32_DERIVATION, origin.xonly), encode_key_origin(origin))
-        )
+        pairs.append((_key(F.PSBT_OUT_TAP_BIP32_DERIVATION, origin.xonly), encode_key_origin(origin)))
     return pairs + list(out.unknown)
 
 

@@ -153,10 +153,7 @@ def keydata_error(scope: str, key_type: int, keydata: bytes) -> str | None:
         return None
     if spec.keydata_lengths is None:  # PSBT_IN_TAP_LEAF_SCRIPT: a control block
         if not is_control_block_length(len(keydata)):
-            return (
-                f"{spec.name} key must hold a control block of 33 + 32m bytes (m <= 128), "
-                f"got {len(keydata)}"
-            )
+            return f"{spec.name} key must hold a control block of 33 + 32m bytes (m <= 128), got {len(keydata)}"
         return None
     if len(keydata) in spec.keydata_lengths:
         return None

@@ -134,8 +134,7 @@ class TapTreeLeaf:
             )
         if not 0 <= self.leaf_version <= 0xFF or self.leaf_version & ~TAPROOT_LEAF_MASK:
             raise InputError(
-                f"PSBT_OUT_TAP_TREE leaf version 0x{self.leaf_version:02x} is not a "
-                "valid (even) leaf version"
+                f"PSBT_OUT_TAP_TREE leaf version 0x{self.leaf_version:02x} is not a valid (even) leaf version"
             )
 
 
@@ -210,9 +209,7 @@ class PsbtOutput:
             _check_len(self.tap_internal_key, (32,), "PSBT_OUT_TAP_INTERNAL_KEY")
         if self.tap_tree is not None:
             check_tap_tree(self.tap_tree)
-        _check_unique(
-            [d.xonly for d in self.tap_bip32_derivations], "PSBT_OUT_TAP_BIP32_DERIVATION"
-        )
+        _check_unique([d.xonly for d in self.tap_bip32_derivations], "PSBT_OUT_TAP_BIP32_DERIVATION")
 
 
 @dataclass(frozen=True)
@@ -229,17 +226,11 @@ class Psbt:
     def __post_init__(self) -> None:
         check_unsigned_tx(self.tx)
         if len(self.inputs) != len(self.tx.inputs):
-            raise InputError(
-                f"{len(self.inputs)} input maps for {len(self.tx.inputs)} transaction inputs"
-            )
+            raise InputError(f"{len(self.inputs)} input maps for {len(self.tx.inputs)} transaction inputs")
         if len(self.outputs) != len(self.tx.outputs):
-            raise InputError(
-                f"{len(self.outputs)} output maps for {len(self.tx.outputs)} transaction outputs"
-            )
+            raise InputError(f"{len(self.outputs)} output maps for {len(self.tx.outputs)} transaction outputs")
         if self.version not in (None, 0):
-            raise InputError(
-                f"PSBT version {self.version} is not supported (only version 0, BIP174)"
-            )
+            raise InputError(f"PSBT version {self.version} is not supported (only version 0, BIP174)")
 
     @property
     def spent_outputs(self) -> tuple[TxOut, ...]:

@@ -103,9 +103,7 @@ def tap_script_sighash(
     psbt: Psbt, index: int, leaf_hash: bytes, hash_type: int = 0, codesep_pos: int = NO_CODESEP
 ) -> bytes:
     """The BIP342 signature hash for input ``index`` spending the leaf ``leaf_hash``."""
-    return taproot_sighash(
-        psbt.tx, index, psbt.spent_outputs, hash_type, ScriptPath(leaf_hash, codesep_pos)
-    )
+    return taproot_sighash(psbt.tx, index, psbt.spent_outputs, hash_type, ScriptPath(leaf_hash, codesep_pos))
 
 
 def add_tap_script_sig(
@@ -140,22 +138,16 @@ def add_tap_script_sig(
         raise InputError(f"{where}: hash type 0x{hash_type:02x} is not a taproot hash type")
     if inp.sighash_type is not None and inp.sighash_type != hash_type:
         raise InputError(
-            f"{where}: signature hash type 0x{hash_type:02x} differs from "
-            f"PSBT_IN_SIGHASH_TYPE 0x{inp.sighash_type:02x}"
+            f"{where}: signature hash type 0x{hash_type:02x} differs from PSBT_IN_SIGHASH_TYPE 0x{inp.sighash_type:02x}"
         )
     msg = tap_script_sighash(psbt, input_index, entry.leaf_hash, hash_type, codesep_pos)
     if not schnorr_verify(entry.xonly, msg, entry.sig[:64]):
-        raise InputError(
-            f"{where}: signature by {entry.xonly.hex()} does not verify for leaf "
-            f"{entry.leaf_hash.hex()}"
-        )
+        raise InputError(f"{where}: signature by {entry.xonly.hex()} does not verify for leaf {entry.leaf_hash.hex()}")
     existing = {s.key: s for s in inp.tap_script_sigs}
     if entry.key in existing:
         if existing[entry.key].sig == entry.sig:
             return psbt
-        raise InputError(
-            f"{where} already has a different signature by {entry.xonly.hex()} for this leaf"
-        )
+        raise InputError(f"{where} already has a different signature by {entry.xonly.hex()} for this leaf")
     return _with_input(psbt, input_index, replace(inp, tap_script_sigs=(*inp.tap_script_sigs, entry)))
 
 
@@ -189,10 +181,7 @@ def script_path_witness(
     """``stack`` (bottom first), then the leaf script and its control block, taken
     from the input's PSBT_IN_TAP_LEAF_SCRIPT (the only one, or ``control_block``)."""
     inp = _input(psbt, input_index)
-    leaves = [
-        leaf for leaf in inp.tap_leaf_scripts
-        if control_block is None or leaf.control_block == control_block
-    ]
+    leaves = [leaf for leaf in inp.tap_leaf_scripts if control_block is None or leaf.control_block == control_block]
     if len(leaves) != 1:
         raise InputError(
             f"input {input_index}: {len(leaves)} matching PSBT_IN_TAP_LEAF_SCRIPT entries, "

@@ -70,11 +70,22 @@ def test_cli_backend_options_are_checked(tmp_path, capsys):
     reports = str(tmp_path / "reports")
     assert run_cli("happy", "--rpc-url", "http://127.0.0.1:1", "--report-dir", reports) == 2
     assert "need --backend bitcoind" in capsys.readouterr().err
-    assert run_cli("happy", "--backend", "bitcoind", "--rpc-cookie", "x",
-                   "--report-dir", reports) == 2
+    assert run_cli("happy", "--backend", "bitcoind", "--rpc-cookie", "x", "--report-dir", reports) == 2
     assert "need --rpc-url" in capsys.readouterr().err
-    assert run_cli("happy", "--backend", "bitcoind", "--rpc-url", "http://127.0.0.1:1",
-                   "--rpc-cookie", str(tmp_path / "none"), "--report-dir", reports) == 2
+    assert (
+        run_cli(
+            "happy",
+            "--backend",
+            "bitcoind",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--rpc-cookie",
+            str(tmp_path / "none"),
+            "--report-dir",
+            reports,
+        )
+        == 2
+    )
     assert "no RPC cookie file" in capsys.readouterr().err
 
 
@@ -83,9 +94,18 @@ def test_cli_attaches_to_a_running_regtest_node(tmp_path, capsys):
     """The user's node: the drill runs on it and leaves it running."""
     node = BitcoindNode(require_bitcoind())
     try:
-        rc = run_cli("happy", "--backend", "bitcoind", "--rpc-url", node.url,
-                     "--rpc-cookie", str(node.cookie_path),
-                     "--report-dir", str(tmp_path), "--json")
+        rc = run_cli(
+            "happy",
+            "--backend",
+            "bitcoind",
+            "--rpc-url",
+            node.url,
+            "--rpc-cookie",
+            str(node.cookie_path),
+            "--report-dir",
+            str(tmp_path),
+            "--json",
+        )
         assert rc == 0, capsys.readouterr()
         assert node.process.poll() is None and node.client.call("getblockcount") > 100
     finally:
@@ -96,8 +116,17 @@ def test_cli_attaches_to_a_running_regtest_node(tmp_path, capsys):
 def test_cli_refuses_a_node_on_another_chain(tmp_path, capsys):
     node = BitcoindNode(require_bitcoind(), chain="signet")  # offline: -connect=0
     try:
-        rc = run_cli("happy", "--backend", "bitcoind", "--rpc-url", node.url,
-                     "--rpc-cookie", str(node.cookie_path), "--report-dir", str(tmp_path))
+        rc = run_cli(
+            "happy",
+            "--backend",
+            "bitcoind",
+            "--rpc-url",
+            node.url,
+            "--rpc-cookie",
+            str(node.cookie_path),
+            "--report-dir",
+            str(tmp_path),
+        )
         assert rc == 2
         err = capsys.readouterr().err
         assert "runs chain 'signet', not 'regtest'" in err and len(err.strip().splitlines()) == 1

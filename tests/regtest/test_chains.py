@@ -46,8 +46,12 @@ def spend_key(chain: Chain, outpoint: OutPoint, seckey: bytes, **fields) -> Tx:
     utxo = chain.get_output(outpoint)
     assert utxo is not None
     return key_path_spend(
-        outpoint, utxo.txout, key_output(seckey), seckey,
-        [pay_to(BOB, utxo.txout.value - FEE)], **fields,
+        outpoint,
+        utxo.txout,
+        key_output(seckey),
+        seckey,
+        [pay_to(BOB, utxo.txout.value - FEE)],
+        **fields,
     )
 
 
@@ -118,17 +122,14 @@ def test_script_path_spend_and_bad_signature(chain, faucet):
     refused = chain.submit(wrong_key)
     assert rejected(refused, SCRIPT_FAILED.format("Invalid Schnorr signature"))
     prevout_txt = f"{funded.txid}:{funded.vout}"
-    assert refused.detail.startswith(
-        f"input 0 of {wrong_key.txid} (wtxid {wrong_key.wtxid}), spending {prevout_txt}"
-    )
+    assert refused.detail.startswith(f"input 0 of {wrong_key.txid} (wtxid {wrong_key.wtxid}), spending {prevout_txt}")
     wrong_preimage = script_path_spend(
         funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame!"], outputs
     )
-    assert rejected(chain.test_accept(wrong_preimage),
-                    SCRIPT_FAILED.format("Script failed an OP_EQUALVERIFY operation"))
-    good = script_path_spend(
-        funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame"], outputs
+    assert rejected(
+        chain.test_accept(wrong_preimage), SCRIPT_FAILED.format("Script failed an OP_EQUALVERIFY operation")
     )
+    good = script_path_spend(funded, prevout, output, 1, lambda m: [schnorr_sign(BOB, m), b"open sesame"], outputs)
     assert chain.submit(good).accepted
     chain.mine(1, faucet.script_pubkey)
     assert chain.confirmations(good.txid) == 1
@@ -141,8 +142,7 @@ def test_chain_of_unconfirmed_transactions(chain, faucet):
     for _ in range(3):
         utxo_txout = TxOut(value, key_output(ALICE).script_pubkey)
         value -= FEE
-        tx = key_path_spend(outpoint, utxo_txout, key_output(ALICE), ALICE,
-                            [pay_to(ALICE, value)])
+        tx = key_path_spend(outpoint, utxo_txout, key_output(ALICE), ALICE, [pay_to(ALICE, value)])
         assert chain.submit(tx).accepted, tx.txid
         txs.append(tx)
         outpoint = OutPoint(tx.txid, 0)
@@ -165,8 +165,7 @@ def test_double_spend(chain, faucet):
     assert rejected(conflict, "insufficient fee")
     relay = -(-second.vsize * 100 // 1000)  # incremental relay fee, 100 sat/kvB
     assert conflict.detail == (
-        f"rejecting replacement {second.txid}, not enough additional fees to relay; "
-        f"0.00 < 0.{relay:08d}"
+        f"rejecting replacement {second.txid}, not enough additional fees to relay; 0.00 < 0.{relay:08d}"
     )
     chain.mine(1, faucet.script_pubkey)
     assert rejected(chain.submit(second), "bad-txns-inputs-missingorspent")
@@ -183,8 +182,7 @@ def test_replacement_by_fee(chain, faucet):
     assert chain.submit(first).accepted
     less = chain.test_accept(cheaper)
     assert rejected(less, "insufficient fee")
-    assert less.detail == (f"rejecting replacement {cheaper.txid}, less fees than conflicting "
-                           "txs; 0.000005 < 0.00001")
+    assert less.detail == (f"rejecting replacement {cheaper.txid}, less fees than conflicting txs; 0.000005 < 0.00001")
     assert chain.submit(richer).accepted  # 1,000 sat more: rules 3, 4 and the diagram hold
     assert chain.mempool() == [richer.txid]
     chain.mine(1, faucet.script_pubkey)
@@ -199,8 +197,7 @@ def test_replacement_must_improve_the_feerate_diagram(chain, faucet):
     funded = faucet.fund(key_output(ALICE).script_pubkey, 100_000)
     prevout = chain.get_output(funded).txout
     parent = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(ALICE, 99_800)])
-    child = key_path_spend(OutPoint(parent.txid, 0), parent.outputs[0], key_output(ALICE),
-                           ALICE, [pay_to(BOB, 79_800)])
+    child = key_path_spend(OutPoint(parent.txid, 0), parent.outputs[0], key_output(ALICE), ALICE, [pay_to(BOB, 79_800)])
     assert chain.submit(parent).accepted and chain.submit(child).accepted
     wide = key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, 1_000)] * 40)
     result = chain.test_accept(wide)  # 60,000 sat fee, ~33 sat/vB against ~91 sat/vB
@@ -221,8 +218,7 @@ def test_replacement_cannot_spend_what_it_replaces(chain, faucet):
     both = Tx(2, (TxIn(b), TxIn(a), TxIn(OutPoint(first.txid, 0))), (pay_to(BOB, 60_000),), 0)
     spent = [prev_b, prev_a, first.outputs[0]]
     for i in range(3):
-        both = both.with_witness(i, [key_output(ALICE).key_path_sign(
-            ALICE, taproot_sighash(both, i, spent))])
+        both = both.with_witness(i, [key_output(ALICE).key_path_sign(ALICE, taproot_sighash(both, i, spent))])
     result = chain.test_accept(both)
     assert rejected(result, "bad-txns-spends-conflicting-tx")
     assert result.detail == f"{both.txid} spends conflicting transaction {first.txid}"
@@ -243,8 +239,7 @@ def test_fee_and_dust_policy(chain, faucet):
     prevout = chain.get_output(funded).txout
 
     def pay(*values: int) -> Tx:
-        return key_path_spend(funded, prevout, key_output(ALICE), ALICE,
-                              [pay_to(BOB, v) for v in values])
+        return key_path_spend(funded, prevout, key_output(ALICE), ALICE, [pay_to(BOB, v) for v in values])
 
     free = pay(50_000)
     need = -(-free.vsize * 100 // 1000)  # -minrelaytxfee 100 sat/kvB, rounded up
@@ -281,15 +276,15 @@ def test_csv_not_yet_then_met(chain, faucet):
     prevout = chain.get_output(funded).txout
 
     def spend(sequence: int) -> Tx:
-        return script_path_spend(funded, prevout, output, 0, lambda m: [schnorr_sign(ALICE, m)],
-                                 [pay_to(BOB, 39_000)], sequence=sequence)
+        return script_path_spend(
+            funded, prevout, output, 0, lambda m: [schnorr_sign(ALICE, m)], [pay_to(BOB, 39_000)], sequence=sequence
+        )
 
     assert rejected(chain.submit(spend(10)), "non-BIP68-final")
     chain.mine(8, faucet.script_pubkey)  # funding has 9 confirmations: one short
     assert rejected(chain.test_accept(spend(10)), "non-BIP68-final")
     # A sequence lock of 9 is met now, but the leaf demands 10.
-    assert rejected(chain.submit(spend(9)),
-                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
+    assert rejected(chain.submit(spend(9)), SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(1, faucet.script_pubkey)
     assert chain.submit(spend(10)).accepted
 
@@ -302,13 +297,20 @@ def test_cltv(chain, faucet):
     prevout = chain.get_output(funded).txout
 
     def spend(locktime: int) -> Tx:
-        return script_path_spend(funded, prevout, output, 0, lambda m: [schnorr_sign(ALICE, m)],
-                                 [pay_to(BOB, 39_000)], sequence=0xFFFFFFFE, locktime=locktime)
+        return script_path_spend(
+            funded,
+            prevout,
+            output,
+            0,
+            lambda m: [schnorr_sign(ALICE, m)],
+            [pay_to(BOB, 39_000)],
+            sequence=0xFFFFFFFE,
+            locktime=locktime,
+        )
 
     assert rejected(chain.submit(spend(unlock)), "non-final")
     # Final for the next block, but below what the leaf demands.
-    assert rejected(chain.submit(spend(chain.height())),
-                    SCRIPT_FAILED.format("Locktime requirement not satisfied"))
+    assert rejected(chain.submit(spend(chain.height())), SCRIPT_FAILED.format("Locktime requirement not satisfied"))
     chain.mine(unlock - chain.height() - 1, faucet.script_pubkey)  # next block is `unlock`
     assert rejected(chain.test_accept(spend(unlock)), "non-final")
     chain.mine(1, faucet.script_pubkey)
@@ -393,8 +395,7 @@ def test_bad_input_gets_clear_errors(chain):
 
 def test_faucet_funds_several_roles_in_one_transaction(chain, faucet: Faucet):
     before = faucet.balance()
-    outs = faucet.fund_many([(key_output(ALICE).script_pubkey, 10_000),
-                             (key_output(BOB).script_pubkey, 20_000)])
+    outs = faucet.fund_many([(key_output(ALICE).script_pubkey, 10_000), (key_output(BOB).script_pubkey, 20_000)])
     assert [chain.get_output(o).txout.value for o in outs] == [10_000, 20_000]
     assert len({o.txid for o in outs}) == 1
     assert faucet.balance() < before - 30_000 + (50 * 10**8)  # fee paid; new coinbase matures later

@@ -52,8 +52,9 @@ def test_merkle_root_matches_bitcoin_rule_for_odd_levels():
 
 def test_kernel_names_the_reason_for_an_overpaying_coinbase():
     with KernelChain() as chain:
-        block = build_block(prev_hash=chain.tip_hash(), height=1, time=chain.median_time_past() + 1,
-                            script_pubkey=SPK, txs=[], fees=1)
+        block = build_block(
+            prev_hash=chain.tip_hash(), height=1, time=chain.median_time_past() + 1, script_pubkey=SPK, txs=[], fees=1
+        )
         with pytest.raises(BlockRejected, match="bad-cb-amount"):
             chain._process(block)
         assert chain.height() == 0
@@ -95,8 +96,9 @@ def test_time_based_sequence_lock():
         faucet.mine_coins(1)
         funded = faucet.fund(output.script_pubkey, 20_000)
         prevout = chain.get_output(funded).txout
-        spend = script_path_spend(funded, prevout, output, 0, lambda m: [schnorr_sign(KEY, m)],
-                                  [TxOut(19_000, SPK)], sequence=lock)
+        spend = script_path_spend(
+            funded, prevout, output, 0, lambda m: [schnorr_sign(KEY, m)], [TxOut(19_000, SPK)], sequence=lock
+        )
         assert chain.submit(spend).reason == "non-BIP68-final"
         blocks = 0
         while not chain.test_accept(spend).accepted:
@@ -129,8 +131,9 @@ def test_standardness_switch():
             faucet = Faucet(chain, KEY)
             faucet.mine_coins(1)
             funded = faucet.fund(SPK, 30_000)
-            tx = key_path_spend(funded, TxOut(30_000, SPK), TaprootOutput(xonly_pubkey(KEY)), KEY,
-                                [TxOut(28_000, SPK), extra])
+            tx = key_path_spend(
+                funded, TxOut(30_000, SPK), TaprootOutput(xonly_pubkey(KEY)), KEY, [TxOut(28_000, SPK), extra]
+            )
             result = chain.submit(tx)
             assert result.accepted == (not reason) and result.reason == reason, (policy, result)
             if result.accepted:
@@ -147,8 +150,9 @@ def test_dust_and_output_types():
         faucet = Faucet(chain, KEY)
         faucet.mine_coins(1)
         funded = faucet.fund(SPK, 30_000)
-        tx = key_path_spend(funded, TxOut(30_000, SPK), TaprootOutput(xonly_pubkey(KEY)), KEY,
-                            [TxOut(28_000, SPK), TxOut(329, SPK)])
+        tx = key_path_spend(
+            funded, TxOut(30_000, SPK), TaprootOutput(xonly_pubkey(KEY)), KEY, [TxOut(28_000, SPK), TxOut(329, SPK)]
+        )
         assert chain.submit(tx).reason == "dust"
 
 

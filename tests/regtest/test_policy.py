@@ -31,8 +31,7 @@ P2TR = bytes([OP_1, 32]) + bytes(32)
 
 
 def multisig(m: int, n: int, key: bytes = KEY) -> bytes:
-    return bytes([OP_1 + m - 1]) + (bytes([len(key)]) + key) * n + bytes([OP_1 + n - 1,
-                                                                         OP_CHECKMULTISIG])
+    return bytes([OP_1 + m - 1]) + (bytes([len(key)]) + key) * n + bytes([OP_1 + n - 1, OP_CHECKMULTISIG])
 
 
 def test_format_money_like_core():
@@ -58,8 +57,9 @@ def test_output_types_and_bare_multisig():
     assert output_type(multisig(1, 4)) == "multisig" and not is_standard_output(multisig(1, 4))
     assert output_type(multisig(3, 2)) == "nonstandard"
     assert output_type(multisig(1, 1, bytes([5]) + bytes(32))) == "nonstandard"  # bad key prefix
-    assert output_type(bytes([33]) + bytes([4]) + bytes(32) + bytes([OP_CHECKSIG])) == \
-        "nonstandard"  # 04 announces 65 bytes
+    assert (
+        output_type(bytes([33]) + bytes([4]) + bytes(32) + bytes([OP_CHECKSIG])) == "nonstandard"
+    )  # 04 announces 65 bytes
     assert output_type(bytes([OP_RETURN, 0x50])) == "nulldata"  # OP_RESERVED is push-only
     p2pkh = bytes([OP_DUP, OP_HASH160, 20]) + bytes(20) + bytes([OP_EQUALVERIFY, OP_CHECKSIG])
     assert output_type(p2pkh) == "pubkeyhash"
@@ -81,17 +81,14 @@ def test_datacarrier_counts_all_op_return_outputs():
     bare = Tx(2, inputs, (TxOut(1000, multisig(1, 2)),), 0)
     assert standard_tx_reason(bare, Policy()) is None
     assert standard_tx_reason(bare, Policy(permit_bare_multisig=False)) == "bare-multisig"
-    assert standard_tx_reason(Tx(2, inputs, (TxOut(1000, multisig(1, 4)),), 0), Policy()) == \
-        "scriptpubkey"
+    assert standard_tx_reason(Tx(2, inputs, (TxOut(1000, multisig(1, 4)),), 0), Policy()) == "scriptpubkey"
 
 
 def test_chunks_and_diagrams():
     # child pays for parent: one chunk; a parent paying well stays on its own
-    cpfp = {"p": GraphTx(100, 400, 100, frozenset()), "c": GraphTx(10_000, 400, 100,
-                                                                  frozenset({"p"}))}
+    cpfp = {"p": GraphTx(100, 400, 100, frozenset()), "c": GraphTx(10_000, 400, 100, frozenset({"p"}))}
     assert chunk_cluster(set(cpfp), cpfp) == [FeeFrac(10_100, 800)]
-    rich = {"p": GraphTx(10_000, 400, 100, frozenset()), "c": GraphTx(100, 400, 100,
-                                                                     frozenset({"p"}))}
+    rich = {"p": GraphTx(10_000, 400, 100, frozenset()), "c": GraphTx(100, 400, 100, frozenset({"p"}))}
     assert chunk_cluster(set(rich), rich) == [FeeFrac(10_000, 400), FeeFrac(100, 400)]
     old = [FeeFrac(20_000, 800)]
     assert compare_diagrams([FeeFrac(30_000, 800)], old) == 1

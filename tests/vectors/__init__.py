@@ -33,9 +33,7 @@ def load_csv_vectors(name: str) -> list[dict[str, str]]:
 
 def core_cases(name: str) -> list[list[Any]]:
     """Rows of a Bitcoin Core JSON test file, comments (one-string rows) left out."""
-    return [
-        row for row in load_json_vectors(name) if not (len(row) == 1 and isinstance(row[0], str))
-    ]
+    return [row for row in load_json_vectors(name) if not (len(row) == 1 and isinstance(row[0], str))]
 
 
 def core_asm(text: str) -> bytes:

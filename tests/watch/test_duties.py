@@ -109,9 +109,13 @@ def test_operator_takes_its_stake_back_once_another_operator_took_the_vault(worl
     assert duty.tx == w.name(K.TAKE2, None, 1)
 
 
-@pytest.mark.parametrize("ending", [
-    (K.TAKE1, None, OperatorPhase.PAID), (K.SLASH, 0, OperatorPhase.SLASHED),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "ending",
+    [
+        (K.TAKE1, None, OperatorPhase.PAID),
+        (K.SLASH, 0, OperatorPhase.SLASHED),
+    ],
+)
 def test_operator_has_nothing_to_do_once_it_is_over(world, ending):
     kind, index, phase = ending
     got, duties = op_duties(world, game(world, (TxName(kind, index), 110)))
@@ -139,8 +143,9 @@ def test_challenger_reads_the_claim_and_challenges_only_a_false_one(world):
     assert names(duties) == [("Slash_0", KICKOFF_AT + w.response - 1)]  # an operator that never takes Take1
 
 
-@pytest.mark.parametrize(("policy", "challenges"), [(Policy.ALWAYS, True), (Policy.NEVER, False),
-                                                    (Policy.FALSE_CLAIMS, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("policy", "challenges"), [(Policy.ALWAYS, True), (Policy.NEVER, False), (Policy.FALSE_CLAIMS, False)]
+)
 def test_challenger_policy_on_a_true_claim(world, policy, challenges):
     _, _, duties = ch_duties(world, game(world), policy)
     assert (TxName(K.CHALLENGE) in [d.tx for d in duties]) is challenges
@@ -178,10 +183,14 @@ def test_challenger_lets_an_honest_answer_stand(world):
     assert duties == []
 
 
-@pytest.mark.parametrize(("kind", "index", "phase"), [
-    (K.TAKE1, None, ChallengerPhase.CLOSED), (K.STAKEBACK1, None, ChallengerPhase.CLOSED),
-    (K.SLASH, 0, ChallengerPhase.WON),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "index", "phase"),
+    [
+        (K.TAKE1, None, ChallengerPhase.CLOSED),
+        (K.STAKEBACK1, None, ChallengerPhase.CLOSED),
+        (K.SLASH, 0, ChallengerPhase.WON),
+    ],
+)
 def test_challenger_has_nothing_to_do_once_it_is_over(world, kind, index, phase):
     got, _, duties = ch_duties(world, game(world, (TxName(kind, index), 110)), Policy.ALWAYS)
     assert got is phase and duties == []

@@ -57,8 +57,15 @@ def test_follower_recognises_every_move_of_a_game(backend):
         submit_and_mine(world, moves.disprove(world, wrong, revealed))
         world.faucet.fund(world.actors.spk(Role.CHALLENGER), 10_000)  # not the graph's
         events = follower.poll()
-        assert confirmed_names(events) == ["Deposit", "Confirm", "Prepare", "Kickoff", "Challenge", "Assert_0",
-                                           f"Disprove_{wrong}"]  # fmt: skip
+        assert confirmed_names(events) == [
+            "Deposit",
+            "Confirm",
+            "Prepare",
+            "Kickoff",
+            "Challenge",
+            "Assert_0",
+            f"Disprove_{wrong}",
+        ]
         heights = [c.height for c in follower.confirmed]
         assert heights == sorted(heights) and follower.tip.height == chain.height()
         challenge = next(c for c in follower.confirmed if c.name == TxName(K.CHALLENGE))

@@ -129,8 +129,11 @@ def test_every_game_transition_allowed_or_forbidden(machine):
 def test_game_machine_follows_the_layout(layout, machine):
     """Each state allows exactly its moves and its mover's timeout; the catch states
     and BeyondN end the game; a timeout is the other side's win."""
-    assert machine.allowed(UNOPENED) == (GameTrigger(TxKind.OPEN), GameTrigger(TxKind.TAKE1),
-                                          GameTrigger(TxKind.STAKEBACK1))  # fmt: skip
+    assert machine.allowed(UNOPENED) == (
+        GameTrigger(TxKind.OPEN),
+        GameTrigger(TxKind.TAKE1),
+        GameTrigger(TxKind.STAKEBACK1),
+    )
     for state in layout.states:
         here = state_phase(layout, state.index)
         allowed = set(machine.allowed(here))
@@ -138,11 +141,14 @@ def test_game_machine_follows_the_layout(layout, machine):
         assert all(t.state == state.index for t in allowed)
         silent = TxKind.OPERATOR_SILENT if state.mover is Role.OPERATOR else TxKind.CHALLENGER_SILENT
         assert machine.after(here, GameTrigger(silent, state.index)) == (
-            CHALLENGER_WON if state.mover is Role.OPERATOR else OPERATOR_WON)  # fmt: skip
+            CHALLENGER_WON if state.mover is Role.OPERATOR else OPERATOR_WON
+        )
         if state.phase is Phase.CATCH:
             assert machine.after(here, GameTrigger(TxKind.CATCH, state.index)) == CHALLENGER_WON
     execute = next(s for s in layout.states if s.phase is Phase.EXECUTE and not s.prefix)
-    assert machine.after(state_phase(layout, execute.index), GameTrigger(TxKind.BEYOND_N, execute.index)) == OPERATOR_WON
+    assert (
+        machine.after(state_phase(layout, execute.index), GameTrigger(TxKind.BEYOND_N, execute.index)) == OPERATOR_WON
+    )
     for phase in GAME_OVER:
         assert machine.allowed(phase) == ()
     assert len(machine.phases) == len(layout.states) + 4
@@ -194,8 +200,14 @@ def test_triggers_name_the_transactions():
 
 def confirmation(name: TxName, height: int, index: int = 1) -> Confirmation:
     """``name`` as if mined at ``height`` (not mined: a synthetic chain event)."""
-    return Confirmation(name, f"{height:02x}{index:02x}{name.index or 0:02x}".ljust(64, "0"), height,
-                        f"{height:064x}", index, Tx(2, (), ()))  # fmt: skip
+    return Confirmation(
+        name,
+        f"{height:02x}{index:02x}{name.index or 0:02x}".ljust(64, "0"),
+        height,
+        f"{height:064x}",
+        index,
+        Tx(2, (), ()),
+    )
 
 
 def g(kind: TxKind, index: int | None = None, game: int = 1) -> TxName:
@@ -233,7 +245,8 @@ def test_operator_duties_through_a_game(v2_graph):
     # the vault went to another operator: StakeBack2 instead of Take2
     taken = Claim(None, claim.confirmations, TxName(TxKind.TAKE1, None, 2))
     assert operator_duties_v2(claim_run(taken, True), {1: state(graph, taken)}, taken, graph)[0].tx == TxName(
-        TxKind.STAKEBACK2)
+        TxKind.STAKEBACK2
+    )
 
 
 def test_operator_claims_then_stops_at_the_end(v2_graph):
@@ -241,7 +254,9 @@ def test_operator_claims_then_stops_at_the_end(v2_graph):
     empty = the_claim(graph, [])
     claiming = claim_run(empty, claimed=True)
     assert [d.tx.kind for d in operator_duties_v2(claiming, {1: state(graph, empty)}, empty, graph)] == [
-        TxKind.PREPARE, TxKind.KICKOFF]
+        TxKind.PREPARE,
+        TxKind.KICKOFF,
+    ]
     assert operator_duties_v2(claim_run(empty), {1: state(graph, empty)}, empty, graph) == []  # not told to claim
     paid = the_claim(graph, [(TxName(TxKind.KICKOFF), 100), (TxName(TxKind.TAKE1), 107)])
     assert claim_run(paid, True).phase is CP.PAID and state(graph, paid).phase == CLOSED
@@ -270,8 +285,16 @@ def test_a_challenger_stops_once_another_took_the_stake(v2_graph):
     win (its OperatorSilent and Catch spend the stake) and stops; the operator can
     still end game 1 by ChallengerSilent."""
     graph = v2_graph
-    claim = the_claim(graph, [(TxName(TxKind.KICKOFF), 100), (g(TxKind.OPEN), 101), (g(TxKind.OPEN, game=2), 101),
-                              (g(TxKind.REVEAL, 0), 102), (g(TxKind.CATCH, 15, game=2), 110)])  # fmt: skip
+    claim = the_claim(
+        graph,
+        [
+            (TxName(TxKind.KICKOFF), 100),
+            (g(TxKind.OPEN), 101),
+            (g(TxKind.OPEN, game=2), 101),
+            (g(TxKind.REVEAL, 0), 102),
+            (g(TxKind.CATCH, 15, game=2), 110),
+        ],
+    )
     run = claim_run(claim)
     assert run.phase is CP.STAKE_TAKEN
     assert challenger_duties_v2(run, state(graph, claim), claim, graph, 1, True) == []
@@ -281,8 +304,12 @@ def test_a_challenger_stops_once_another_took_the_stake(v2_graph):
 
 def test_a_reorganisation_is_a_fold_over_what_is_left(v2_graph):
     graph = v2_graph
-    seen = [(TxName(TxKind.KICKOFF), 100), (g(TxKind.OPEN), 101), (g(TxKind.REVEAL, 0), 102),
-            (g(TxKind.CHOOSE, 1), 103)]  # fmt: skip
+    seen = [
+        (TxName(TxKind.KICKOFF), 100),
+        (g(TxKind.OPEN), 101),
+        (g(TxKind.REVEAL, 0), 102),
+        (g(TxKind.CHOOSE, 1), 103),
+    ]
     claim = the_claim(graph, seen)
     assert state(graph, claim).phase == state_phase(graph.layout, 2)
     left = the_claim(graph, [s for s in seen if s[1] < 102])
@@ -295,8 +322,10 @@ def test_a_move_of_another_state_is_refused(v2_graph):
     """A Choose_3 where the game is in state 1 (a follower or graph mismatch) is
     refused and logged, the phase kept."""
     graph = v2_graph
-    claim = the_claim(graph, [(TxName(TxKind.KICKOFF), 100), (g(TxKind.OPEN), 101), (g(TxKind.REVEAL, 0), 102),
-                              (g(TxKind.CHOOSE, 3), 103)])  # fmt: skip
+    claim = the_claim(
+        graph,
+        [(TxName(TxKind.KICKOFF), 100), (g(TxKind.OPEN), 101), (g(TxKind.REVEAL, 0), 102), (g(TxKind.CHOOSE, 3), 103)],
+    )
     run = state(graph, claim)
     assert run.phase == state_phase(graph.layout, 1)
     assert [r.event.tx for r in run.refused] == [g(TxKind.CHOOSE, 3)]

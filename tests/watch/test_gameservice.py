@@ -30,8 +30,9 @@ from taptrees.tx import OutPoint
 def service(world, key: RoleKey, folder: Path, chain=None, **options) -> GameWatchService:
     identity = Identity(key.role.value, world.graph.graph_id.hex(), key.pubkey.hex(), None)
     state = StateDir.open(folder, identity)
-    return GameWatchService(world.graph, key, chain or world.chain, state,
-                            WatchOptions(poll_interval=0, **options), stream=io.StringIO())  # fmt: skip
+    return GameWatchService(
+        world.graph, key, chain or world.chain, state, WatchOptions(poll_interval=0, **options), stream=io.StringIO()
+    )
 
 
 def drive(world, services, blocks: int = 80, until=None) -> None:

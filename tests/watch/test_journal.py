@@ -20,7 +20,10 @@ def test_state_dir_is_private_and_belongs_to_one_watcher(tmp_path):
     assert stat.S_IMODE(os.stat(state.path).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(state.path / "watch.json").st_mode) == 0o600
     assert StateDir.open(tmp_path / "s", ME).identity()["graph_id"] == ME.graph_id
-    for other in (Identity("operator", "cc" * 32, ME.pubkey, None), Identity("challenger", ME.graph_id, ME.pubkey, None)):
+    for other in (
+        Identity("operator", "cc" * 32, ME.pubkey, None),
+        Identity("challenger", ME.graph_id, ME.pubkey, None),
+    ):
         with pytest.raises(UserError, match="belongs to another watcher"):
             StateDir.open(tmp_path / "s", other)
     with pytest.raises(UserError, match="holds no watcher state"):

@@ -132,8 +132,11 @@ def test_claims_orders_by_chain_and_splits_operators(world_two_operators):
 def test_a_reorganisation_is_a_fold_over_what_is_left(world):
     """Dropping the confirmations of disconnected blocks and folding again takes the
     machine back: ANSWERED -> CLAIMED when the Challenge and the Assert leave."""
-    seen = [confirmation(TxName(TxKind.KICKOFF), 101), confirmation(TxName(TxKind.CHALLENGE), 102),
-            confirmation(TxName(TxKind.ASSERT, 0), 103)]  # fmt: skip
+    seen = [
+        confirmation(TxName(TxKind.KICKOFF), 101),
+        confirmation(TxName(TxKind.CHALLENGE), 102),
+        confirmation(TxName(TxKind.ASSERT, 0), 103),
+    ]
     run = operator_run(claims(world.graph, seen)[None], 1, claimed=True)
     assert run.phase is OperatorPhase.ANSWERED
     left = [c for c in seen if c.height < 102]

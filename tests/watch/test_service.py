@@ -40,8 +40,15 @@ def service(world, key, folder, stream=None, as_json=False, **options) -> WatchS
     state = StateDir.open(folder, identity)
     if key.role is Role.CHALLENGER:
         options.setdefault("coins", (world.funding[(Role.CHALLENGER, 0)],))
-    return WatchService(world.graph, key, world.chain, state, WatchOptions(poll_interval=0, **options),
-                        stream=stream or io.StringIO(), as_json=as_json)  # fmt: skip
+    return WatchService(
+        world.graph,
+        key,
+        world.chain,
+        state,
+        WatchOptions(poll_interval=0, **options),
+        stream=stream or io.StringIO(),
+        as_json=as_json,
+    )
 
 
 def drive(world, services, blocks: int = 40) -> None:
@@ -83,7 +90,9 @@ def test_a_restarted_operator_defends_the_trace_it_journaled(world, tmp_path):
     on_chain = {}
     for c in second.follower.confirmed:
         if c.name.kind in (K.KICKOFF, K.ASSERT):
-            on_chain.update({i: read_value(keys, i, items) for i, items in revealed_in(world.graph, c.name, c.tx).items()})
+            on_chain.update(
+                {i: read_value(keys, i, items) for i, items in revealed_in(world.graph, c.name, c.tx).items()}
+            )
     assert on_chain == committed and len(on_chain) == world.params.computation.n_steps
     kickoffs = [e for e in second.journal.of_kind("reveal") if e["tx"] == "Kickoff"]
     assert len(kickoffs) == 1  # journaled once, across the restart
@@ -139,8 +148,10 @@ def test_an_operator_too_late_for_the_vault_takes_its_stake_back(tmp_path):
         drive(world, [first, second, challenger])
         assert first.games[1].run.phase is OperatorPhase.PAID
         assert second.games[2].run.phase is OperatorPhase.STAKE_BACK
-        assert {op: g.run.phase for op, g in challenger.games.items()} == {1: ChallengerPhase.CLOSED,
-                                                                         2: ChallengerPhase.CLOSED}
+        assert {op: g.run.phase for op, g in challenger.games.items()} == {
+            1: ChallengerPhase.CLOSED,
+            2: ChallengerPhase.CLOSED,
+        }
         assert chain.confirmations(world.graph.tx(TxName(K.STAKEBACK1, None, 2)).txid) >= 1
         assert first.exit_code() == second.exit_code() == 0
 
@@ -183,11 +194,15 @@ def test_every_transition_is_one_human_line_and_one_json_line(world, tmp_path):
     world.mine()
     op.step()
     lines = [line for line in human.getvalue().splitlines() if "->" in line]
-    assert lines == [f"[{world.chain.height() - 1}] operator: claim: IDLE -> CLAIMING on claim",
-                     f"[{world.chain.height()}] operator: claim: CLAIMING -> CLAIMED on Kickoff"]  # fmt: skip
+    assert lines == [
+        f"[{world.chain.height() - 1}] operator: claim: IDLE -> CLAIMING on claim",
+        f"[{world.chain.height()}] operator: claim: CLAIMING -> CLAIMED on Kickoff",
+    ]
     transitions = list(op.journal.of_kind("transition"))
-    assert [(t["from"], t["to"], t["trigger"]) for t in transitions] == [("IDLE", "CLAIMING", "claim"),
-                                                                         ("CLAIMING", "CLAIMED", "Kickoff")]
+    assert [(t["from"], t["to"], t["trigger"]) for t in transitions] == [
+        ("IDLE", "CLAIMING", "claim"),
+        ("CLAIMING", "CLAIMED", "Kickoff"),
+    ]
     assert transitions[1]["txid"] == world.graph.tx(TxName(K.KICKOFF)).txid
     ch = service(world, world.actors.challenger, tmp_path / "ch", stream=machine, as_json=True)
     ch.step()

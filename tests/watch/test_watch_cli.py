@@ -33,37 +33,69 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def operator_args(files, state="op-state") -> list[str]:
-    return ["--role", "operator", "--graph", str(files / "graph.json"), "--key", str(files / "operator.key"),
-            "--state", str(files / state)]  # fmt: skip
+    return [
+        "--role",
+        "operator",
+        "--graph",
+        str(files / "graph.json"),
+        "--key",
+        str(files / "operator.key"),
+        "--state",
+        str(files / state),
+    ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["watch", "--state", "s"], "--role is required to run"),
-    (["watch", "--role", "operator", "--graph", "g.json", "--key", "k", "--state", "s", "--wrong-step", "1"],
-     "--wrong-step goes with the claim action"),
-    (["watch", "bogus", "--state", "s"], "invalid choice"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["watch", "--state", "s"], "--role is required to run"),
+        (
+            ["watch", "--role", "operator", "--graph", "g.json", "--key", "k", "--state", "s", "--wrong-step", "1"],
+            "--wrong-step goes with the claim action",
+        ),
+        (["watch", "bogus", "--state", "s"], "invalid choice"),
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(capsys, args, message):
     code, _, err = run(capsys, *args)
     assert code == 2 and message in err and "Traceback" not in err
 
 
 def test_a_key_of_another_role_is_refused(capsys, files):
-    code, _, err = run(capsys, "watch", "--role", "operator", "--graph", str(files / "graph.json"),
-                       "--key", str(files / "challenger.key"), "--state", str(files / "x"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "watch",
+        "--role",
+        "operator",
+        "--graph",
+        str(files / "graph.json"),
+        "--key",
+        str(files / "challenger.key"),
+        "--state",
+        str(files / "x"),
+    )
     assert code == 2 and "holds a challenger key; --role operator needs the operator's key" in err
 
 
 def test_a_key_that_is_not_the_graphs_operator_is_refused(capsys, files):
-    code, _, err = run(capsys, "watch", "--role", "depositor", "--graph", str(files / "graph.json"),
-                       "--key", str(files / "depositor.key"), "--state", str(files / "x"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "watch",
+        "--role",
+        "depositor",
+        "--graph",
+        str(files / "graph.json"),
+        "--key",
+        str(files / "depositor.key"),
+        "--state",
+        str(files / "x"),
+    )
     assert code == 2 and "invalid choice" in err
 
 
 def test_claim_writes_a_request_and_status_reads_the_folder(capsys, files):
     code, out, _ = run(capsys, "watch", "claim", *operator_args(files), "--wrong-step", "3", "--json")
-    assert code == 0 and json.loads(out) == {"state": str(files / "op-state"), "claim_requested": True,
-                                             "wrong_step": 3}  # fmt: skip
+    assert code == 0 and json.loads(out) == {"state": str(files / "op-state"), "claim_requested": True, "wrong_step": 3}
     code, _, err = run(capsys, "watch", "claim", *operator_args(files), "--wrong-step", "99")
     assert code == 2 and "--wrong-step must be a step of the program, 0..7" in err
     code, out, _ = run(capsys, "watch", "status", "--state", str(files / "op-state"), "--json")
@@ -74,8 +106,19 @@ def test_claim_writes_a_request_and_status_reads_the_folder(capsys, files):
 
 
 def test_a_state_folder_of_another_watcher_is_refused(capsys, files):
-    code, _, err = run(capsys, "watch", "claim", "--role", "challenger", "--graph", str(files / "graph.json"),
-                       "--key", str(files / "challenger.key"), "--state", str(files / "op-state"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "watch",
+        "claim",
+        "--role",
+        "challenger",
+        "--graph",
+        str(files / "graph.json"),
+        "--key",
+        str(files / "challenger.key"),
+        "--state",
+        str(files / "op-state"),
+    )
     assert code == 2 and "belongs to another watcher" in err
 
 
@@ -87,9 +130,22 @@ def test_no_chain_to_follow_is_one_line_exit_2(capsys, files):
 
 
 def test_serve_answers_other_processes_and_stops_on_rpc_stop(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "ocp.cli", "regtest", "serve", "--chain-dir",
-                                str(tmp_path / "chain"), "--port", "0", "--json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocp.cli",
+            "regtest",
+            "serve",
+            "--chain-dir",
+            str(tmp_path / "chain"),
+            "--port",
+            "0",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         ready = json.loads(process.stdout.readline())
         cookie = tmp_path / "chain" / ".cookie"
@@ -110,8 +166,12 @@ def test_serve_answers_other_processes_and_stops_on_rpc_stop(tmp_path):
         process.stdout.close()
         process.stderr.close()
     # the chain stays in its folder: served again, it starts at the same height
-    process = subprocess.run([sys.executable, "-m", "ocp.cli", "regtest", "mine", "1", "--chain-dir",
-                              str(tmp_path / "chain"), "--json"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    process = subprocess.run(
+        [sys.executable, "-m", "ocp.cli", "regtest", "mine", "1", "--chain-dir", str(tmp_path / "chain"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert json.loads(process.stdout)["height"] == 4
 
 
@@ -124,6 +184,15 @@ def test_served_chain_refuses_a_node_that_is_not_served(capsys, files):
     from regtest.bitcoind import BitcoindChain
 
     with BitcoindChain() as node:
-        code, _, err = run(capsys, "watch", *operator_args(files, "kernel-state"), "--chain", "kernel",
-                           "--rpc-url", node.url, "--rpc-cookie", str(node.cookie_path))  # fmt: skip
+        code, _, err = run(
+            capsys,
+            "watch",
+            *operator_args(files, "kernel-state"),
+            "--chain",
+            "kernel",
+            "--rpc-url",
+            node.url,
+            "--rpc-cookie",
+            str(node.cookie_path),
+        )
     assert code == 2 and "not an `ocp regtest serve` chain" in err

@@ -34,15 +34,30 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_a_v2_claim_names_its_input(capsys, files, selfcheck):
     state = files.graph.parent / "op-state"
-    base = ["watch", "claim", "--role", "operator", "--graph", files.graph, "--key", files.keys["operator"],
-            "--state", state]  # fmt: skip
+    base = [
+        "watch",
+        "claim",
+        "--role",
+        "operator",
+        "--graph",
+        files.graph,
+        "--key",
+        files.keys["operator"],
+        "--state",
+        state,
+    ]
     code, _, err = run(capsys, *base)
     assert code == 2 and "give --input FILE" in err and "Traceback" not in err
     code, _, err = run(capsys, *base, "--input", files.tape, "--fault", "bogus")
     assert code == 2 and "--fault 'bogus' is not one of" in err
     code, out, _ = run(capsys, *base, "--input", files.tape, "--fault", "read", "--wrong-step", "1000", "--json")
-    assert code == 0 and json.loads(out) == {"state": str(state), "claim_requested": True, "input_bytes":
-                                             len(selfcheck.tape), "fault": "read", "wrong_step": 1000}  # fmt: skip
+    assert code == 0 and json.loads(out) == {
+        "state": str(state),
+        "claim_requested": True,
+        "input_bytes": len(selfcheck.tape),
+        "fault": "read",
+        "wrong_step": 1000,
+    }
     request = StateDir(state).claim_request()
     assert (request["input"], request["fault"], request["wrong_step"]) == (selfcheck.tape, "read", 1000)
     code, out, _ = run(capsys, "watch", "status", "--state", state, "--json")
@@ -50,6 +65,18 @@ def test_a_v2_claim_names_its_input(capsys, files, selfcheck):
 
 
 def test_claim_options_go_with_the_claim_action(capsys, files):
-    code, _, err = run(capsys, "watch", "--role", "operator", "--graph", files.graph, "--key", files.keys["operator"],
-                       "--state", "s", "--input", files.tape)  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "watch",
+        "--role",
+        "operator",
+        "--graph",
+        files.graph,
+        "--key",
+        files.keys["operator"],
+        "--state",
+        "s",
+        "--input",
+        files.tape,
+    )
     assert code == 2 and "--input goes with the claim action" in err

@@ -33,8 +33,14 @@ def go_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], P
     if go is None:
         pytest.skip("`go` not found (apt-get install golang-go); Go guests cannot be built")
     out = tmp_path_factory.mktemp("go-guests")
-    env = {**os.environ, "GOOS": "linux", "GOMIPS": "softfloat", "CGO_ENABLED": "0",
-           "GOFLAGS": "-trimpath", "GO111MODULE": "off"}
+    env = {
+        **os.environ,
+        "GOOS": "linux",
+        "GOMIPS": "softfloat",
+        "CGO_ENABLED": "0",
+        "GOFLAGS": "-trimpath",
+        "GO111MODULE": "off",
+    }
     if "HOME" not in env and "GOCACHE" not in env:
         env["GOCACHE"] = str(out / "gocache")
     built: dict[tuple[str, str], Path] = {}
@@ -47,8 +53,7 @@ def go_guest(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], P
             else:
                 cmd, cwd = [go, "build", "-o", str(dst), f"./examples/{name}"], GO_MODULE
                 extra = {"GO111MODULE": "on", "GOPROXY": "off"}
-            proc = subprocess.run(cmd, cwd=cwd, env={**env, "GOARCH": arch, **extra},
-                                  capture_output=True, text=True)
+            proc = subprocess.run(cmd, cwd=cwd, env={**env, "GOARCH": arch, **extra}, capture_output=True, text=True)
             if proc.returncode:
                 pytest.fail(f"go build {name} ({arch}) failed:\n{proc.stderr}")
             built[name, arch] = dst
@@ -101,9 +106,10 @@ def assemble(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., ElfImage
         src = ASM_PROLOGUE + body + ASM_EXIT + ("\n    .data\n" + data if data else "")
         Path(f"{stem}.s").write_text(src)
         flag = "-EB" if big else "-EL"
-        for cmd in ([asm, "-march=mips32r2", "-mabi=32", "-no-pad-sections", flag, "-o",
-                     f"{stem}.o", f"{stem}.s"],
-                    [ld, flag, "-static", "-e", "__start", "-o", f"{stem}.elf", f"{stem}.o"]):
+        for cmd in (
+            [asm, "-march=mips32r2", "-mabi=32", "-no-pad-sections", flag, "-o", f"{stem}.o", f"{stem}.s"],
+            [ld, flag, "-static", "-e", "__start", "-o", f"{stem}.elf", f"{stem}.o"],
+        ):
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode:
                 pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stderr}\n{src}")

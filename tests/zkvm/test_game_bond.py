@@ -85,11 +85,22 @@ def params(elf: Path) -> Params:
         return Funding(OutPoint(f"{i:064x}", 0), 10**9)
 
     return Params(
-        network="regtest", committee=tuple(k.pubkey for k in actors.committee), operators=(actors.operators[0].pubkey,),
-        depositor=actors.depositor.pubkey, deposit_amount=10**8, operator_stake=2 * 10**7, challenge_fee=0,
-        fee_rate=2.0, windows=Windows(6, None, None, 10, 6), computation=comp, depositor_funding=coin(1),
-        operator_funding=(coin(2),), challengers=(challenger.pubkey,), challenger_bonds=(coin(3),), bond=10**8,
-    )  # fmt: skip
+        network="regtest",
+        committee=tuple(k.pubkey for k in actors.committee),
+        operators=(actors.operators[0].pubkey,),
+        depositor=actors.depositor.pubkey,
+        deposit_amount=10**8,
+        operator_stake=2 * 10**7,
+        challenge_fee=0,
+        fee_rate=2.0,
+        windows=Windows(6, None, None, 10, 6),
+        computation=comp,
+        depositor_funding=coin(1),
+        operator_funding=(coin(2),),
+        challengers=(challenger.pubkey,),
+        challenger_bonds=(coin(3),),
+        bond=10**8,
+    )
 
 
 def fee(gtx) -> int:
@@ -122,8 +133,11 @@ def test_a_bond_below_the_minimum_is_refused_naming_it(params, minimum, short):
     """Just below the minimum, and far below (tokens would go negative on the way)."""
     bond = minimum - short if short else 10_000
     p = replace(params, bond=bond)
-    with pytest.raises(UserError, match=rf"^bond: amounts\.bond \(game 1\): {bond} sat is below the "
-                                        rf"minimum {minimum} sat \(the honest operator's worst game"):  # fmt: skip
+    with pytest.raises(
+        UserError,
+        match=rf"^bond: amounts\.bond \(game 1\): {bond} sat is below the "
+        rf"minimum {minimum} sat \(the honest operator's worst game",
+    ):
         build_graph_v2(p, real_keys(p))
 
 
@@ -152,8 +166,12 @@ def test_at_the_minimum_the_longest_game_keeps_every_token_above_dust(at_minimum
     # 674 WU) and its sweep (its payout -> one output: 444 WU) to the maximum rate,
     # ends exactly whole: what it is paid and its anchors cover its CPFP children
     rate = p.punish_fee_rate
-    ours = [graph.txs[TxName(move_kind(s, m), s.index, None, 1)] for s in layout.states for m in s.moves[:1]
-            if s.mover is Role.OPERATOR and m.kind is MoveKind.NEXT]  # fmt: skip
+    ours = [
+        graph.txs[TxName(move_kind(s, m), s.index, None, 1)]
+        for s in layout.states
+        for m in s.moves[:1]
+        if s.mover is Role.OPERATOR and m.kind is MoveKind.NEXT
+    ]
     children = sum(max(0, fee_for(graph_tx_weight(g, graph.outputs) + CHILD_WU, rate) - fee(g)) for g in ours)
     anchors = ANCHOR_AMOUNT * len(ours)
     sweep = max(0, fee_for(graph_tx_weight(close, graph.outputs) + PAYOUT_CHILD_WU, rate) - fee(close))
@@ -184,13 +202,17 @@ def test_a_stake_too_small_to_reward_a_winner_is_refused(params, minimum):
         build_graph_v2(p, real_keys(p))
 
 
-@pytest.mark.parametrize("leaf", [
-    reveal_chunks(1, 7, 8)[0],  # round 1's hashes and the challenger's choice re-checked
-    Choice(0, 8),
-    TraceHash(),
-    RecordRest(),
-    ExecuteLeaf("mul", 0, True, ((0x400000, 0x500000),), ((0x400000, 0x500000),)),  # bare number hints
-], ids=lambda leaf: leaf.kind)  # fmt: skip
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        reveal_chunks(1, 7, 8)[0],  # round 1's hashes and the challenger's choice re-checked
+        Choice(0, 8),
+        TraceHash(),
+        RecordRest(),
+        ExecuteLeaf("mul", 0, True, ((0x400000, 0x500000),), ((0x400000, 0x500000),)),  # bare number hints
+    ],
+    ids=lambda leaf: leaf.kind,
+)
 def test_fees_are_paid_for_the_largest_witness_each_leaf_can_have(leaf):
     """The weight a move's fee (hence the bond) is paid for: each witness item's largest
     size (a digit signature 20 bytes, a digit or limb 1 byte, a number hint its
@@ -202,8 +224,12 @@ def test_fees_are_paid_for_the_largest_witness_each_leaf_can_have(leaf):
     rng = random.Random(16)
     largest = [0] * len(bounds)
     for sample in range(9):
-        values = {f.name: (1 << f.bits) - 1 if sample == 0 else rng.randrange(1 << f.bits)
-                  for v in layout.values for f in v.fields if f.constant is None}  # fmt: skip
+        values = {
+            f.name: (1 << f.bits) - 1 if sample == 0 else rng.randrange(1 << f.bits)
+            for v in layout.values
+            for f in v.fields
+            if f.constant is None
+        }
         sizes = [len(item) for item in leaf.sign(keys, values)]
         assert len(sizes) == len(bounds) and all(s <= b for s, b in zip(sizes, bounds, strict=True))
         largest = [max(a, s) for a, s in zip(largest, sizes, strict=True)]
@@ -212,8 +238,26 @@ def test_fees_are_paid_for_the_largest_witness_each_leaf_can_have(leaf):
 
 def test_params_init_for_a_program_writes_a_bond_above_the_minimum(elf, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    argv = ["params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2", "--program", str(elf),
-            "--max-steps", "16", "--nary", "4", "--input-words", "1", "--challengers", "2"]  # fmt: skip
+    argv = [
+        "params",
+        "init",
+        "-o",
+        "params.toml",
+        "--keys-dir",
+        "keys",
+        "--committee",
+        "2",
+        "--program",
+        str(elf),
+        "--max-steps",
+        "16",
+        "--nary",
+        "4",
+        "--input-words",
+        "1",
+        "--challengers",
+        "2",
+    ]
     assert main(argv) == 0
     assert sorted(p.name for p in Path("keys").iterdir())[:2] == ["challenger-1.key", "challenger-2.key"]
     raw = tomllib.loads(Path("params.toml").read_text())
@@ -228,8 +272,23 @@ def test_params_init_for_a_program_writes_a_bond_above_the_minimum(elf, tmp_path
 def test_bench_dispute_cost_runs(elf):
     """The bench on the tiny guest, one small geometry (the real run builds 2**20 to
     2**28 steps of the selfcheck guest)."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench/dispute_cost.py"), "--elf", str(elf), "--steps", "4",
-                           "--nary", "4", "--no-goal", "--json"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench/dispute_cost.py"),
+            "--elf",
+            str(elf),
+            "--steps",
+            "4",
+            "--nary",
+            "4",
+            "--no-goal",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
     assert row["log_steps"] == 4 and row["nary"] == 4 and row["rounds"] == 2
@@ -252,8 +311,27 @@ def test_the_user_path_from_params_init_to_a_passing_audit(elf, tmp_path, monkey
         out = capsys.readouterr()
         return code, json.loads(out.out or out.err)
 
-    assert run("params", "init", "-o", "params.toml", "--keys-dir", "keys", "--committee", "2", "--program",
-               "tiny.elf", "--max-steps", "16", "--nary", "4", "--input-words", "1")[0] == 0  # fmt: skip
+    assert (
+        run(
+            "params",
+            "init",
+            "-o",
+            "params.toml",
+            "--keys-dir",
+            "keys",
+            "--committee",
+            "2",
+            "--program",
+            "tiny.elf",
+            "--max-steps",
+            "16",
+            "--nary",
+            "4",
+            "--input-words",
+            "1",
+        )[0]
+        == 0
+    )
     code, addresses = run("params", "addresses", "params.toml")
     assert code == 0 and [r["role"] for r in addresses["roles"]] == ["depositor", "operator", "challenger"]
     code, funded = run("regtest", "fund", "params.toml", "--chain-dir", "chain", "-o", "funded.toml")
@@ -263,8 +341,17 @@ def test_the_user_path_from_params_init_to_a_passing_audit(elf, tmp_path, monkey
     params = load_params("funded.toml")
     bond_coin = params.challenger_bonds[0].amount
     assert bond_coin == next(r["minimum_sat"] for r in addresses["roles"] if r["role"] == "challenger") + 100_000
-    code, built = run("graph", "build", "funded.toml", "--operator-key", "keys/operator.key",
-                      "--challenger-key", "keys/challenger-1.key", "-o", "graph.json")  # fmt: skip
+    code, built = run(
+        "graph",
+        "build",
+        "funded.toml",
+        "--operator-key",
+        "keys/operator.key",
+        "--challenger-key",
+        "keys/challenger-1.key",
+        "-o",
+        "graph.json",
+    )
     assert code == 0 and built["version"] == 2
     for signer in ("signer-1", "signer-2", "operator", "depositor"):
         assert run("graph", "presign", "graph.json", "--key", f"keys/{signer}.key")[0] == 0
@@ -275,7 +362,16 @@ def test_the_user_path_from_params_init_to_a_passing_audit(elf, tmp_path, monkey
     assert rules["reward"]["ok"]
     least = minimum_bond(params)
     save_params(replace(params, bond=least - 1), "short.toml")
-    code, err = run("graph", "build", "short.toml", "--operator-key", "keys/operator.key",
-                    "--challenger-key", "keys/challenger-1.key", "-o", "short.json")  # fmt: skip
+    code, err = run(
+        "graph",
+        "build",
+        "short.toml",
+        "--operator-key",
+        "keys/operator.key",
+        "--challenger-key",
+        "keys/challenger-1.key",
+        "-o",
+        "short.json",
+    )
     assert code == 2 and not Path("short.json").exists()
     assert f"{least - 1} sat is below the minimum {least} sat" in err["error"]

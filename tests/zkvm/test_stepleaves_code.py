@@ -27,8 +27,7 @@ def test_opcode_chunks_cover_a_go_guest(go_guest, arch: str) -> None:
     covered = {c.base + 4 * (c.first + k): w for c in chunks for k, w in enumerate(c.words)}
     assert covered == dict(code)
     rng = random.Random(arch)
-    keys = {n: WinternitzKey.derive(SECRET, n, p) for n, p in
-            ((v.name, v.params) for v in chunks[0].layout.values)}
+    keys = {n: WinternitzKey.derive(SECRET, n, p) for n, p in ((v.name, v.params) for v in chunks[0].layout.values)}
     pub = {n: k.public_key() for n, k in keys.items()}
     for leaf in (chunks[0], chunks[len(chunks) // 2], chunks[-1]):
         k = rng.randrange(len(leaf.words))

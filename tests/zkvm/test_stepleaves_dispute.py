@@ -60,12 +60,24 @@ INPUT_WORDS = (len(TAPE) + 3) // 4 + 2
 SECRET = b"ocp tests: game one-time secret"
 
 #: leaf class -> the judge's name of its challenge
-NAMES = {TraceHash: "TraceHash", TraceHashZero: "TraceHashZero", ProgramCounter: "ProgramCounter",
-         EntryPoint: "EntryPoint", Halt: "Halt", HaltBeyondMax: "Halt", StepBeyondN: "StepBeyondN",
-         FutureRead: "FutureRead", ReadValue: "ReadValue", CorrectHash: "CorrectHash",
-         EquivocationResign: "EquivocationResign", OpcodeChunk: "Opcode", Input: "Input",
-         InitializedChunk: "Initialized", Uninitialized: "Uninitialized",
-         AddressesSections: "AddressesSections"}
+NAMES = {
+    TraceHash: "TraceHash",
+    TraceHashZero: "TraceHashZero",
+    ProgramCounter: "ProgramCounter",
+    EntryPoint: "EntryPoint",
+    Halt: "Halt",
+    HaltBeyondMax: "Halt",
+    StepBeyondN: "StepBeyondN",
+    FutureRead: "FutureRead",
+    ReadValue: "ReadValue",
+    CorrectHash: "CorrectHash",
+    EquivocationResign: "EquivocationResign",
+    OpcodeChunk: "Opcode",
+    Input: "Input",
+    InitializedChunk: "Initialized",
+    Uninitialized: "Uninitialized",
+    AddressesSections: "AddressesSections",
+}
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +182,9 @@ def check_fault(trace, n, kind, at, kernel_sample: int, rng: random.Random):
     mine = {NAMES[type(x)] for x in spent}
     theirs = predicates(out, op, challenger, values)
     assert mine == theirs, (kind, out.kind, mine, theirs)
-    assert execute_spends(out.record, trace.init.layout_array) == ch.execute_ok(
-        out.record, trace.init.layout_array), kind
+    assert execute_spends(out.record, trace.init.layout_array) == ch.execute_ok(out.record, trace.init.layout_array), (
+        kind
+    )
     if out.kind == "Execute":
         assert not execute_spends(out.record, trace.init.layout_array)
         return out
@@ -192,8 +205,9 @@ def test_every_fault_is_the_same_fault_for_both_halves(games):
     seen = set()
     for kind in d.FAULT_KINDS:
         seen.add(check_fault(trace, 8, kind, trace.steps // 2, 2, rng).kind)
-    assert {"Execute", "TraceHash", "ProgramCounter", "Opcode", "FutureRead", "ReadValue", "Input",
-            "Halt"} <= seen, seen
+    assert {"Execute", "TraceHash", "ProgramCounter", "Opcode", "FutureRead", "ReadValue", "Input", "Halt"} <= seen, (
+        seen
+    )
 
 
 def test_faults_at_the_ends_big_endian(games):
@@ -219,10 +233,14 @@ def test_no_challenger_leaf_spends_on_honest_steps(games, arch):
     for i in (1, 2, rng.randrange(3, trace.steps), trace.steps):
         rec = trace.record(i)
         choices = search.choices_for(i)
-        v = {"claim_n": trace.steps, "claim_h": hash_int(trace.final_hash), "step": i,
-             "input_len": len(TAPE), **record_values(rec)}
-        v.update({f"input{k}": w for k, w in enumerate(input_words(TAPE, trace.init.big_endian,
-                                                                       INPUT_WORDS))})
+        v = {
+            "claim_n": trace.steps,
+            "claim_h": hash_int(trace.final_hash),
+            "step": i,
+            "input_len": len(TAPE),
+            **record_values(rec),
+        }
+        v.update({f"input{k}": w for k, w in enumerate(input_words(TAPE, trace.init.big_endian, INPUT_WORDS))})
         h_prev, h = op.resign(i)
         v.update(h_prev=hash_int(h_prev), h=hash_int(h))
         for r in range(search.rounds):
@@ -232,15 +250,29 @@ def test_no_challenger_leaf_spends_on_honest_steps(games, arch):
         if i > 1:
             prev = trace.record(i - 1)
             v["c_h_prev"] = hash_int(trace.hash_at(i - 2))
-            v.update({"c_" + f: x for f, x in zip(
-                ("write_addr", "write_value", "next_pc", "next_npc", "next_micro"), prev.link_fields(),
-                strict=True)})
+            v.update(
+                {
+                    "c_" + f: x
+                    for f, x in zip(
+                        ("write_addr", "write_value", "next_pc", "next_npc", "next_micro"),
+                        prev.link_fields(),
+                        strict=True,
+                    )
+                }
+            )
         for slot in (1, 2):
             j = v[f"read{slot}_writer"]
             if j:
                 w = trace.record(j)
-                v.update({"w_step": j, **record_values(w, "w_"), "w_h_prev": hash_int(trace.hash_at(j - 1)),
-                          "w_h": hash_int(trace.hash_at(j)), "cw_h_prev": hash_int(trace.hash_at(j - 1))})
+                v.update(
+                    {
+                        "w_step": j,
+                        **record_values(w, "w_"),
+                        "w_h_prev": hash_int(trace.hash_at(j - 1)),
+                        "w_h": hash_int(trace.hash_at(j)),
+                        "cw_h_prev": hash_int(trace.hash_at(j - 1)),
+                    }
+                )
         spent = spendable(leaves, v)
         assert not spent, (i, [x.kind for x in spent])
         assert execute_spends(rec, trace.init.layout_array)

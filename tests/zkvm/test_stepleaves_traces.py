@@ -34,13 +34,11 @@ from taptrees.script import Script, encode_num
 from taptrees.verify import execute_leaf
 
 DATA = b"the expected output is part of the input\n" * 3
-TAPES = {"hello": b"", "selfcheck": hashlib.sha256(DATA).hexdigest().encode() + b"\n" + DATA,
-         "nilderef": b"no crash\n"}
+TAPES = {"hello": b"", "selfcheck": hashlib.sha256(DATA).hexdigest().encode() + b"\n" + DATA, "nilderef": b"no crash\n"}
 SAMPLE = 1
 FIELDS = 4
 EXHAUSTIVE_SAMPLE = 40
-OUTPUTS = {"micro", "write_addr", "write_value", "next_pc", "next_npc", "next_micro",
-           "read1_addr", "read2_addr"}
+OUTPUTS = {"micro", "write_addr", "write_value", "next_pc", "next_npc", "next_micro", "read1_addr", "read2_addr"}
 
 
 @cache

@@ -15,17 +15,19 @@ from ocp.zkvm.patches import GO_PATCHES, go_patch_words
 
 def _elf_header(ei_class: int = 1, data: int = 2, machine: int = 8, etype: int = 2) -> bytes:
     ident = b"\x7fELF" + bytes([ei_class, data, 1]) + bytes(9)
-    return ident + struct.pack(">HHIIIIIHHHHHH", etype, machine, 1, 0, 0, 0, 0, 52, 32, 0,
-                               40, 0, 0)
+    return ident + struct.pack(">HHIIIIIHHHHHH", etype, machine, 1, 0, 0, 0, 0, 52, 32, 0, 40, 0, 0)
 
 
-@pytest.mark.parametrize(("blob", "message"), [
-    (b"#!/bin/sh\n" + bytes(60), "not an ELF"),
-    (_elf_header(ei_class=2), "not a 32-bit ELF"),
-    (_elf_header(machine=62), "wrong architecture"),
-    (_elf_header(etype=3), "not a static executable"),
-    (_elf_header(), "no loadable segments"),
-])
+@pytest.mark.parametrize(
+    ("blob", "message"),
+    [
+        (b"#!/bin/sh\n" + bytes(60), "not an ELF"),
+        (_elf_header(ei_class=2), "not a 32-bit ELF"),
+        (_elf_header(machine=62), "wrong architecture"),
+        (_elf_header(etype=3), "not a static executable"),
+        (_elf_header(), "no loadable segments"),
+    ],
+)
 def test_bad_elf_is_a_user_error(blob, message):
     with pytest.raises(UserError, match=message):
         parse_elf(blob, "x")
@@ -36,9 +38,12 @@ def test_missing_patch_symbol_fails_clearly(go_guest):
 
     program = load_elf(go_guest("hello", "mips"))
     assert set(GO_PATCHES) <= set(program.symbols)
-    stripped = type(program)(program.entry, program.segments,
-                             {k: v for k, v in program.symbols.items() if k != "runtime.gcenable"},
-                             program.big_endian)
+    stripped = type(program)(
+        program.entry,
+        program.segments,
+        {k: v for k, v in program.symbols.items() if k != "runtime.gcenable"},
+        program.big_endian,
+    )
     with pytest.raises(UserError, match="runtime.gcenable"):
         go_patch_words(stripped)
 
@@ -46,8 +51,7 @@ def test_missing_patch_symbol_fails_clearly(go_guest):
 def test_cli_run_json(go_guest, tmp_path, capsys):
     tape = tmp_path / "tape"
     tape.write_bytes(b"one 2 three 4\n")
-    code = main(["zkvm", "run", str(go_guest("readinput", "mipsle")), "--input", str(tape),
-                 "--json"])
+    code = main(["zkvm", "run", str(go_guest("readinput", "mipsle")), "--input", str(tape), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["stdout"] == "ONE\nTHREE\nlines=1 sum=6\n"
@@ -68,11 +72,14 @@ def test_cli_run_text_and_state(go_guest, capsys):
     assert "record" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [
-    ["zkvm", "run", "/nonexistent/prog.elf"],
-    ["zkvm", "run", __file__],
-    ["zkvm", "run", "/bin/sh"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["zkvm", "run", "/nonexistent/prog.elf"],
+        ["zkvm", "run", __file__],
+        ["zkvm", "run", "/bin/sh"],
+    ],
+)
 def test_cli_bad_input_exits_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err

@@ -29,8 +29,7 @@ TAPE = hashlib.sha256(DATA).hexdigest().encode() + b"\n" + DATA
 def runs(go_guest):
     out = {}
     for arch in ("mipsle", "mips"):
-        trace = ExecutionTrace.of(load_elf(go_guest("selfcheck", arch)), TAPE,
-                                  spacing=1 << 16).run()
+        trace = ExecutionTrace.of(load_elf(go_guest("selfcheck", arch)), TAPE, spacing=1 << 16).run()
         assert trace.exit_code == 0 and trace.stdout().startswith(b"ok:")
         out[arch] = trace
     return out
@@ -53,8 +52,18 @@ def check_matrix(trace, n):
             assert out.kind == d.expected_challenge(op), (kind, at, out.kind)
             seen.add(out.kind)
     # every kind of the table that a lie of these kinds can reach was reached
-    assert {"Execute", "TraceHash", "TraceHashZero", "EntryPoint", "ProgramCounter", "Opcode",
-            "FutureRead", "ReadValue", "Input", "Halt"} <= seen, seen
+    assert {
+        "Execute",
+        "TraceHash",
+        "TraceHashZero",
+        "EntryPoint",
+        "ProgramCounter",
+        "Opcode",
+        "FutureRead",
+        "ReadValue",
+        "Input",
+        "Halt",
+    } <= seen, seen
 
 
 def test_every_fault_is_caught_little_endian(runs):

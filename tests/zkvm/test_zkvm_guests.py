@@ -22,18 +22,22 @@ DIGEST = hashlib.sha256(b"hello zkvm\n").hexdigest().encode()
 
 # (guest, input, exit code)
 CASES = [
-    ("hello", INPUT, 0), ("sha256", INPUT, 0), ("loop64", INPUT, 0), ("collections", INPUT, 0),
-    ("readinput", INPUT, 0), ("goroutines", INPUT, 2),  # a Go panic exits 2
+    ("hello", INPUT, 0),
+    ("sha256", INPUT, 0),
+    ("loop64", INPUT, 0),
+    ("collections", INPUT, 0),
+    ("readinput", INPUT, 0),
+    ("goroutines", INPUT, 2),  # a Go panic exits 2
     ("nilderef", b"", 0),  # nil dereferences recovered by recover()
     ("nilderef", b"crash", 2),  # ... and one that is not: Go's panic message, exit 2
-    ("selfcheck", DIGEST + b"\nhello zkvm\n", 0), ("selfcheck", b"00" * 32 + b"\nhello\n", 1),
+    ("selfcheck", DIGEST + b"\nhello zkvm\n", 0),
+    ("selfcheck", b"00" * 32 + b"\nhello\n", 1),
     ("divzero", b"", 2),  # Go's own divisor check: runtime.panicdivide, recovered, then not
 ]
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-@pytest.mark.parametrize(("name", "tape", "code"), CASES,
-                         ids=[f"{c[0]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize(("name", "tape", "code"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_guest_matches_qemu(go_guest, qemu, name, tape, code, arch):
     binary = go_guest(name, arch)
     program = load_elf(binary)
@@ -42,8 +46,7 @@ def test_guest_matches_qemu(go_guest, qemu, name, tape, code, arch):
     ref = qemu(arch, binary, tape)
     assert trace.halted and trace.status == Status.EXITED
     assert trace.exit_code == code
-    assert (trace.stdout(), trace.stderr(), trace.exit_code) == (ref.stdout, ref.stderr,
-                                                                 ref.returncode)
+    assert (trace.stdout(), trace.stderr(), trace.exit_code) == (ref.stdout, ref.stderr, ref.returncode)
     assert trace.stdout() or trace.stderr(), "every guest prints something"
 
 
@@ -53,13 +56,13 @@ def test_nil_dereference_prints_go_panic(go_guest):
     assert "invalid memory address or nil pointer dereference" in err
     assert "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x" in err
     assert trace.stdout().startswith(
-        b"0 0 recovered: runtime error: invalid memory address or nil pointer dereference\n")
+        b"0 0 recovered: runtime error: invalid memory address or nil pointer dereference\n"
+    )
 
 
 def test_sha256_guest_hashes_the_tape(go_guest):
     trace = ExecutionTrace.of(load_elf(go_guest("sha256", "mipsle")), INPUT).run()
-    assert trace.stdout().split() == [str(len(INPUT)).encode(), b"bytes",
-                                      hashlib.sha256(INPUT).hexdigest().encode()]
+    assert trace.stdout().split() == [str(len(INPUT)).encode(), b"bytes", hashlib.sha256(INPUT).hexdigest().encode()]
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -103,7 +106,7 @@ def test_fast_engine_equals_reference_for_a_million_steps(go_guest, arch):
         rows = b"".join(struct.pack("<IIIIB", *r.link_fields()) for r in recs)
         for r in recs:
             assert ref.step_record() == r
-        h = blake3_chain(h, [rows[i:i + 17] for i in range(0, len(rows), 17)], keep="last")
+        h = blake3_chain(h, [rows[i : i + 17] for i in range(0, len(rows), 17)], keep="last")
     assert fast.step == ref.step == 1_000_000
     assert fast.hash == h
 

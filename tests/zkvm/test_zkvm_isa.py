@@ -49,7 +49,9 @@ def reg(m: Run, name: str) -> int:
 
 @ENDIAN
 def test_alu_and_shifts(assemble, big):
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         li $t0, 0x7fffffff
         addiu $s0, $t0, 1          # wraps, no trap
         li $t1, -5
@@ -67,7 +69,9 @@ def test_alu_and_shifts(assemble, big):
         lui $t6, 0xabcd
         ori $t6, $t6, 0x1234
         xori $t7, $t6, 0xffff
-    """, big)
+    """,
+        big,
+    )
     assert reg(m, "s0") == 0x80000000
     assert (reg(m, "s1"), reg(m, "s2"), reg(m, "s3")) == (1, 0, 1)
     assert (reg(m, "s4"), reg(m, "s5")) == (0xF8000000, 0x08000000)
@@ -79,7 +83,9 @@ def test_alu_and_shifts(assemble, big):
 
 @ENDIAN
 def test_multiply_divide(assemble, big):
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         li $t0, -7
         li $t1, 2
         div $zero, $t0, $t1
@@ -103,7 +109,9 @@ def test_multiply_divide(assemble, big):
         mflo $t4
         clz $t5, $t1
         clo $t6, $t0
-    """, big)
+    """,
+        big,
+    )
     s = lambda v: v & M  # noqa: E731
     assert (reg(m, "s0"), reg(m, "s1")) == (s(-3), s(-1))
     assert (reg(m, "s2"), reg(m, "s3")) == (0xFFFFFFF9 // 2, 0xFFFFFFF9 % 2)
@@ -118,7 +126,9 @@ def test_multiply_divide(assemble, big):
 @ENDIAN
 def test_division_by_zero_is_pinned(assemble, big):
     """UNPREDICTABLE in the manual; we pin QEMU's choice (divisor 1) and unicorn agrees."""
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         li $t0, 1234
         div $zero, $t0, $zero
         mflo $s0
@@ -128,13 +138,17 @@ def test_division_by_zero_is_pinned(assemble, big):
         div $zero, $t1, $t2
         mflo $s2
         mfhi $s3
-    """, big)
+    """,
+        big,
+    )
     assert (reg(m, "s0"), reg(m, "s1"), reg(m, "s2"), reg(m, "s3")) == (1234, 0, 0x80000000, 0)
 
 
 @ENDIAN
 def test_delay_slots(assemble, big):
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         li $s0, 0
         beq $zero, $zero, 1f
         addiu $s0, $s0, 1          # delay slot runs before the target
@@ -155,7 +169,9 @@ def test_delay_slots(assemble, big):
     6:  addiu $t1, $t1, -1
         bgtz $t1, 6b
         addiu $s5, $s5, 1          # runs once per iteration
-    """, big)
+    """,
+        big,
+    )
     assert reg(m, "s0") == 1011
     assert reg(m, "s2") == m.regs[31]
     assert reg(m, "s3") == reg(m, "s4") != 0
@@ -193,8 +209,12 @@ def test_lwl_lwr_edges(assemble, big):
         sw $t0, {8 * off}($t8)
         li $t0, 0xa5a5a5a5
         lwr $t0, {off}($t9)
-        sw $t0, {8 * off + 4}($t8)""" for off in range(4))
-    m = execute(assemble, f"""
+        sw $t0, {8 * off + 4}($t8)"""
+        for off in range(4)
+    )
+    m = execute(
+        assemble,
+        f"""
         la $t9, src
         la $t8, out
         {loads}
@@ -202,8 +222,10 @@ def test_lwl_lwr_edges(assemble, big):
         lwr $s0, 4($t9)
         lwr $s1, 1($t9)            # ... and the little-endian pairing
         lwl $s1, 4($t9)
-    """, big, data=".align 2\nsrc: .byte " + ",".join(str(b) for b in data)
-        + "\n.align 2\nout: .space 32\n")
+    """,
+        big,
+        data=".align 2\nsrc: .byte " + ",".join(str(b) for b in data) + "\n.align 2\nout: .space 32\n",
+    )
     src = reg(m, "t9")
     assert m.read(src, len(data)) == data
     out = reg(m, "t8")
@@ -219,7 +241,9 @@ def test_lwl_lwr_edges(assemble, big):
 
 @ENDIAN
 def test_swl_swr_and_subword_stores(assemble, big):
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         la $t9, buf
         li $t0, 0x11223344
         swl $t0, 1($t9)            # the pair stores an unaligned word at buf+1
@@ -237,7 +261,10 @@ def test_swl_swr_and_subword_stores(assemble, big):
         sh $t3, 20($t9)
         lh $s3, 20($t9)
         lhu $s4, 20($t9)
-    """, big, data=".align 2\nbuf: .space 32\n")
+    """,
+        big,
+        data=".align 2\nbuf: .space 32\n",
+    )
     buf = reg(m, "t9")
     order = "big" if big else "little"
     if big:
@@ -250,7 +277,9 @@ def test_swl_swr_and_subword_stores(assemble, big):
 
 @ENDIAN
 def test_r2_bitfield_and_moves(assemble, big):
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         li $t0, 0x12345680
         seb $s0, $t0
         li $t1, 0x1234f000
@@ -270,7 +299,10 @@ def test_r2_bitfield_and_moves(assemble, big):
         sc $s7, 0($t3)             # single hart: always succeeds, rt := 1
         lw $t4, 0($t3)
         sync
-    """, big, data=".align 2\nword: .word 41\n")
+    """,
+        big,
+        data=".align 2\nword: .word 41\n",
+    )
     assert (reg(m, "s0"), reg(m, "s1")) == (0xFFFFFF80, 0xFFFFF000)
     assert reg(m, "s2") == 0x34128056
     assert reg(m, "s3") == 0x68
@@ -300,7 +332,9 @@ def test_halts(assemble, big):
 @ENDIAN
 def test_read_input_and_write(assemble, big):
     tape = b"input tape bytes"
-    m = execute(assemble, """
+    m = execute(
+        assemble,
+        """
         la $s0, buf
         li $v0, 4003               # read(0, buf, 5)
         li $a0, 0
@@ -324,7 +358,11 @@ def test_read_input_and_write(assemble, big):
         syscall
         move $s3, $v0
         move $s4, $a3
-    """, big, data="buf: .space 64\n", tape=tape)
+    """,
+        big,
+        data="buf: .space 64\n",
+        tape=tape,
+    )
     assert (reg(m, "s1"), reg(m, "s2")) == (5, len(tape) - 5)
     from ocp.zkvm.record import K_INPUT_OFF
 

@@ -29,10 +29,13 @@ def test_lockstep_loop64(go_guest, arch):
     assert result.reference_output == result.unicorn_output
 
 
-@pytest.mark.parametrize(("name", "arch", "tape", "out"), [
-    ("hello", "mips", b"", b"hello, world\n"),
-    ("nilderef", "mipsle", b"", b"done\n"),
-])
+@pytest.mark.parametrize(
+    ("name", "arch", "tape", "out"),
+    [
+        ("hello", "mips", b"", b"hello, world\n"),
+        ("nilderef", "mipsle", b"", b"done\n"),
+    ],
+)
 def test_lockstep_to_exit(go_guest, name, arch, tape, out):
     init = build_initial_state(load_elf(go_guest(name, arch)), tape)
     result = lockstep(init, 10**8)

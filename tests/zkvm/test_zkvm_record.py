@@ -45,11 +45,21 @@ def test_h0_and_link_match_the_blake3_package():
 
 
 def test_record_link_uses_write_and_next_triple_only():
-    r = StepRecord(5, 0x10000, 0x10004, 0, 0x24020001, Read(reg(0), 0, 0), Read(NO_READ, 0, 0),
-                   Write(reg(2), 1), 0x10004, 0x10008, 0)
+    r = StepRecord(
+        5,
+        0x10000,
+        0x10004,
+        0,
+        0x24020001,
+        Read(reg(0), 0, 0),
+        Read(NO_READ, 0, 0),
+        Write(reg(2), 1),
+        0x10004,
+        0x10008,
+        0,
+    )
     assert record_link(H0, r) == link(H0, reg(2), 1, 0x10004, 0x10008, 0)
-    other = StepRecord(6, 1, 2, 3, 4, Read(9, 9, 9), Read(9, 9, 9), Write(reg(2), 1),
-                       0x10004, 0x10008, 0, witness=77)
+    other = StepRecord(6, 1, 2, 3, 4, Read(9, 9, 9), Read(9, 9, 9), Write(reg(2), 1), 0x10004, 0x10008, 0, witness=77)
     assert record_link(H0, other) == record_link(H0, r)
 
 
@@ -168,7 +178,5 @@ def test_execute_helper_follows_the_stepper(go_guest):
         op = MICRO_OPS[micro.kind_of(word, s.micro, s.pc, L)]
         a1, v1, a2, v2, effect = micro.execute(op, word, s.pc, s.npc, s.micro, s.load, L)
         rec = s.step_record()
-        assert (a1, v1, a2, v2) == (rec.read1.address, rec.read1.value, rec.read2.address,
-                                    rec.read2.value)
-        assert effect == (rec.write.address, rec.write.value, rec.next_pc, rec.next_npc,
-                          rec.next_micro, rec.witness)
+        assert (a1, v1, a2, v2) == (rec.read1.address, rec.read1.value, rec.read2.address, rec.read2.value)
+        assert effect == (rec.write.address, rec.write.value, rec.next_pc, rec.next_npc, rec.next_micro, rec.witness)

@@ -11,10 +11,18 @@ from ocp.zkvm.claim import Claim
 from ocp.zkvm.search import NArySearch
 
 
-@pytest.mark.parametrize(("m", "n", "branching"), [
-    (2**6, 8, (8, 8)), (2**7, 8, (8, 8, 2)), (2**8, 8, (8, 8, 4)), (2**29, 32, (32,) * 5 + (16,)),
-    (2**24, 2, (2,) * 24), (2**24, 256, (256, 256, 256)), (2**3, 256, (8,)),
-])
+@pytest.mark.parametrize(
+    ("m", "n", "branching"),
+    [
+        (2**6, 8, (8, 8)),
+        (2**7, 8, (8, 8, 2)),
+        (2**8, 8, (8, 8, 4)),
+        (2**29, 32, (32,) * 5 + (16,)),
+        (2**24, 2, (2,) * 24),
+        (2**24, 256, (256, 256, 256)),
+        (2**3, 256, (8,)),
+    ],
+)
 def test_rounds(m, n, branching):
     s = NArySearch(m, n)
     assert s.branching == branching and s.rounds == len(branching)
@@ -47,7 +55,7 @@ def test_positions_of_revealed_hashes():
     assert s.position(choices, 16) == (1, 1)
     for step in (76, 77):
         r, slot = s.position(choices, step)
-        assert s.reveals(choices[:r - 1])[slot - 1] == step
+        assert s.reveals(choices[: r - 1])[slot - 1] == step
 
 
 @pytest.mark.parametrize(("m", "n"), [(2**6, 3), (2**6, 1), (2**6, 512), (100, 8), (1, 8), (2**60, 8)])
