@@ -7,7 +7,8 @@ with no script tree (BIP341 ``taproot_tweak_pubkey(P, b"")``).  Its descriptor i
 ``tr(<x-only key>)`` (BIP386) with the BIP380 checksum.
 
 A version-2 graph (a zkVM program) also spends each registered challenger's bond
-coin, by key path, in the Open of its game.
+coins, by key path, one in the Open of each of its games (one game per operator,
+so one coin per challenger and operator).
 
 The minimum is what the graph builder asks of the coin: Deposit pays
 ``deposit_amount`` plus its fee; Prepare pays the stake, the Challenge connector
@@ -48,6 +49,12 @@ class RoleFunding:
     minimum: int  # satoshis
     spent_by: TxName
 
+    @property
+    def against(self) -> int | None:
+        """A challenger's bond coin: the number of the operator whose game it opens
+        (None when the graph has one operator)."""
+        return self.spent_by.operator if self.role is Role.CHALLENGER else None
+
 
 def key_path_output(pubkey: bytes) -> TaprootOutput:
     """The BIP86 output of an x-only key (no script tree)."""
@@ -62,23 +69,26 @@ def tr_descriptor(pubkey: bytes) -> str:
 def funded_by(params: Params) -> list[tuple[Role, int | None, bytes, TxName]]:
     """Every coin the graph spends: (role, number, key, the transaction); the
     depositor's, each operator's (numbered when there are several), and in a
-    version-2 graph each registered challenger's bond coin (numbered)."""
+    version-2 graph each registered challenger's bond coins (numbered), one per
+    operator, challenger-major (the order of ``Params.challenger_bonds``)."""
     several = len(params.operators) > 1
     out = [(Role.DEPOSITOR, None, params.depositor, TxName(TxKind.DEPOSIT))]
     for k, key in enumerate(params.operators):
         number = k + 1 if several else None
         out.append((Role.OPERATOR, number, key, TxName(TxKind.PREPARE, None, number)))
     if params.games:
-        operator = 1 if several else None
         for k, key in enumerate(params.challengers):
-            out.append((Role.CHALLENGER, k + 1, key, TxName(TxKind.OPEN, None, operator, k + 1)))
+            for o in range(len(params.operators)):
+                number = o + 1 if several else None
+                out.append((Role.CHALLENGER, k + 1, key, TxName(TxKind.OPEN, None, number, k + 1)))
     return out
 
 
 def given_coins(params: Params) -> list[Funding | None]:
     """The params' ``[funding]`` coins in :func:`funded_by`'s order (None: not given)."""
     operators = params.operator_funding or (None,) * len(params.operators)
-    bonds = (params.challenger_bonds or (None,) * len(params.challengers)) if params.games else ()
+    n_bonds = len(params.challengers) * len(params.operators)
+    bonds = (params.challenger_bonds or (None,) * n_bonds) if params.games else ()
     return [params.depositor_funding, *operators, *bonds]
 
 

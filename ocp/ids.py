@@ -88,20 +88,25 @@ class Role(StrEnum):
 @dataclass(frozen=True, order=True)
 class FundingRef:
     """A role's own key-path coin named in params (``[funding]``); ``operator`` is the
-    operator's number in a graph with several."""
+    operator's number in a graph with several (a challenger's number for its bond
+    coin); ``against``: the number of the operator whose game a challenger's bond
+    coin opens, in a graph with several operators (one coin per game)."""
 
     role: Role
     operator: int | None = None
+    against: int | None = None
 
     def __str__(self) -> str:
-        return f"funding:{self.role}" + ("" if self.operator is None else f"@{self.operator}")
+        text = f"funding:{self.role}" + ("" if self.operator is None else f"@{self.operator}")
+        return text + ("" if self.against is None else f"/o{self.against}")
 
     @property
     def field(self) -> str:
         """Where the params file names this coin."""
         if self.operator is None:
             return f"funding.{self.role}"
-        return f"funding.{self.role}s[{self.operator - 1}]"
+        text = f"funding.{self.role}s[{self.operator - 1}]"
+        return text + ("" if self.against is None else f"[{self.against - 1}]")
 
 
 def role_of(text: object, what: str = "role") -> Role:

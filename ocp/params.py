@@ -190,8 +190,10 @@ class Params:
     allow_network: str | None = None
     #: How the committee's n-of-n is written in the leaves (:mod:`ocp.committee`).
     committee_form: CommitteeForm = CommitteeForm.CHAIN
-    #: Version 2: the registered challengers' keys, their bond coins (one each) and
-    #: the bond each locks when it opens a game.
+    #: Version 2: the registered challengers' keys, their bond coins (one per
+    #: challenger and operator: challenger k's coin for operator o is
+    #: ``challenger_bonds[k * len(operators) + o]``, :meth:`bond_coin`) and the bond
+    #: each locks when it opens a game.
     challengers: tuple[bytes, ...] = ()
     challenger_bonds: tuple[Funding, ...] = ()
     bond: int = 0
@@ -221,11 +223,13 @@ class Params:
         ]
         if self.depositor_funding:
             named.insert(0, ("funding.depositor", self.depositor_funding.outpoint))
-        named += [(f"funding.challengers[{k}]", f.outpoint) for k, f in enumerate(self.challenger_bonds)]
-        if self.challenger_bonds and len(self.challenger_bonds) != len(self.challengers):
+        n_ops = len(self.operators)
+        named += [(bond_field(i // n_ops, i % n_ops, n_ops), f.outpoint) for i, f in enumerate(self.challenger_bonds)]
+        if self.challenger_bonds and len(self.challenger_bonds) != len(self.challengers) * n_ops:
+            each = "one coin per challenger" if n_ops == 1 else f"each challenger {n_ops} coins, one per operator"
             raise UserError(
                 f"funding.challengers has {len(self.challenger_bonds)} bond coins for "
-                f"{len(self.challengers)} challengers: give one coin per challenger"
+                f"{len(self.challengers)} challengers and {n_ops} operator(s): give {each}"
             )
         if len(set(self.challengers)) != len(self.challengers):
             raise UserError("keys.challengers lists the same key twice")
@@ -237,6 +241,11 @@ class Params:
                     "transactions would conflict (only one could ever confirm); each funds with its own coin"
                 )
             seen[outpoint] = field
+
+    def bond_coin(self, operator: int, challenger: int) -> Funding:
+        """Challenger ``challenger``'s bond coin for its game against operator
+        ``operator`` (both 0-based): each Open spends its own coin."""
+        return self.challenger_bonds[challenger * len(self.operators) + operator]
 
     @property
     def n_of_n(self) -> Committee:
@@ -307,7 +316,11 @@ class Params:
         if self.operator_funding:
             funding.update(_one_or_many("operator", [f.to_str() for f in self.operator_funding]))
         if self.challenger_bonds:
-            funding["challengers"] = [f.to_str() for f in self.challenger_bonds]
+            n_ops = len(self.operators)
+            coins = [f.to_str() for f in self.challenger_bonds]
+            funding["challengers"] = (
+                coins if n_ops == 1 else [coins[i : i + n_ops] for i in range(0, len(coins), n_ops)]
+            )
         if funding:
             out["funding"] = funding
         return out
@@ -315,6 +328,30 @@ class Params:
     @classmethod
     def from_json(cls, obj: dict) -> Params:
         return parse_params(obj)
+
+
+def bond_field(challenger: int, operator: int, n_operators: int) -> str:
+    """Where a params file names challenger ``challenger``'s bond coin for operator
+    ``operator`` (0-based): ``funding.challengers[k]`` when the graph has one
+    operator, ``funding.challengers[k][o]`` when it has several."""
+    return f"funding.challengers[{challenger}]" + (f"[{operator}]" if n_operators > 1 else "")
+
+
+def _bond_coins(bonds: object, n_operators: int) -> tuple[Funding, ...]:
+    """``funding.challengers``: per challenger, its bond coin (one operator) or the
+    list of its coins, one per operator in order; flattened challenger-major."""
+    if not isinstance(bonds, list):
+        raise UserError("funding.challengers must list each challenger's bond coin(s) 'txid:vout:amount'")
+    out: list[Funding] = []
+    for k, entry in enumerate(bonds):
+        coins = entry if isinstance(entry, list) else [entry]
+        if len(coins) != n_operators:
+            raise UserError(
+                f"funding.challengers[{k}] has {len(coins)} bond coin(s) for {n_operators} operators: "
+                "give each challenger one coin per operator (a list, in the operators' order)"
+            )
+        out += [Funding.parse(c, bond_field(k, o, n_operators)) for o, c in enumerate(coins)]
+    return tuple(out)
 
 
 def _one_or_many(name: str, values: list) -> dict:
@@ -480,10 +517,7 @@ def parse_params(obj: dict, program: str | Path | None = None, beside: str | Pat
         operator_funding = tuple(
             Funding.parse(c, f"{where}[{i}]" if len(coins) > 1 else where) for i, c in enumerate(coins)
         )
-    bonds = funding.get("challengers", [])
-    if not isinstance(bonds, list):
-        raise UserError("funding.challengers must list each challenger's bond coin 'txid:vout:amount'")
-    challenger_bonds = tuple(Funding.parse(c, f"funding.challengers[{i}]") for i, c in enumerate(bonds))
+    challenger_bonds = _bond_coins(funding.get("challengers", []), len(operators))
     if games:
         computation = _zkvm_computation(computation_obj, program, beside)
     else:
@@ -551,6 +585,9 @@ def params_to_toml(params: Params) -> str:
     def value(v: object) -> str:
         if isinstance(v, str):
             return f'"{v}"'
+        if isinstance(v, list) and any(isinstance(x, list) for x in v):  # one line per inner list
+            inner = ",\n".join(f"    [{', '.join(value(y) for y in x)}]" for x in v)
+            return f"[\n{inner},\n]"
         if isinstance(v, list):
             inner = ",\n".join(f"    {value(x)}" for x in v)
             return f"[\n{inner},\n]"

@@ -182,11 +182,12 @@ class GameBuilder:
         g = self.g
         p = g.params
         state = g.layout.states[0]
-        coin = p.challenger_bonds[g.k]
+        coin = p.bond_coin(g.op.index, g.k)
         owner = pays(p.challengers[g.k])
         gate_in, gate_spend = leaf_input(self.gate, OPEN, sequence=OPEN_CSV, presigned=True)
         bond_in = TxIn(coin.outpoint)
-        bond_spend = InputSpend(FundingRef(Role.CHALLENGER, g.k + 1), None, ((Role.CHALLENGER, p.challengers[g.k]),))
+        ref = FundingRef(Role.CHALLENGER, g.k + 1, g.op.number)  # one coin per (challenger, operator)
+        bond_spend = InputSpend(ref, None, ((Role.CHALLENGER, p.challengers[g.k]),))
         outs, attach = self._outputs_of(state, p.bond)
         change = coin.amount + DATA_AMOUNT - p.bond - sum(o.value for o in outs[1:])
         witness = leaf_spend_weight(self.gate.output, OPEN) + key_spend_weight()
@@ -195,7 +196,7 @@ class GameBuilder:
         change -= fee
         if change < P2TR_DUST:
             raise UserError(
-                f"funding.challengers[{g.k}] ({coin.amount} sat) does not cover the bond ({p.bond} sat), "
+                f"{ref.field} ({coin.amount} sat) does not cover the bond ({p.bond} sat), "
                 f"the game's first data outputs, the Open fee ({fee} sat) and 330 sat of change"
             )
         tx = Tx(2, (gate_in, bond_in), (*outs, TxOut(change, owner)))
@@ -445,10 +446,6 @@ def assemble_graph_v2(params: Params, keys: GameKeys, layout: GameLayout | None 
     _, funding = params.require_funding()
     if not params.challenger_bonds:
         raise UserError("funding.challengers is missing: each registered challenger's bond coin")
-    if len(params.operators) > 1:
-        # each challenger registers one bond coin, and every Open of its games would
-        # spend it: it could dispute one operator only
-        raise UserError("version 2 takes one operator per deposit for now: a challenger's one bond coin opens one game")
     if layout is None or layout.comp is not params.computation:
         layout = GameLayout(params.computation)
     keys.check(layout, len(params.operators), len(params.challengers))
@@ -497,7 +494,9 @@ def game_cost(params: Params, keys: GameKeys | None = None, layout: GameLayout |
         probe = replace(probe, depositor_funding=next(coins))
     if not probe.operator_funding:
         probe = replace(probe, operator_funding=tuple(next(coins) for _ in probe.operators))
-    probe = replace(probe, challenger_bonds=tuple(next(coins) for _ in probe.challengers))
+    probe = replace(
+        probe, challenger_bonds=tuple(next(coins) for _ in range(len(probe.challengers) * len(probe.operators)))
+    )
     graph = assemble_graph_v2(probe, keys, layout)
     return game_costs(probe, graph.txs, graph.outputs)[0]
 

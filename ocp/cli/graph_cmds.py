@@ -476,7 +476,8 @@ def cmd_params_addresses(args: argparse.Namespace) -> int:
         entries.append(
             {
                 "role": r.role.value,
-                "operator": r.number if r.role is Role.OPERATOR else None,
+                # a challenger's bond coin: the operator whose game it opens (several operators)
+                "operator": r.number if r.role is Role.OPERATOR else r.against,
                 "challenger": r.number if r.role is Role.CHALLENGER else None,
                 "spent_by": str(r.spent_by),
                 "address": r.address,

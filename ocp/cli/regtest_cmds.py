@@ -143,7 +143,10 @@ def cmd_fund(args: argparse.Namespace) -> int:
             amounts = [r.minimum + args.extra for r in roles]
             outpoints = faucet.fund_many([(r.script_pubkey, a) for r, a in zip(roles, amounts, strict=True)])
             height = chain.height()
-    coins = {_coin_name(r.role, r.number): Funding(op, a) for r, op, a in zip(roles, outpoints, amounts, strict=True)}
+    coins = {
+        _coin_name(r.role, r.number, r.spent_by): Funding(op, a)
+        for r, op, a in zip(roles, outpoints, amounts, strict=True)
+    }
     funded = with_coins(params, list(coins.values()))
     if out is not None:
         save_params(funded, out)
@@ -221,8 +224,13 @@ def cmd_mine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _coin_name(role, number: int | None) -> str:
-    return role.value if number is None else f"{role.value} {number}"
+def _coin_name(role, number: int | None, spent_by=None) -> str:
+    """``operator 2``, ``challenger 1``; a challenger's bond coin for operator o of
+    several: ``challenger 1 (operator o)``."""
+    name = role.value if number is None else f"{role.value} {number}"
+    if role.value == "challenger" and spent_by is not None and spent_by.operator is not None:
+        name += f" (operator {spent_by.operator})"
+    return name
 
 
 def cmd_coins(args: argparse.Namespace) -> int:
@@ -232,8 +240,8 @@ def cmd_coins(args: argparse.Namespace) -> int:
     _require_regtest(params, args.params)
     given = given_coins(params)
     coins = {
-        _coin_name(role, number): (coin, key)
-        for (role, number, key, _), coin in zip(funded_by(params), given, strict=True)
+        _coin_name(role, number, name): (coin, key)
+        for (role, number, key, name), coin in zip(funded_by(params), given, strict=True)
     }
     results = {}
     with open_chain(args.chain_dir, create=False) as chain:

@@ -310,7 +310,8 @@ def _output_node(graph: Graph, refs: list[OutputRef], cluster: Cluster) -> Outpu
 
 def _coin_label(ref: FundingRef, several: bool) -> str:
     if ref.role is Role.CHALLENGER:
-        return f"challenger {ref.operator}'s bond coin"
+        against = "" if ref.against is None else f" (operator {ref.against})"
+        return f"challenger {ref.operator}'s bond coin{against}"
     if ref.operator is not None and several:
         return f"operator {ref.operator}'s coin"
     return f"{ref.role}'s coin"
