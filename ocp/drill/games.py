@@ -154,6 +154,7 @@ def setup_game_world(
     guest: Guest,
     *,
     n_challengers: int = 1,
+    n_operators: int = 1,
     seed: bytes = defaults.SEED,
     n_committee: int = defaults.COMMITTEE,
     move_window: int = MIN_MOVE_WINDOW,
@@ -161,17 +162,21 @@ def setup_game_world(
     faucet_feerate: int | None = None,
 ) -> GameWorld:
     """A chain with every role funded and the version-2 graph of ``guest`` fully signed
-    (a world set up the same way again reuses the guest's signed graph).
+    (a world set up the same way again reuses the guest's signed graph):
+    ``n_operators`` operators on one vault, ``n_challengers`` challengers, each with a
+    bond coin per operator (one game against each).
     ``faucet_feerate`` (sat/vB) pays the funding transactions more than the faucet's
     default (a chain with a raised relay fee)."""
-    actors = Actors.make(seed, n_committee, 1)
+    actors = Actors.make(seed, n_committee, n_operators)
     challengers = [drill_key(seed, "challenger", Role.CHALLENGER, k) for k in range(n_challengers)]
     faucet = Faucet(chain, actors.faucet.secret, **({"feerate": faucet_feerate} if faucet_feerate else {}))
     faucet.mine_coins(2)
+    # the depositor's coin, each operator's, then each challenger's bond coins, one per
+    # operator (challenger-major, the order of Params.challenger_bonds)
     spks = [
         actors.spk(Role.DEPOSITOR),
-        actors.spk(Role.OPERATOR),
-        *(TaprootOutput(c.pubkey).script_pubkey for c in challengers),
+        *(actors.spk(Role.OPERATOR, o) for o in range(n_operators)),
+        *(TaprootOutput(c.pubkey).script_pubkey for c in challengers for _ in range(n_operators)),
     ]
     comp = guest.computation
     layout = guest.layout
@@ -179,7 +184,7 @@ def setup_game_world(
     unfunded = Params(
         network="regtest",
         committee=tuple(k.pubkey for k in actors.committee),
-        operators=(actors.operator.pubkey,),
+        operators=tuple(o.pubkey for o in actors.operators),
         depositor=actors.depositor.pubkey,
         deposit_amount=defaults.DEPOSIT,
         operator_stake=defaults.STAKE,
@@ -192,20 +197,26 @@ def setup_game_world(
         committee_form=committee_form,
     )
     bond = drill_bond(guest, unfunded)
-    amounts = [defaults.FUNDING["depositor"], defaults.FUNDING["operator"], *([bond + BOND_COIN_EXTRA] * n_challengers)]
+    n_bonds = n_challengers * n_operators
+    amounts = [
+        defaults.FUNDING["depositor"],
+        *([defaults.FUNDING["operator"]] * n_operators),
+        *([bond + BOND_COIN_EXTRA] * n_bonds),
+    ]
     coins = faucet.fund_many(list(zip(spks, amounts, strict=True)))
+    bonds_at = 1 + n_operators
     params = replace(
         unfunded,
         depositor_funding=Funding(coins[0], amounts[0]),
-        operator_funding=(Funding(coins[1], amounts[1]),),
-        challenger_bonds=tuple(Funding(c, a) for c, a in zip(coins[2:], amounts[2:], strict=True)),
+        operator_funding=tuple(Funding(c, a) for c, a in zip(coins[1:bonds_at], amounts[1:bonds_at], strict=True)),
+        challenger_bonds=tuple(Funding(c, a) for c, a in zip(coins[bonds_at:], amounts[bonds_at:], strict=True)),
         bond=bond,
     )
     pid = params_id(params)
-    op_keys = [OperatorSigner(PartyKeys(actors.operator.secret, pid), 0, layout)]
+    op_keys = [OperatorSigner(PartyKeys(o.secret, pid), i, layout) for i, o in enumerate(actors.operators)]
     ch_keys = [ChallengerSigner(PartyKeys(c.secret, pid), k, layout) for k, c in enumerate(challengers)]
-    claim, games = op_keys[0].public(n_challengers)
-    keys = GameKeys((claim,), (games,), tuple(c.public(1) for c in ch_keys))
+    claims, games = zip(*(o.public(n_challengers) for o in op_keys), strict=True)
+    keys = GameKeys(tuple(claims), tuple(games), tuple(c.public(n_operators) for c in ch_keys))
     graph = guest.signed.get(pid)
     if graph is None:
         graph = sign_in_process(actors, build_graph_v2(params, keys, layout))
@@ -214,7 +225,7 @@ def setup_game_world(
             raise AssertionError(f"graph not fully pre-signed: {problems[:3]}")
         guest.signed[pid] = graph
     funded = list(zip(spks, coins, amounts, strict=True))
-    funding = {(Role.DEPOSITOR, 0): coins[0], (Role.OPERATOR, 0): coins[1]}
+    funding = {(Role.DEPOSITOR, 0): coins[0], **{(Role.OPERATOR, o): coins[1 + o] for o in range(n_operators)}}
     world = GameWorld(
         chain,
         actors,
@@ -259,21 +270,33 @@ def open_vault_and_claim(
 ) -> None:
     """Deposit, Confirm, Prepare; the Kickoff with the operator's claim; each reader
     learns the claim from the mined Kickoff."""
+    open_vault_and_claims(world, [op], readers)
+
+
+def open_vault_and_claims(
+    world: GameWorld, ops: list[OperatorPlayer], readers: list[ChallengerPlayer | OperatorPlayer]
+) -> None:
+    """Deposit, Confirm, each operator's Prepare; each operator's Kickoff with its
+    claim (in one block); each reader learns the claim of its game's operator from
+    the mined Kickoff."""
     _graph_tx(world, TxName(TxKind.DEPOSIT), Role.DEPOSITOR, True)
     world.mine()
     _graph_tx(world, TxName(TxKind.CONFIRM), Role.DEPOSITOR, True)
-    _graph_tx(world, TxName(TxKind.PREPARE), Role.OPERATOR, True)
+    for op in ops:
+        _graph_tx(world, world.name(TxKind.PREPARE, None, op.ref.operator), Role.OPERATOR, True)
     world.mine()
-    claim = op.claim
-    world.notes.append(
-        f"operator claims: {GUEST} halts with exit 0 at step N = {claim.steps}, "
-        f"h_N = {claim.final_hash.hex()[:16]}..., on a {len(claim.input)}-byte input"
-    )
-    tx, spent = op.kickoff()
-    world.try_move(str(op.ref.kickoff), Role.OPERATOR, (tx, spent), True)
+    for op in ops:
+        claim = op.claim
+        who = f"operator {op.ref.operator + 1}" if len(world.params.operators) > 1 else "operator"
+        world.notes.append(
+            f"{who} claims: {GUEST} halts with exit 0 at step N = {claim.steps}, "
+            f"h_N = {claim.final_hash.hex()[:16]}..., on a {len(claim.input)}-byte input"
+        )
+        world.try_move(str(op.ref.kickoff), Role.OPERATOR, op.kickoff(), True)
     world.mine()
     for reader in readers:
-        read_tx(reader.ref, reader.ref.kickoff, world.chain.get_tx(tx.txid), reader.book)
+        txid = world.graph.tx(reader.ref.kickoff).txid  # fixed: the claim's signatures are witness data
+        read_tx(reader.ref, reader.ref.kickoff, world.chain.get_tx(txid), reader.book)
 
 
 @dataclass
@@ -567,18 +590,74 @@ def zkvm_bribed(world: GameWorld) -> None:
     _payouts_after_loss(world)
 
 
+def zkvm_reassign(world: GameWorld) -> None:
+    """Two operators on one vault: operator 1 lies in its claim and the challenger's
+    game against it takes its stake; operator 2's true claim is not disputed (its
+    game never opens) and Take1 pays it the vault.  Operator 1's payouts are refused:
+    its stake (and the gate the game opened) are spent."""
+    guest = world.guest
+    assert guest is not None
+    search = world.layout.comp.search
+    liar = world.operator_player(zd.FaultyOperator(guest.trace, search, "write", guest.trace.steps // 2), 0, op=0)
+    honest = world.operator_player(zd.HonestOperator(guest.trace, search), 0, op=1)
+    ch1, ch2 = world.challenger_player(0, op=0), world.challenger_player(0, op=1)
+    open_vault_and_claims(world, [liar, honest], [ch1, ch2])
+    _expect(world, "the challenger disputes operator 1's claim", ch1.disputes())
+    _expect(world, "the challenger does not dispute operator 2's true claim", not ch2.disputes())
+    run = GameRun(world, liar, ch1)
+    run_games(world, [run])
+    _end_note(world, run)
+    _expect(world, "the challenger wins against operator 1", run.end is not None and run.end.winner is Role.CHALLENGER)
+    take1 = [world.name(TxKind.TAKE1, None, o) for o in (0, 1)]
+    _graph_tx(world, take1[0], Role.OPERATOR, SPENT, "its game opened and its stake was taken")
+    _graph_tx(world, world.name(TxKind.TAKE2, None, 0), Role.OPERATOR, SPENT, "its stake was taken")
+    _graph_tx(world, take1[1], Role.OPERATOR, True, "no game opened against it")
+    world.mine()
+    _graph_tx(world, world.name(TxKind.STAKEBACK1, None, 0), Role.OPERATOR, SPENT, "its stake was taken")
+    world.notes.append("operator 1 lost its stake; operator 2 was paid the deposit from the same vault")
+
+
+def zkvm_stakeback(world: GameWorld) -> None:
+    """Two operators on one vault, both claims true and undisputed: operator 1 takes
+    the vault with Take1; operator 2's Take1 is refused (the vault is spent) and
+    StakeBack1 returns its stake (refused before the challenge window)."""
+    guest = world.guest
+    assert guest is not None
+    ops = [world.operator_player(zd.HonestOperator(guest.trace, world.layout.comp.search), 0, op=o) for o in (0, 1)]
+    chs = [world.challenger_player(0, op=o) for o in (0, 1)]
+    open_vault_and_claims(world, ops, chs)
+    _expect(world, "the challenger disputes neither true claim", not any(ch.disputes() for ch in chs))
+    take1 = [world.name(TxKind.TAKE1, None, o) for o in (0, 1)]
+    stakeback = world.name(TxKind.STAKEBACK1, None, 1)
+    _graph_tx(world, take1[0], Role.OPERATOR, TIMELOCK, "before the challenge window")
+    _graph_tx(world, stakeback, Role.OPERATOR, TIMELOCK, "before the challenge window")
+    world.mine(world.params.windows.challenge - 1)
+    _graph_tx(world, take1[0], Role.OPERATOR, True)
+    world.mine()
+    _graph_tx(world, take1[1], Role.OPERATOR, SPENT, "the vault is spent")
+    _graph_tx(world, stakeback, Role.OPERATOR, True, "the vault is spent: the stake back")
+    world.mine()
+    world.try_move(f"{chs[1].ref.open} (after StakeBack1)", "challenger 1", chs[1].open(), SPENT)
+    world.notes.append("operator 1 was paid the deposit; operator 2, too late for the vault, recovered its stake")
+
+
 GAME_SCENARIOS: dict[str, Callable[..., None]] = {
     "zkvm-fraud": zkvm_fraud,
     "zkvm-answered": zkvm_answered,
     "zkvm-silent-operator": zkvm_silent_operator,
     "zkvm-silent-challenger": zkvm_silent_challenger,
     "zkvm-bribed": zkvm_bribed,
+    "zkvm-reassign": zkvm_reassign,
+    "zkvm-stakeback": zkvm_stakeback,
 }
 CHALLENGERS = {"zkvm-bribed": 2}
+#: Drills with several operators on the vault.
+OPERATORS = {"zkvm-reassign": 2, "zkvm-stakeback": 2}
 
 
 def run_game_drill(name: str, chain: Chain, guest: Guest, fault: str | None = None, **options) -> GameWorld:
     """Set up a world for drill ``name`` on ``chain`` and run it."""
+    options.setdefault("n_operators", OPERATORS.get(name, 1))
     world = setup_game_world(chain, guest, n_challengers=CHALLENGERS.get(name, 1), **options)
     if name == "zkvm-fraud":
         zkvm_fraud(world, fault or "write")
