@@ -21,7 +21,10 @@ member's key) or ``"musig2"`` (one BIP327 aggregate key); :mod:`ocp.committee`.
 
 Several operators may claim against the same deposit (``keys.operators``, one
 funding coin each in ``funding.operators``); one operator may be written
-``keys.operator`` / ``funding.operator``.
+``keys.operator`` / ``funding.operator``.  Version 2: each registered challenger
+bonds one coin per operator (one game against each): ``funding.challengers[k]`` is
+challenger k's coin when there is one operator, else the list of its coins in the
+operators' order (``funding.challengers[k][o]``).
 
 Other rules:
 

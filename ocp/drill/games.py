@@ -22,6 +22,10 @@ Drills (``ocp drill run <name>``):
   other side ends the game after the move window.
 * ``zkvm-bribed``: two challengers; the first is bribed and stops after opening,
   the second wins.
+* ``zkvm-reassign`` / ``zkvm-stakeback``: two operators on one vault (the
+  challenger bonds a coin per operator).  One lies and loses its stake in its game
+  while the other's Take1 pays it the vault; or both are honest: the first takes
+  the vault, the second gets its stake back with StakeBack1.
 """
 
 from __future__ import annotations
