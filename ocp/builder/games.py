@@ -10,8 +10,8 @@ Per operator:
 * per challenger k, a game (:mod:`ocp.game.layout`): Open (G_k + the challenger's
   registered bond coin for this operator, :meth:`Params.bond_coin`) creates state
   0; every state is a **token** T (the bond: ``move``, ``win`` in catch states,
-  ``timeout`` after ``move_window``; every leaf the committee's) and **data** outputs D (330 sat: the mover's check
-  leaves, without the committee).  A move spends T and the D it reveals through;
+  ``timeout`` after ``move_window``; every leaf the committee's) and **data**
+  outputs D (330 sat: the mover's check leaves, without the committee).  A move spends T and the D it reveals through;
   the committee's one SIGHASH_ALL signature on T fixes the D outpoints, not their
   leaves (the co-input pattern), so only the mover completes it.
 * a silent mover loses its game: OperatorSilent (S + T, the challenger wins the
