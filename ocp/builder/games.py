@@ -11,9 +11,10 @@ Per operator:
   registered bond coin for this operator, :meth:`Params.bond_coin`) creates state
   0; every state is a **token** T (the bond: ``move``, ``win`` in catch states,
   ``timeout`` after ``move_window``; every leaf the committee's) and **data**
-  outputs D (330 sat: the mover's check leaves, without the committee).  A move spends T and the D it reveals through;
-  the committee's one SIGHASH_ALL signature on T fixes the D outpoints, not their
-  leaves (the co-input pattern), so only the mover completes it.
+  outputs D (330 sat: the mover's check leaves, without the committee).  A move
+  spends T and the D it reveals through; the committee's one SIGHASH_ALL
+  signature on T fixes the D outpoints, not their leaves (the co-input pattern),
+  so only the mover completes it.
 * a silent mover loses its game: OperatorSilent (S + T, the challenger wins the
   stake and its bond back, half the stake burned) or ChallengerSilent (T, the bond
   to the operator); Catch (S + T + a challenger leaf of D) and BeyondN (T + D:
