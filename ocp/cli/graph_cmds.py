@@ -450,7 +450,10 @@ def _write_params_and_keys(params: Params, out: Path, keys: list[tuple[RoleKey, 
             written.append(path)
         comment = FUNDING_COMMENT
         if params.games:
-            comment += '# challengers = ["txid:vout:amount"]    (each challenger\'s bond coin, in order)\n'
+            comment += (
+                '# challengers = ["txid:vout:amount"]    (each challenger\'s bond coin, in order; with several\n'
+                '#   operators a list per challenger, one coin per operator: [["txid:0:amt", "txid:1:amt"]])\n'
+            )
         save_params(params, out, toml_comment=comment)
     except BaseException:
         for path in written:
