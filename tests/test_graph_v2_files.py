@@ -31,7 +31,7 @@ from ocp.graph import Graph
 from ocp.graphfile import graph_psbt, load_graph, save_graph
 from ocp.ids import Role, TxKind, TxName
 from ocp.keyfile import RoleKey, load_key, save_key
-from ocp.params import MIN_MOVE_WINDOW, Funding, Params, Windows, save_params
+from ocp.params import MIN_MOVE_WINDOW, Funding, Params, Windows, load_params, save_params
 from ocp.signing import outstanding_signatures, presign
 from ocp.zkvm.elf import load_elf
 from ocp.zkvm.guest import build_example
@@ -416,3 +416,122 @@ def test_a_challenger_presigns_nothing(ceremony):
     let anyone open the game with its bond."""
     with pytest.raises(UserError, match="a challenger signs nothing in the ceremony"):
         presign(ceremony.graph, load_key(ceremony.keys["challenger"]))
+
+
+# --- several operators on one vault -----------------------------------------------------------
+
+
+def _two_operator_params(keys: dict[str, RoleKey], elf: Path) -> Params:
+    """Two operators, one challenger: the challenger's bond coin for each operator's game."""
+    one = _params(keys, elf, "selfcheck.elf")
+    coin = lambda i, amount: Funding(OutPoint(f"{i:02x}" * 32, 0), amount)  # noqa: E731 - made-up coins
+    return replace(
+        one,
+        operators=(keys["operator"].pubkey, keys["operator-2"].pubkey),
+        operator_funding=(coin(2, defaults.FUNDING["operator"]), coin(4, defaults.FUNDING["operator"])),
+        challenger_bonds=(coin(3, BOND_COIN), coin(5, BOND_COIN)),
+    )
+
+
+def test_two_operators_build_round_trip_and_audit(ceremony, capsys, tmp_path):
+    """``ocp graph build`` with two operators' key files: each operator's game against
+    the challenger opens with its own bond coin (funding.challengers[0][o]); the
+    signed file loads back byte for byte and the audit passes for each operator."""
+    keys = {name: load_key(path) for name, path in ceremony.keys.items()}
+    keys["operator-2"] = drill_key(SEED, "operator-2", Role.OPERATOR)
+    second = tmp_path / "operator-2.key"
+    save_key(keys["operator-2"], second)
+    shutil.copy(ceremony.elf, tmp_path / "selfcheck.elf")
+    params = tmp_path / "params.toml"
+    save_params(_two_operator_params(keys, ceremony.elf), params)
+    assert "challengers = [\n    [" in params.read_text()  # a list of coins per challenger
+    unsigned = tmp_path / "graph.json"
+    code, _, err = run(
+        capsys,
+        "graph",
+        "build",
+        params,
+        "--operator-key",
+        ceremony.keys["operator"],
+        "--operator-key",
+        second,
+        "--challenger-key",
+        ceremony.keys["challenger"],
+        "-o",
+        unsigned,
+        "--json",
+    )
+    assert code == EXIT_OK, err
+    graph = load_graph(unsigned)
+    opens = {o: graph.tx(TxName(TxKind.OPEN, None, o, 1)) for o in (1, 2)}
+    bonds = {o: opens[o].tx.inputs[1].prevout for o in (1, 2)}
+    assert bonds[1] != bonds[2] and {str(opens[o].spends[1].source) for o in (1, 2)} == {
+        "funding:challenger@1/o1",
+        "funding:challenger@1/o2",
+    }
+    assert {TxName(k, None, o) for k in (TxKind.TAKE1, TxKind.STAKEBACK1) for o in (1, 2)} <= set(graph.txs)
+    for name in ("signer-1", "signer-2", "operator", "operator-2", "depositor"):
+        graph, _ = presign(graph, keys[name])
+    assert outstanding_signatures(graph) == []
+    signed = tmp_path / "signed.json"
+    save_graph(graph, signed)
+    again = load_graph(signed)
+    assert again.graph_id == graph.graph_id
+    save_graph(again, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_bytes() == signed.read_bytes()
+    code, out, _ = run(
+        capsys,
+        "graph",
+        "audit",
+        signed,
+        "--operator-key",
+        ceremony.keys["operator"],
+        "--operator-key",
+        second,
+        "--json",
+    )
+    info = json.loads(out)
+    assert code == EXIT_OK and info["passed"], info["failed"]
+    subjects = {f["subject"] for f in info["findings"] if f["check"] == "exclusive"}
+    assert {"Take1@1 / Open@1/c1", "Take1@2 / Open@2/c1"} <= subjects
+
+
+def test_bond_coins_per_operator_in_params(ceremony, capsys, tmp_path):
+    """funding.challengers: a coin per challenger with one operator (files as they
+    were), a list of one coin per operator with several; a wrong count or a coin used
+    twice is refused naming the field; ``ocp params addresses`` lists each game's coin."""
+    keys = {name: load_key(path) for name, path in ceremony.keys.items()}
+    keys["operator-2"] = drill_key(SEED, "operator-2", Role.OPERATOR)
+    two = _two_operator_params(keys, ceremony.elf)
+    assert two.bond_coin(1, 0) == two.challenger_bonds[1] and two.bond_coin(0, 0) == two.challenger_bonds[0]
+    shutil.copy(ceremony.elf, tmp_path / "selfcheck.elf")
+    path = tmp_path / "params.toml"
+    save_params(two, path)
+    read = load_params(path)
+    assert (read.operators, read.challenger_bonds, read.operator_funding) == (
+        two.operators,
+        two.challenger_bonds,
+        two.operator_funding,
+    )
+    text = path.read_text()
+    one_coin = re.sub(r"challengers = \[\n    \[(\"[^\"]+\"), \"[^\"]+\"\],\n\]", r"challengers = [\1]", text)
+    assert one_coin != text
+    path.write_text(one_coin)
+    with pytest.raises(UserError, match=r"funding.challengers\[0\] has 1 bond coin\(s\) for 2 operators"):
+        load_params(path)
+    coin = two.challenger_bonds[0]
+    with pytest.raises(
+        UserError, match=r"funding.challengers\[0\]\[0\] and funding.challengers\[0\]\[1\] are the same"
+    ):
+        replace(two, challenger_bonds=(coin, coin))
+    with pytest.raises(UserError, match="each challenger 2 coins, one per operator"):
+        replace(two, challenger_bonds=(coin,))
+    assert load_params(ceremony.params).challenger_bonds == (Funding(OutPoint("03" * 32, 0), BOND_COIN),)
+    save_params(two, path)
+    code, out, _ = run(capsys, "params", "addresses", path, "--json")
+    roles = json.loads(out)["roles"]
+    bonds = [(r["challenger"], r["operator"], r["spent_by"], r["funding"]) for r in roles if r["role"] == "challenger"]
+    assert code == EXIT_OK and bonds == [
+        (1, 1, "Open@1/c1", two.challenger_bonds[0].to_str()),
+        (1, 2, "Open@2/c1", two.challenger_bonds[1].to_str()),
+    ]
