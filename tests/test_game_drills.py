@@ -154,6 +154,51 @@ def test_one_honest_challenger_is_enough(guest, backend):
     assert b.after["challenger 1"] < b.before["challenger 1"]
 
 
+def test_two_operators_the_liar_loses_its_stake_the_other_is_paid(guest):
+    """zkvm-reassign: two operators on one vault; the challenger's game against
+    operator 1's false claim takes its stake, operator 2's true claim is left alone
+    (its game never opens) and Take1@2 pays it the vault; operator 1's Take1, Take2
+    and StakeBack1 are refused because what they spend is gone."""
+    _, report, b = drill("kernel", "zkvm-reassign", guest)
+    assert_passed(report)
+    checks = report["checks"]
+    assert checks["the challenger disputes operator 1's claim"]
+    assert checks["the challenger does not dispute operator 2's true claim"]
+    assert checks["the challenger wins against operator 1"]
+    accepted = labels(report, "accepted")
+    assert any(x.startswith(("Catch_", "OperatorSilent_")) and "@1/c1" in x for x in accepted)
+    assert not any("@2/c1" in x for x in accepted)  # operator 2's game never opened
+    refused = {e["transaction"].split(" ")[0]: e["reason"] for e in report["timeline"] if e["result"] == "refused"}
+    for name in ("Take1@1", "Take2@1", "StakeBack1@1"):
+        assert refused[name] == "bad-txns-inputs-missingorspent", name
+    assert "Take1@2 (no game opened against it)" in accepted
+    assert b.burned == STAKE // 2
+    assert b.after["operator 2"] > b.before["operator 2"] + 99_000_000  # the deposit, and its stake back
+    assert b.after["operator 1"] < b.before["operator 1"] - STAKE + 1_000_000  # its stake is gone
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_second_true_claim_gets_its_stake_back(guest, backend):
+    """zkvm-stakeback: both claims true and undisputed; Take1@1 takes the vault,
+    Take1@2 is refused (the vault is spent) and StakeBack1@2 returns operator 2's
+    stake (refused before the challenge window, like Take1)."""
+    _, report, b = drill(backend, "zkvm-stakeback", guest)
+    assert_passed(report)
+    moves = [(e["transaction"], e["result"], e["reason"]) for e in report["timeline"]]
+    assert moves[-6:] == [
+        ("Take1@1 (before the challenge window)", "refused", "non-BIP68-final"),
+        ("StakeBack1@2 (before the challenge window)", "refused", "non-BIP68-final"),
+        ("Take1@1", "accepted", ""),
+        ("Take1@2 (the vault is spent)", "refused", "bad-txns-inputs-missingorspent"),
+        ("StakeBack1@2 (the vault is spent: the stake back)", "accepted", ""),
+        ("Open@2/c1 (after StakeBack1)", "refused", "bad-txns-inputs-missingorspent"),
+    ]
+    assert b.burned == 0
+    assert b.after["operator 1"] > b.before["operator 1"] + 99_000_000
+    assert b.before["operator 2"] - 100_000 < b.after["operator 2"] < b.before["operator 2"]  # the stake, less fees
+    assert b.after["challenger 1"] == b.before["challenger 1"]  # no game opened
+
+
 def test_a_256_ary_game_reveals_a_round_in_several_moves(guest):
     """n = 256: a round's 255 hashes exceed one standard transaction, so the operator
     reveals them in several moves (each under 400,000 WU), and the game still ends
@@ -176,6 +221,8 @@ def test_every_game_drill_is_listed():
         "zkvm-silent-operator",
         "zkvm-silent-challenger",
         "zkvm-bribed",
+        "zkvm-reassign",
+        "zkvm-stakeback",
     }
 
 
