@@ -535,3 +535,15 @@ def test_bond_coins_per_operator_in_params(ceremony, capsys, tmp_path):
         (1, 1, "Open@1/c1", two.challenger_bonds[0].to_str()),
         (1, 2, "Open@2/c1", two.challenger_bonds[1].to_str()),
     ]
+    # the embedded chain funds each game's bond coin and checks them
+    chain = tmp_path / "chain"
+    funded = tmp_path / "funded.toml"
+    code, out, err = run(capsys, "regtest", "fund", path, "-o", funded, "--chain-dir", chain, "--json")
+    assert code == EXIT_OK, err
+    assert {"challenger 1 (operator 1)", "challenger 1 (operator 2)"} <= set(json.loads(out)["funding"])
+    coins = load_params(funded).challenger_bonds
+    assert len(coins) == 2 and coins[0].outpoint != coins[1].outpoint
+    code, out, _ = run(capsys, "regtest", "coins", funded, "--chain-dir", chain, "--json")
+    checked = json.loads(out)
+    assert code == EXIT_OK and checked["ok"], checked
+    assert checked["coins"]["challenger 1 (operator 2)"]["coin"] == coins[1].to_str()
