@@ -41,10 +41,8 @@ FEE = 3_000
 
 
 @pytest.fixture(scope="module")
-def guest() -> Guest:
-    from test_game_drills import GUESTS
-
-    return Guest.selfcheck(GUESTS)
+def guest(selfcheck) -> Guest:
+    return selfcheck
 
 
 def open_chain(backend: str):

@@ -30,8 +30,8 @@ GUESTS = Path.home() / ".cache" / "ocp" / "guests"
 
 
 @pytest.fixture(scope="module")
-def guest() -> Guest:
-    return Guest.selfcheck(GUESTS)
+def guest(selfcheck) -> Guest:
+    return selfcheck
 
 
 def open_chain(backend: str):

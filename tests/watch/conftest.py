@@ -35,14 +35,6 @@ def world_two_operators():
 
 
 @pytest.fixture(scope="session")
-def selfcheck():
-    """The selfcheck Go guest and its honest run (built once; needs `go`)."""
-    from ocp.drill.games import Guest
-
-    return Guest.selfcheck()
-
-
-@pytest.fixture(scope="session")
 def v2_graph(selfcheck):
     """The signed v2 graph of the selfcheck guest, one challenger (its params and
     layout for the duty tests)."""
