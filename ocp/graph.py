@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ocp.errors import UserError
 from ocp.ids import FundingRef, OutputRef, Role, TxName
@@ -64,11 +65,15 @@ class GraphOutput:
     def leaf_names(self) -> tuple[LeafName, ...]:
         return tuple(leaf.name for leaf in self.leaves)
 
+    @cached_property
+    def _by_name(self) -> dict[LeafName, GraphLeaf]:
+        return {leaf.name: leaf for leaf in self.leaves}
+
     def leaf(self, name: LeafName) -> GraphLeaf:
-        for leaf in self.leaves:
-            if leaf.name == name:
-                return leaf
-        raise UserError(f"output {self.label} has no leaf {name}")
+        leaf = self._by_name.get(name)
+        if leaf is None:
+            raise UserError(f"output {self.label} has no leaf {name}")
+        return leaf
 
     def tapleaf(self, name: LeafName) -> TapLeaf:
         return self.output.leaf(str(self.leaf(name).name))

@@ -186,11 +186,18 @@ class TapTree:
 
     def index_named(self, name: str) -> int:
         """Index of the leaf called ``name`` (leaf names must be unique to be found)."""
-        found = [i for i, leaf in enumerate(self.leaves) if leaf.name == name]
+        found = self._indices_by_name.get(name, [])
         if len(found) != 1:
             what = "no leaf" if not found else f"{len(found)} leaves"
             raise InputError(f"the tree has {what} named {name!r}")
         return found[0]
+
+    @cached_property
+    def _indices_by_name(self) -> dict[str | None, list[int]]:
+        out: dict[str | None, list[int]] = {}
+        for i, leaf in enumerate(self.leaves):
+            out.setdefault(leaf.name, []).append(i)
+        return out
 
 
 def _from_shape(shape: Shape, depth: int) -> TapNode:

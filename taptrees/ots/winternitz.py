@@ -303,4 +303,10 @@ def verifier_script(pubkey: WinternitzPublicKey, strategy: str = "small_script",
     _check_strategy(strategy)
     if keep not in KEEP_MODES:
         raise InputError(f"unknown keep mode {keep!r}; choose one of {KEEP_MODES}")
-    return winternitz_script.build(pubkey.params, pubkey.chain_ends, strategy, keep)
+    # a key's verifier is built once and kept on the (immutable) key: a game commits one
+    # value in many leaves, and each leaf's script starts with the same verifier
+    built = pubkey.__dict__.setdefault("_verifiers", {})
+    script = built.get((strategy, keep))
+    if script is None:
+        script = built[(strategy, keep)] = winternitz_script.build(pubkey.params, pubkey.chain_ends, strategy, keep)
+    return script
