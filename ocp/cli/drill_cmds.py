@@ -64,6 +64,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="zkvm-*: where the Go guest is built and kept (default ~/.cache/ocp/guests)",
     )
     run.add_argument(
+        "--program",
+        default=None,
+        metavar="ELF",
+        help="zkvm-*: your own Go guest (GOOS=linux GOARCH=mipsle|mips GOMIPS=softfloat) instead of the "
+        "selfcheck example; it must exit 0 on --input",
+    )
+    run.add_argument(
+        "--input",
+        default=None,
+        metavar="FILE",
+        help="zkvm-* with --program: the guest's input (its stdin; default: empty)",
+    )
+    run.add_argument(
         "--backend",
         choices=("kernel", "bitcoind"),
         default="kernel",
@@ -159,6 +172,21 @@ def _credentials(args: argparse.Namespace) -> dict:
     return {"cookie_path": cookie}
 
 
+def drill_guest(args: argparse.Namespace) -> Guest:
+    """The guest of the zkvm-* drills: --program with --input, or the selfcheck example."""
+    if args.program is None:
+        return Guest.selfcheck(Path(os.path.expanduser(args.guest_dir or "~/.cache/ocp/guests")))
+    tape = b"" if args.input is None else read_input_file(args.input)
+    return Guest.of(Path(args.program), tape)
+
+
+def read_input_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"--input {path}: {exc.strerror or exc}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if not 1 <= args.steps <= 4096:
         raise UserError("--steps must be between 1 and 4096")
@@ -166,6 +194,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError("--committee must be between 1 and 100")
     if args.fault is not None and args.scenario not in ("zkvm-fraud", "all"):
         raise UserError("--fault is for zkvm-fraud")
+    if args.program is not None and not (args.scenario in GAME_SCENARIOS or args.scenario == "all"):
+        raise UserError("--program is for the zkvm-* drills")
+    if args.input is not None and args.program is None:
+        raise UserError("--input goes with --program (the selfcheck example brings its own input)")
     check_backend(args)
     names = [*SCENARIOS, *CEREMONY_DRILLS, *GAME_DRILLS_IN_ALL] if args.scenario == "all" else [args.scenario]
     guest: Guest | None = None
@@ -194,7 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             try:
                 if name in GAME_SCENARIOS:
                     if guest is None:
-                        guest = Guest.selfcheck(Path(os.path.expanduser(args.guest_dir or "~/.cache/ocp/guests")))
+                        guest = drill_guest(args)
                     with open_chain(args) as chain:
                         world = run_game_drill(
                             name,

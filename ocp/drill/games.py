@@ -66,12 +66,17 @@ from taptrees.tree import TaprootOutput
 GUEST = "selfcheck"
 DATA = b"ocp drill: a rollup's new state root is 7f3a...; the guest checks its digest\n"
 NARY = 8
+#: A drill's guest runs at most this many micro-steps (the search covers the next power of two).
+MAX_GUEST_STEPS = 1 << 26
 #: Each challenger's bond coin holds the bond (``ocp.game.bond.default_bond``: the
 #: minimum the rules accept for the world's params, plus a margin) and this much more
 #: (the Open's fee, the game's first data outputs, change).
 BOND_COIN_EXTRA = 1_000_000
 #: A leaf whose body leaves false: the value it checks is right.
-LEAF_FAILS = script_fails("EVAL_FALSE", "the leaf's condition does not hold on the revealed values")
+LEAF_FAILS = replace(
+    script_fails("EVAL_FALSE", "the leaf's condition does not hold on the revealed values"),
+    also=(script_fails("VERIFY", "").reason,),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,10 +97,20 @@ class Guest:
     def selfcheck(cls, build_dir: Path | None = None, arch: str = "mipsle", nary: int = NARY) -> Guest:
         folder = build_dir or Path(tempfile.gettempdir()) / "ocp-guests"
         elf = build_example(GUEST, arch, folder)
-        tape = selfcheck_input(DATA)
-        trace = ExecutionTrace.of(load_elf(elf), tape).run()
-        if not (trace.halted and trace.exit_code == 0):
-            raise AssertionError(f"the {GUEST} guest did not accept its input (exit {trace.exit_code})")
+        return cls.of(elf, selfcheck_input(DATA), nary)
+
+    @classmethod
+    def of(cls, elf: Path, tape: bytes = b"", nary: int = NARY, max_steps: int = MAX_GUEST_STEPS) -> Guest:
+        """Any Go guest (a static MIPS ELF) and its input: the honest run, which must
+        halt with exit 0 -- the claim every game drill makes -- within ``max_steps``."""
+        trace = ExecutionTrace.of(load_elf(elf), tape, max_steps=max_steps).run()
+        if not trace.halted:
+            raise UserError(f"{elf}: did not halt within {max_steps:,} micro-steps; a drill needs a halting run")
+        if trace.exit_code != 0:
+            raise UserError(
+                f"{elf}: exits {trace.exit_code} on this input, not 0: an operator cannot honestly claim it "
+                "(give the input it accepts)"
+            )
         return cls(elf, tape, trace, nary)
 
     @cached_property
@@ -293,7 +308,7 @@ def open_vault_and_claims(
         claim = op.claim
         who = f"operator {op.ref.operator + 1}" if len(world.params.operators) > 1 else "operator"
         world.notes.append(
-            f"{who} claims: {GUEST} halts with exit 0 at step N = {claim.steps}, "
+            f"{who} claims: {world.guest.elf.name if world.guest else GUEST} halts with exit 0 at step N = {claim.steps}, "
             f"h_N = {claim.final_hash.hex()[:16]}..., on a {len(claim.input)}-byte input"
         )
         world.try_move(str(op.ref.kickoff), Role.OPERATOR, op.kickoff(), True)

@@ -15,9 +15,12 @@ class Refusal:
 
     reason: str
     why: str  # what the rule is, for people reading a report
+    #: other reasons that mean the same rule (a leaf's condition may fail at its end
+    #: or at one of its own VERIFYs, depending on the values)
+    also: tuple[str, ...] = ()
 
     def matches(self, reason: str) -> bool:
-        return reason == self.reason
+        return reason == self.reason or reason in self.also
 
 
 #: BIP68/BIP112: a relative timelock has not passed yet.
