@@ -28,3 +28,20 @@ def require_bitcoind() -> str:
     if binary is None:
         pytest.skip(NO_BITCOIND)
     return binary
+
+
+#: The chain backends a suite runs on: the embedded chain, and a bitcoind (marked).
+BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
+
+
+def open_chain(backend: str):
+    """A fresh regtest chain of ``backend`` ("kernel" or "bitcoind", which needs a
+    node: :func:`require_bitcoind`); use it as a context manager."""
+    if backend == "kernel":
+        from regtest.kernel import KernelChain
+
+        return KernelChain()
+    require_bitcoind()
+    from regtest.bitcoind import BitcoindChain
+
+    return BitcoindChain()

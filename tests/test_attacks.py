@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from bitcoind_node import require_bitcoind
+from bitcoind_node import BACKENDS, open_chain, require_bitcoind
 
 from ocp.cli import main
 from ocp.drill import moves, scenarios
@@ -45,16 +45,6 @@ from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 K = TxKind
 DEPOSIT, CONFIRM, PREPARE = TxName(K.DEPOSIT), TxName(K.CONFIRM), TxName(K.PREPARE)
 KICKOFF, TAKE1, TAKE2, REFUND = TxName(K.KICKOFF), TxName(K.TAKE1), TxName(K.TAKE2), TxName(K.REFUND)
-BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
-
-
-def open_chain(backend: str):
-    if backend == "kernel":
-        return KernelChain()
-    require_bitcoind()
-    from regtest.bitcoind import BitcoindChain
-
-    return BitcoindChain()
 
 
 Move = moves.Move

@@ -4,7 +4,7 @@ and bitcoind (issue 13: scripts/test.sh provides one)."""
 from __future__ import annotations
 
 import pytest
-from bitcoind_node import require_bitcoind
+from bitcoind_node import BACKENDS, open_chain
 
 from ocp.drill import scenarios
 from ocp.drill.report import balances, report_json
@@ -12,19 +12,6 @@ from ocp.drill.world import setup_world
 from ocp.ids import Role
 from ocp.program import U32Program
 
-
-def open_chain(backend: str):
-    if backend == "kernel":
-        from regtest.kernel import KernelChain
-
-        return KernelChain()
-    require_bitcoind()
-    from regtest.bitcoind import BitcoindChain
-
-    return BitcoindChain()
-
-
-BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
 #: Core 31's reason for a script that ends false (an honest step re-checked).
 EVAL_FALSE = (
     "mempool-script-verify-flag-failed (Script evaluated without error but "

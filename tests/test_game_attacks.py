@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from bitcoind_node import require_bitcoind
+from bitcoind_node import BACKENDS, open_chain
 
 from ocp.builder.games import t_max
 from ocp.drill.games import (
@@ -36,24 +36,12 @@ from taptrees.tx import OutPoint, Tx, TxIn, TxOut
 
 pytestmark = pytest.mark.slow
 
-BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
 FEE = 3_000
 
 
 @pytest.fixture(scope="module")
 def guest(selfcheck) -> Guest:
     return selfcheck
-
-
-def open_chain(backend: str):
-    if backend == "kernel":
-        from regtest.kernel import KernelChain
-
-        return KernelChain()
-    require_bitcoind()
-    from regtest.bitcoind import BitcoindChain
-
-    return BitcoindChain()
 
 
 def thief_coin(world: GameWorld, role: Role, amount: int = 100_000) -> tuple[OutPoint, TxOut]:
@@ -164,6 +152,16 @@ def test_attack_game_sweep(guest, backend):
     assert len(tried) >= 2 * (len(before) + len(during))
 
 
+def false_claim(world: GameWorld, guest: Guest):
+    """The vault open and the operator's Kickoff claiming a run with one wrong write;
+    the challenger, which read the claim from the chain, disputes it."""
+    party = zd.FaultyOperator(guest.trace, world.layout.comp.search, "write", guest.trace.steps // 2)
+    op, ch = world.operator_player(party, 0), world.challenger_player(0)
+    open_vault_and_claim(world, op, [ch])
+    assert ch.disputes()
+    return ch
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_attack_someone_else_opens_the_game(guest, backend):
     """Only challenger k opens game k: the operator (or anyone) putting its own coin
@@ -171,11 +169,7 @@ def test_attack_someone_else_opens_the_game(guest, backend):
     pre-signature of Open; challenger k's real Open is then accepted."""
     with open_chain(backend) as chain:
         world = setup_game_world(chain, guest)
-        search = world.layout.comp.search
-        party = zd.FaultyOperator(guest.trace, search, "write", guest.trace.steps // 2)
-        op, ch = world.operator_player(party, 0), world.challenger_player(0)
-        open_vault_and_claim(world, op, [ch])
-        assert ch.disputes()
+        ch = false_claim(world, guest)
         name = world.game(0).open
         tx, spent = ch.open()
         bond_coin = world.params.challenger_bonds[0].amount
@@ -205,10 +199,7 @@ def test_attack_late_open_after_take1(guest, backend):
     the same way: tests/test_game_drills.py)."""
     with open_chain(backend) as chain:
         world = setup_game_world(chain, guest)
-        search = world.layout.comp.search
-        party = zd.FaultyOperator(guest.trace, search, "write", guest.trace.steps // 2)
-        op, ch = world.operator_player(party, 0), world.challenger_player(0)
-        open_vault_and_claim(world, op, [ch])
+        ch = false_claim(world, guest)
         take1 = TxName(TxKind.TAKE1)
         world.mine(world.params.windows.challenge - 1)
         assert world.submit(str(take1), "operator", *graph_move(world, take1), True), world.events[-1].reason

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bitcoind_node import require_bitcoind
+from bitcoind_node import BACKENDS, open_chain
 
 from ocp.drill.defaults import STAKE
 from ocp.drill.games import GAME_SCENARIOS, Guest, run_game_drill
@@ -25,24 +25,10 @@ from ocp.zkvm.dispute import FAULT_KINDS
 
 pytestmark = pytest.mark.slow
 
-BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
-GUESTS = Path.home() / ".cache" / "ocp" / "guests"
-
 
 @pytest.fixture(scope="module")
 def guest(selfcheck) -> Guest:
     return selfcheck
-
-
-def open_chain(backend: str):
-    if backend == "kernel":
-        from regtest.kernel import KernelChain
-
-        return KernelChain()
-    require_bitcoind()
-    from regtest.bitcoind import BitcoindChain
-
-    return BitcoindChain()
 
 
 def drill(backend: str, name: str, guest: Guest, fault: str | None = None):
@@ -226,14 +212,14 @@ def test_every_game_drill_is_listed():
     }
 
 
-def test_drill_command_runs_a_game(tmp_path, monkeypatch, capsys):
+def test_drill_command_runs_a_game(guest, tmp_path, monkeypatch, capsys):
     """``ocp drill run zkvm-fraud --fault pc --json``: the guest built and kept in
     --guest-dir, one report of the usual shape with its graph file; --fault only with
     zkvm-fraud."""
     from ocp.cli import main
 
     monkeypatch.chdir(tmp_path)
-    code = main(["drill", "run", "zkvm-fraud", "--fault", "pc", "--guest-dir", str(GUESTS), "--json"])
+    code = main(["drill", "run", "zkvm-fraud", "--fault", "pc", "--guest-dir", str(guest.elf.parent), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["passed"]
     (report,) = out["drills"]

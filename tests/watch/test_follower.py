@@ -5,7 +5,7 @@ following starts."""
 from __future__ import annotations
 
 import pytest
-from bitcoind_node import require_bitcoind
+from bitcoind_node import BACKENDS, open_chain
 
 from ocp.drill import moves
 from ocp.drill.world import setup_world
@@ -16,16 +16,6 @@ from ocp.watch.harness import MINE_TO, fault_step
 from regtest.kernel import KernelChain
 
 K = TxKind
-BACKENDS = ["kernel", pytest.param("bitcoind", marks=pytest.mark.bitcoind)]
-
-
-def open_chain(backend: str):
-    if backend == "kernel":
-        return KernelChain()
-    require_bitcoind()
-    from regtest.bitcoind import BitcoindChain
-
-    return BitcoindChain()
 
 
 def submit_and_mine(world, *moves_):
